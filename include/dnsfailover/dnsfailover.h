@@ -1,0 +1,8 @@
+/* Everything a plugin may use. */
+#ifndef DNSFAILOVER_H
+#define DNSFAILOVER_H
+#include <dnsfailover/addr.h>
+#include <dnsfailover/http.h>
+#include <dnsfailover/log.h>
+#include <dnsfailover/plugin.h>
+#endif

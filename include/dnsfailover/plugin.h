@@ -1,0 +1,246 @@
+/*
+ * dnsfailover plugin ABI.
+ *
+ * A module is a shared object (libtool module) that exports exactly one
+ * symbol, `dfo_module`, declared with DFO_MODULE().  The core loads every
+ * module of its plugin directory at start-up, checks `abi` against
+ * DFO_PLUGIN_ABI, then calls `init`, which registers providers of any of
+ * the five kinds with the dfo_register_*() functions below.
+ *
+ * A provider is a const table: a name, a one-line description, its
+ * libconfuse options (the body of its section in the config) and the
+ * operations of its kind.  The core assembles the config schema from all
+ * registered providers, so a provider's options appear in the config as
+ *
+ *     check "web" { http { port = 8080 path = "/healthz" } }
+ *
+ * where "check" is the kind, "web" the instance title, "http" the
+ * provider.  For every instance the core calls create() with the parsed
+ * provider section; the state it returns is passed to every operation and
+ * released with destroy().
+ *
+ * Rules for every operation:
+ *  - return 0 on success, a negative errno value on failure, and describe
+ *    the failure in `err` (dfo_err_set()); the core logs it;
+ *  - never exit(), never write to stdout; log with dfo_log();
+ *  - never sleep without a bound: network calls use the core's http helper
+ *    (http.h) or their own timeouts.  Checks are the exception: they run in
+ *    a child process that the core kills at the deadline.
+ *
+ * Ownership: provider tables are owned by the module and must stay valid
+ * while it is loaded (make them static const).  Strings passed to
+ * operations are owned by the caller and valid only for the call.
+ */
+#ifndef DNSFAILOVER_PLUGIN_H
+#define DNSFAILOVER_PLUGIN_H
+
+#include <confuse.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dnsfailover/addr.h>
+#include <dnsfailover/log.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a struct or function of this header changes. */
+#define DFO_PLUGIN_ABI 1
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+/* An error code (negative errno) and a human message. */
+struct dfo_err {
+	int code;
+	char msg[256];
+};
+
+/* Fill `err` (may be NULL) and return `code`, which should be negative. */
+int dfo_err_set(struct dfo_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Clear an error before use. */
+void dfo_err_clear(struct dfo_err *err);
+
+/* Returned by dns operations whose compare-and-set failed: the records
+ * are no longer the ones that were read.  Not an error: re-read later. */
+#define DFO_ESTALE (-ESTALE)
+
+/* ------------------------------------------------------------------ */
+/* Kinds                                                               */
+
+enum dfo_kind {
+	DFO_KIND_DNS = 0,
+	DFO_KIND_IPSOURCE,
+	DFO_KIND_CHECK,
+	DFO_KIND_TIMER,
+	DFO_KIND_RESPONDER,
+	DFO_KIND_COUNT
+};
+
+/* "dns", "ipsource", "check", "timer", "responder"; NULL if out of range */
+const char *dfo_kind_name(enum dfo_kind kind);
+
+/* Fields every provider table starts with. */
+#define DFO_PROVIDER_HEADER                                                  \
+	const char *name;        /* e.g. "http"; unique within its kind */  \
+	const char *description; /* one line, for --list-plugins */         \
+	cfg_opt_t *options;      /* CFG_END()-terminated; may be NULL */     \
+	/* Build an instance from its parsed section.  `instance` is the    \
+	 * title ("web"), for messages.  Store anything in *state. */        \
+	int (*create)(const char *instance, cfg_t *sec, void **state,        \
+		      struct dfo_err *err);                                   \
+	/* Release what create() made; state may be NULL. */                 \
+	void (*destroy)(void *state)
+
+/* The common head of every provider table; the core reads any table
+ * through it. */
+struct dfo_provider {
+	DFO_PROVIDER_HEADER;
+};
+
+/* ------------------------------------------------------------------ */
+/* dns: records of a name at a DNS service                             */
+
+/* The addresses of one name and one family (A or AAAA). */
+struct dfo_rrset {
+	int family;       /* AF_INET (A) or AF_INET6 (AAAA) */
+	uint32_t ttl;     /* 0 when unknown */
+	size_t count;
+	size_t cap;
+	struct dfo_addr *addrs;
+};
+
+void dfo_rrset_init(struct dfo_rrset *set, int family);
+/* Append a copy of addr (duplicates ignored).  0 or -ENOMEM. */
+int dfo_rrset_add(struct dfo_rrset *set, const struct dfo_addr *addr);
+/* Remove addr if present; returns true if it was there. */
+bool dfo_rrset_remove(struct dfo_rrset *set, const struct dfo_addr *addr);
+bool dfo_rrset_contains(const struct dfo_rrset *set,
+			const struct dfo_addr *addr);
+/* Sort numerically (dfo_addr_cmp). */
+void dfo_rrset_sort(struct dfo_rrset *set);
+/* Same addresses, in any order (ttl ignored). */
+bool dfo_rrset_same(const struct dfo_rrset *a, const struct dfo_rrset *b);
+/* Deep copy; dst must be initialised. 0 or -ENOMEM. */
+int dfo_rrset_copy(struct dfo_rrset *dst, const struct dfo_rrset *src);
+/* Free the array; the set is empty and reusable afterwards. */
+void dfo_rrset_clear(struct dfo_rrset *set);
+
+/* del()/add() honour `expected` as a compare-and-set. */
+#define DFO_DNS_CAS 0x1u
+
+struct dfo_dns_provider {
+	DFO_PROVIDER_HEADER;
+	unsigned flags; /* DFO_DNS_* */
+	/* Read the records of `fqdn` of out->family into `out` (initialised
+	 * and empty).  A name with no records is success with count 0. */
+	int (*list)(void *state, const char *fqdn, struct dfo_rrset *out,
+		    struct dfo_err *err);
+	/* Add `addr` to the records of `fqdn`.  `expected` is the set as
+	 * last read (NULL: unconditional); with DFO_DNS_CAS, return
+	 * DFO_ESTALE if the records changed since. */
+	int (*add)(void *state, const char *fqdn, const struct dfo_addr *addr,
+		   const struct dfo_rrset *expected, struct dfo_err *err);
+	/* Remove `addr` from the records of `fqdn`, leaving the TTL and the
+	 * other records untouched.  Same `expected` rule as add(). */
+	int (*del)(void *state, const char *fqdn, const struct dfo_addr *addr,
+		   const struct dfo_rrset *expected, struct dfo_err *err);
+};
+
+/* ------------------------------------------------------------------ */
+/* ipsource: this host's own address                                   */
+
+struct dfo_ipsource_provider {
+	DFO_PROVIDER_HEADER;
+	/* Find this host's address of `family` (AF_INET or AF_INET6). */
+	int (*own_addr)(void *state, int family, struct dfo_addr *out,
+			struct dfo_err *err);
+};
+
+/* ------------------------------------------------------------------ */
+/* check: is the server at an address healthy                          */
+
+struct dfo_check_target {
+	struct dfo_addr addr; /* the server to check */
+	const char *fqdn;     /* the pool's name (Host header, SNI); may be NULL */
+	double timeout;       /* seconds until the core kills the check */
+};
+
+struct dfo_check_provider {
+	DFO_PROVIDER_HEADER;
+	/* 0 if healthy; otherwise negative, with the reason in err.  Runs in
+	 * a forked child that the core kills at the deadline, so it need
+	 * not enforce target->timeout itself (it may, to report a better
+	 * reason). */
+	int (*check)(void *state, const struct dfo_check_target *target,
+		     struct dfo_err *err);
+};
+
+/* ------------------------------------------------------------------ */
+/* timer: when rounds run, how long a check may take                   */
+
+struct dfo_timer_provider {
+	DFO_PROVIDER_HEADER;
+	/* Time of the next round, in CLOCK_MONOTONIC seconds, given `now`
+	 * (same clock).  Called once at start and once after each round. */
+	double (*next_round)(void *state, double now);
+	/* Seconds one check attempt may take. */
+	double (*check_timeout)(void *state);
+	/* Attempts per target and round (>= 1). */
+	unsigned (*retries)(void *state);
+};
+
+/* ------------------------------------------------------------------ */
+/* responder: a server supervised by the core                          */
+
+struct dfo_responder_provider {
+	DFO_PROVIDER_HEADER;
+	/* Serve until the process receives SIGTERM.  Runs in its own child
+	 * process (threads allowed there); the core restarts it with
+	 * back-off if it exits or dies.  Return only on failure. */
+	int (*run)(void *state, struct dfo_err *err);
+};
+
+/* ------------------------------------------------------------------ */
+/* Registration                                                        */
+
+struct dfo_registry; /* opaque, owned by the core */
+
+/* Each returns 0, -EEXIST if the kind already has a provider of that
+ * name, or -EINVAL if the table lacks a name or a required operation.
+ * The table must outlive the module (static const). */
+int dfo_register_dns(struct dfo_registry *reg,
+		     const struct dfo_dns_provider *p);
+int dfo_register_ipsource(struct dfo_registry *reg,
+			  const struct dfo_ipsource_provider *p);
+int dfo_register_check(struct dfo_registry *reg,
+		       const struct dfo_check_provider *p);
+int dfo_register_timer(struct dfo_registry *reg,
+		       const struct dfo_timer_provider *p);
+int dfo_register_responder(struct dfo_registry *reg,
+			   const struct dfo_responder_provider *p);
+
+/* The module descriptor, the one symbol a module exports. */
+struct dfo_module {
+	unsigned abi;     /* DFO_PLUGIN_ABI at build time */
+	const char *name; /* module name, for messages */
+	/* Register providers.  0, or negative with err filled. */
+	int (*init)(struct dfo_registry *reg, struct dfo_err *err);
+};
+
+#define DFO_MODULE_SYMBOL "dfo_module"
+
+/* Declare a module:  DFO_MODULE("tcp", tcp_init); */
+#define DFO_MODULE(NAME, INIT)                                               \
+	__attribute__((visibility("default"))) const struct dfo_module        \
+		dfo_module = {DFO_PLUGIN_ABI, (NAME), (INIT)}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Install what dnsfailover needs to build, test and benchmark, from
+# Debian 12's packages.  Idempotent; does nothing when all is there.
+set -euo pipefail
+
+BUILD="autoconf automake libtool libltdl-dev pkg-config make gcc
+  libcurl4-openssl-dev libconfuse-dev libmnl-dev libldns-dev libexpat1-dev"
+TEST="libcmocka-dev python3 python3-botocore iproute2 bind9 bind9-dnsutils
+  nginx-light openssl procps psmisc curl"
+
+want=""
+for p in $BUILD ${1:+$TEST}; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		want="$want $p"
+done
+[ -z "$want" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "missing packages:$want (run as root to install them)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d keeps Debian from starting the daemons it installs (named,
+# nginx): the tests start their own on loopback.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get install -y -qq --no-install-recommends $want >/dev/null

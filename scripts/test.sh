@@ -1,0 +1,72 @@
+#!/bin/bash
+# Set up and run the whole test suite: installs the packages, builds in
+# build/ (plain) and build-san/ (AddressSanitizer + UBSan), runs
+# `make check` in both and `make distcheck`, then prints
+# "N passed, N failed, N skipped" over all of them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash scripts/deps.sh test || exit 1
+[ -x configure ] || ./autogen.sh >/dev/null || exit 1
+
+pass=0 fail=0 skip=0
+status=0
+run_suite() { # name, configure args...
+	local name=$1
+	shift
+	echo "== $name: configure $*"
+	mkdir -p "$top/$name"
+	(cd "$top/$name" && "$top/configure" -q "$@" >configure.out 2>&1) ||
+		{ cat "$top/$name/configure.out"; status=1; fail=$((fail + 1)); return; }
+	(cd "$top/$name" && make -j"$jobs" >make.out 2>&1) ||
+		{ tail -40 "$top/$name/make.out"; status=1; fail=$((fail + 1)); return; }
+	if grep -E "warning:" "$top/$name/make.out"; then
+		echo "$name: compiler warnings (above)"
+		status=1
+		fail=$((fail + 1))
+	fi
+	(cd "$top/$name" && make -j"$jobs" check >check.out 2>&1)
+	local rc=$?
+	grep -E "^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):" "$top/$name/check.out" |
+		sed "s/^/$name: /"
+	local p f s e
+	p=$(sed -n 's/^# PASS: *//p' "$top/$name/tests/test-suite.log" "$top/$name/check.out" 2>/dev/null | tail -1)
+	f=$(sed -n 's/^# FAIL: *//p' "$top/$name/check.out" | tail -1)
+	e=$(sed -n 's/^# ERROR: *//p' "$top/$name/check.out" | tail -1)
+	s=$(sed -n 's/^# SKIP: *//p' "$top/$name/check.out" | tail -1)
+	pass=$((pass + ${p:-0}))
+	fail=$((fail + ${f:-0} + ${e:-0}))
+	skip=$((skip + ${s:-0}))
+	if [ $rc -ne 0 ]; then
+		status=1
+		for log in $(grep -lE "^(FAIL|ERROR)" -r "$top/$name/tests" --include='*.log' 2>/dev/null); do
+			case $log in */test-suite.log) continue ;; esac
+			echo "---- $log"
+			tail -40 "$log"
+		done
+		[ -z "$f$e" ] && fail=$((fail + 1)) # make check failed before any test
+	fi
+}
+
+run_suite build
+run_suite build-san --enable-sanitizers
+
+echo "== distcheck"
+if (cd "$top/build" && make -j"$jobs" distcheck >distcheck.out 2>&1); then
+	pass=$((pass + 1))
+	echo "PASS: distcheck"
+else
+	tail -40 "$top/build/distcheck.out"
+	echo "FAIL: distcheck"
+	fail=$((fail + 1))
+	status=1
+fi
+
+if [ $skip -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+exit $status

@@ -1,0 +1,300 @@
+/* --list-plugins and --try. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *opt_type(const cfg_opt_t *o)
+{
+	switch (o->type) {
+	case CFGT_INT:
+		return "integer";
+	case CFGT_FLOAT:
+		return "number";
+	case CFGT_STR:
+		return "string";
+	case CFGT_BOOL:
+		return "boolean";
+	case CFGT_SEC:
+		return "section";
+	default:
+		return "value";
+	}
+}
+
+static void print_default(const cfg_opt_t *o)
+{
+	if (o->flags & CFGF_NODEFAULT)
+		return;
+	if (o->flags & CFGF_LIST) {
+		if (o->def.parsed)
+			printf(" = %s", o->def.parsed);
+		return;
+	}
+	switch (o->type) {
+	case CFGT_INT:
+		printf(" = %ld", o->def.number);
+		break;
+	case CFGT_FLOAT:
+		printf(" = %g", o->def.fpnumber);
+		break;
+	case CFGT_STR:
+		if (o->def.string)
+			printf(" = \"%s\"", o->def.string);
+		break;
+	case CFGT_BOOL:
+		printf(" = %s", o->def.boolean ? "true" : "false");
+		break;
+	default:
+		break;
+	}
+}
+
+void dfo_cli_list_plugins(const struct dfo_registry *reg)
+{
+	size_t n = dfo_registry_count(reg);
+	for (int k = 0; k < DFO_KIND_COUNT; k++) {
+		printf("%s:\n", dfo_kind_name(k));
+		int any = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct dfo_entry *e = dfo_registry_at(reg, i);
+			if ((int)e->kind != k)
+				continue;
+			any = 1;
+			printf("  %-10s %s\n", e->prov->name,
+			       e->prov->description ? e->prov->description : "");
+			printf("             module: %s\n",
+			       e->module ? e->module : "(built in)");
+			for (const cfg_opt_t *o = e->prov->options;
+			     o && o->name; o++) {
+				printf("             %s (%s%s)", o->name,
+				       (o->flags & CFGF_LIST) ? "list of " : "",
+				       opt_type(o));
+				print_default(o);
+				printf("\n");
+			}
+		}
+		if (!any)
+			printf("  (none)\n");
+	}
+}
+
+/* A pool using `inst` (by kind), or NULL. */
+static const struct dfo_pool *pool_using(const struct dfo_config *c,
+					 const struct dfo_instance *inst)
+{
+	for (size_t i = 0; i < c->npools; i++) {
+		const struct dfo_pool *p = &c->pools[i];
+		if (p->dns == inst || p->ipsource == inst || p->check == inst ||
+		    p->timer == inst)
+			return p;
+	}
+	return NULL;
+}
+
+static int try_check(struct dfo_config *c, struct dfo_instance *in, int argc,
+		     char **argv, double timeout)
+{
+	if (argc < 1 || argc > 2) {
+		fprintf(stderr, "usage: --try check/%s ADDRESS [FQDN]\n", in->name);
+		return 1;
+	}
+	const struct dfo_pool *pool = pool_using(c, in);
+	struct dfo_check_job job;
+	memset(&job, 0, sizeof(job));
+	if (dfo_addr_parse(&job.target.addr, argv[0]) < 0) {
+		fprintf(stderr, "'%s' is not an IPv4 or IPv6 address\n", argv[0]);
+		return 1;
+	}
+	if (timeout <= 0)
+		timeout = pool ? dfo_inst_timer(pool->timer)->check_timeout(
+					 pool->timer->state)
+			       : 5.0;
+	job.prov = dfo_inst_check(in);
+	job.state = in->state;
+	job.target.fqdn = argc == 2 ? argv[1] : (pool ? pool->fqdn[0] : NULL);
+	job.target.timeout = timeout;
+	job.attempts = 1;
+	if (dfo_run_checks(&job, 1, 1) < 0) {
+		fprintf(stderr, "cannot run the check\n");
+		return 1;
+	}
+	char a[DFO_ADDR_STRLEN];
+	dfo_addr_format(&job.target.addr, a, sizeof(a));
+	if (job.result == DFO_CHECK_HEALTHY) {
+		printf("check/%s %s: healthy (%.3f s)\n", in->name, a, job.latency);
+		return 0;
+	}
+	printf("check/%s %s: unhealthy, %s: %s (%.3f s)\n", in->name, a,
+	       dfo_check_result_name(job.result), job.reason, job.latency);
+	return 1;
+}
+
+static int family_arg(const char *text, int def)
+{
+	if (!text)
+		return def;
+	int f = dfo_family_parse(text);
+	return f == AF_INET || f == AF_INET6 ? f : -1;
+}
+
+static int try_ipsource(struct dfo_config *c, struct dfo_instance *in,
+			int argc, char **argv)
+{
+	const struct dfo_pool *pool = pool_using(c, in);
+	int fam = family_arg(argc > 0 ? argv[0] : NULL,
+			     pool ? pool->family : AF_INET);
+	if (argc > 1 || fam < 0) {
+		fprintf(stderr, "usage: --try ipsource/%s [ipv4|ipv6]\n", in->name);
+		return 1;
+	}
+	struct dfo_addr addr;
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	double t0 = dfo_now();
+	int rc = dfo_inst_ipsource(in)->own_addr(in->state, fam, &addr, &e);
+	if (rc < 0) {
+		printf("ipsource/%s: error: %s\n", in->name,
+		       e.msg[0] ? e.msg : strerror(-rc));
+		return 1;
+	}
+	char a[DFO_ADDR_STRLEN];
+	printf("ipsource/%s: %s (%.3f s)\n", in->name,
+	       dfo_addr_format(&addr, a, sizeof(a)), dfo_now() - t0);
+	return 0;
+}
+
+static int dns_list(const struct dfo_dns_provider *dns, void *state,
+		    const char *fqdn, struct dfo_rrset *set, struct dfo_err *e)
+{
+	dfo_rrset_clear(set);
+	return dns->list(state, fqdn, set, e);
+}
+
+static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
+		   char **argv)
+{
+	const struct dfo_dns_provider *dns = dfo_inst_dns(in);
+	const char *op = argc > 0 ? argv[0] : "";
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	char a[DFO_ADDR_STRLEN];
+	int rc;
+	if (strcmp(op, "list") == 0 && (argc == 2 || argc == 3)) {
+		int fams[2] = {AF_INET, AF_INET6}, nf = 2;
+		if (argc == 3) {
+			if ((fams[0] = family_arg(argv[2], AF_INET)) < 0)
+				goto usage;
+			nf = 1;
+		}
+		for (int f = 0; f < nf; f++) {
+			struct dfo_rrset set;
+			dfo_rrset_init(&set, fams[f]);
+			rc = dns_list(dns, in->state, argv[1], &set, &e);
+			if (rc < 0) {
+				printf("dns/%s list %s: error: %s\n", in->name, argv[1],
+				       e.msg[0] ? e.msg : strerror(-rc));
+				dfo_rrset_clear(&set);
+				return 1;
+			}
+			dfo_rrset_sort(&set);
+			for (size_t i = 0; i < set.count; i++)
+				printf("%s\t%u\t%s\t%s\n", argv[1], set.ttl,
+				       fams[f] == AF_INET ? "A" : "AAAA",
+				       dfo_addr_format(&set.addrs[i], a, sizeof(a)));
+			dfo_rrset_clear(&set);
+		}
+		return 0;
+	}
+	if ((strcmp(op, "add") == 0 || strcmp(op, "del") == 0) && argc == 3) {
+		struct dfo_addr addr;
+		if (dfo_addr_parse(&addr, argv[2]) < 0) {
+			fprintf(stderr, "'%s' is not an IPv4 or IPv6 address\n",
+				argv[2]);
+			return 1;
+		}
+		struct dfo_rrset set;
+		dfo_rrset_init(&set, addr.family);
+		rc = dns_list(dns, in->state, argv[1], &set, &e);
+		if (rc == 0) {
+			if (op[0] == 'a')
+				rc = dns->add(in->state, argv[1], &addr, &set, &e);
+			else
+				rc = dns->del(in->state, argv[1], &addr, &set, &e);
+		}
+		dfo_rrset_clear(&set);
+		if (rc < 0) {
+			printf("dns/%s %s %s %s: error: %s\n", in->name, op, argv[1],
+			       argv[2], e.msg[0] ? e.msg : strerror(-rc));
+			return 1;
+		}
+		printf("dns/%s %s %s %s: done\n", in->name, op, argv[1], argv[2]);
+		return 0;
+	}
+usage:
+	(void)c;
+	fprintf(stderr,
+		"usage: --try dns/%s list FQDN [ipv4|ipv6]\n"
+		"       --try dns/%s add|del FQDN ADDRESS\n",
+		in->name, in->name);
+	return 1;
+}
+
+static int try_timer(struct dfo_instance *in)
+{
+	const struct dfo_timer_provider *t = dfo_inst_timer(in);
+	double now = dfo_now(), at = now;
+	printf("timer/%s: check timeout %.3f s, %u attempt(s) per target\n",
+	       in->name, t->check_timeout(in->state), t->retries(in->state));
+	for (int i = 0; i < 3; i++) {
+		/* Pretend each round ends when it starts. */
+		double next = t->next_round(in->state, at);
+		printf("  round %d at now + %.3f s\n", i + 1, next - now);
+		at = next;
+	}
+	return 0;
+}
+
+int dfo_cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
+		double timeout)
+{
+	char kind[32];
+	const char *slash = strchr(what, '/');
+	if (!slash || (size_t)(slash - what) >= sizeof(kind) || !slash[1]) {
+		fprintf(stderr, "--try wants KIND/NAME, e.g. check/web\n");
+		return 1;
+	}
+	memcpy(kind, what, (size_t)(slash - what));
+	kind[slash - what] = '\0';
+	int k = dfo_kind_parse(kind);
+	if (k < 0) {
+		fprintf(stderr, "--try: unknown kind '%s' (dns, ipsource, check, "
+				"timer)\n", kind);
+		return 1;
+	}
+	struct dfo_instance *in = dfo_config_find(c, k, slash + 1);
+	if (!in) {
+		fprintf(stderr, "--try: %s: no %s instance \"%s\" in %s\n", what,
+			kind, slash + 1, c->file);
+		return 1;
+	}
+	switch (k) {
+	case DFO_KIND_CHECK:
+		return try_check(c, in, argc, argv, timeout);
+	case DFO_KIND_IPSOURCE:
+		return try_ipsource(c, in, argc, argv);
+	case DFO_KIND_DNS:
+		return try_dns(c, in, argc, argv);
+	case DFO_KIND_TIMER:
+		return try_timer(in);
+	default:
+		fprintf(stderr, "--try: %s instances are run by the daemon only\n",
+			kind);
+		return 1;
+	}
+}

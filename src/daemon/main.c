@@ -1,0 +1,380 @@
+/* dnsfailover: command line, start-up, signals, reload, shutdown. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engine.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"NAME\n"
+"    dnsfailover - keep a DNS name pointing only at healthy servers\n"
+"\n"
+"SYNOPSIS\n"
+"    dnsfailover [-C FILE] [-f] [-P PIDFILE] [-l LEVEL]\n"
+"    dnsfailover [-C FILE] -t\n"
+"    dnsfailover [-C FILE] --list-plugins\n"
+"    dnsfailover [-C FILE] --try KIND/NAME [ARG...] [--timeout S]\n"
+"\n"
+"DESCRIPTION\n"
+"    Runs on every server of a pool.  Each round it finds its own address\n"
+"    (ipsource), checks itself (check), makes sure its address is in DNS\n"
+"    (dns), checks its peers, and removes at most one dead peer per round,\n"
+"    never the last record.  Rounds are paced by a timer.  Providers of\n"
+"    these kinds come from plugins loaded from plugin_dir at start-up.\n"
+"\n"
+"OPTIONS\n"
+"    -C, --config FILE   configuration file (default %s)\n"
+"    -f, --foreground    stay in the foreground, log to stderr\n"
+"                        (otherwise: detach and log to syslog)\n"
+"    -P, --pidfile FILE  write the process id to FILE\n"
+"    -l, --log-level L   error, warning, notice, info or debug\n"
+"                        (overrides log_level of the config)\n"
+"    -t, --test          check the configuration and the plugins, print\n"
+"                        every problem as FILE:LINE: message; exit 0 if\n"
+"                        all is well, 1 otherwise\n"
+"        --list-plugins  list the providers of each kind, the module each\n"
+"                        comes from and its options; needs no config (the\n"
+"                        plugin dir is -C's plugin_dir, else\n"
+"                        $DNSFAILOVER_PLUGIN_DIR, else %s)\n"
+"        --try KIND/NAME [ARG...]\n"
+"                        run one operation of one configured instance once\n"
+"                        and print the result:\n"
+"                          check/NAME ADDRESS [FQDN]   healthy or not, why,\n"
+"                                                      how long\n"
+"                          ipsource/NAME [ipv4|ipv6]   the address found\n"
+"                          dns/NAME list FQDN [ipv4|ipv6]\n"
+"                          dns/NAME add|del FQDN ADDRESS\n"
+"                          timer/NAME                  the next round times\n"
+"                        exit 0 if it succeeded (a check: healthy), else 1\n"
+"        --timeout S     deadline of a --try check (default: the timer of a\n"
+"                        pool using the check, else 5 s); the check runs in\n"
+"                        a child killed at the deadline, as in the daemon\n"
+"    -h, --help          this text\n"
+"    -V, --version       print the version\n"
+"\n"
+"SIGNALS\n"
+"    SIGTERM, SIGINT     finish the current round and exit (withdrawing\n"
+"                        this host's records where withdraw_on_exit is set)\n"
+"    SIGHUP              re-read the configuration; a bad one is logged\n"
+"                        and the running one kept\n"
+"\n"
+"ENVIRONMENT\n"
+"    DNSFAILOVER_PLUGIN_DIR  plugin directory when the config sets none\n"
+"    AWS_*                   AWS credentials and region (see the README)\n"
+"\n"
+"EXIT STATUS\n"
+"    0 on a clean stop or success, 1 on a configuration or start-up error\n",
+		SYSCONFDIR "/dnsfailover.conf", PLUGINDIR);
+}
+
+enum { OPT_LIST = 256, OPT_TRY, OPT_TIMEOUT };
+
+static const struct option long_opts[] = {
+	{"config", required_argument, NULL, 'C'},
+	{"foreground", no_argument, NULL, 'f'},
+	{"pidfile", required_argument, NULL, 'P'},
+	{"log-level", required_argument, NULL, 'l'},
+	{"test", no_argument, NULL, 't'},
+	{"list-plugins", no_argument, NULL, OPT_LIST},
+	{"try", required_argument, NULL, OPT_TRY},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+struct options {
+	const char *config;
+	bool config_given;
+	bool foreground;
+	const char *pidfile;
+	int log_level; /* -1: from config */
+	bool test, list;
+	const char *try_what;
+	double timeout;
+};
+
+static int write_pidfile(const char *path)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", (int)getpid());
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		int rc = -errno;
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		return -errno;
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+/* Load plugins: from the config's plugin_dir if it names one. */
+static int load_plugins(const struct options *o, struct dfo_loader **loader,
+			struct dfo_registry *reg)
+{
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	char *dir = NULL;
+	if (o->config_given || access(o->config, R_OK) == 0) {
+		dir = dfo_config_plugin_dir(o->config, &e);
+		if (!dir && e.code < 0) {
+			dfo_log(DFO_LOG_ERR, "%s", e.msg);
+			return -1;
+		}
+	}
+	const char *d = dir ? dir : dfo_default_plugin_dir();
+	int rc = dfo_loader_load_dir(loader, reg, d, &e);
+	if (rc < 0)
+		dfo_log(DFO_LOG_ERR, "%s", e.msg);
+	free(dir);
+	return rc;
+}
+
+static int run_daemon(const struct options *o, struct dfo_registry *reg,
+		      struct dfo_config *conf)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		dfo_log(DFO_LOG_ERR, "signalfd: %s", strerror(errno));
+		return 1;
+	}
+	if (o->pidfile) {
+		int rc = write_pidfile(o->pidfile);
+		if (rc < 0) {
+			dfo_log(DFO_LOG_ERR, "pidfile %s: %s", o->pidfile,
+				strerror(-rc));
+			close(sigfd);
+			return 1;
+		}
+	}
+	struct dfo_engine *eng = dfo_engine_new(conf, sigfd);
+	if (!eng) {
+		dfo_log(DFO_LOG_ERR, "out of memory");
+		close(sigfd);
+		return 1;
+	}
+	dfo_log(DFO_LOG_NOTICE, "dnsfailover %s started: %zu pool(s), config %s",
+		PACKAGE_VERSION, conf->npools, conf->file);
+	int code = 0;
+	for (;;) {
+		enum dfo_engine_event ev = dfo_engine_run(eng, &code);
+		if (ev == DFO_ENGINE_STOP)
+			break;
+		/* SIGHUP: the new config must be whole before it replaces the
+		 * old one. */
+		struct dfo_config *next = NULL;
+		struct dfo_err e;
+		dfo_err_clear(&e);
+		dfo_log(DFO_LOG_NOTICE, "SIGHUP: re-reading %s", o->config);
+		if (dfo_config_load(&next, reg, o->config, true, &e) < 0) {
+			dfo_log(DFO_LOG_ERR,
+				"new configuration rejected, keeping the running "
+				"one: %s", e.msg);
+			continue;
+		}
+		if (o->log_level < 0)
+			dfo_log_setup(next->log_level, !o->foreground, "dnsfailover");
+		dfo_engine_set_config(eng, next);
+		dfo_config_free(conf);
+		conf = next;
+		dfo_log(DFO_LOG_NOTICE, "configuration reloaded: %zu pool(s)",
+			conf->npools);
+	}
+	dfo_engine_shutdown(eng);
+	dfo_engine_free(eng);
+	dfo_config_free(conf);
+	if (o->pidfile)
+		unlink(o->pidfile);
+	close(sigfd);
+	dfo_log(DFO_LOG_NOTICE, "dnsfailover stopped");
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {.config = SYSCONFDIR "/dnsfailover.conf",
+			    .log_level = -1,
+			    .timeout = -1};
+	int c;
+	/* '+': stop at the first non-option, so --try's arguments stay. */
+	while ((c = getopt_long(argc, argv, "+C:fP:l:thV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'C':
+			o.config = optarg;
+			o.config_given = true;
+			break;
+		case 'f':
+			o.foreground = true;
+			break;
+		case 'P':
+			o.pidfile = optarg;
+			break;
+		case 'l':
+			o.log_level = dfo_log_level_parse(optarg);
+			if (o.log_level < 0) {
+				fprintf(stderr, "dnsfailover: -l: unknown level "
+						"'%s' (error, warning, notice, "
+						"info, debug)\n", optarg);
+				return 1;
+			}
+			break;
+		case 't':
+			o.test = true;
+			break;
+		case OPT_LIST:
+			o.list = true;
+			break;
+		case OPT_TRY:
+			o.try_what = optarg;
+			break;
+		case OPT_TIMEOUT: {
+			char *end;
+			o.timeout = strtod(optarg, &end);
+			if (*end || !(o.timeout > 0)) {
+				fprintf(stderr, "dnsfailover: --timeout: '%s' is "
+						"not a positive number of "
+						"seconds\n", optarg);
+				return 1;
+			}
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("dnsfailover %s (plugin ABI %d)\n", PACKAGE_VERSION,
+			       DFO_PLUGIN_ABI);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	/* --try ARG... [--timeout S]: take a trailing --timeout too. */
+	int nargs = argc - optind;
+	char **args = argv + optind;
+	if (o.try_what && nargs >= 2 && strcmp(args[nargs - 2], "--timeout") == 0) {
+		char *end;
+		o.timeout = strtod(args[nargs - 1], &end);
+		if (*end || !(o.timeout > 0)) {
+			fprintf(stderr, "dnsfailover: --timeout: '%s' is not a "
+					"positive number of seconds\n",
+				args[nargs - 1]);
+			return 1;
+		}
+		nargs -= 2;
+	}
+	if (nargs > 0 && !o.try_what) {
+		fprintf(stderr, "dnsfailover: unexpected argument '%s' (see --help)\n",
+			args[0]);
+		return 1;
+	}
+
+	bool interactive = o.test || o.list || o.try_what || o.foreground;
+	dfo_log_setup(o.log_level >= 0 ? o.log_level
+				       : (o.try_what ? DFO_LOG_WARNING : DFO_LOG_NOTICE),
+		      0, "dnsfailover");
+
+	struct dfo_registry *reg = dfo_registry_new();
+	struct dfo_loader *loader = NULL;
+	struct dfo_config *conf = NULL;
+	int status = 1;
+	if (!reg) {
+		fprintf(stderr, "dnsfailover: out of memory\n");
+		return 1;
+	}
+	if (load_plugins(&o, &loader, reg) < 0)
+		goto out;
+	if (o.list) {
+		dfo_cli_list_plugins(reg);
+		status = 0;
+		goto out;
+	}
+
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	if (dfo_config_load(&conf, reg, o.config, true, &e) < 0) {
+		if (o.test)
+			printf("%s: configuration has errors\n", o.config);
+		goto out;
+	}
+	if (o.test) {
+		printf("%s: configuration ok: %zu plugin provider(s), %zu "
+		       "instance(s), %zu pool(s)\n",
+		       o.config, dfo_registry_count(reg), conf->ninst, conf->npools);
+		status = 0;
+		goto out;
+	}
+	if (o.try_what) {
+		status = dfo_cli_try(conf, o.try_what, nargs, args, o.timeout);
+		goto out;
+	}
+
+	if (o.log_level < 0)
+		dfo_log_setup(conf->log_level, 0, "dnsfailover");
+	if (!interactive) {
+		int rc = daemonize();
+		if (rc < 0) {
+			dfo_log(DFO_LOG_ERR, "cannot detach: %s", strerror(-rc));
+			goto out;
+		}
+		dfo_log_setup(o.log_level >= 0 ? o.log_level : conf->log_level, 1,
+			      "dnsfailover");
+	}
+	status = run_daemon(&o, reg, conf);
+	conf = NULL; /* run_daemon owns and frees it */
+out:
+	dfo_config_free(conf);
+	dfo_loader_free(loader);
+	dfo_registry_free(reg);
+	return status;
+}

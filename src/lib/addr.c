@@ -1,0 +1,188 @@
+/* IPv4/IPv6 addresses and record sets. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+int dfo_addr_parse(struct dfo_addr *out, const char *text)
+{
+	return dfo_addr_parse_family(out, text, AF_UNSPEC);
+}
+
+int dfo_addr_parse_family(struct dfo_addr *out, const char *text, int family)
+{
+	struct dfo_addr a;
+	memset(&a, 0, sizeof(a));
+	if (!text)
+		return -EINVAL;
+	if ((family == AF_UNSPEC || family == AF_INET) &&
+	    inet_pton(AF_INET, text, &a.u.v4) == 1)
+		a.family = AF_INET;
+	else if ((family == AF_UNSPEC || family == AF_INET6) &&
+		 inet_pton(AF_INET6, text, &a.u.v6) == 1)
+		a.family = AF_INET6;
+	else
+		return -EINVAL;
+	*out = a;
+	return 0;
+}
+
+const char *dfo_addr_format(const struct dfo_addr *addr, char *buf, size_t len)
+{
+	if (!addr || !inet_ntop(addr->family, &addr->u, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+int dfo_addr_cmp(const struct dfo_addr *a, const struct dfo_addr *b)
+{
+	if (a->family != b->family)
+		return a->family == AF_INET ? -1 : 1;
+	if (a->family == AF_INET) {
+		uint32_t x = ntohl(a->u.v4.s_addr), y = ntohl(b->u.v4.s_addr);
+		return x < y ? -1 : x > y;
+	}
+	return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6));
+}
+
+bool dfo_addr_equal(const struct dfo_addr *a, const struct dfo_addr *b)
+{
+	return dfo_addr_cmp(a, b) == 0;
+}
+
+static int addr_qsort_cmp(const void *a, const void *b)
+{
+	return dfo_addr_cmp(a, b);
+}
+
+void dfo_addr_sort(struct dfo_addr *addrs, size_t count)
+{
+	if (count > 1)
+		qsort(addrs, count, sizeof(*addrs), addr_qsort_cmp);
+}
+
+socklen_t dfo_addr_to_sockaddr(const struct dfo_addr *addr, unsigned port,
+			       struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (addr->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		sin->sin_addr = addr->u.v4;
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons((uint16_t)port);
+	sin6->sin6_addr = addr->u.v6;
+	return sizeof(*sin6);
+}
+
+int dfo_family_parse(const char *text)
+{
+	if (!text)
+		return -1;
+	if (!strcmp(text, "ipv4") || !strcmp(text, "inet") || !strcmp(text, "4"))
+		return AF_INET;
+	if (!strcmp(text, "ipv6") || !strcmp(text, "inet6") || !strcmp(text, "6"))
+		return AF_INET6;
+	if (!strcmp(text, "any"))
+		return AF_UNSPEC;
+	return -1;
+}
+
+const char *dfo_family_name(int family)
+{
+	switch (family) {
+	case AF_INET:
+		return "ipv4";
+	case AF_INET6:
+		return "ipv6";
+	default:
+		return "any";
+	}
+}
+
+/* ---- record sets ---- */
+
+void dfo_rrset_init(struct dfo_rrset *set, int family)
+{
+	memset(set, 0, sizeof(*set));
+	set->family = family;
+}
+
+bool dfo_rrset_contains(const struct dfo_rrset *set, const struct dfo_addr *addr)
+{
+	for (size_t i = 0; i < set->count; i++)
+		if (dfo_addr_equal(&set->addrs[i], addr))
+			return true;
+	return false;
+}
+
+int dfo_rrset_add(struct dfo_rrset *set, const struct dfo_addr *addr)
+{
+	if (dfo_rrset_contains(set, addr))
+		return 0;
+	if (set->count == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 8;
+		struct dfo_addr *v = realloc(set->addrs, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		set->addrs = v;
+		set->cap = cap;
+	}
+	set->addrs[set->count++] = *addr;
+	return 0;
+}
+
+bool dfo_rrset_remove(struct dfo_rrset *set, const struct dfo_addr *addr)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		if (dfo_addr_equal(&set->addrs[i], addr)) {
+			memmove(&set->addrs[i], &set->addrs[i + 1],
+				(set->count - i - 1) * sizeof(*set->addrs));
+			set->count--;
+			return true;
+		}
+	}
+	return false;
+}
+
+void dfo_rrset_sort(struct dfo_rrset *set)
+{
+	dfo_addr_sort(set->addrs, set->count);
+}
+
+bool dfo_rrset_same(const struct dfo_rrset *a, const struct dfo_rrset *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (size_t i = 0; i < a->count; i++)
+		if (!dfo_rrset_contains(b, &a->addrs[i]))
+			return false;
+	return true;
+}
+
+int dfo_rrset_copy(struct dfo_rrset *dst, const struct dfo_rrset *src)
+{
+	dfo_rrset_clear(dst);
+	dst->family = src->family;
+	dst->ttl = src->ttl;
+	for (size_t i = 0; i < src->count; i++)
+		if (dfo_rrset_add(dst, &src->addrs[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+void dfo_rrset_clear(struct dfo_rrset *set)
+{
+	free(set->addrs);
+	set->addrs = NULL;
+	set->count = set->cap = 0;
+}

@@ -1,0 +1,628 @@
+/*
+ * Configuration: the schema is the core's options plus, for each kind, a
+ * titled multi-section whose body offers one sub-section per registered
+ * provider of that kind.  Errors are logged as "file:line: message".
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+/* Parse context: where errors go while libconfuse runs. */
+/* Where things start in the file: "kind\x1ftitle" for a section,
+ * "pool\x1ftitle\x1foption" for an option of a pool. */
+struct mark {
+	char *key;
+	int line;
+};
+
+struct parse_ctx {
+	struct dfo_err *err;
+	int nerr;
+	struct mark *marks;
+	size_t nmarks, cap;
+};
+
+static struct parse_ctx *current_ctx; /* set during cfg_parse only */
+
+static void report(struct parse_ctx *ctx, const char *file, int line,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void report(struct parse_ctx *ctx, const char *file, int line,
+		   const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		dfo_log(DFO_LOG_ERR, "%s:%d: %s", file, line, msg);
+	else
+		dfo_log(DFO_LOG_ERR, "%s: %s", file, msg);
+	if (ctx->nerr++ == 0 && ctx->err) {
+		if (line > 0)
+			dfo_err_set(ctx->err, -EINVAL, "%s:%d: %s", file, line,
+				    msg);
+		else
+			dfo_err_set(ctx->err, -EINVAL, "%s: %s", file, msg);
+	}
+}
+
+static void mark(struct parse_ctx *ctx, const char *a, const char *b,
+		 const char *c, int line)
+{
+	if (ctx->nmarks == ctx->cap) {
+		size_t cap = ctx->cap ? ctx->cap * 2 : 32;
+		struct mark *m = realloc(ctx->marks, cap * sizeof(*m));
+		if (!m)
+			return; /* only line numbers are lost */
+		ctx->marks = m;
+		ctx->cap = cap;
+	}
+	char *key;
+	if (asprintf(&key, "%s\x1f%s%s%s", a, b, c ? "\x1f" : "", c ? c : "") < 0)
+		return;
+	ctx->marks[ctx->nmarks++] = (struct mark){key, line};
+}
+
+/* The line recorded for a key, or `def`. */
+static int line_of(const struct parse_ctx *ctx, const char *a, const char *b,
+		   const char *c, int def)
+{
+	char key[512];
+	snprintf(key, sizeof(key), "%s\x1f%s%s%s", a, b, c ? "\x1f" : "",
+		 c ? c : "");
+	for (size_t i = 0; i < ctx->nmarks; i++)
+		if (strcmp(ctx->marks[i].key, key) == 0)
+			return ctx->marks[i].line;
+	return def;
+}
+
+static void ctx_free(struct parse_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nmarks; i++)
+		free(ctx->marks[i].key);
+	free(ctx->marks);
+}
+
+/* Parse callback of the pool's references: remembers their line. */
+static int ref_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (current_ctx)
+		mark(current_ctx, "pool", cfg_title(cfg), cfg_opt_name(opt),
+		     cfg->line);
+	*(const char **)result = value;
+	return 0;
+}
+
+static void cfg_errfn(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (current_ctx)
+		report(current_ctx, cfg && cfg->filename ? cfg->filename : "config",
+		       cfg ? cfg->line : 0, "%s", msg);
+}
+
+/* ---- schema ---- */
+
+static cfg_opt_t empty_opts[] = {CFG_END()};
+
+static cfg_opt_t aws_opts[] = {
+	CFG_STR("region", NULL, CFGF_NONE),
+	CFG_STR("access_key_id", NULL, CFGF_NONE),
+	CFG_STR("secret_access_key", NULL, CFGF_NONE),
+	CFG_STR("session_token", NULL, CFGF_NONE),
+	CFG_STR("profile", NULL, CFGF_NONE),
+	CFG_STR("ec2_endpoint", NULL, CFGF_NONE),
+	CFG_STR("route53_endpoint", NULL, CFGF_NONE),
+	CFG_STR("sts_endpoint", NULL, CFGF_NONE),
+	CFG_STR("imds_endpoint", NULL, CFGF_NONE),
+	CFG_FLOAT("timeout", 10, CFGF_NONE),
+	CFG_INT("max_retries", 5, CFGF_NONE),
+	CFG_END()};
+
+static cfg_opt_t pool_opts[] = {
+	CFG_STR_LIST("fqdn", NULL, CFGF_NONE),
+	CFG_STR_CB("dns", NULL, CFGF_NONE, ref_cb),
+	CFG_STR_CB("ipsource", NULL, CFGF_NONE, ref_cb),
+	CFG_STR_CB("check", NULL, CFGF_NONE, ref_cb),
+	CFG_STR_CB("timer", NULL, CFGF_NONE, ref_cb),
+	CFG_STR("family", "ipv4", CFGF_NONE),
+	CFG_STR("on_self_failure", "withdraw", CFGF_NONE),
+	CFG_BOOL("withdraw_on_exit", cfg_false, CFGF_NONE),
+	CFG_INT("rise", 2, CFGF_NONE),
+	CFG_INT("fall", 1, CFGF_NONE),
+	CFG_END()};
+
+struct schema {
+	cfg_opt_t *root;
+	cfg_opt_t *kind[DFO_KIND_COUNT];
+};
+
+static void schema_free(struct schema *s)
+{
+	free(s->root);
+	for (int k = 0; k < DFO_KIND_COUNT; k++)
+		free(s->kind[k]);
+	memset(s, 0, sizeof(*s));
+}
+
+static int schema_build(struct schema *s, const struct dfo_registry *reg)
+{
+	size_t n = dfo_registry_count(reg);
+	memset(s, 0, sizeof(*s));
+	for (int k = 0; k < DFO_KIND_COUNT; k++) {
+		s->kind[k] = calloc(n + 1, sizeof(cfg_opt_t));
+		if (!s->kind[k])
+			goto oom;
+		size_t j = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct dfo_entry *e = dfo_registry_at(reg, i);
+			if ((int)e->kind != k)
+				continue;
+			cfg_opt_t *o = e->prov->options ? e->prov->options
+							: empty_opts;
+			s->kind[k][j++] = (cfg_opt_t)CFG_SEC(e->prov->name, o,
+							     CFGF_MULTI);
+		}
+		s->kind[k][j] = (cfg_opt_t)CFG_END();
+	}
+	const size_t ncore = 6;
+	s->root = calloc(ncore + DFO_KIND_COUNT + 1, sizeof(cfg_opt_t));
+	if (!s->root)
+		goto oom;
+	cfg_opt_t *r = s->root;
+	*r++ = (cfg_opt_t)CFG_STR("plugin_dir", NULL, CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_STR("status_file", NULL, CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_STR("log_level", "notice", CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_INT("max_parallel", 64, CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_SEC("aws", aws_opts, CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_SEC("pool", pool_opts,
+				  CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+	for (int k = 0; k < DFO_KIND_COUNT; k++)
+		*r++ = (cfg_opt_t)CFG_SEC(dfo_kind_name(k), s->kind[k],
+					  CFGF_MULTI | CFGF_TITLE |
+						  CFGF_NO_TITLE_DUPES);
+	*r = (cfg_opt_t)CFG_END();
+	return 0;
+oom:
+	schema_free(s);
+	return -ENOMEM;
+}
+
+/* ---- the first pass: plugin_dir only ----
+ * Plugins must be loaded before the file can be parsed against their
+ * options, so plugin_dir is read first by a small scanner that knows
+ * libconfuse's lexical rules (comments, quoted strings, nesting) and looks
+ * only at the top level.  Any syntax problem is left to the real parse. */
+
+struct scan {
+	const char *p;
+	int line;
+};
+
+static void skip_space(struct scan *sc)
+{
+	for (;;) {
+		char ch = *sc->p;
+		if (ch == '\n') {
+			sc->line++;
+			sc->p++;
+		} else if (ch == ' ' || ch == '\t' || ch == '\r' || ch == ',') {
+			sc->p++;
+		} else if (ch == '#' || (ch == '/' && sc->p[1] == '/')) {
+			while (*sc->p && *sc->p != '\n')
+				sc->p++;
+		} else if (ch == '/' && sc->p[1] == '*') {
+			for (sc->p += 2; *sc->p && !(sc->p[0] == '*' && sc->p[1] == '/');
+			     sc->p++)
+				sc->line += *sc->p == '\n';
+			if (*sc->p)
+				sc->p += 2;
+		} else {
+			return;
+		}
+	}
+}
+
+/* A quoted string (sc->p at the quote): copied unescaped to out. */
+static void scan_string(struct scan *sc, char *out, size_t size)
+{
+	char q = *sc->p++;
+	size_t n = 0;
+	while (*sc->p && *sc->p != q) {
+		char ch = *sc->p++;
+		if (ch == '\\' && q == '"' && *sc->p)
+			ch = *sc->p++;
+		sc->line += ch == '\n';
+		if (n + 1 < size)
+			out[n++] = ch;
+	}
+	out[n] = '\0';
+	if (*sc->p)
+		sc->p++;
+}
+
+static bool is_word(char ch)
+{
+	return isalnum((unsigned char)ch) || ch == '_' || ch == '-';
+}
+
+static char *read_text(const char *file, struct dfo_err *err)
+{
+	FILE *f = fopen(file, "re");
+	if (!f) {
+		dfo_err_set(err, -errno, "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *text = malloc(cap);
+	while (text) {
+		len += fread(text + len, 1, cap - len - 1, f);
+		if (len + 1 < cap || ferror(f))
+			break;
+		char *t = realloc(text, cap *= 2);
+		if (!t)
+			free(text);
+		text = t;
+	}
+	fclose(f);
+	if (!text)
+		dfo_err_set(err, -ENOMEM, "out of memory");
+	else
+		text[len] = '\0';
+	return text;
+}
+
+static void mark(struct parse_ctx *ctx, const char *a, const char *b,
+		 const char *c, int line);
+
+/* Walk the top level of a config text: returns plugin_dir (malloc'd) if
+ * set, and records where each top-level titled section starts. */
+static char *scan_top(const char *text, struct parse_ctx *ctx)
+{
+	struct scan sc = {text, 1};
+	char word[64], value[4096], *dir = NULL;
+	int depth = 0;
+	while ((skip_space(&sc), *sc.p)) {
+		char ch = *sc.p;
+		if (ch == '{' || ch == '(') {
+			depth++, sc.p++;
+		} else if (ch == '}' || ch == ')') {
+			depth--, sc.p++;
+		} else if (ch == '"' || ch == '\'') {
+			scan_string(&sc, value, sizeof(value));
+		} else if (depth == 0 && is_word(ch)) {
+			size_t n = 0;
+			int line = sc.line;
+			while (is_word(*sc.p)) {
+				if (n + 1 < sizeof(word))
+					word[n++] = *sc.p;
+				sc.p++;
+			}
+			word[n] = '\0';
+			skip_space(&sc);
+			if (*sc.p == '=') {
+				sc.p++;
+				skip_space(&sc);
+			}
+			if (*sc.p == '"' || *sc.p == '\'') {
+				scan_string(&sc, value, sizeof(value));
+				if (strcmp(word, "plugin_dir") == 0) {
+					free(dir);
+					dir = strdup(value);
+				} else if (ctx) {
+					mark(ctx, word, value, NULL, line);
+				}
+			}
+		} else {
+			sc.p++;
+		}
+	}
+	return dir;
+}
+
+char *dfo_config_plugin_dir(const char *file, struct dfo_err *err)
+{
+	char *text = read_text(file, err);
+	if (!text)
+		return NULL;
+	char *dir = scan_top(text, NULL);
+	free(text);
+	return dir;
+}
+
+/* ---- the config proper ---- */
+
+struct config_priv {
+	struct dfo_config pub;
+	struct schema schema;
+};
+
+static void instances_destroy(struct dfo_config *c)
+{
+	for (size_t i = c->ninst; i > 0; i--) {
+		struct dfo_instance *in = &c->inst[i - 1];
+		if (in->state && in->entry->prov->destroy)
+			in->entry->prov->destroy(in->state);
+		in->state = NULL;
+	}
+}
+
+void dfo_config_free(struct dfo_config *c)
+{
+	if (!c)
+		return;
+	struct config_priv *p = (struct config_priv *)c;
+	instances_destroy(c);
+	for (size_t i = 0; i < c->ninst; i++)
+		free(c->inst[i].name);
+	free(c->inst);
+	for (size_t i = 0; i < c->npools; i++) {
+		free(c->pools[i].name);
+		free(c->pools[i].fqdn);
+	}
+	free(c->pools);
+	free(c->file);
+	free(c->plugin_dir);
+	free(c->status_file);
+	if (c->cfg)
+		cfg_free(c->cfg);
+	schema_free(&p->schema);
+	free(p);
+}
+
+struct dfo_instance *dfo_config_find(struct dfo_config *c, enum dfo_kind kind,
+				     const char *name)
+{
+	for (size_t i = 0; i < c->ninst; i++)
+		if (c->inst[i].kind == kind && strcmp(c->inst[i].name, name) == 0)
+			return &c->inst[i];
+	return NULL;
+}
+
+static void append_name(char *buf, size_t size, const char *name)
+{
+	size_t len = strlen(buf);
+	snprintf(buf + len, size - len, "%s%s", len ? ", " : "", name);
+}
+
+/* Collect each instance and its one provider section. */
+static int collect_instances(struct dfo_config *c, struct dfo_registry *reg,
+			     struct parse_ctx *ctx)
+{
+	size_t total = 0;
+	for (int k = 0; k < DFO_KIND_COUNT; k++)
+		total += cfg_size(c->cfg, dfo_kind_name(k));
+	c->inst = calloc(total ? total : 1, sizeof(*c->inst));
+	if (!c->inst)
+		return -ENOMEM;
+	size_t nreg = dfo_registry_count(reg);
+	for (int k = 0; k < DFO_KIND_COUNT; k++) {
+		const char *kname = dfo_kind_name(k);
+		unsigned n = cfg_size(c->cfg, kname);
+		for (unsigned i = 0; i < n; i++) {
+			cfg_t *isec = cfg_getnsec(c->cfg, kname, i);
+			int line = line_of(ctx, kname, cfg_title(isec), NULL,
+					   isec->line);
+			const struct dfo_entry *found = NULL;
+			unsigned count = 0;
+			char all[256] = "", used[256] = "";
+			for (size_t r = 0; r < nreg; r++) {
+				const struct dfo_entry *e = dfo_registry_at(reg, r);
+				if ((int)e->kind != k)
+					continue;
+				append_name(all, sizeof(all), e->prov->name);
+				unsigned m = cfg_size(isec, e->prov->name);
+				for (unsigned j = 0; j < m; j++)
+					append_name(used, sizeof(used), e->prov->name);
+				if (m && !found)
+					found = e;
+				count += m;
+			}
+			if (count != 1) {
+				if (count == 0)
+					report(ctx, c->file, line,
+					       "%s \"%s\" names no provider (one of: %s)",
+					       kname, cfg_title(isec),
+					       all[0] ? all : "none loaded");
+				else
+					report(ctx, c->file, line,
+					       "%s \"%s\" has %u providers (%s): an "
+					       "instance has exactly one",
+					       kname, cfg_title(isec), count, used);
+				continue;
+			}
+			cfg_t *psec = cfg_getnsec(isec, found->prov->name, 0);
+			struct dfo_instance *in = &c->inst[c->ninst++];
+			in->kind = k;
+			in->name = strdup(cfg_title(isec));
+			in->entry = found;
+			in->sec = psec;
+			in->line = line;
+			if (!in->name)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static struct dfo_instance *pool_ref(struct dfo_config *c, cfg_t *psec,
+				     enum dfo_kind kind, struct parse_ctx *ctx)
+{
+	const char *kname = dfo_kind_name(kind);
+	const char *name = cfg_getstr(psec, kname);
+	int pline = line_of(ctx, "pool", cfg_title(psec), NULL, psec->line);
+	if (!name) {
+		report(ctx, c->file, pline,
+		       "pool \"%s\": option '%s' is required", cfg_title(psec),
+		       kname);
+		return NULL;
+	}
+	struct dfo_instance *in = dfo_config_find(c, kind, name);
+	if (!in)
+		report(ctx, c->file,
+		       line_of(ctx, "pool", cfg_title(psec), kname, pline),
+		       "pool \"%s\": %s \"%s\" does not exist", cfg_title(psec),
+		       kname, name);
+	return in;
+}
+
+static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
+{
+	unsigned n = cfg_size(c->cfg, "pool");
+	c->pools = calloc(n ? n : 1, sizeof(*c->pools));
+	if (!c->pools)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *ps = cfg_getnsec(c->cfg, "pool", i);
+		struct dfo_pool *p = &c->pools[c->npools];
+		const char *title = cfg_title(ps);
+		int bad = ctx->nerr;
+		p->line = line_of(ctx, "pool", title, NULL, ps->line);
+		p->nfqdn = cfg_size(ps, "fqdn");
+		if (p->nfqdn == 0)
+			report(ctx, c->file, p->line,
+			       "pool \"%s\": option 'fqdn' is required", title);
+		p->dns = pool_ref(c, ps, DFO_KIND_DNS, ctx);
+		p->ipsource = pool_ref(c, ps, DFO_KIND_IPSOURCE, ctx);
+		p->check = pool_ref(c, ps, DFO_KIND_CHECK, ctx);
+		p->timer = pool_ref(c, ps, DFO_KIND_TIMER, ctx);
+		int fam = dfo_family_parse(cfg_getstr(ps, "family"));
+		if (fam != AF_INET && fam != AF_INET6)
+			report(ctx, c->file, p->line,
+			       "pool \"%s\": family must be ipv4 or ipv6, not '%s'",
+			       title, cfg_getstr(ps, "family"));
+		p->family = fam;
+		const char *osf = cfg_getstr(ps, "on_self_failure");
+		if (strcmp(osf, "withdraw") == 0)
+			p->on_self_failure = DFO_SELF_WITHDRAW;
+		else if (strcmp(osf, "exit") == 0)
+			p->on_self_failure = DFO_SELF_EXIT;
+		else
+			report(ctx, c->file, p->line,
+			       "pool \"%s\": on_self_failure must be withdraw or "
+			       "exit, not '%s'",
+			       title, osf);
+		p->withdraw_on_exit = cfg_getbool(ps, "withdraw_on_exit");
+		long rise = cfg_getint(ps, "rise"), fall = cfg_getint(ps, "fall");
+		if (rise < 1 || rise > 1000 || fall < 1 || fall > 1000)
+			report(ctx, c->file, p->line,
+			       "pool \"%s\": rise and fall must be 1..1000", title);
+		p->rise = (unsigned)rise;
+		p->fall = (unsigned)fall;
+		if (ctx->nerr != bad)
+			continue;
+		p->name = strdup(title);
+		p->fqdn = calloc(p->nfqdn, sizeof(char *));
+		if (!p->name || !p->fqdn) {
+			free(p->name);
+			free(p->fqdn);
+			return -ENOMEM;
+		}
+		for (size_t f = 0; f < p->nfqdn; f++)
+			p->fqdn[f] = cfg_getnstr(ps, "fqdn", (unsigned)f);
+		c->npools++;
+	}
+	return 0;
+}
+
+static int create_instances(struct dfo_config *c, struct parse_ctx *ctx)
+{
+	for (size_t i = 0; i < c->ninst; i++) {
+		struct dfo_instance *in = &c->inst[i];
+		struct dfo_err e;
+		dfo_err_clear(&e);
+		int rc = in->entry->prov->create(in->name, in->sec, &in->state, &e);
+		if (rc < 0) {
+			in->state = NULL;
+			report(ctx, c->file, in->line, "%s \"%s\" (%s): %s",
+			       dfo_kind_name(in->kind), in->name,
+			       in->entry->prov->name,
+			       e.msg[0] ? e.msg : strerror(-rc));
+		}
+	}
+	return 0;
+}
+
+int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
+		    const char *file, bool create, struct dfo_err *err)
+{
+	struct parse_ctx ctx = {.err = err};
+	struct config_priv *p = calloc(1, sizeof(*p));
+	*out = NULL;
+	if (!p)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	struct dfo_config *c = &p->pub;
+	int rc = -ENOMEM;
+	if (!(c->file = strdup(file)) || schema_build(&p->schema, reg) < 0)
+		goto fail;
+	if (!(c->cfg = cfg_init(p->schema.root, CFGF_NONE)))
+		goto fail;
+	char *text = read_text(file, NULL);
+	if (text) {
+		free(scan_top(text, &ctx));
+		free(text);
+	}
+	cfg_set_error_function(c->cfg, cfg_errfn);
+	current_ctx = &ctx;
+	rc = cfg_parse(c->cfg, file);
+	current_ctx = NULL;
+	if (rc == CFG_FILE_ERROR) {
+		rc = dfo_err_set(err, -ENOENT, "%s: %s", file, strerror(errno));
+		dfo_log(DFO_LOG_ERR, "%s", err ? err->msg : file);
+		goto fail;
+	}
+	if (rc != CFG_SUCCESS) {
+		if (ctx.nerr == 0)
+			report(&ctx, file, 0, "cannot be parsed");
+		rc = -EINVAL;
+		goto fail;
+	}
+
+	const char *pd = cfg_getstr(c->cfg, "plugin_dir");
+	c->plugin_dir = strdup(pd ? pd : dfo_default_plugin_dir());
+	const char *sf = cfg_getstr(c->cfg, "status_file");
+	c->status_file = sf ? strdup(sf) : NULL;
+	if (!c->plugin_dir || (sf && !c->status_file)) {
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	c->log_level = dfo_log_level_parse(cfg_getstr(c->cfg, "log_level"));
+	if (c->log_level < 0)
+		report(&ctx, file, 0,
+		       "log_level must be one of error, warning, notice, info, "
+		       "debug; not '%s'",
+		       cfg_getstr(c->cfg, "log_level"));
+	long mp = cfg_getint(c->cfg, "max_parallel");
+	if (mp < 1 || mp > 4096)
+		report(&ctx, file, 0, "max_parallel must be 1..4096, not %ld", mp);
+	c->max_parallel = (unsigned)mp;
+
+	if ((rc = collect_instances(c, reg, &ctx)) < 0 ||
+	    (rc = collect_pools(c, &ctx)) < 0)
+		goto fail;
+	if (ctx.nerr == 0 && create)
+		create_instances(c, &ctx);
+	if (ctx.nerr) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	*out = c;
+	ctx_free(&ctx);
+	return 0;
+fail:
+	ctx_free(&ctx);
+	if (rc == -ENOMEM && ctx.nerr == 0)
+		dfo_err_set(err, -ENOMEM, "out of memory");
+	dfo_config_free(c);
+	return rc < 0 ? rc : -EINVAL;
+}

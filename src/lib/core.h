@@ -1,0 +1,196 @@
+/*
+ * Private interface of libdnsfailover, shared by the core library and the
+ * dnsfailover program.  Plugins never include this (their CPPFLAGS only
+ * reach include/).
+ */
+#ifndef DFO_CORE_H
+#define DFO_CORE_H
+
+#include <confuse.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <dnsfailover/dnsfailover.h>
+
+#ifndef DFO_EXPORT
+#define DFO_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---- log ---- */
+
+/* Threshold (DFO_LOG_*), syslog or stderr; ident used with syslog. */
+void dfo_log_setup(int threshold, int use_syslog, const char *ident);
+/* "error" .. "debug" to a level; -1 if unknown. */
+int dfo_log_level_parse(const char *text);
+const char *dfo_log_level_name(int level);
+
+/* "dns" etc. to enum dfo_kind; -1 if unknown. */
+int dfo_kind_parse(const char *text);
+
+/* ---- registry ---- */
+
+/* One registered provider. */
+struct dfo_entry {
+	enum dfo_kind kind;
+	const struct dfo_provider *prov; /* head of the kind's table */
+	const void *ops;                 /* the whole table, of its kind */
+	char *module;                    /* path of the module; owned */
+};
+
+struct dfo_registry *dfo_registry_new(void);
+void dfo_registry_free(struct dfo_registry *reg);
+/* Module path recorded on entries registered from now on (copied). */
+void dfo_registry_set_module(struct dfo_registry *reg, const char *path);
+size_t dfo_registry_count(const struct dfo_registry *reg);
+/* The i-th entry in registration order. */
+const struct dfo_entry *dfo_registry_at(const struct dfo_registry *reg,
+					size_t i);
+const struct dfo_entry *dfo_registry_find(const struct dfo_registry *reg,
+					  enum dfo_kind kind, const char *name);
+
+/* ---- loader (libltdl) ---- */
+
+struct dfo_loader; /* the modules it opened */
+
+/* Load every "*.so" of `dir` in name order and run its init with `reg`.
+ * On the first failure returns negative with err naming the file and the
+ * reason; modules loaded so far stay loaded (free the loader). */
+int dfo_loader_load_dir(struct dfo_loader **loader, struct dfo_registry *reg,
+			const char *dir, struct dfo_err *err);
+/* Close the modules; their provider tables become invalid. */
+void dfo_loader_free(struct dfo_loader *loader);
+
+/* The plugin directory when no config says otherwise:
+ * $DNSFAILOVER_PLUGIN_DIR, else the built-in one. */
+const char *dfo_default_plugin_dir(void);
+
+/* ---- configuration ---- */
+
+enum dfo_self_failure { DFO_SELF_WITHDRAW = 0, DFO_SELF_EXIT };
+
+/* A titled section of a kind, e.g. check "web" { http { ... } }. */
+struct dfo_instance {
+	enum dfo_kind kind;
+	char *name;                  /* title */
+	const struct dfo_entry *entry; /* its provider */
+	void *state;                 /* from create() */
+	cfg_t *sec;                  /* provider section (owned by cfg) */
+	int line;                    /* where the instance starts */
+};
+
+struct dfo_pool {
+	char *name;
+	char **fqdn;
+	size_t nfqdn;
+	struct dfo_instance *dns, *ipsource, *check, *timer;
+	int family;                  /* AF_INET or AF_INET6 */
+	enum dfo_self_failure on_self_failure;
+	bool withdraw_on_exit;
+	unsigned rise, fall;
+	int line;
+};
+
+struct dfo_config {
+	char *file;
+	cfg_t *cfg;
+	char *plugin_dir;
+	char *status_file;           /* NULL: none */
+	int log_level;               /* DFO_LOG_* */
+	unsigned max_parallel;
+	struct dfo_instance *inst;
+	size_t ninst;
+	struct dfo_pool *pools;
+	size_t npools;
+};
+
+/* Read only `plugin_dir` from `file` (all else ignored).  Returns a
+ * malloc'd string, or NULL if the file sets none; *err is set and NULL
+ * returned if the file cannot be read (check err->code). */
+char *dfo_config_plugin_dir(const char *file, struct dfo_err *err);
+
+/* Parse `file` against the schema of `reg`, check it and create every
+ * instance.  On error returns negative; every problem found has been
+ * reported through dfo_log() as "file:line: message" and err holds the
+ * first.  If `create` is false, instances are checked but not created. */
+int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
+		    const char *file, bool create, struct dfo_err *err);
+void dfo_config_free(struct dfo_config *conf);
+
+/* The instance `name` of `kind`, or NULL. */
+struct dfo_instance *dfo_config_find(struct dfo_config *conf,
+				     enum dfo_kind kind, const char *name);
+
+/* Provider tables of an instance, by kind (NULL if the kind differs). */
+static inline const struct dfo_dns_provider *
+dfo_inst_dns(const struct dfo_instance *i)
+{
+	return i->kind == DFO_KIND_DNS ? i->entry->ops : NULL;
+}
+static inline const struct dfo_ipsource_provider *
+dfo_inst_ipsource(const struct dfo_instance *i)
+{
+	return i->kind == DFO_KIND_IPSOURCE ? i->entry->ops : NULL;
+}
+static inline const struct dfo_check_provider *
+dfo_inst_check(const struct dfo_instance *i)
+{
+	return i->kind == DFO_KIND_CHECK ? i->entry->ops : NULL;
+}
+static inline const struct dfo_timer_provider *
+dfo_inst_timer(const struct dfo_instance *i)
+{
+	return i->kind == DFO_KIND_TIMER ? i->entry->ops : NULL;
+}
+static inline const struct dfo_responder_provider *
+dfo_inst_responder(const struct dfo_instance *i)
+{
+	return i->kind == DFO_KIND_RESPONDER ? i->entry->ops : NULL;
+}
+
+/* ---- time ---- */
+
+/* CLOCK_MONOTONIC in seconds. */
+double dfo_now(void);
+
+
+/* ---- check runner ---- */
+
+enum dfo_check_result {
+	DFO_CHECK_PENDING = 0,
+	DFO_CHECK_HEALTHY,
+	DFO_CHECK_FAILED,  /* the check said unhealthy */
+	DFO_CHECK_TIMEOUT, /* killed at its deadline */
+	DFO_CHECK_CRASHED, /* died of a signal or exited without a result */
+	DFO_CHECK_ERROR,   /* could not be run (fork, pipe) */
+};
+
+const char *dfo_check_result_name(enum dfo_check_result r);
+
+/* One target to check; the runner fills the results. */
+struct dfo_check_job {
+	/* in */
+	const struct dfo_check_provider *prov;
+	void *state;
+	struct dfo_check_target target; /* target.timeout: per attempt */
+	unsigned attempts;              /* >= 1 */
+	/* out */
+	enum dfo_check_result result;   /* of the last attempt */
+	unsigned tries;                 /* attempts made */
+	double latency;                 /* seconds, of the last attempt */
+	char reason[256];               /* why it failed; empty if healthy */
+	/* runner's */
+	int pid, pidfd, pipefd;
+	bool eof;
+	double deadline, started;
+	size_t got;
+	char buf[sizeof(int) + 256];
+};
+
+/* Run every job, each attempt in its own forked child and process group,
+ * at most `max_parallel` children at once; a child still running at its
+ * deadline is killed (SIGKILL to its group) and reaped.  A job stops at
+ * its first healthy attempt.  Returns 0, or negative if nothing could be
+ * run at all.  The caller must be single-threaded. */
+int dfo_run_checks(struct dfo_check_job *jobs, size_t n, unsigned max_parallel);
+
+#endif

@@ -1,0 +1,232 @@
+/* The core's HTTP helper over libcurl: one request, always bounded. */
+#include "config.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core.h"
+
+struct buf {
+	char *data;
+	size_t len, cap, max;
+	bool truncated;
+};
+
+struct xfer {
+	struct buf body, head;
+	const struct dfo_http_request *req;
+	bool aborted;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int buf_append(struct buf *b, const char *data, size_t len)
+{
+	if (b->len + len > b->max) {
+		b->truncated = true;
+		len = b->max > b->len ? b->max - b->len : 0;
+	}
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		char *d = realloc(b->data, cap);
+		if (!d)
+			return -1;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct xfer *x = ctx;
+	size_t len = size * nmemb;
+	if (x->req->sink) {
+		if (x->req->sink(data, len, x->req->sink_ctx) != 0) {
+			x->aborted = true;
+			return 0;
+		}
+		return len;
+	}
+	return buf_append(&x->body, data, len) == 0 ? len : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct xfer *x = ctx;
+	size_t len = size * nmemb;
+	/* A new status line (after a 100 Continue or redirect) starts over. */
+	if (len > 5 && strncmp(data, "HTTP/", 5) == 0)
+		x->head.len = 0;
+	return buf_append(&x->head, data, len) == 0 ? len : 0;
+}
+
+static int curl_to_errno(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return -EHOSTUNREACH;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+int dfo_http_do(const struct dfo_http_request *req,
+		struct dfo_http_response *resp, struct dfo_err *err)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (!req || !req->url)
+		return dfo_err_set(err, -EINVAL, "http: no URL");
+	pthread_once(&curl_once, curl_init_once);
+	CURL *h = curl_easy_init();
+	if (!h)
+		return dfo_err_set(err, -ENOMEM, "http: cannot create a handle");
+
+	struct xfer x = {.req = req};
+	x.body.max = req->max_body ? req->max_body : 1u << 20;
+	x.head.max = 64u << 10;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
+	int rc = 0;
+	double timeout = req->timeout > 0 ? req->timeout : 10;
+	long ms = (long)(timeout * 1000);
+
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms > 0 ? ms : 1L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "dnsfailover/" PACKAGE_VERSION);
+	if (req->family == AF_INET)
+		curl_easy_setopt(h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4);
+	else if (req->family == AF_INET6)
+		curl_easy_setopt(h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6);
+	if (req->body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)req->body_len);
+	}
+	if (req->method)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+	for (const char *const *p = req->headers; p && *p; p++) {
+		struct curl_slist *n = curl_slist_append(hdrs, *p);
+		if (!n) {
+			rc = dfo_err_set(err, -ENOMEM, "http: out of memory");
+			goto out;
+		}
+		hdrs = n;
+	}
+	if (hdrs)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (req->aws_sigv4)
+		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+	if (req->userpwd)
+		curl_easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
+
+	CURLcode cc = curl_easy_perform(h);
+	if (cc != CURLE_OK) {
+		if (x.aborted)
+			rc = dfo_err_set(err, -ECANCELED, "%s: transfer aborted",
+					 req->url);
+		else
+			rc = dfo_err_set(err, curl_to_errno(cc), "%s: %s", req->url,
+					 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	resp->body = x.body.data;
+	resp->len = x.body.len;
+	resp->headers = x.head.data;
+	resp->headers_len = x.head.len;
+	x.body.data = x.head.data = NULL;
+	if (!resp->body && !req->sink) {
+		resp->body = calloc(1, 1);
+		if (!resp->body)
+			rc = dfo_err_set(err, -ENOMEM, "http: out of memory");
+	}
+out:
+	free(x.body.data);
+	free(x.head.data);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+char *dfo_http_header(const struct dfo_http_response *resp, const char *name,
+		      char *buf, size_t len)
+{
+	size_t nlen = strlen(name);
+	const char *p = resp->headers;
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t l = eol ? (size_t)(eol - p) : strlen(p);
+		if (l > nlen && strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
+			const char *v = p + nlen + 1;
+			const char *end = p + l;
+			while (v < end && (*v == ' ' || *v == '\t'))
+				v++;
+			while (end > v && isspace((unsigned char)end[-1]))
+				end--;
+			size_t vl = (size_t)(end - v);
+			if (vl >= len)
+				vl = len - 1;
+			memcpy(buf, v, vl);
+			buf[vl] = '\0';
+			return buf;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+void dfo_http_response_free(struct dfo_http_response *resp)
+{
+	if (!resp)
+		return;
+	free(resp->body);
+	free(resp->headers);
+	memset(resp, 0, sizeof(*resp));
+}
+
+char *dfo_sanitize(const char *data, size_t len, char *buf, size_t max)
+{
+	size_t n = 0;
+	if (max == 0)
+		return buf;
+	for (size_t i = 0; i < len && n + 1 < max; i++) {
+		unsigned char ch = (unsigned char)data[i];
+		buf[n++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+	}
+	buf[n] = '\0';
+	return buf;
+}

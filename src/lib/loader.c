@@ -1,0 +1,163 @@
+/* Loading plugin modules with libltdl. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ltdl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core.h"
+
+struct dfo_loader {
+	lt_dlhandle *h;
+	size_t n, cap;
+};
+
+const char *dfo_default_plugin_dir(void)
+{
+	const char *env = getenv("DNSFAILOVER_PLUGIN_DIR");
+	return env && *env ? env : PLUGINDIR;
+}
+
+static bool is_module_name(const char *name)
+{
+	size_t len = strlen(name);
+	return name[0] != '.' && len > 3 && strcmp(name + len - 3, ".so") == 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Open one module, check its ABI and let it register. */
+static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
+		    const char *path, struct dfo_err *err)
+{
+	lt_dlhandle h = lt_dlopen(path);
+	if (!h)
+		return dfo_err_set(err, -ENOEXEC, "%s: cannot load: %s", path,
+				   lt_dlerror());
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		lt_dlhandle *v = realloc(l->h, cap * sizeof(*v));
+		if (!v) {
+			lt_dlclose(h);
+			return dfo_err_set(err, -ENOMEM, "%s: out of memory",
+					   path);
+		}
+		l->h = v;
+		l->cap = cap;
+	}
+	l->h[l->n++] = h;
+
+	const struct dfo_module *mod = lt_dlsym(h, DFO_MODULE_SYMBOL);
+	if (!mod)
+		return dfo_err_set(err, -ENOEXEC,
+				   "%s: not a dnsfailover plugin (no symbol %s)",
+				   path, DFO_MODULE_SYMBOL);
+	if (mod->abi != DFO_PLUGIN_ABI)
+		return dfo_err_set(err, -ENOEXEC,
+				   "%s: plugin ABI %u, this dnsfailover speaks "
+				   "ABI %u: rebuild the plugin against this "
+				   "version's headers",
+				   path, mod->abi, DFO_PLUGIN_ABI);
+	if (!mod->init)
+		return dfo_err_set(err, -ENOEXEC, "%s: module has no init",
+				   path);
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	dfo_registry_set_module(reg, path);
+	int rc = mod->init(reg, &e);
+	dfo_registry_set_module(reg, NULL);
+	if (rc < 0) {
+		if (rc == -EEXIST && !e.msg[0])
+			snprintf(e.msg, sizeof(e.msg),
+				 "a provider of that kind and name is already "
+				 "registered");
+		return dfo_err_set(err, rc, "%s: module '%s' failed to register: %s",
+				   path, mod->name ? mod->name : "?",
+				   e.msg[0] ? e.msg : strerror(-rc));
+	}
+	dfo_log(DFO_LOG_DEBUG, "loaded plugin %s (%s)", path,
+		mod->name ? mod->name : "?");
+	return 0;
+}
+
+int dfo_loader_load_dir(struct dfo_loader **loaderp, struct dfo_registry *reg,
+			const char *dir, struct dfo_err *err)
+{
+	struct dfo_loader *l = *loaderp;
+	if (!l) {
+		if (lt_dlinit() != 0)
+			return dfo_err_set(err, -EIO, "libltdl: %s",
+					   lt_dlerror());
+		l = calloc(1, sizeof(*l));
+		if (!l) {
+			lt_dlexit();
+			return dfo_err_set(err, -ENOMEM, "out of memory");
+		}
+		*loaderp = l;
+	}
+
+	DIR *d = opendir(dir);
+	if (!d)
+		return dfo_err_set(err, -errno, "plugin_dir %s: %s", dir,
+				   strerror(errno));
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!is_module_name(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **v = realloc(names, cap * sizeof(*v));
+			if (!v) {
+				rc = dfo_err_set(err, -ENOMEM, "out of memory");
+				break;
+			}
+			names = v;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			rc = dfo_err_set(err, -ENOMEM, "out of memory");
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc == 0 && n == 0)
+		rc = dfo_err_set(err, -ENOENT, "plugin_dir %s: no plugin (*.so) in it",
+				 dir);
+	if (rc == 0)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char path[4096];
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >=
+		    (int)sizeof(path)) {
+			rc = dfo_err_set(err, -ENAMETOOLONG, "%s/%s: path too long",
+					 dir, names[i]);
+			break;
+		}
+		rc = load_one(l, reg, path, err);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+void dfo_loader_free(struct dfo_loader *l)
+{
+	if (!l)
+		return;
+	for (size_t i = l->n; i > 0; i--)
+		lt_dlclose(l->h[i - 1]);
+	free(l->h);
+	free(l);
+	lt_dlexit();
+}

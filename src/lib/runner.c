@@ -1,0 +1,265 @@
+/*
+ * The check runner.  Each attempt runs in a forked child that leads its
+ * own process group; it writes {int rc; char msg[256]} to a pipe and
+ * exits.  The parent waits on the pipe and a pidfd per child, kills the
+ * group at the deadline, and always reaps: no zombie, no leaked fd.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#define MSG_LEN 256
+
+const char *dfo_check_result_name(enum dfo_check_result r)
+{
+	switch (r) {
+	case DFO_CHECK_HEALTHY:
+		return "healthy";
+	case DFO_CHECK_FAILED:
+		return "failed";
+	case DFO_CHECK_TIMEOUT:
+		return "timeout";
+	case DFO_CHECK_CRASHED:
+		return "crashed";
+	case DFO_CHECK_ERROR:
+		return "error";
+	default:
+		return "pending";
+	}
+}
+
+static int pidfd_open_(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* In the child: run the check, report, exit.  Never returns. */
+static void child_main(struct dfo_check_job *j, int wfd)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	int rc = j->prov->check(j->state, &j->target, &e);
+	char out[sizeof(int) + MSG_LEN];
+	memset(out, 0, sizeof(out));
+	if (rc > 0)
+		rc = -rc;
+	memcpy(out, &rc, sizeof(rc));
+	if (rc < 0 && !e.msg[0])
+		snprintf(e.msg, sizeof(e.msg), "%s", strerror(-rc));
+	memcpy(out + sizeof(int), e.msg, strnlen(e.msg, MSG_LEN - 1));
+	ssize_t w = write(wfd, out, sizeof(out));
+	(void)w;
+	_exit(0);
+}
+
+static void finish(struct dfo_check_job *j, enum dfo_check_result r,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void finish(struct dfo_check_job *j, enum dfo_check_result r,
+		   const char *fmt, ...)
+{
+	j->result = r;
+	j->latency = dfo_now() - j->started;
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(j->reason, sizeof(j->reason), fmt, ap);
+		va_end(ap);
+	} else {
+		j->reason[0] = '\0';
+	}
+}
+
+static int start(struct dfo_check_job *j)
+{
+	int p[2];
+	j->started = dfo_now();
+	j->deadline = j->started + (j->target.timeout > 0 ? j->target.timeout : 5);
+	j->got = 0;
+	j->eof = false;
+	j->tries++;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		finish(j, DFO_CHECK_ERROR, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	/* Non-blocking: a grandchild may hold the write end open. */
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	pid_t pid = fork();
+	if (pid < 0) {
+		finish(j, DFO_CHECK_ERROR, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		close(p[0]);
+		child_main(j, p[1]);
+	}
+	setpgid(pid, pid); /* both sides, so no race with kill(-pid) */
+	close(p[1]);
+	j->pid = pid;
+	j->pipefd = p[0];
+	j->pidfd = pidfd_open_(pid);
+	j->result = DFO_CHECK_PENDING;
+	return 0;
+}
+
+/* Kill the group (the leader is not reaped yet, so its pgid is still
+ * ours) and reap the leader. */
+static void reap(struct dfo_check_job *j, int *status)
+{
+	kill(-j->pid, SIGKILL);
+	while (waitpid(j->pid, status, 0) < 0 && errno == EINTR)
+		;
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	close(j->pipefd);
+	j->pid = 0;
+	j->pidfd = j->pipefd = -1;
+}
+
+/* The child is gone (or must go): decide the attempt's result. */
+static void conclude(struct dfo_check_job *j, bool timed_out)
+{
+	int status = 0;
+	/* Drain what the child wrote before it exited. */
+	while (!timed_out && j->got < sizeof(j->buf)) {
+		ssize_t r = read(j->pipefd, j->buf + j->got, sizeof(j->buf) - j->got);
+		if (r <= 0)
+			break;
+		j->got += (size_t)r;
+	}
+	reap(j, &status);
+	if (timed_out) {
+		finish(j, DFO_CHECK_TIMEOUT, "timed out after %.3g s",
+		       j->target.timeout);
+	} else if (j->got == sizeof(j->buf)) {
+		int rc;
+		memcpy(&rc, j->buf, sizeof(rc));
+		j->buf[sizeof(j->buf) - 1] = '\0';
+		if (rc == 0)
+			finish(j, DFO_CHECK_HEALTHY, NULL);
+		else
+			finish(j, DFO_CHECK_FAILED, "%s", j->buf + sizeof(int));
+	} else if (WIFSIGNALED(status)) {
+		finish(j, DFO_CHECK_CRASHED, "check crashed: signal %d (%s)",
+		       WTERMSIG(status), strsignal(WTERMSIG(status)));
+	} else {
+		finish(j, DFO_CHECK_CRASHED,
+		       "check exited with status %d without a result",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+}
+
+int dfo_run_checks(struct dfo_check_job *jobs, size_t n, unsigned max_parallel)
+{
+	if (max_parallel == 0)
+		max_parallel = 1;
+	size_t next = 0, running = 0;
+	struct dfo_check_job **run = calloc(max_parallel, sizeof(*run));
+	struct pollfd *pfd = calloc(2 * (size_t)max_parallel, sizeof(*pfd));
+	size_t *queue = calloc(n ? n : 1, sizeof(*queue)); /* retry queue */
+	size_t qhead = 0, qtail = 0;
+	if (!run || !pfd || !queue) {
+		free(run);
+		free(pfd);
+		free(queue);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].result = DFO_CHECK_PENDING;
+		jobs[i].tries = 0;
+		jobs[i].reason[0] = '\0';
+		jobs[i].pid = 0;
+		jobs[i].pidfd = jobs[i].pipefd = -1;
+		if (jobs[i].attempts == 0)
+			jobs[i].attempts = 1;
+	}
+
+	for (;;) {
+		/* Fill free slots: retries first, then new jobs. */
+		while (running < max_parallel && (qhead != qtail || next < n)) {
+			struct dfo_check_job *j =
+				qhead != qtail ? &jobs[queue[qhead++ % n]] : &jobs[next++];
+			if (start(j) == 0)
+				run[running++] = j;
+		}
+		if (running == 0)
+			break;
+
+		double now = dfo_now(), wait = 3600;
+		for (size_t i = 0; i < running; i++) {
+			pfd[2 * i] = (struct pollfd){
+				.fd = run[i]->eof ? -1 : run[i]->pipefd, .events = POLLIN};
+			pfd[2 * i + 1] = (struct pollfd){.fd = run[i]->pidfd, .events = POLLIN};
+			if (run[i]->deadline - now < wait)
+				wait = run[i]->deadline - now;
+		}
+		int ms = wait <= 0 ? 0 : (int)(wait * 1000) + 1;
+		/* Without pidfds a dead child is only seen on its pipe (EOF). */
+		int r = poll(pfd, 2 * running, ms);
+		if (r < 0 && errno != EINTR)
+			break;
+		now = dfo_now();
+		for (size_t i = 0; i < running;) {
+			struct dfo_check_job *j = run[i];
+			bool done = false, timed_out = false;
+			if (pfd[2 * i].revents & (POLLIN | POLLHUP | POLLERR)) {
+				ssize_t k = read(j->pipefd, j->buf + j->got,
+						 sizeof(j->buf) - j->got);
+				if (k > 0)
+					j->got += (size_t)k;
+				if (k == 0)
+					j->eof = true;
+				/* Without a pidfd, EOF is how a child's end is seen. */
+				if (j->got == sizeof(j->buf) || (j->eof && j->pidfd < 0))
+					done = true;
+			}
+			if (pfd[2 * i + 1].revents & POLLIN)
+				done = true;
+			if (!done && now >= j->deadline)
+				done = timed_out = true;
+			if (!done) {
+				i++;
+				continue;
+			}
+			conclude(j, timed_out);
+			if (j->result != DFO_CHECK_HEALTHY && j->tries < j->attempts)
+				queue[qtail++ % n] = (size_t)(j - jobs);
+			run[i] = run[--running];
+			pfd[2 * i] = pfd[2 * running];
+			pfd[2 * i + 1] = pfd[2 * running + 1];
+		}
+	}
+	free(run);
+	free(pfd);
+	free(queue);
+	return 0;
+}
