@@ -24,6 +24,7 @@ struct mark {
 
 struct parse_ctx {
 	struct dfo_err *err;
+	const struct dfo_registry *reg; /* for better messages; may be NULL */
 	int nerr;
 	struct mark *marks;
 	size_t nmarks, cap;
@@ -102,10 +103,37 @@ static int ref_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+static void append_name(char *buf, size_t size, const char *name)
+{
+	size_t len = strlen(buf);
+	snprintf(buf + len, size - len, "%s%s", len ? ", " : "", name);
+}
+
+/* Inside a kind's section, an unknown option is an unknown provider:
+ * say so and list the loaded ones. */
+static void explain_unknown(const struct parse_ctx *ctx, cfg_t *cfg, char *msg,
+			    size_t size)
+{
+	char name[128];
+	int k = cfg && cfg->name ? dfo_kind_parse(cfg->name) : -1;
+	if (k < 0 || !ctx->reg || sscanf(msg, "no such option '%127[^']'", name) != 1)
+		return;
+	char all[256] = "";
+	for (size_t i = 0; i < dfo_registry_count(ctx->reg); i++) {
+		const struct dfo_entry *e = dfo_registry_at(ctx->reg, i);
+		if ((int)e->kind == k)
+			append_name(all, sizeof(all), e->prov->name);
+	}
+	snprintf(msg, size, "unknown %s provider '%s' (loaded: %s)",
+		 cfg->name, name, all[0] ? all : "none");
+}
+
 static void cfg_errfn(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (current_ctx)
+		explain_unknown(current_ctx, cfg, msg, sizeof(msg));
 	if (current_ctx)
 		report(current_ctx, cfg && cfg->filename ? cfg->filename : "config",
 		       cfg ? cfg->line : 0, "%s", msg);
@@ -287,14 +315,16 @@ static void mark(struct parse_ctx *ctx, const char *a, const char *b,
 
 /* Walk the top level of a config text: returns plugin_dir (malloc'd) if
  * set, and records where each top-level titled section starts. */
-static char *scan_top(const char *text, struct parse_ctx *ctx)
+static char *scan_top(const char *text, const char *file, struct parse_ctx *ctx)
 {
 	struct scan sc = {text, 1};
 	char word[64], value[4096], *dir = NULL;
-	int depth = 0;
+	int depth = 0, open_line = 0;
 	while ((skip_space(&sc), *sc.p)) {
 		char ch = *sc.p;
 		if (ch == '{' || ch == '(') {
+			if (depth == 0)
+				open_line = sc.line;
 			depth++, sc.p++;
 		} else if (ch == '}' || ch == ')') {
 			depth--, sc.p++;
@@ -327,6 +357,11 @@ static char *scan_top(const char *text, struct parse_ctx *ctx)
 			sc.p++;
 		}
 	}
+	/* libconfuse accepts a file that ends inside a section. */
+	if (ctx && depth > 0)
+		report(ctx, file, open_line,
+		       "this section is not closed: '}' missing before the end "
+		       "of the file");
 	return dir;
 }
 
@@ -335,7 +370,7 @@ char *dfo_config_plugin_dir(const char *file, struct dfo_err *err)
 	char *text = read_text(file, err);
 	if (!text)
 		return NULL;
-	char *dir = scan_top(text, NULL);
+	char *dir = scan_top(text, file, NULL);
 	free(text);
 	return dir;
 }
@@ -387,12 +422,6 @@ struct dfo_instance *dfo_config_find(struct dfo_config *c, enum dfo_kind kind,
 		if (c->inst[i].kind == kind && strcmp(c->inst[i].name, name) == 0)
 			return &c->inst[i];
 	return NULL;
-}
-
-static void append_name(char *buf, size_t size, const char *name)
-{
-	size_t len = strlen(buf);
-	snprintf(buf + len, size - len, "%s%s", len ? ", " : "", name);
 }
 
 /* Collect each instance and its one provider section. */
@@ -492,16 +521,16 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 		if (p->nfqdn == 0)
 			report(ctx, c->file, p->line,
 			       "pool \"%s\": option 'fqdn' is required", title);
-		p->dns = pool_ref(c, ps, DFO_KIND_DNS, ctx);
-		p->ipsource = pool_ref(c, ps, DFO_KIND_IPSOURCE, ctx);
-		p->check = pool_ref(c, ps, DFO_KIND_CHECK, ctx);
-		p->timer = pool_ref(c, ps, DFO_KIND_TIMER, ctx);
 		int fam = dfo_family_parse(cfg_getstr(ps, "family"));
 		if (fam != AF_INET && fam != AF_INET6)
 			report(ctx, c->file, p->line,
 			       "pool \"%s\": family must be ipv4 or ipv6, not '%s'",
 			       title, cfg_getstr(ps, "family"));
 		p->family = fam;
+		p->dns = pool_ref(c, ps, DFO_KIND_DNS, ctx);
+		p->ipsource = pool_ref(c, ps, DFO_KIND_IPSOURCE, ctx);
+		p->check = pool_ref(c, ps, DFO_KIND_CHECK, ctx);
+		p->timer = pool_ref(c, ps, DFO_KIND_TIMER, ctx);
 		const char *osf = cfg_getstr(ps, "on_self_failure");
 		if (strcmp(osf, "withdraw") == 0)
 			p->on_self_failure = DFO_SELF_WITHDRAW;
@@ -556,7 +585,7 @@ static int create_instances(struct dfo_config *c, struct parse_ctx *ctx)
 int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		    const char *file, bool create, struct dfo_err *err)
 {
-	struct parse_ctx ctx = {.err = err};
+	struct parse_ctx ctx = {.err = err, .reg = reg};
 	struct config_priv *p = calloc(1, sizeof(*p));
 	*out = NULL;
 	if (!p)
@@ -569,7 +598,7 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		goto fail;
 	char *text = read_text(file, NULL);
 	if (text) {
-		free(scan_top(text, &ctx));
+		free(scan_top(text, file, &ctx));
 		free(text);
 	}
 	cfg_set_error_function(c->cfg, cfg_errfn);

@@ -41,6 +41,8 @@ struct dfo_registry *dfo_registry_new(void);
 void dfo_registry_free(struct dfo_registry *reg);
 /* Module path recorded on entries registered from now on (copied). */
 void dfo_registry_set_module(struct dfo_registry *reg, const char *path);
+/* Why the last dfo_register_*() call failed ("" if none did). */
+const char *dfo_registry_why(const struct dfo_registry *reg);
 size_t dfo_registry_count(const struct dfo_registry *reg);
 /* The i-th entry in registration order. */
 const struct dfo_entry *dfo_registry_at(const struct dfo_registry *reg,

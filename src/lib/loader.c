@@ -74,13 +74,12 @@ static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 	int rc = mod->init(reg, &e);
 	dfo_registry_set_module(reg, NULL);
 	if (rc < 0) {
-		if (rc == -EEXIST && !e.msg[0])
-			snprintf(e.msg, sizeof(e.msg),
-				 "a provider of that kind and name is already "
-				 "registered");
+		if (!e.msg[0])
+			snprintf(e.msg, sizeof(e.msg), "%s",
+				 dfo_registry_why(reg)[0] ? dfo_registry_why(reg)
+							   : strerror(-rc));
 		return dfo_err_set(err, rc, "%s: module '%s' failed to register: %s",
-				   path, mod->name ? mod->name : "?",
-				   e.msg[0] ? e.msg : strerror(-rc));
+				   path, mod->name ? mod->name : "?", e.msg);
 	}
 	dfo_log(DFO_LOG_DEBUG, "loaded plugin %s (%s)", path,
 		mod->name ? mod->name : "?");

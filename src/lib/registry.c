@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@ struct dfo_registry {
 	struct dfo_entry *v;
 	size_t n, cap;
 	char *module; /* current module path, copied into new entries */
+	char why[512]; /* why the last registration failed */
 };
 
 struct dfo_registry *dfo_registry_new(void)
@@ -34,6 +36,11 @@ void dfo_registry_set_module(struct dfo_registry *reg, const char *path)
 {
 	free(reg->module);
 	reg->module = path ? strdup(path) : NULL;
+}
+
+const char *dfo_registry_why(const struct dfo_registry *reg)
+{
+	return reg->why;
 }
 
 size_t dfo_registry_count(const struct dfo_registry *reg)
@@ -73,11 +80,23 @@ static int registry_add(struct dfo_registry *reg, enum dfo_kind kind,
 			const struct dfo_provider *prov, const void *ops,
 			bool ops_ok)
 {
-	if (!reg || !prov || !valid_name(prov->name) || !prov->create ||
-	    !ops_ok)
+	if (!reg)
 		return -EINVAL;
-	if (dfo_registry_find(reg, kind, prov->name))
+	if (!prov || !valid_name(prov->name) || !prov->create || !ops_ok) {
+		snprintf(reg->why, sizeof(reg->why),
+			 "%s provider \"%s\" is incomplete: it needs a name of "
+			 "[a-z0-9_-], create() and every operation of its kind",
+			 dfo_kind_name(kind), prov && prov->name ? prov->name : "?");
+		return -EINVAL;
+	}
+	const struct dfo_entry *old = dfo_registry_find(reg, kind, prov->name);
+	if (old) {
+		snprintf(reg->why, sizeof(reg->why),
+			 "%s provider \"%s\" is already registered by %s",
+			 dfo_kind_name(kind), prov->name,
+			 old->module ? old->module : "the core");
 		return -EEXIST;
+	}
 	if (reg->n == reg->cap) {
 		size_t cap = reg->cap ? reg->cap * 2 : 16;
 		struct dfo_entry *v = realloc(reg->v, cap * sizeof(*v));

@@ -21,7 +21,7 @@ check "web" {
   tcp { port = 80 bogus = 1 }
 }
 C
-expect_error unknown_provider 3 "no such option 'htp'" <<'C'
+expect_error unknown_provider 3 "unknown check provider 'htp' (loaded: " <<'C'
 check "web" {
   htp { port = 80 }
 }
