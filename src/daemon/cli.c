@@ -169,13 +169,6 @@ static int try_ipsource(struct dfo_config *c, struct dfo_instance *in,
 	return 0;
 }
 
-static int dns_list(const struct dfo_dns_provider *dns, void *state,
-		    const char *fqdn, struct dfo_rrset *set, struct dfo_err *e)
-{
-	dfo_rrset_clear(set);
-	return dns->list(state, fqdn, set, e);
-}
-
 static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 		   char **argv)
 {
@@ -195,7 +188,7 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 		for (int f = 0; f < nf; f++) {
 			struct dfo_rrset set;
 			dfo_rrset_init(&set, fams[f]);
-			rc = dns_list(dns, in->state, argv[1], &set, &e);
+			rc = dns->list(in->state, argv[1], &set, &e);
 			if (rc < 0) {
 				printf("dns/%s list %s: error: %s\n", in->name, argv[1],
 				       e.msg[0] ? e.msg : strerror(-rc));
@@ -218,16 +211,12 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 				argv[2]);
 			return 1;
 		}
-		struct dfo_rrset set;
-		dfo_rrset_init(&set, addr.family);
-		rc = dns_list(dns, in->state, argv[1], &set, &e);
-		if (rc == 0) {
-			if (op[0] == 'a')
-				rc = dns->add(in->state, argv[1], &addr, &set, &e);
-			else
-				rc = dns->del(in->state, argv[1], &addr, &set, &e);
-		}
-		dfo_rrset_clear(&set);
+		/* An operator's one-off change is unconditional (no
+		 * compare-and-set), and may remove the last record. */
+		if (op[0] == 'a')
+			rc = dns->add(in->state, argv[1], &addr, NULL, &e);
+		else
+			rc = dns->del(in->state, argv[1], &addr, NULL, &e);
 		if (rc < 0) {
 			printf("dns/%s %s %s %s: error: %s\n", in->name, op, argv[1],
 			       argv[2], e.msg[0] ? e.msg : strerror(-rc));
