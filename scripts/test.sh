@@ -1,6 +1,7 @@
 #!/bin/bash
-# Set up and run the whole test suite: installs the packages, builds in
-# build/ (plain) and build-san/ (AddressSanitizer + UBSan), runs
+# Set up and run the whole test suite: installs the packages, builds from
+# scratch in build-test/ (plain) and build-test-san/ (AddressSanitizer +
+# UBSan), runs
 # `make check` in both and `make distcheck`, then prints
 # "N passed, N failed, N skipped" over all of them.
 set -uo pipefail
@@ -17,6 +18,7 @@ run_suite() { # name, configure args...
 	local name=$1
 	shift
 	echo "== $name: configure $*"
+	rm -rf "${top:?}/$name"
 	mkdir -p "$top/$name"
 	(cd "$top/$name" && "$top/configure" -q "$@" >configure.out 2>&1) ||
 		{ cat "$top/$name/configure.out"; status=1; fail=$((fail + 1)); return; }
@@ -50,15 +52,15 @@ run_suite() { # name, configure args...
 	fi
 }
 
-run_suite build
-run_suite build-san --enable-sanitizers
+run_suite build-test
+run_suite build-test-san --enable-sanitizers
 
 echo "== distcheck"
-if (cd "$top/build" && make -j"$jobs" distcheck >distcheck.out 2>&1); then
+if (cd "$top/build-test" && make -j"$jobs" distcheck >distcheck.out 2>&1); then
 	pass=$((pass + 1))
 	echo "PASS: distcheck"
 else
-	tail -40 "$top/build/distcheck.out"
+	tail -40 "$top/build-test/distcheck.out"
 	echo "FAIL: distcheck"
 	fail=$((fail + 1))
 	status=1
