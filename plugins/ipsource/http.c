@@ -43,6 +43,18 @@ static bool is_space(char c)
 	       c == '\v';
 }
 
+/* Narrow [*body, *body + *len) to its part without white space around. */
+static void http_trim(const char **body, size_t *len)
+{
+	const char *a = *body, *b = *body + *len;
+	while (a < b && is_space(*a))
+		a++;
+	while (b > a && is_space(b[-1]))
+		b--;
+	*body = a;
+	*len = (size_t)(b - a);
+}
+
 /*
  * Parse the body of an answer (`len` bytes, not necessarily terminated)
  * as one address of `family`, ignoring white space around it.  Returns 0
@@ -54,18 +66,14 @@ static int http_answer_parse(const char *body, size_t len, int family,
 			     struct dfo_addr *out)
 {
 	char text[DFO_ADDR_STRLEN];
-	size_t a = 0, b = len;
 
-	while (a < b && is_space(body[a]))
-		a++;
-	while (b > a && is_space(body[b - 1]))
-		b--;
-	if (a == b)
+	http_trim(&body, &len);
+	if (len == 0)
 		return -ENODATA;
-	if (b - a >= sizeof(text) || memchr(body + a, '\0', b - a))
+	if (len >= sizeof(text) || memchr(body, '\0', len))
 		return -EINVAL;
-	memcpy(text, body + a, b - a);
-	text[b - a] = '\0';
+	memcpy(text, body, len);
+	text[len] = '\0';
 	if (dfo_addr_parse_family(out, text, family) == 0)
 		return 0;
 	struct dfo_addr other;
@@ -133,13 +141,21 @@ static int http_ask(const struct http_src *s, const char *url, int family,
 	};
 	struct dfo_http_response resp;
 	char quote[HTTP_QUOTE + 1];
+	const char *text;
+	size_t tlen;
 	int rc = dfo_http_do(&req, &resp, err);
 	if (rc < 0)
 		goto out;
-	dfo_sanitize(resp.body, resp.len, quote, sizeof(quote));
+	/* Quote the answer's first bytes, white space around it dropped. */
+	text = resp.body;
+	tlen = resp.len;
+	http_trim(&text, &tlen);
+	dfo_sanitize(text, tlen, quote, sizeof(quote));
+	const char *more = tlen > HTTP_QUOTE ? "..." : "";
 	if (resp.status < 200 || resp.status > 299) {
-		rc = dfo_err_set(err, -EPROTO, "%s: HTTP status %ld, answer '%s'",
-				 url, resp.status, quote);
+		rc = dfo_err_set(err, -EPROTO,
+				 "%s: HTTP status %ld, answer '%s%s'", url,
+				 resp.status, quote, more);
 		goto out;
 	}
 	rc = http_answer_parse(resp.body, resp.len, family, out);
@@ -150,7 +166,7 @@ static int http_ask(const struct http_src *s, const char *url, int family,
 			    url, quote, family == AF_INET ? "IPv4" : "IPv6");
 	else if (rc < 0)
 		dfo_err_set(err, rc, "%s: answer '%s%s' is not an address", url,
-			    quote, resp.len > HTTP_QUOTE ? "..." : "");
+			    quote, more);
 out:
 	dfo_http_response_free(&resp);
 	return rc;
