@@ -49,6 +49,12 @@
 /* A dump that raced with an address change is retried this many times. */
 #define NL_TRIES 3
 #define NL_MAX_PREFIXES 32
+/* Receive buffer: the kernel may fill up to 32 KiB per dump read. */
+#ifdef MNL_SOCKET_DUMP_SIZE
+#define NL_BUF MNL_SOCKET_DUMP_SIZE
+#else
+#define NL_BUF 32768
+#endif
 
 struct nl_prefix {
 	struct dfo_addr addr; /* network, host bits cleared */
@@ -350,7 +356,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
  * interrupted by a change, or another negative errno with err set. */
 static int nl_dump(struct nl_walk *w, struct dfo_err *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_BUF];
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
 	int rc = 0;
 	if (!nl)
