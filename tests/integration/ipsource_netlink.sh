@@ -46,6 +46,15 @@ nsip link set c2 up
 nsip addr add 2001:db8:3::1/64 dev c2
 nsip addr add 10.9.0.1/24 dev c2
 
+# m3: many addresses, added highest first, so that the dump spans many
+# netlink messages and the kernel's order is the reverse of the right one.
+mkif m3
+for ((i = 600; i >= 1; i--)); do
+	printf 'addr add 2001:db8:9::%x/64 dev m3 nodad\n' $i
+	printf 'addr add 10.99.%d.%d/16 dev m3\n' $((i / 200)) $((i % 200 + 1))
+done >"$T/batch"
+nsip -batch "$T/batch"
+
 # The kernel must report what the cases rely on.
 flags=$(ip -n "$NS" addr show dev a0)
 assert_contains "$flags" "10.1.0.9/24 scope global secondary" "setup: secondary"
@@ -77,6 +86,8 @@ src only6 'family = "ipv6"'
 src only4 'family = "ipv4" interface = "b1"'
 src c2 'interface = "c2"'
 src nope 'interface = "nope0"'
+src many 'interface = "m3"'
+src many_sec 'interface = "m3" allow_secondary = true'
 src st 'prefix = "203.0.113.0/24"'
 echo 'ipsource "static" { static { address = {"192.0.2.99", "2001:db8::99"} } }' >>"$T/body"
 write_conf "$C" <"$T/body"
@@ -124,6 +135,11 @@ good net10_sec ipv4 10.1.0.10
 good plist ipv4 10.9.0.1
 good plist ipv6 2001:db8:1::10
 bad st ipv4 "no usable ipv4 address" "out of prefix"
+# many: IPv6 all primary, lowest wins; IPv4 one primary (the first
+# added, 10.99.3.1), the other 599 secondary.
+good many ipv6 2001:db8:9::1
+good many ipv4 10.99.3.1
+good many_sec ipv4 10.99.3.1
 # scope
 good link ipv4 169.254.7.7
 good link ipv6 fe80::a0
