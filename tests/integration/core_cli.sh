@@ -111,3 +111,7 @@ assert_contains "$out" 'no check instance "nope"' "try unknown"
 "$DFO" -V | grep -q "plugin ABI" || fail "-V"
 "$DFO" --help | grep -q "^SYNOPSIS" || fail "--help"
 pass "core cli"
+
+# The shipped example config is valid.
+out=$("$DFO" -C "$TOP_SRCDIR/conf/dnsfailover.conf" -t 2>&1) || fail "conf/dnsfailover.conf: $out"
+pass "example config"

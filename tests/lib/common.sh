@@ -9,19 +9,25 @@ set -u
 export DNSFAILOVER_PLUGIN_DIR="${DFO_PLUGINS}"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/dfo-test.XXXXXX")
-_dfo_pids=()
-_dfo_cleanups=()
+# Registrations go to files, so that they also count when made in a
+# subshell, e.g. NS=$(make_netns x).
+: >"$T/.pids"
+: >"$T/.cleanups"
 
 # Remember a background process to kill at exit.
-track() { _dfo_pids+=("$1"); }
+track() { echo "$1" >>"$T/.pids"; }
 # Remember a command to run at exit (e.g. deleting a netns).
-on_exit() { _dfo_cleanups+=("$*"); }
+on_exit() { echo "$*" >>"$T/.cleanups"; }
 
 _dfo_cleanup() {
 	local p c
-	for p in "${_dfo_pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${_dfo_pids[@]}"; do wait "$p" 2>/dev/null; done
-	for c in "${_dfo_cleanups[@]}"; do eval "$c" >/dev/null 2>&1; done
+	if [ -f "$T/.pids" ]; then
+		while read -r p; do kill "$p" 2>/dev/null; done <"$T/.pids"
+		while read -r p; do wait "$p" 2>/dev/null; done <"$T/.pids"
+	fi
+	if [ -f "$T/.cleanups" ]; then
+		while read -r c; do eval "$c" >/dev/null 2>&1; done <"$T/.cleanups"
+	fi
 	rm -rf "$T"
 }
 trap _dfo_cleanup EXIT
