@@ -10,18 +10,20 @@ export DNSFAILOVER_PLUGIN_DIR="${DFO_PLUGINS}"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/dfo-test.XXXXXX")
 _dfo_pids=()
-_dfo_cleanups=()
 
 # Remember a background process to kill at exit.
 track() { _dfo_pids+=("$1"); }
-# Remember a command to run at exit (e.g. deleting a netns).
-on_exit() { _dfo_cleanups+=("$*"); }
+# Remember a command to run at exit (e.g. deleting a netns).  Kept in a
+# file, so that it also works from a subshell, as in ns=$(make_netns x).
+on_exit() { printf '%s\n' "$*" >>"$T/.on_exit"; }
 
 _dfo_cleanup() {
 	local p c
 	for p in "${_dfo_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${_dfo_pids[@]}"; do wait "$p" 2>/dev/null; done
-	for c in "${_dfo_cleanups[@]}"; do eval "$c" >/dev/null 2>&1; done
+	if [ -f "$T/.on_exit" ]; then
+		while IFS= read -r c; do eval "$c" >/dev/null 2>&1; done <"$T/.on_exit"
+	fi
 	rm -rf "$T"
 }
 trap _dfo_cleanup EXIT
@@ -34,6 +36,8 @@ need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 need_cmd() { local c; for c; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done; }
 
 # A network namespace for this test, deleted at exit: prints its name.
+# Called as ns=$(make_netns x) || skip ..., since a skip inside $(...)
+# only leaves the subshell.
 make_netns() {
 	need_root
 	local ns="dfo$$-$1"
