@@ -1,6 +1,7 @@
 # Helpers of the check plugin tests (sourced after common.sh).  Each runs
 # `dnsfailover --try check/NAME ADDR [FQDN]` against $CONF, with $TIMEOUT
-# (seconds, default 2) as the deadline, and with $RUN_IN (e.g.
+# (seconds, default 2) as the deadline, options $DFO_ARGS (e.g. "-l
+# debug") and with $RUN_IN (e.g.
 # "ip netns exec NS") in front when set.  They leave the output in $out
 # and the wall time in milliseconds in $ms.
 
@@ -12,7 +13,7 @@ RUN_IN=${RUN_IN:-}
 try_check() {
 	local t0 t1 rc
 	t0=$(date +%s%N)
-	out=$($RUN_IN "$DFO" -C "$CONF" --try "check/$1" "${@:2}" --timeout "$TIMEOUT" 2>&1)
+	out=$($RUN_IN "$DFO" ${DFO_ARGS:-} -C "$CONF" --try "check/$1" "${@:2}" --timeout "$TIMEOUT" 2>&1)
 	rc=$?
 	t1=$(date +%s%N)
 	ms=$(((t1 - t0) / 1000000))
