@@ -58,8 +58,10 @@ unhealthy shell 192.0.2.9 -- "exit 3 (UNKNOWN): down 192.0.2.9"
 TIMEOUT=1 unhealthy hang 127.0.0.1 -- "timeout: timed out after 1 s"
 ((ms >= 900 && ms < 2500)) || fail "hanging command took $ms ms, want about 1000"
 pid=$(cat "$T/hang.pid") || fail "hang did not start"
-for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-kill -0 "$pid" 2>/dev/null && { kill "$pid"; fail "the hanging command's child survived"; }
+# Alive: present and not a zombie (its new parent may reap it late).
+alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$s" ] && [ "$s" != Z ]; }
+for ((i = 0; i < 20; i++)); do alive "$pid" || break; sleep 0.05; done
+alive "$pid" && { kill "$pid"; fail "the hanging command's child survived"; }
 
 write_conf "$T/bad.conf" <<<'check "b" { exec { } }'
 o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "missing command accepted"
