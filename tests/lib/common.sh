@@ -40,6 +40,8 @@ need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 need_cmd() { local c; for c; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done; }
 
 # A network namespace for this test, deleted at exit: prints its name.
+# Called as ns=$(make_netns x) || skip ..., since a skip inside $(...)
+# only leaves the subshell.
 make_netns() {
 	need_root
 	local ns="dfo$$-$1"
