@@ -148,6 +148,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATS["token_put"] += 1
             if "X-Forwarded-For" in self.headers:
                 return self.reply(403, "Forbidden", "text/plain")
+            if m.get("put_status"):
+                return self.reply(m["put_status"], "refused", "text/plain")
             ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
             if not ttl or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
                 return self.reply(400, "Bad Request", "text/plain")
