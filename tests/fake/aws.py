@@ -10,7 +10,7 @@ document (SignatureDoesNotMatch, 403).
 
 State comes from a JSON file (--state); faults are queued by --fault
 SERVICE:KIND[:COUNT[:SECONDS]] or POST /_fake/fault {"service", "kind",
-"count", "delay"}, with KIND one of Throttling, RequestLimitExceeded,
+"count", "delay"} (POST /_fake/clear drops them), with KIND one of Throttling, RequestLimitExceeded,
 429, 503, 500, slow, malformed.  GET /_fake/stats gives counters.
 """
 import argparse
@@ -130,9 +130,17 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 FAULTS.append(f)
             return self.reply(200, "{}", "application/json")
+        if path == "/_fake/clear" and method == "POST":
+            with lock:
+                FAULTS.clear()
+            return self.reply(200, "{}", "application/json")
         if path == "/_fake/imds" and method == "POST":
             with lock:
                 S.setdefault("imds", {}).update(json.loads(data))
+            return self.reply(200, "{}", "application/json")
+        if path == "/_fake/state" and method == "POST":
+            with lock:
+                S.update(json.loads(data))
             return self.reply(200, "{}", "application/json")
         if path == "/_fake/records":
             with lock:
