@@ -46,7 +46,7 @@ fake_post /_fake/fault '{"service": "ec2", "kind": "slow", "count": 20, "delay":
 t0=$(now_ms)
 out=$("$DFO_AWS" -C "$T/slow.conf" describe-instances 2>&1) && fail "slow answers, yet: $out"
 ms=$(($(now_ms) - t0))
-assert_contains "$out" "Operation timed out" "timeout error"
+assert_contains "$out" "ec2 POST: $FAKE/: Operation timed out" "timeout error names the service"
 [ "$ms" -lt 2500 ] || fail "retries took $ms ms with retry_time 1.2 s"
 [ "$ms" -ge 400 ] || fail "gave up after $ms ms, before one timeout"
 fake_post /_fake/clear '{}'

@@ -536,10 +536,17 @@ int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 		rc = dfo_http_do(&req, resp, err);
 		if (rc == 0 && resp->status >= 200 && resp->status < 300)
 			break;
-		if (rc == 0)
+		if (rc == 0) {
 			rc = answer_error(call, resp, &retry, err);
-		else
+		} else {
 			retry = rc != -ECANCELED && rc != -EINVAL && rc != -ENOMEM;
+			if (err && rc != -ECANCELED) {
+				char msg[sizeof(err->msg)];
+				snprintf(msg, sizeof(msg), "%s", err->msg);
+				dfo_err_set(err, rc, "%s %s: %s", call->service,
+					    call->method, msg);
+			}
+		}
 		if (!retry || attempt >= a->max_retries)
 			break;
 		double cap = 0.1 * (double)(1u << (attempt < 10 ? attempt : 10));
