@@ -2,6 +2,7 @@
 #ifndef DNSFAILOVER_H
 #define DNSFAILOVER_H
 #include <dnsfailover/addr.h>
+#include <dnsfailover/aws.h>
 #include <dnsfailover/http.h>
 #include <dnsfailover/log.h>
 #include <dnsfailover/plugin.h>

@@ -6,6 +6,7 @@
 #ifndef DNSFAILOVER_HTTP_H
 #define DNSFAILOVER_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <dnsfailover/plugin.h>
@@ -32,6 +33,8 @@ struct dfo_http_request {
 	size_t max_body;     /* keep at most this many bytes; 0: 1 MiB */
 	dfo_http_sink sink;  /* if set, the body goes here, not to resp */
 	void *sink_ctx;
+	bool sink_only_2xx;  /* the sink gets only a 2xx answer's body; any
+				other body goes to resp (error documents) */
 };
 
 struct dfo_http_response {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/internal.h"
 #include "core.h"
 
 /* Parse context: where errors go while libconfuse runs. */
@@ -155,6 +156,7 @@ static cfg_opt_t aws_opts[] = {
 	CFG_STR("imds_endpoint", NULL, CFGF_NONE),
 	CFG_FLOAT("timeout", 10, CFGF_NONE),
 	CFG_INT("max_retries", 5, CFGF_NONE),
+	CFG_FLOAT("retry_time", 30, CFGF_NONE),
 	CFG_END()};
 
 static cfg_opt_t pool_opts[] = {
@@ -635,6 +637,9 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 	if (mp < 1 || mp > 4096)
 		report(&ctx, file, 0, "max_parallel must be 1..4096, not %ld", mp);
 	c->max_parallel = (unsigned)mp;
+	struct dfo_err ae = {0};
+	if (dfo_aws_configure(cfg_getsec(c->cfg, "aws"), &ae) < 0)
+		report(&ctx, file, 0, "%s", ae.msg);
 
 	if ((rc = collect_instances(c, reg, &ctx)) < 0 ||
 	    (rc = collect_pools(c, &ctx)) < 0)

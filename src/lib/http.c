@@ -20,6 +20,7 @@ struct buf {
 struct xfer {
 	struct buf body, head;
 	const struct dfo_http_request *req;
+	CURL *h;
 	bool aborted;
 };
 
@@ -56,7 +57,11 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct xfer *x = ctx;
 	size_t len = size * nmemb;
-	if (x->req->sink) {
+	long status = 0;
+	if (x->req->sink && x->req->sink_only_2xx)
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	if (x->req->sink && (!x->req->sink_only_2xx ||
+			     (status >= 200 && status < 300))) {
 		if (x->req->sink(data, len, x->req->sink_ctx) != 0) {
 			x->aborted = true;
 			return 0;
@@ -107,7 +112,7 @@ int dfo_http_do(const struct dfo_http_request *req,
 	if (!h)
 		return dfo_err_set(err, -ENOMEM, "http: cannot create a handle");
 
-	struct xfer x = {.req = req};
+	struct xfer x = {.req = req, .h = h};
 	x.body.max = req->max_body ? req->max_body : 1u << 20;
 	x.head.max = 64u << 10;
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -169,7 +174,7 @@ int dfo_http_do(const struct dfo_http_request *req,
 	resp->headers = x.head.data;
 	resp->headers_len = x.head.len;
 	x.body.data = x.head.data = NULL;
-	if (!resp->body && !req->sink) {
+	if (!resp->body) {
 		resp->body = calloc(1, 1);
 		if (!resp->body)
 			rc = dfo_err_set(err, -ENOMEM, "http: out of memory");

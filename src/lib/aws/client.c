@@ -1,0 +1,581 @@
+/*
+ * AWS clients: settings, the query builder, signed requests with retries,
+ * and AWS error documents.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <expat.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "aws/internal.h"
+#include "core.h"
+
+/* ---- small helpers ---- */
+
+int sbuf_add(struct sbuf *b, const char *data, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+		if (!s)
+			return -ENOMEM;
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, data, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+int sbuf_addf(struct sbuf *b, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	int rc = sbuf_add(b, s, (size_t)n);
+	free(s);
+	return rc;
+}
+
+int sbuf_add_xml(struct sbuf *b, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		const char *e = NULL;
+		switch (*p) {
+		case '<': e = "&lt;"; break;
+		case '>': e = "&gt;"; break;
+		case '&': e = "&amp;"; break;
+		case '"': e = "&quot;"; break;
+		case '\'': e = "&apos;"; break;
+		}
+		int rc = e ? sbuf_add(b, e, strlen(e)) : sbuf_add(b, p, 1);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+double aws_wallclock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void aws_sleep(double secs)
+{
+	if (secs <= 0)
+		return;
+	struct timespec ts = {(time_t)secs,
+			      (long)((secs - (double)(time_t)secs) * 1e9)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- query strings ---- */
+
+void dfo_aws_query_init(struct dfo_aws_query *q)
+{
+	memset(q, 0, sizeof(*q));
+}
+
+int dfo_aws_query_add(struct dfo_aws_query *q, const char *key,
+		      const char *value)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 8;
+		struct dfo_aws_param *p = realloc(q->p, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		q->p = p;
+		q->cap = cap;
+	}
+	char *k = dfo_aws_uri_encode(key, false);
+	char *v = dfo_aws_uri_encode(value ? value : "", false);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	q->p[q->n++] = (struct dfo_aws_param){k, v};
+	return 0;
+}
+
+static int param_cmp(const void *a, const void *b)
+{
+	const struct dfo_aws_param *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : strcmp(x->value, y->value);
+}
+
+char *dfo_aws_query_encode(const struct dfo_aws_query *q)
+{
+	/* Parameters are stored encoded, so sorting them sorts the encoded
+	 * strings byte-wise, as SigV4's canonical query wants. */
+	struct dfo_aws_param *sorted = NULL;
+	struct sbuf b = {0};
+	if (sbuf_add(&b, "", 0) < 0)
+		return NULL;
+	if (q && q->n) {
+		sorted = malloc(q->n * sizeof(*sorted));
+		if (!sorted)
+			goto nomem;
+		memcpy(sorted, q->p, q->n * sizeof(*sorted));
+		qsort(sorted, q->n, sizeof(*sorted), param_cmp);
+		for (size_t i = 0; i < q->n; i++)
+			if (sbuf_addf(&b, "%s%s=%s", i ? "&" : "", sorted[i].key,
+				      sorted[i].value) < 0)
+				goto nomem;
+	}
+	free(sorted);
+	return b.s;
+nomem:
+	free(sorted);
+	free(b.s);
+	return NULL;
+}
+
+void dfo_aws_query_clear(struct dfo_aws_query *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		free(q->p[i].key);
+		free(q->p[i].value);
+	}
+	free(q->p);
+	memset(q, 0, sizeof(*q));
+}
+
+char *dfo_aws_uri_encode(const char *s, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(s);
+	char *out = malloc(len * 3 + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char ch = *p;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    ch == '.' || ch == '~' || (keep_slash && ch == '/')) {
+			*o++ = (char)ch;
+		} else {
+			*o++ = '%';
+			*o++ = hex[ch >> 4];
+			*o++ = hex[ch & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* ---- clients ---- */
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src && *src && !(*dst = strdup(src)))
+		return -ENOMEM;
+	return 0;
+}
+
+int dfo_aws_new(struct dfo_aws **out, const struct dfo_aws_settings *s,
+		struct dfo_err *err)
+{
+	struct dfo_aws *a = calloc(1, sizeof(*a));
+	*out = NULL;
+	if (!a)
+		return dfo_err_set(err, -ENOMEM, "aws: out of memory");
+	if (dup_opt(&a->region, s->region) || dup_opt(&a->akid, s->access_key_id) ||
+	    dup_opt(&a->secret, s->secret_access_key) ||
+	    dup_opt(&a->token, s->session_token) ||
+	    dup_opt(&a->profile, s->profile) ||
+	    dup_opt(&a->ec2_endpoint, s->ec2_endpoint) ||
+	    dup_opt(&a->route53_endpoint, s->route53_endpoint) ||
+	    dup_opt(&a->sts_endpoint, s->sts_endpoint) ||
+	    dup_opt(&a->imds_endpoint, s->imds_endpoint)) {
+		dfo_aws_free(a);
+		return dfo_err_set(err, -ENOMEM, "aws: out of memory");
+	}
+	if (!a->akid != !a->secret) {
+		dfo_aws_free(a);
+		return dfo_err_set(err, -EINVAL,
+				   "aws: access_key_id and secret_access_key "
+				   "go together");
+	}
+	a->timeout = s->timeout > 0 ? s->timeout : 10;
+	a->max_retries = s->max_retries >= 0 ? s->max_retries : 5;
+	a->retry_time = s->retry_time > 0 ? s->retry_time : 30;
+	*out = a;
+	return 0;
+}
+
+void aws_creds_clear(struct dfo_aws_creds *c);
+
+void dfo_aws_free(struct dfo_aws *a)
+{
+	if (!a)
+		return;
+	free(a->region);
+	free(a->akid);
+	free(a->secret);
+	free(a->token);
+	free(a->profile);
+	free(a->ec2_endpoint);
+	free(a->route53_endpoint);
+	free(a->sts_endpoint);
+	free(a->imds_endpoint);
+	free(a->region_found);
+	aws_creds_clear(&a->creds);
+	dfo_imds_free(a->imds);
+	free(a);
+}
+
+static struct dfo_aws *default_aws;
+
+int dfo_aws_configure(cfg_t *sec, struct dfo_err *err)
+{
+	struct dfo_aws_settings s = {.max_retries = -1};
+	if (sec) {
+		s.region = cfg_getstr(sec, "region");
+		s.access_key_id = cfg_getstr(sec, "access_key_id");
+		s.secret_access_key = cfg_getstr(sec, "secret_access_key");
+		s.session_token = cfg_getstr(sec, "session_token");
+		s.profile = cfg_getstr(sec, "profile");
+		s.ec2_endpoint = cfg_getstr(sec, "ec2_endpoint");
+		s.route53_endpoint = cfg_getstr(sec, "route53_endpoint");
+		s.sts_endpoint = cfg_getstr(sec, "sts_endpoint");
+		s.imds_endpoint = cfg_getstr(sec, "imds_endpoint");
+		s.timeout = cfg_getfloat(sec, "timeout");
+		s.max_retries = (int)cfg_getint(sec, "max_retries");
+		s.retry_time = cfg_getfloat(sec, "retry_time");
+		if (s.max_retries < 0 || s.max_retries > 20)
+			return dfo_err_set(err, -EINVAL,
+					   "aws: max_retries must be 0..20");
+	}
+	struct dfo_aws *a;
+	int rc = dfo_aws_new(&a, &s, err);
+	if (rc < 0)
+		return rc;
+	dfo_aws_free(default_aws);
+	default_aws = a;
+	return 0;
+}
+
+void dfo_aws_unconfigure(void)
+{
+	dfo_aws_free(default_aws);
+	default_aws = NULL;
+}
+
+struct dfo_aws *dfo_aws_default(struct dfo_err *err)
+{
+	if (!default_aws && dfo_aws_configure(NULL, err) < 0)
+		return NULL;
+	return default_aws;
+}
+
+struct dfo_imds *dfo_aws_imds(struct dfo_aws *a, struct dfo_err *err)
+{
+	if (!a->imds && dfo_imds_new(&a->imds, a->imds_endpoint, false,
+				     a->timeout < 2 ? a->timeout : 2, err) < 0)
+		return NULL;
+	return a->imds;
+}
+
+int aws_profile_get(struct dfo_aws *a, bool config_file, const char *key,
+		    char **value);
+
+const char *dfo_aws_region(struct dfo_aws *a, struct dfo_err *err)
+{
+	if (a->region)
+		return a->region;
+	if (a->region_found)
+		return a->region_found;
+	const char *env = getenv("AWS_REGION");
+	if (!env || !*env)
+		env = getenv("AWS_DEFAULT_REGION");
+	if (env && *env) {
+		if (!(a->region_found = strdup(env)))
+			goto nomem;
+		return a->region_found;
+	}
+	char *v = NULL;
+	if (aws_profile_get(a, true, "region", &v) == 0 && v) {
+		a->region_found = v;
+		return v;
+	}
+	struct dfo_imds *m = dfo_aws_imds(a, err);
+	if (!m)
+		return NULL;
+	struct dfo_err e = {0};
+	if (dfo_imds_get(m, "/latest/meta-data/placement/region", &v, &e) < 0) {
+		dfo_err_set(err, -ENOENT,
+			    "aws: no region (not in aws {}, AWS_REGION, "
+			    "AWS_DEFAULT_REGION, the shared config file, nor "
+			    "instance metadata: %s)", e.msg);
+		return NULL;
+	}
+	a->region_found = v;
+	return v;
+nomem:
+	dfo_err_set(err, -ENOMEM, "aws: out of memory");
+	return NULL;
+}
+
+/* ---- error documents ---- */
+
+struct errdoc {
+	int depth;
+	bool in_code, in_msg;
+	struct sbuf root, code, msg;
+	bool have_code, have_msg;
+};
+
+static void err_start(void *ud, const char *name, const char **attrs)
+{
+	struct errdoc *d = ud;
+	if (d->depth++ == 0)
+		sbuf_add(&d->root, name, strlen(name));
+	d->in_code = !d->have_code && strcmp(name, "Code") == 0;
+	d->in_msg = !d->have_msg && strcmp(name, "Message") == 0;
+}
+
+static void err_end(void *ud, const char *name)
+{
+	struct errdoc *d = ud;
+	d->depth--;
+	if (d->in_code)
+		d->have_code = true;
+	if (d->in_msg)
+		d->have_msg = true;
+	d->in_code = d->in_msg = false;
+}
+
+static void err_text(void *ud, const char *s, int len)
+{
+	struct errdoc *d = ud;
+	if (d->in_code && d->code.len < 256)
+		sbuf_add(&d->code, s, (size_t)len);
+	if (d->in_msg && d->msg.len < 1024)
+		sbuf_add(&d->msg, s, (size_t)len);
+}
+
+void aws_parse_error(const char *xml, size_t len, char **code, char **msg)
+{
+	struct errdoc d = {0};
+	*code = *msg = NULL;
+	XML_Parser p = XML_ParserCreate(NULL);
+	if (!p)
+		return;
+	XML_SetUserData(p, &d);
+	XML_SetElementHandler(p, err_start, err_end);
+	XML_SetCharacterDataHandler(p, err_text);
+	XML_Parse(p, xml, (int)len, 1);
+	XML_ParserFree(p);
+	if (d.have_code && d.code.s) {
+		*code = d.code.s;
+		free(d.root.s);
+	} else {
+		*code = d.root.s;
+		free(d.code.s);
+	}
+	*msg = d.msg.s;
+}
+
+/* ---- signed requests ---- */
+
+static bool is_throttle(const char *code)
+{
+	static const char *const codes[] = {
+		"Throttling", "ThrottlingException", "RequestLimitExceeded",
+		"RequestThrottled", "TooManyRequestsException",
+		"PriorRequestNotComplete", "SlowDown", NULL};
+	for (size_t i = 0; code && codes[i]; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	return false;
+}
+
+static double jitter(double max)
+{
+	unsigned r = 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (unsigned)rand();
+	return max * ((double)r / 4294967296.0);
+}
+
+/* Build the error of a non-2xx answer; *retry says if it may pass. */
+static int answer_error(const struct dfo_aws_call *call,
+			const struct dfo_http_response *resp, bool *retry,
+			struct dfo_err *err)
+{
+	char *code = NULL, *msg = NULL;
+	if (resp->body && resp->len)
+		aws_parse_error(resp->body, resp->len, &code, &msg);
+	long st = resp->status;
+	*retry = st == 429 || st >= 500 || is_throttle(code);
+	int rc = -EIO;
+	if (is_throttle(code) || st == 429 || st == 503)
+		rc = -EAGAIN;
+	else if (st == 401 || st == 403)
+		rc = -EACCES;
+	else if (st == 404)
+		rc = -ENOENT;
+	if (code && strcmp(code, "InvalidChangeBatch") == 0)
+		rc = -ESTALE;
+	if (code && *code) {
+		dfo_err_set(err, rc, "%s %s: %s: %s", call->service,
+			    call->method, code, msg ? msg : "(no message)");
+	} else {
+		char text[160];
+		dfo_sanitize(resp->body ? resp->body : "", resp->len, text,
+			     sizeof(text));
+		dfo_err_set(err, rc, "%s %s: HTTP %ld: %s", call->service,
+			    call->method, st, text[0] ? text : "(empty answer)");
+	}
+	free(code);
+	free(msg);
+	return rc;
+}
+
+int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
+		    struct dfo_http_response *resp, struct dfo_err *err)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (!call->endpoint || !call->service || !call->method)
+		return dfo_err_set(err, -EINVAL, "aws: incomplete request");
+	const struct dfo_aws_creds *cr;
+	int rc = dfo_aws_credentials(a, &cr, err);
+	if (rc < 0)
+		return rc;
+	const char *region = call->region;
+	if (!region && !(region = dfo_aws_region(a, err)))
+		return err ? err->code : -ENOENT;
+
+	char *query = dfo_aws_query_encode(call->query);
+	char *path = strdup(call->path ? call->path : "/");
+	char *url = NULL, *sigv4 = NULL, *userpwd = NULL;
+	char *ctype = NULL, *date = NULL, *tok = NULL;
+	const char **hdrs = NULL;
+	size_t nh = 0;
+	for (const char *const *h = call->headers; h && *h; h++)
+		nh++;
+	rc = -ENOMEM;
+	if (path) { /* SigV4 collapses empty path segments; send it so */
+		char *w = path;
+		for (const char *r = path; *r; r++)
+			if (!(*r == '/' && w > path && w[-1] == '/'))
+				*w++ = *r;
+		*w = '\0';
+	}
+	if (!query || !path ||
+	    asprintf(&url, "%s%s%s%s", call->endpoint, path, *query ? "?" : "",
+		     query) < 0 ||
+	    asprintf(&sigv4, "aws:amz:%s:%s", region, call->service) < 0 ||
+	    asprintf(&userpwd, "%s:%s", cr->access_key_id,
+		     cr->secret_access_key) < 0 ||
+	    !(hdrs = calloc(nh + 4, sizeof(*hdrs))))
+		goto nomem;
+	size_t k = 0;
+	if (call->content_type) {
+		if (asprintf(&ctype, "Content-Type: %s", call->content_type) < 0)
+			goto nomem;
+		hdrs[k++] = ctype;
+	}
+	if (call->amz_date) {
+		if (asprintf(&date, "X-Amz-Date: %s", call->amz_date) < 0)
+			goto nomem;
+		hdrs[k++] = date;
+	}
+	if (cr->session_token) {
+		if (asprintf(&tok, "X-Amz-Security-Token: %s",
+			     cr->session_token) < 0)
+			goto nomem;
+		hdrs[k++] = tok;
+	}
+	for (size_t i = 0; i < nh; i++)
+		hdrs[k++] = call->headers[i];
+	hdrs[k] = NULL;
+
+	double start = dfo_now(), deadline = start + a->retry_time;
+	for (int attempt = 0;; attempt++) {
+		double left = deadline - dfo_now();
+		struct dfo_http_request req = {
+			.method = call->method,
+			.url = url,
+			.headers = hdrs,
+			.body = call->body ? call->body : (call->method[0] == 'P' ? "" : NULL),
+			.body_len = call->body ? call->body_len : 0,
+			.timeout = left < a->timeout ? left : a->timeout,
+			.aws_sigv4 = sigv4,
+			.userpwd = userpwd,
+			.sink = call->sink,
+			.sink_ctx = call->sink_ctx,
+			.sink_only_2xx = true,
+		};
+		if (req.timeout < 0.05)
+			req.timeout = 0.05;
+		if (call->restart)
+			call->restart(call->sink_ctx);
+		dfo_http_response_free(resp);
+		bool retry;
+		rc = dfo_http_do(&req, resp, err);
+		if (rc == 0 && resp->status >= 200 && resp->status < 300)
+			break;
+		if (rc == 0) {
+			rc = answer_error(call, resp, &retry, err);
+		} else {
+			retry = rc != -ECANCELED && rc != -EINVAL && rc != -ENOMEM;
+			if (err && rc != -ECANCELED) {
+				char msg[sizeof(err->msg)];
+				snprintf(msg, sizeof(msg), "%s", err->msg);
+				dfo_err_set(err, rc, "%s %s: %s", call->service,
+					    call->method, msg);
+			}
+		}
+		if (!retry || attempt >= a->max_retries)
+			break;
+		double cap = 0.1 * (double)(1u << (attempt < 10 ? attempt : 10));
+		double delay = jitter(cap < 5 ? cap : 5);
+		if (dfo_now() + delay >= deadline) {
+			dfo_log(DFO_LOG_INFO, "%s: no time left for a retry "
+				"(retry_time %.1f s)", call->service, a->retry_time);
+			break;
+		}
+		dfo_log(DFO_LOG_INFO, "%s: %s; retry %d in %.2f s",
+			call->service, err ? err->msg : "failed", attempt + 1,
+			delay);
+		aws_sleep(delay);
+	}
+	goto out;
+nomem:
+	rc = dfo_err_set(err, -ENOMEM, "aws: out of memory");
+out:
+	free(query);
+	free(path);
+	free(url);
+	free(sigv4);
+	if (userpwd) {
+		explicit_bzero(userpwd, strlen(userpwd));
+		free(userpwd);
+	}
+	free(ctype);
+	free(date);
+	free(tok);
+	free(hdrs);
+	return rc;
+}

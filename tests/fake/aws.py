@@ -1,0 +1,583 @@
+#!/usr/bin/python3
+"""A fake AWS for the tests, on 127.0.0.1 (a free port, written to
+--port-file): the EC2 Query API (DescribeInstances), Route 53 (REST XML)
+and instance metadata (IMDSv2).
+
+Every signed request is checked by recomputing its SigV4 signature with
+botocore's signer over the request as received (same X-Amz-Date, only the
+headers it names as signed); a mismatch gets the service's real error
+document (SignatureDoesNotMatch, 403).
+
+State comes from a JSON file (--state); faults are queued by --fault
+SERVICE:KIND[:COUNT[:SECONDS]] or POST /_fake/fault {"service", "kind",
+"count", "delay"} (POST /_fake/clear drops them), with KIND one of Throttling, RequestLimitExceeded,
+429, 503, 500, slow, malformed.  GET /_fake/stats gives counters.
+"""
+import argparse
+import hashlib
+import json
+import re
+import secrets
+import sys
+import threading
+import time
+import urllib.parse
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+R53_NS = "https://route53.amazonaws.com/doc/2013-04-01/"
+SIG_MSG = ("The request signature we calculated does not match the "
+           "signature you provided. Check your AWS Secret Access Key and "
+           "signing method. Consult the service documentation for details.")
+
+lock = threading.Lock()
+S = {}          # state
+KEYS = {}       # access key id -> (secret, token or None)
+TOKENS = {}     # IMDS token -> expiry (time.time())
+FAULTS = []     # [{"service", "kind", "count", "delay"}]
+STATS = {"ec2": 0, "route53": 0, "token_put": 0, "imds_get": 0,
+         "imds_401": 0, "sig_fail": 0, "role_creds": 0, "faults": 0,
+         "get_change": 0}
+CHANGES = {}    # change id -> GetChange calls left before INSYNC
+
+
+def rid():
+    return "%08x-%04x-%04x-%04x-%012x" % tuple(
+        secrets.randbits(b) for b in (32, 16, 16, 16, 48))
+
+
+def ec2_error(code, msg):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors>'
+            '<Error><Code>%s</Code><Message>%s</Message></Error></Errors>'
+            '<RequestID>%s</RequestID></Response>' % (code, escape(msg), rid()))
+
+
+def r53_error(code, msg, typ="Sender"):
+    return ('<?xml version="1.0"?>\n<ErrorResponse xmlns="%s"><Error>'
+            '<Type>%s</Type><Code>%s</Code><Message>%s</Message></Error>'
+            '<RequestId>%s</RequestId></ErrorResponse>'
+            % (R53_NS, typ, code, escape(msg), rid()))
+
+
+def take_fault(service):
+    with lock:
+        for f in FAULTS:
+            if f["service"] in (service, "any") and f["count"] > 0:
+                f["count"] -= 1
+                STATS["faults"] += 1
+                return dict(f)
+    return None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        if ARGS.verbose:
+            sys.stderr.write("fake-aws: " + (fmt % args) + "\n")
+
+    def reply(self, status, body, ctype="text/xml", headers=()):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def do_PUT(self):
+        self.route("PUT")
+
+    def do_GET(self):
+        self.route("GET")
+
+    def do_POST(self):
+        self.route("POST")
+
+    def route(self, method):
+        data = self.body()
+        path = urllib.parse.urlsplit(self.path).path
+        if path.startswith("/_fake/"):
+            return self.control(method, path, data)
+        if path.startswith("/latest/"):
+            return self.imds(method, path)
+        if path.startswith("/2013-04-01/"):
+            return self.route53(method, data)
+        if method == "POST" and path == "/":
+            return self.ec2(data)
+        self.reply(404, "not found", "text/plain")
+
+    # ---- control ----
+    def control(self, method, path, data):
+        if path == "/_fake/stats":
+            with lock:
+                return self.reply(200, json.dumps(STATS), "application/json")
+        if path == "/_fake/fault" and method == "POST":
+            f = json.loads(data)
+            f.setdefault("count", 1)
+            f.setdefault("delay", 0)
+            with lock:
+                FAULTS.append(f)
+            return self.reply(200, "{}", "application/json")
+        if path == "/_fake/clear" and method == "POST":
+            with lock:
+                FAULTS.clear()
+            return self.reply(200, "{}", "application/json")
+        if path == "/_fake/imds" and method == "POST":
+            with lock:
+                S.setdefault("imds", {}).update(json.loads(data))
+            return self.reply(200, "{}", "application/json")
+        if path == "/_fake/state" and method == "POST":
+            with lock:
+                S.update(json.loads(data))
+            return self.reply(200, "{}", "application/json")
+        if path == "/_fake/records":
+            with lock:
+                return self.reply(200, json.dumps(S.get("zones", [])),
+                                  "application/json")
+        self.reply(404, "no such control", "text/plain")
+
+    # ---- instance metadata ----
+    def imds(self, method, path):
+        m = S.setdefault("imds", {})
+        if method == "PUT" and path == "/latest/api/token":
+            with lock:
+                STATS["token_put"] += 1
+            if "X-Forwarded-For" in self.headers:
+                return self.reply(403, "Forbidden", "text/plain")
+            if m.get("put_status"):
+                return self.reply(m["put_status"], "refused", "text/plain")
+            ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+            if not ttl or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+                return self.reply(400, "Bad Request", "text/plain")
+            ttl = min(int(ttl), m.get("token_ttl_cap") or 21600)
+            tok = "AQAE" + secrets.token_urlsafe(40)
+            with lock:
+                TOKENS[tok] = time.time() + ttl
+            return self.reply(200, tok, "text/plain",
+                              [("X-aws-ec2-metadata-token-ttl-seconds",
+                                str(ttl))])
+        if method != "GET":
+            return self.reply(405, "Method Not Allowed", "text/plain")
+        with lock:
+            STATS["imds_get"] += 1
+        tok = self.headers.get("X-aws-ec2-metadata-token")
+        if tok is not None or not m.get("v1"):
+            with lock:
+                ok = tok in TOKENS and TOKENS[tok] > time.time()
+                if not ok:
+                    STATS["imds_401"] += 1
+            if not ok:
+                return self.reply(401, "Unauthorized", "text/plain")
+        md = "/latest/meta-data/"
+        mac = m.get("mac", "0e:00:00:00:00:01")
+        simple = {
+            md + "public-ipv4": m.get("public-ipv4"),
+            md + "local-ipv4": m.get("local-ipv4"),
+            md + "mac": mac,
+            md + "placement/region": m.get("region"),
+            md + "instance-id": m.get("instance-id", "i-0fake"),
+            md + "network/interfaces/macs/%s/ipv6s" % mac:
+                "\n".join(m.get("ipv6s", [])) or None,
+        }
+        role = m.get("role")
+        creds = md + "iam/security-credentials/"
+        if role and path == creds:
+            return self.reply(200, role, "text/plain")
+        if role and path == creds + role:
+            with lock:
+                STATS["role_creds"] += 1
+                n = STATS["role_creds"]
+                akid = "ASIAROLE%04d" % n
+                secret = "rolesecret%d" % n
+                token = "roletoken%d/+=" % n
+                KEYS[akid] = (secret, token)
+            exp = datetime.fromtimestamp(time.time() + m.get("role_ttl", 3600),
+                                         timezone.utc)
+            doc = {"Code": "Success", "LastUpdated": "2026-01-01T00:00:00Z",
+                   "Type": "AWS-HMAC", "AccessKeyId": akid,
+                   "SecretAccessKey": secret, "Token": token,
+                   "Expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            return self.reply(200, json.dumps(doc, indent=2), "text/plain")
+        val = simple.get(path)
+        if val is None:
+            return self.reply(404, "Not Found", "text/plain")
+        return self.reply(200, val, "text/plain")
+
+    # ---- SigV4 check with botocore ----
+    def verify(self, data, service, error):
+        """None if the signature is right, else the reply already sent."""
+        auth = self.headers.get("Authorization", "")
+        m = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/"
+                         r"([^/]+)/([^/]+)/aws4_request, SignedHeaders="
+                         r"([^,]+), Signature=([0-9a-f]{64})", auth)
+        if not m:
+            return self.reply(403, error("IncompleteSignature",
+                                         "Authorization header malformed"))
+        akid, day, region, svc, signed, sig = m.groups()
+        with lock:
+            key = KEYS.get(akid)
+        if not key:
+            code = ("AuthFailure" if service == "ec2"
+                    else "InvalidClientTokenId")
+            return self.reply(401 if service == "ec2" else 403, error(
+                code, "AWS was not able to validate the provided access "
+                "credentials"))
+        secret, token = key
+        if token and self.headers.get("X-Amz-Security-Token") != token:
+            return self.reply(403, error(
+                "InvalidClientTokenId" if service != "ec2" else "AuthFailure",
+                "The security token included in the request is invalid."))
+        date = self.headers.get("X-Amz-Date", "")
+        try:
+            when = datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(
+                tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            return self.reply(403, error("IncompleteSignature",
+                                         "bad X-Amz-Date"))
+        if abs(when - time.time()) > 900:
+            return self.reply(403, error("RequestExpired",
+                                         "Request has expired."))
+        headers = {}
+        for name in signed.split(";"):
+            vals = self.headers.get_all(name)
+            if vals is None:
+                return self.fail_sig(error, "signed header %s absent" % name)
+            headers[name] = ",".join(" ".join(v.split()) for v in vals)
+        req = AWSRequest(method=self.command,
+                         url="http://%s%s" % (self.headers["Host"], self.path),
+                         headers=headers, data=data)
+        signer = SigV4Auth(Credentials(akid, secret, token), svc, region)
+        req.context["timestamp"] = date
+        creq = signer.canonical_request(req)
+        want = signer.signature(signer.string_to_sign(req, creq), req)
+        if svc != service or day != date[:8] or want != sig:
+            return self.fail_sig(error, creq)
+        return None
+
+    def fail_sig(self, error, why):
+        with lock:
+            STATS["sig_fail"] += 1
+        if ARGS.verbose:
+            sys.stderr.write("fake-aws: signature mismatch; canonical "
+                             "request:\n%s\n" % why)
+        return self.reply(403, error("SignatureDoesNotMatch", SIG_MSG)) or True
+
+    def fault(self, service, error, body_ok):
+        f = take_fault(service)
+        if not f:
+            return False
+        k = f["kind"]
+        if k == "slow":
+            time.sleep(float(f["delay"]))
+            return False
+        if k in ("Throttling", "RequestLimitExceeded"):
+            self.reply(400 if service == "ec2" or k == "Throttling" else 400,
+                       error(k, "Rate exceeded"))
+        elif k == "429":
+            self.reply(429, error("TooManyRequestsException",
+                                  "Too Many Requests"))
+        elif k == "503":
+            self.reply(503, error("ServiceUnavailable",
+                                  "Service Unavailable"))
+        elif k == "500":
+            self.reply(500, error("InternalError",
+                                  "An internal error has occurred"))
+        elif k == "malformed":
+            self.reply(200, body_ok[: len(body_ok) // 2] + "<<&>")
+        return True
+
+    # ---- EC2 ----
+    def ec2(self, data):
+        with lock:
+            STATS["ec2"] += 1
+        if self.verify(data, "ec2", ec2_error):
+            return
+        p = dict(urllib.parse.parse_qsl(data.decode(), keep_blank_values=True))
+        if p.get("Action") != "DescribeInstances":
+            return self.reply(400, ec2_error("InvalidAction", "The action %s "
+                              "is not valid for this web service." %
+                              p.get("Action")))
+        if p.get("Version") != "2016-11-15":
+            return self.reply(400, ec2_error("InvalidParameterValue",
+                                             "bad Version"))
+        filters = []
+        i = 1
+        while "Filter.%d.Name" % i in p:
+            vals, j = [], 1
+            while "Filter.%d.Value.%d" % (i, j) in p:
+                vals.append(p["Filter.%d.Value.%d" % (i, j)])
+                j += 1
+            filters.append((p["Filter.%d.Name" % i], vals))
+            i += 1
+        insts = [x for x in S.get("instances", [])
+                 if all(self.match(x, n, v) for n, v in filters)]
+        start = int(p.get("NextToken", "0") or 0)
+        size = S.get("page_size", 1000)
+        page = insts[start:start + size]
+        nxt = start + size if start + size < len(insts) else None
+        xml = self.ec2_page(page, nxt)
+        if self.fault("ec2", ec2_error, xml):
+            return
+        self.reply(200, xml)
+
+    @staticmethod
+    def match(inst, name, vals):
+        if name.startswith("tag:"):
+            return inst.get("tags", {}).get(name[4:]) in vals
+        if name == "instance-state-name":
+            return inst.get("state", "running") in vals
+        if name == "instance-id":
+            return inst["id"] in vals
+        return True
+
+    @staticmethod
+    def ec2_page(page, nxt):
+        out = ['<?xml version="1.0" encoding="UTF-8"?>\n'
+               '<DescribeInstancesResponse xmlns="%s"><requestId>%s'
+               '</requestId><reservationSet>' % (EC2_NS, rid())]
+        for x in page:
+            e = lambda k, v: "<%s>%s</%s>" % (k, escape(v), k) if v else ""
+            tags = "".join("<item><key>%s</key><value>%s</value></item>" %
+                           (escape(k), escape(v))
+                           for k, v in x.get("tags", {}).items())
+            v6 = "".join("<item><ipv6Address>%s</ipv6Address></item>" % a
+                         for a in x.get("ipv6", []))
+            out.append(
+                "<item><reservationId>r-%s</reservationId><ownerId>1234"
+                "</ownerId><groupSet/><instancesSet><item>" % x["id"][2:] +
+                e("instanceId", x["id"]) + e("imageId", x.get("image", "ami-1")) +
+                "<instanceState><code>16</code>%s</instanceState>" %
+                e("name", x.get("state", "running")) +
+                e("privateDnsName", x.get("private_dns")) +
+                e("dnsName", x.get("public_dns")) +
+                e("keyName", x.get("key_name")) +
+                e("instanceType", x.get("type", "t3.micro")) +
+                "<placement>%s<tenancy>default</tenancy></placement>" %
+                e("availabilityZone", x.get("az", "us-east-1a")) +
+                e("subnetId", x.get("subnet")) + e("vpcId", x.get("vpc")) +
+                e("privateIpAddress", x.get("private_ip")) +
+                e("ipAddress", x.get("public_ip")) +
+                "<tagSet>%s</tagSet>" % tags +
+                "<networkInterfaceSet><item><networkInterfaceId>eni-1"
+                "</networkInterfaceId><attachment><deviceIndex>0"
+                "</deviceIndex></attachment>%s<privateIpAddressesSet><item>"
+                "%s<primary>true</primary></item></privateIpAddressesSet>"
+                "<ipv6AddressesSet>%s</ipv6AddressesSet></item>"
+                "</networkInterfaceSet>" % (
+                    e("privateIpAddress", x.get("private_ip")),
+                    e("privateIpAddress", x.get("private_ip")), v6) +
+                "</item></instancesSet></item>")
+        out.append("</reservationSet>")
+        if nxt is not None:
+            out.append("<nextToken>%d</nextToken>" % nxt)
+        out.append("</DescribeInstancesResponse>")
+        return "".join(out)
+
+    # ---- Route 53 ----
+    def route53(self, method, data):
+        with lock:
+            STATS["route53"] += 1
+        if self.verify(data, "route53", r53_error):
+            return
+        u = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
+        parts = u.path.rstrip("/").split("/")[2:]
+        if self.fault("route53", r53_error, "<ListResourceRecordSetsResponse>"
+                      "<ResourceRecordSets><ResourceRecordSet><Name>x"):
+            return
+        with lock:
+            if parts == ["hostedzonesbyname"] and method == "GET":
+                return self.zones_by_name(q)
+            if len(parts) == 2 and parts[0] == "change":
+                return self.get_change(parts[1])
+            if len(parts) == 3 and parts[0] == "hostedzone" and \
+                    parts[2] == "rrset":
+                zone = next((z for z in S.get("zones", [])
+                             if z["id"] == parts[1]), None)
+                if not zone:
+                    return self.reply(404, r53_error(
+                        "NoSuchHostedZone", "No hosted zone found with ID: "
+                        + parts[1]))
+                if method == "GET":
+                    return self.list_rrsets(zone, q)
+                return self.change(zone, data)
+        self.reply(404, r53_error("UnknownOperationException", "no such path"))
+
+    def zones_by_name(self, q):
+        name = q.get("dnsname", "").rstrip(".") + "."
+        out = ['<?xml version="1.0"?>\n<ListHostedZonesByNameResponse '
+               'xmlns="%s"><HostedZones>' % R53_NS]
+        for z in sorted(S.get("zones", []), key=lambda z: z["name"]):
+            if z["name"] >= name:
+                out.append("<HostedZone><Id>/hostedzone/%s</Id><Name>%s"
+                           "</Name><CallerReference>x</CallerReference>"
+                           "<ResourceRecordSetCount>%d</ResourceRecordSetCount>"
+                           "</HostedZone>" % (z["id"], z["name"],
+                                              len(z["records"])))
+        out.append("</HostedZones><DNSName>%s</DNSName><IsTruncated>false"
+                   "</IsTruncated><MaxItems>%s</MaxItems>"
+                   "</ListHostedZonesByNameResponse>" %
+                   (name, q.get("maxitems", "100")))
+        self.reply(200, "".join(out))
+
+    @staticmethod
+    def rkey(r):
+        return (".".join(reversed(r["name"].rstrip(".").split("."))),
+                r["type"], r.get("set_id") or "")
+
+    def list_rrsets(self, zone, q):
+        recs = sorted(zone["records"], key=self.rkey)
+        maxitems = int(q.get("maxitems", S.get("r53_page", 100)))
+        maxitems = min(maxitems, S.get("r53_page", 100))
+        if "name" in q:
+            start = self.rkey({"name": q["name"].lower().rstrip(".") + ".",
+                               "type": q.get("type", ""),
+                               "set_id": q.get("identifier")})
+            recs = [r for r in recs if self.rkey(r) >= start]
+        page, rest = recs[:maxitems], recs[maxitems:]
+        out = ['<?xml version="1.0"?>\n<ListResourceRecordSetsResponse '
+               'xmlns="%s"><ResourceRecordSets>' % R53_NS]
+        for r in page:
+            out.append(self.rrset_xml(r))
+        out.append("</ResourceRecordSets><IsTruncated>%s</IsTruncated>" %
+                   ("true" if rest else "false"))
+        if rest:
+            out.append("<NextRecordName>%s</NextRecordName><NextRecordType>"
+                       "%s</NextRecordType>" % (rest[0]["name"],
+                                                rest[0]["type"]))
+            if rest[0].get("set_id"):
+                out.append("<NextRecordIdentifier>%s</NextRecordIdentifier>"
+                           % rest[0]["set_id"])
+        out.append("<MaxItems>%d</MaxItems></ListResourceRecordSetsResponse>"
+                   % maxitems)
+        self.reply(200, "".join(out))
+
+    @staticmethod
+    def rrset_xml(r):
+        sid = ("<SetIdentifier>%s</SetIdentifier><Weight>1</Weight>" %
+               r["set_id"]) if r.get("set_id") else ""
+        vals = "".join("<ResourceRecord><Value>%s</Value></ResourceRecord>" %
+                       escape(v) for v in r["values"])
+        return ("<ResourceRecordSet><Name>%s</Name><Type>%s</Type>%s<TTL>%d"
+                "</TTL><ResourceRecords>%s</ResourceRecords>"
+                "</ResourceRecordSet>" % (r["name"], r["type"], sid, r["ttl"],
+                                          vals))
+
+    def change(self, zone, data):
+        import xml.etree.ElementTree as ET
+        try:
+            root = ET.fromstring(data)
+        except ET.ParseError as e:
+            return self.reply(400, r53_error("InvalidInput", str(e)))
+        ns = "{%s}" % R53_NS
+        recs = [dict(r) for r in zone["records"]]
+        errors = []
+        changes = root.findall(".//%sChange" % ns)
+        if not changes:
+            return self.reply(400, r53_error("InvalidInput", "no changes"))
+        for ch in changes:
+            action = ch.findtext(ns + "Action")
+            rs = ch.find(ns + "ResourceRecordSet")
+            r = {"name": rs.findtext(ns + "Name").lower().rstrip(".") + ".",
+                 "type": rs.findtext(ns + "Type"),
+                 "ttl": int(rs.findtext(ns + "TTL") or 0),
+                 "set_id": rs.findtext(ns + "SetIdentifier"),
+                 "values": [v.text for v in rs.iter(ns + "Value")]}
+            desc = "[name='%s', type='%s'%s]" % (
+                r["name"], r["type"],
+                ", set-identifier='%s'" % r["set_id"] if r["set_id"] else "")
+            cur = next((x for x in recs if self.rkey(x) == self.rkey(r)), None)
+            if action == "CREATE":
+                if cur:
+                    errors.append("Tried to create resource record set %s "
+                                  "but it already exists" % desc)
+                else:
+                    recs.append(r)
+            elif action == "DELETE":
+                if not cur:
+                    errors.append("Tried to delete resource record set %s "
+                                  "but it was not found" % desc)
+                elif cur["ttl"] != r["ttl"] or \
+                        sorted(cur["values"]) != sorted(r["values"]):
+                    errors.append("Tried to delete resource record set %s "
+                                  "but the values provided do not match the "
+                                  "current values" % desc)
+                else:
+                    recs.remove(cur)
+            elif action == "UPSERT":
+                if cur:
+                    recs.remove(cur)
+                recs.append(r)
+            else:
+                return self.reply(400, r53_error("InvalidInput",
+                                                 "bad Action %s" % action))
+        if errors:
+            msgs = "".join("<Message>%s</Message>" % escape(m) for m in errors)
+            return self.reply(400, '<?xml version="1.0"?>\n<InvalidChangeBatch'
+                              ' xmlns="%s"><Messages>%s</Messages><RequestId>'
+                              '%s</RequestId></InvalidChangeBatch>'
+                              % (R53_NS, msgs, rid()))
+        zone["records"] = recs
+        cid = "C%010d" % (len(CHANGES) + 1)
+        CHANGES[cid] = S.get("insync_after", 1)
+        self.reply(200, self.change_info(cid, "PENDING",
+                                         "ChangeResourceRecordSetsResponse"))
+
+    def get_change(self, cid):
+        STATS["get_change"] += 1
+        if cid not in CHANGES:
+            return self.reply(404, r53_error("NoSuchChange",
+                                             "No change found: " + cid))
+        CHANGES[cid] -= 1
+        status = "INSYNC" if CHANGES[cid] < 0 else "PENDING"
+        self.reply(200, self.change_info(cid, status, "GetChangeResponse"))
+
+    @staticmethod
+    def change_info(cid, status, root):
+        return ('<?xml version="1.0"?>\n<%s xmlns="%s"><ChangeInfo><Id>'
+                '/change/%s</Id><Status>%s</Status><SubmittedAt>'
+                '2026-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo></%s>'
+                % (root, R53_NS, cid, status, root))
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--state", help="JSON state file")
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--fault", action="append", default=[])
+    ap.add_argument("--verbose", action="store_true")
+    ARGS = ap.parse_args()
+    if ARGS.state:
+        with open(ARGS.state) as f:
+            S.update(json.load(f))
+    for k, v in S.get("keys", {}).items():
+        KEYS[k] = (v, None) if isinstance(v, str) else tuple(v)
+    for spec in ARGS.fault:
+        p = spec.split(":")
+        FAULTS.append({"service": p[0], "kind": p[1],
+                       "count": int(p[2]) if len(p) > 2 else 1,
+                       "delay": float(p[3]) if len(p) > 3 else 0})
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    with open(ARGS.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    import os
+    os.rename(ARGS.port_file + ".tmp", ARGS.port_file)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
