@@ -8,9 +8,8 @@
  *    libFuzzer drives LLVMFuzzerTestOneInput;
  *  - by `make check` as a plain program that replays every file of the
  *    corpus directory (argv[1], else $TOP_SRCDIR/tests/fuzz/corpus/
- *    ipsource_http) and fails if an invariant breaks.
+ *    ipsource_http) and fails if an invariant breaks (replay.h).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,50 +53,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef DFO_LIBFUZZER
-/* Replay one file; 0 or -1 if it cannot be read. */
-static int replay_file(const char *path)
-{
-	static uint8_t buf[1 << 16];
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	char dir[4096];
-	const char *top = getenv("TOP_SRCDIR");
-	if (argc > 1)
-		snprintf(dir, sizeof(dir), "%s", argv[1]);
-	else
-		snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/ipsource_http",
-			 top ? top : ".");
-	DIR *d = opendir(dir);
-	if (!d) {
-		perror(dir);
-		return 1;
-	}
-	unsigned count = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		char path[8192];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (replay_file(path) < 0) {
-			perror(path);
-			closedir(d);
-			return 1;
-		}
-		count++;
-	}
-	closedir(d);
-	printf("%u inputs replayed from %s\n", count, dir);
-	return count ? 0 : 1;
-}
-#endif
+#define FUZZ_CORPUS "ipsource_http"
+#include "replay.h"

@@ -374,6 +374,15 @@ static void err_text(void *ud, const char *s, int len)
 		sbuf_add(&d->msg, s, (size_t)len);
 }
 
+/* Control characters (a Message may span lines) become spaces: the
+ * text goes to the log. */
+static void blank_controls(char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 void aws_parse_error(const char *xml, size_t len, char **code, char **msg)
 {
 	struct errdoc d = {0};
@@ -394,6 +403,8 @@ void aws_parse_error(const char *xml, size_t len, char **code, char **msg)
 		free(d.code.s);
 	}
 	*msg = d.msg.s;
+	blank_controls(*code);
+	blank_controls(*msg);
 }
 
 /* ---- signed requests ---- */

@@ -152,6 +152,10 @@ static int push_str(char ***arr, size_t *n, char *s)
 static void on_end(void *ud, const char *name)
 {
 	struct page *pg = ud;
+	/* Once stopped, expat may still end an empty element whose start
+	 * was refused (too deep), so that its name is not on the path. */
+	if (pg->bad)
+		return;
 	const char *text = pg->text.s ? pg->text.s : "";
 	size_t l = strlen(pg->path);
 	if (pg->inst_at && l > pg->inst_at) {

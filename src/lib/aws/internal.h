@@ -31,7 +31,7 @@ void dfo_aws_unconfigure(void);
 
 /* Fill *code and *msg (malloc'd, may stay NULL) from an AWS error
  * document: the first <Code> (else the root element's name) and the
- * first <Message>. */
+ * first <Message>, control characters made spaces. */
 void aws_parse_error(const char *xml, size_t len, char **code, char **msg);
 
 /* Append text to a malloc'd string buffer; -ENOMEM on failure. */

@@ -25,6 +25,7 @@ typedef int (*walk_fn)(void *ctx, const char *path, const char *text);
 struct walk {
 	XML_Parser xp;
 	char path[512];
+	unsigned deeper; /* open elements too deep for path: not walked */
 	struct sbuf text;
 	walk_fn fn;
 	void *ctx;
@@ -35,7 +36,11 @@ static void w_start(void *ud, const char *name, const char **attrs)
 {
 	struct walk *w = ud;
 	size_t l = strlen(w->path);
-	snprintf(w->path + l, sizeof(w->path) - l, "/%s", name);
+	if (w->deeper || l + 1 + strlen(name) >= sizeof(w->path))
+		w->deeper++; /* no answer nests so deep; a cut name would
+				put the path out of step with the elements */
+	else
+		snprintf(w->path + l, sizeof(w->path) - l, "/%s", name);
 	w->text.len = 0;
 	if (w->text.s)
 		w->text.s[0] = '\0';
@@ -44,13 +49,18 @@ static void w_start(void *ud, const char *name, const char **attrs)
 static void w_end(void *ud, const char *name)
 {
 	struct walk *w = ud;
-	if (w->rc == 0)
-		w->rc = w->fn(w->ctx, w->path, w->text.s ? w->text.s : "");
-	if (w->rc)
-		XML_StopParser(w->xp, XML_FALSE);
-	char *slash = strrchr(w->path, '/');
-	if (slash)
-		*slash = '\0';
+	if (w->deeper) {
+		w->deeper--;
+	} else {
+		if (w->rc == 0)
+			w->rc = w->fn(w->ctx, w->path,
+				      w->text.s ? w->text.s : "");
+		if (w->rc)
+			XML_StopParser(w->xp, XML_FALSE);
+		char *slash = strrchr(w->path, '/');
+		if (slash)
+			*slash = '\0';
+	}
 	w->text.len = 0;
 	if (w->text.s)
 		w->text.s[0] = '\0';
