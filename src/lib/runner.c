@@ -3,6 +3,12 @@
  * own process group; it writes {int rc; char msg[256]} to a pipe and
  * exits.  The parent waits on the pipe and a pidfd per child, kills the
  * group at the deadline, and always reaps: no zombie, no leaked fd.
+ *
+ * Whatever the check forked is in the child's group and dies with it.
+ * The runner makes its process a child subreaper, so those orphans are
+ * re-parented to it (not to an init that may never reap them) and are
+ * reaped with the group leader.  An attempt observed to end at or after
+ * its deadline is a timeout even if the child managed to exit(0).
  */
 #include "config.h"
 
@@ -14,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,6 +69,9 @@ static void child_main(struct dfo_check_job *j, int wfd)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A check that crashes every round must not fill the disk. */
+	struct rlimit nocore = {0, 0};
+	setrlimit(RLIMIT_CORE, &nocore);
 
 	struct dfo_err e;
 	dfo_err_clear(&e);
@@ -138,6 +149,20 @@ static void reap(struct dfo_check_job *j, int *status)
 	kill(-j->pid, SIGKILL);
 	while (waitpid(j->pid, status, 0) < 0 && errno == EINTR)
 		;
+	/* Orphans of the group were re-parented to us (subreaper): reap
+	 * them too.  They were SIGKILLed, so this takes microseconds; the
+	 * wait is bounded all the same (a process stuck in D state). */
+	double until = dfo_now() + 0.05;
+	for (;;) {
+		pid_t r = waitpid(-j->pid, NULL, WNOHANG);
+		if (r > 0)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || dfo_now() > until)
+			break; /* ECHILD: none left */
+		usleep(200);
+	}
 	if (j->pidfd >= 0)
 		close(j->pidfd);
 	close(j->pipefd);
@@ -178,10 +203,27 @@ static void conclude(struct dfo_check_job *j, bool timed_out)
 	}
 }
 
+/* How many children the fd limit allows at once: each holds a pipe end
+ * and a pidfd in the parent, and some fds are in use already. */
+static unsigned fd_budget(unsigned want)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return want;
+	rlim_t spare = rl.rlim_cur > 64 ? (rl.rlim_cur - 64) / 2 : 1;
+	return spare < want ? (unsigned)(spare ? spare : 1) : want;
+}
+
 int dfo_run_checks(struct dfo_check_job *jobs, size_t n, unsigned max_parallel)
 {
+	static bool subreaper;
+	if (!subreaper) {
+		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+		subreaper = true;
+	}
 	if (max_parallel == 0)
 		max_parallel = 1;
+	max_parallel = fd_budget(max_parallel);
 	size_t next = 0, running = 0;
 	struct dfo_check_job **run = calloc(max_parallel, sizeof(*run));
 	struct pollfd *pfd = calloc(2 * (size_t)max_parallel, sizeof(*pfd));
@@ -225,8 +267,16 @@ int dfo_run_checks(struct dfo_check_job *jobs, size_t n, unsigned max_parallel)
 		int ms = wait <= 0 ? 0 : (int)(wait * 1000) + 1;
 		/* Without pidfds a dead child is only seen on its pipe (EOF). */
 		int r = poll(pfd, 2 * running, ms);
-		if (r < 0 && errno != EINTR)
+		if (r < 0 && errno != EINTR) {
+			/* Cannot wait any more: end every running attempt. */
+			int e = errno;
+			for (size_t i = 0; i < running; i++) {
+				int status;
+				reap(run[i], &status);
+				finish(run[i], DFO_CHECK_ERROR, "poll: %s", strerror(e));
+			}
 			break;
+		}
 		now = dfo_now();
 		for (size_t i = 0; i < running;) {
 			struct dfo_check_job *j = run[i];
@@ -244,7 +294,8 @@ int dfo_run_checks(struct dfo_check_job *jobs, size_t n, unsigned max_parallel)
 			}
 			if (pfd[2 * i + 1].revents & POLLIN)
 				done = true;
-			if (!done && now >= j->deadline)
+			/* Past the deadline nothing counts, not even exit(0). */
+			if (now >= j->deadline)
 				done = timed_out = true;
 			if (!done) {
 				i++;
