@@ -38,7 +38,12 @@ assert_eq "$(status_get "$S" 's["pools"][0]["round_duration"] < 0.4 + 0.25')" Tr
 	"round ended on time (hang killed at 0.4 s): $dur s"
 assert_eq "$(status_get "$S" '" ".join(p["result"] for p in s["pools"][0]["peers"])')" \
 	"timeout crashed timeout healthy" "results of hang, crash, late, fork"
-assert_contains "$(status_get "$S" 's["pools"][0]["peers"][1]["reason"]')" "signal 11" "crash reason"
+# (with sanitizers, ASan's SEGV handler turns the signal into exit 1)
+reason=$(status_get "$S" 's["pools"][0]["peers"][1]["reason"]')
+case $reason in
+*"signal 11"* | *"without a result"*) ;;
+*) fail "crash reason: $reason" ;;
+esac
 # The agent's fds between rounds: the least of a few samples.
 min_fds() {
 	local m=9999 i n

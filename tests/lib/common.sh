@@ -154,3 +154,6 @@ wait_rounds() {
 	r=$(status_get "$1" 's["pools"][0]["rounds"]')
 	wait_for "${3:-5}" rounds_ge "$1" $((${r:-0} + $2))
 }
+
+# Milliseconds on a monotonic-enough clock, for durations.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
