@@ -21,9 +21,10 @@ PLUGINS=$top/build/plugins/.libs
 PY=/usr/bin/python3
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0)); print(s.getsockname()[1])')
 declare -A server agent
+watchdog=
 cleanup() {
 	local p
-	for p in "${agent[@]}" "${server[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in $watchdog "${agent[@]}" "${server[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$DIR"
 }
@@ -44,8 +45,7 @@ while True:
 ms() { echo $(($(date +%s%N) / 1000000)); }
 records() { awk '$2 == "www.demo.test" { print $1 }' "$DIR/hosts" 2>/dev/null | sort | tr '\n' ' '; }
 show() { echo "---- $DIR/hosts: $1"; cat "$DIR/hosts"; echo "----"; }
-wait_ms() { echo $(($(date +%s%N) / 1000000)); }
-records() { # expected, seconds
+wait_records() { # expected, seconds
 	local i
 	for ((i = 0; i < $2 * 10; i++)); do
 		[ "$(records)" = "$1" ] && return 0
@@ -86,5 +86,4 @@ echo "== stopping everything"
 for a in "${!agent[@]}"; do kill -TERM "${agent[$a]}"; done
 for a in "${!agent[@]}"; do wait "${agent[$a]}" || true; done
 agent=()
-kill $watchdog 2>/dev/null || true
 echo "== demo done"
