@@ -178,12 +178,6 @@ struct dfo_check_job {
 	unsigned tries;                 /* attempts made */
 	double latency;                 /* seconds, of the last attempt */
 	char reason[256];               /* why it failed; empty if healthy */
-	/* runner's */
-	int pid, pidfd, pipefd;
-	bool eof;
-	double deadline, started;
-	size_t got;
-	char buf[sizeof(int) + 256];
 };
 
 /* Run every job, each attempt in its own forked child and process group,
