@@ -84,7 +84,7 @@ test_plugin_dir() {
 	local d=$T/plugins
 	mkdir -p "$d"
 	ln -sf "$DFO_PLUGINS"/*.so "$d/"
-	ln -sf "${DFO_TEST_PLUGINS:?}"/test_*.so "$d/"
+	ln -sf "${TEST_MODULES:?}"/test_*.so "$d/"
 	echo "$d"
 }
 
