@@ -26,6 +26,7 @@ struct dfo_engine {
 	struct pool_state *pools;  /* one per pool of conf, same order */
 	size_t npools;
 	struct supervisor sup;
+	size_t turn;               /* where the next scan for due pools starts */
 	bool started;              /* responders started */
 	bool stop;                 /* on_self_failure = exit */
 };
@@ -188,10 +189,12 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		}
 		supervisor_tick(&e->sup);
 
-		/* Run what is due, one pool at a time. */
+		/* Run what is due, one pool at a time, taking turns so that a
+		 * pool whose rounds overrun cannot starve the others. */
 		double now = dfo_now(), next = supervisor_next(&e->sup);
 		bool ran = false;
-		for (size_t i = 0; i < e->npools && !ran; i++) {
+		for (size_t k = 0; k < e->npools && !ran; k++) {
+			size_t i = (e->turn + k) % e->npools;
 			struct pool_state *ps = &e->pools[i];
 			const struct dfo_timer_provider *tm =
 				dfo_inst_timer(ps->pool->timer);
@@ -213,6 +216,7 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 			}
 			ps->due = tm->next_round(ps->pool->timer->state, dfo_now());
 			write_status(e);
+			e->turn = i + 1;
 			ran = true;
 		}
 		if (ran)
