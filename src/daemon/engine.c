@@ -1,56 +1,279 @@
-/* Placeholder engine: waits for signals.  The round lives here. */
+/*
+ * The failover engine: a single-threaded loop that sleeps in poll() on
+ * the signalfd and the responders' pidfds until the next pool round or
+ * responder restart is due, runs due rounds (round.c), writes the status
+ * file after each, and hands signals back to main.
+ */
 #include "config.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "engine.h"
 
+#define MAX_POLL 64
+
 struct dfo_engine {
-	struct dfo_config *conf;
+	struct dfo_config *conf;   /* not owned */
 	int sigfd;
+	struct pool_state *pools;  /* one per pool of conf, same order */
+	size_t npools;
+	struct supervisor sup;
+	size_t turn;               /* where the next scan for due pools starts */
+	bool started;              /* responders started */
+	bool stop;                 /* on_self_failure = exit */
 };
+
+/* Each check needs two fds in the agent: ask for the hard limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* The new state of pool `p`, moving what `prev` (may be NULL) knew:
+ * counters, peers, and the FQDNs the pool keeps. */
+static int pool_build(struct pool_state *s, const struct dfo_pool *p,
+		      struct pool_state *prev)
+{
+	struct fqdn_state *fq = calloc(p->nfqdn, sizeof(*fq));
+	if (!fq)
+		return -ENOMEM;
+	for (size_t f = 0; f < p->nfqdn; f++) {
+		struct fqdn_state *from = NULL;
+		for (size_t k = 0; prev && k < prev->nfq && !from; k++)
+			if (prev->fq[k].name &&
+			    strcmp(prev->fq[k].name, p->fqdn[f]) == 0)
+				from = &prev->fq[k];
+		if (from) {
+			fq[f] = *from;
+			memset(from, 0, sizeof(*from));
+			continue;
+		}
+		dfo_rrset_init(&fq[f].records, p->family);
+		if (!(fq[f].name = strdup(p->fqdn[f]))) {
+			for (size_t k = 0; k < f; k++)
+				free(fq[k].name);
+			free(fq);
+			return -ENOMEM;
+		}
+	}
+	if (prev) {
+		*s = *prev;
+		s->fq = prev->fq; /* cleared below with what was not moved */
+		s->nfq = prev->nfq;
+		prev->name = NULL;
+		prev->peers = NULL;
+		prev->npeers = 0;
+		for (size_t k = 0; k < s->nfq; k++) {
+			free(s->fq[k].name);
+			dfo_rrset_clear(&s->fq[k].records);
+		}
+		free(s->fq);
+		prev->fq = NULL;
+		prev->nfq = 0;
+	} else {
+		memset(s, 0, sizeof(*s));
+		if (!(s->name = strdup(p->name))) {
+			for (size_t k = 0; k < p->nfqdn; k++)
+				free(fq[k].name);
+			free(fq);
+			return -ENOMEM;
+		}
+	}
+	s->fq = fq;
+	s->nfq = p->nfqdn;
+	s->pool = p;
+	s->scheduled = false;
+	s->skip = 0;
+	return 0;
+}
+
+/* Replace e->pools by the states of conf's pools. */
+static int pools_build(struct dfo_engine *e, struct dfo_config *conf)
+{
+	struct pool_state *ps = calloc(conf->npools ? conf->npools : 1,
+				       sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	for (size_t i = 0; i < conf->npools; i++) {
+		struct pool_state *prev = NULL;
+		for (size_t k = 0; k < e->npools && !prev; k++)
+			if (e->pools[k].name &&
+			    strcmp(e->pools[k].name, conf->pools[i].name) == 0)
+				prev = &e->pools[k];
+		if (pool_build(&ps[i], &conf->pools[i], prev) < 0) {
+			for (size_t k = 0; k < i; k++)
+				pool_state_clear(&ps[k]);
+			free(ps);
+			return -ENOMEM;
+		}
+	}
+	for (size_t k = 0; k < e->npools; k++)
+		pool_state_clear(&e->pools[k]);
+	free(e->pools);
+	e->pools = ps;
+	e->npools = conf->npools;
+	return 0;
+}
 
 struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 {
 	struct dfo_engine *e = calloc(1, sizeof(*e));
-	if (e) {
-		e->conf = conf;
-		e->sigfd = sigfd;
+	if (!e)
+		return NULL;
+	e->conf = conf;
+	e->sigfd = sigfd;
+	if (pools_build(e, conf) < 0) {
+		free(e);
+		return NULL;
 	}
+	raise_fd_limit();
 	return e;
+}
+
+/* Read pending signals: STOP or RELOAD, or -1 if none that matters. */
+static int read_signals(struct dfo_engine *e)
+{
+	int ev = -1;
+	struct signalfd_siginfo si;
+	while (read(e->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			if (ev < 0)
+				ev = DFO_ENGINE_RELOAD;
+		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			dfo_log(DFO_LOG_NOTICE, "%s: stopping",
+				strsignal((int)si.ssi_signo));
+			ev = DFO_ENGINE_STOP;
+		}
+	}
+	return ev;
+}
+
+static void write_status(struct dfo_engine *e)
+{
+	if (!e->conf->status_file)
+		return;
+	int rc = status_write(e->conf->status_file, e->pools, e->npools);
+	if (rc < 0)
+		dfo_log(DFO_LOG_WARNING, "status file %s: %s",
+			e->conf->status_file, strerror(-rc));
 }
 
 enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 {
 	*exit_code = 0;
+	if (!e->started) {
+		if (supervisor_start(&e->sup, e->conf, e->sigfd) < 0)
+			dfo_log(DFO_LOG_ERR, "cannot start responders: out of "
+					     "memory");
+		e->started = true;
+	}
 	for (;;) {
-		struct pollfd p = {.fd = e->sigfd, .events = POLLIN};
-		if (poll(&p, 1, -1) <= 0)
-			continue;
-		struct signalfd_siginfo si;
-		if (read(e->sigfd, &si, sizeof(si)) != sizeof(si))
-			continue;
-		if (si.ssi_signo == SIGHUP)
-			return DFO_ENGINE_RELOAD;
-		return DFO_ENGINE_STOP;
+		int ev = read_signals(e);
+		if (ev >= 0)
+			return ev;
+		if (e->stop) {
+			*exit_code = 1;
+			return DFO_ENGINE_STOP;
+		}
+		supervisor_tick(&e->sup);
+
+		/* Run what is due, one pool at a time, taking turns so that a
+		 * pool whose rounds overrun cannot starve the others. */
+		double now = dfo_now(), next = supervisor_next(&e->sup);
+		bool ran = false;
+		for (size_t k = 0; k < e->npools && !ran; k++) {
+			size_t i = (e->turn + k) % e->npools;
+			struct pool_state *ps = &e->pools[i];
+			const struct dfo_timer_provider *tm =
+				dfo_inst_timer(ps->pool->timer);
+			if (!ps->scheduled) {
+				ps->due = tm->next_round(ps->pool->timer->state, now);
+				ps->scheduled = true;
+			}
+			if (ps->due > now) {
+				if (ps->due < next)
+					next = ps->due;
+				continue;
+			}
+			if (ps->skip > 0) {
+				ps->skip--;
+				dfo_log(DFO_LOG_DEBUG, "pool %s: backing off, round "
+						       "skipped", ps->name);
+			} else if (round_run(ps, e->conf->max_parallel)) {
+				e->stop = true;
+			}
+			ps->due = tm->next_round(ps->pool->timer->state, dfo_now());
+			write_status(e);
+			e->turn = i + 1;
+			ran = true;
+		}
+		if (ran)
+			continue; /* signals first, then the next pool */
+
+		struct pollfd p[1 + MAX_POLL];
+		p[0] = (struct pollfd){.fd = e->sigfd, .events = POLLIN};
+		size_t np = 1 + supervisor_pollfds(&e->sup, p + 1, MAX_POLL);
+		double wait = next - dfo_now();
+		int ms = wait <= 0 ? 0 : wait > 3600 ? 3600 * 1000
+						     : (int)(wait * 1000) + 1;
+		if (poll(p, np, ms) < 0 && errno != EINTR) {
+			dfo_log(DFO_LOG_ERR, "poll: %s", strerror(errno));
+			usleep(100000);
+		}
 	}
 }
 
 void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf)
 {
+	/* The responders run the old config's instances: start them anew. */
+	if (e->started) {
+		supervisor_stop(&e->sup);
+		e->started = false;
+	}
+	if (pools_build(e, conf) < 0) {
+		dfo_log(DFO_LOG_ERR, "reload: out of memory; pool states reset");
+		for (size_t k = 0; k < e->npools; k++)
+			pool_state_clear(&e->pools[k]);
+		free(e->pools);
+		e->pools = NULL;
+		e->npools = 0;
+		e->conf = conf;
+		if (pools_build(e, conf) < 0)
+			e->stop = true;
+		return;
+	}
 	e->conf = conf;
 }
 
 void dfo_engine_shutdown(struct dfo_engine *e)
 {
-	(void)e;
+	for (size_t i = 0; i < e->npools; i++)
+		round_withdraw_on_exit(&e->pools[i]);
+	if (e->started) {
+		supervisor_stop(&e->sup);
+		e->started = false;
+	}
+	write_status(e);
 }
 
 void dfo_engine_free(struct dfo_engine *e)
 {
+	if (!e)
+		return;
+	for (size_t k = 0; k < e->npools; k++)
+		pool_state_clear(&e->pools[k]);
+	free(e->pools);
 	free(e);
 }

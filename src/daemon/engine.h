@@ -1,6 +1,7 @@
 /*
  * The failover engine: runs the rounds of every pool of a config, and
- * supervises its responders.  Single-threaded.
+ * supervises its responders.  Single-threaded.  The round is described
+ * in round.c, the status file in status.c, responders in supervisor.c.
  */
 #ifndef DFO_ENGINE_H
 #define DFO_ENGINE_H
@@ -19,14 +20,20 @@ enum dfo_engine_event {
 struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd);
 
 /* Run rounds until a signal arrives; returns what happened.  Sets
- * *exit_code to the program's exit status when returning STOP. */
+ * *exit_code to the program's exit status when returning STOP: 0 for a
+ * signal, 1 when a pool with on_self_failure = exit failed its
+ * self-check.  Responders are started on the first call. */
 enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code);
 
 /* Switch to a freshly loaded config, keeping the state of pools that
- * keep their name (who is up, hysteresis counters). */
+ * keep their name (who is up, hysteresis counters, per FQDN of the same
+ * name).  Responders are stopped and started again from the new config.
+ * The engine keeps pointers into `conf` from now on; the old config may
+ * be freed after this returns. */
 void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf);
 
-/* Clean shutdown: withdraw_on_exit, stop responders. */
+/* Clean shutdown: withdraw_on_exit (never the last record), stop the
+ * responders (SIGTERM, then SIGKILL after 3 s), a last status file. */
 void dfo_engine_shutdown(struct dfo_engine *e);
 
 void dfo_engine_free(struct dfo_engine *e);

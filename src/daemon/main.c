@@ -75,7 +75,8 @@ static void usage(FILE *out)
 "    AWS_*                   AWS credentials and region (see the README)\n"
 "\n"
 "EXIT STATUS\n"
-"    0 on a clean stop or success, 1 on a configuration or start-up error\n",
+"    0 on a clean stop or success, 1 on a configuration or start-up error\n"
+"    or when a pool with on_self_failure = exit failed its self-check\n",
 		SYSCONFDIR "/dnsfailover.conf", PLUGINDIR);
 }
 

@@ -180,18 +180,16 @@ struct dfo_check_job {
 	unsigned tries;                 /* attempts made */
 	double latency;                 /* seconds, of the last attempt */
 	char reason[256];               /* why it failed; empty if healthy */
-	/* runner's */
-	int pid, pidfd, pipefd;
-	bool eof;
-	double deadline, started;
-	size_t got;
-	char buf[sizeof(int) + 256];
 };
 
 /* Run every job, each attempt in its own forked child and process group,
- * at most `max_parallel` children at once; a child still running at its
- * deadline is killed (SIGKILL to its group) and reaped.  A job stops at
- * its first healthy attempt.  Returns 0, or negative if nothing could be
+ * at most `max_parallel` children at once (fewer if RLIMIT_NOFILE allows
+ * fewer); a child still running at its deadline is killed (SIGKILL to its
+ * group) and reaped, and an attempt seen ending after its deadline is a
+ * timeout whatever it returned.  A job stops at its first healthy
+ * attempt; a failed one is retried at once until `attempts`.  The first
+ * call makes the process a child subreaper (prctl), so what a check
+ * forks is reaped here too.  Returns 0, or negative if nothing could be
  * run at all.  The caller must be single-threaded. */
 int dfo_run_checks(struct dfo_check_job *jobs, size_t n, unsigned max_parallel);
 

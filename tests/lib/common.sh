@@ -63,7 +63,7 @@ wait_port() {
 
 # A free TCP port on loopback.
 free_port() {
-	python3 - <<'PY'
+	/usr/bin/python3 - <<'PY'
 import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
 PY
@@ -82,3 +82,86 @@ assert_contains() { # haystack needle what
 assert_not_contains() {
 	case "$1" in *"$2"*) fail "${3:-}: '$2' unexpectedly in: $1" ;; esac
 }
+
+# ---- helpers of the engine tests ----
+
+ulimit -c 0 2>/dev/null
+
+# A plugin dir of the build's modules plus the test-only ones: prints it.
+test_plugin_dir() {
+	local d=$T/plugins
+	mkdir -p "$d"
+	ln -sf "$DFO_PLUGINS"/*.so "$d/"
+	ln -sf "${TEST_MODULES:?}"/test_*.so "$d/"
+	echo "$d"
+}
+
+# listen_tcp ADDR PORT: a TCP listener that accepts and closes, tracked;
+# its pid is left in LISTEN_PID.
+listen_tcp() {
+	/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(64)
+while True:
+    c, _ = s.accept(); c.close()
+' "$1" "$2" &
+	LISTEN_PID=$!
+	track $LISTEN_PID
+	wait_port "$1" "$2" 5 || fail "listener on $1:$2 did not start"
+}
+
+# start_agent NAME CONF [ARGS]: run an agent in the foreground at info
+# level, logging to $T/NAME.log, tracked; its pid in AGENT_PID.
+start_agent() {
+	local name=$1 conf=$2
+	shift 2
+	"$DFO" -f -C "$conf" -l info "$@" 2>"$T/$name.log" &
+	AGENT_PID=$!
+	track $AGENT_PID
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds (every 50 ms); 1 on timeout.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < ${secs%.*} * 20 + 1; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# addrs FILE NAME: the addresses of NAME in a hosts file, numerically
+# sorted, on one line.
+addrs() {
+	[ -f "$1" ] || return 0
+	awk -v n="$2" '!/^[[:space:]]*#/ { for (i = 2; i <= NF; i++) if ($i == n) { print $1; break } }' "$1" |
+		sort -t. -k1,1n -k2,2n -k3,3n -k4,4n | tr '\n' ' ' | sed 's/ $//'
+}
+
+has_addrs() { [ "$(addrs "$1" "$2")" = "$3" ]; }
+
+# status_get FILE PYTHON-EXPR: evaluate EXPR with `s` the parsed status.
+status_get() {
+	/usr/bin/python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
+}
+
+# rounds_ge STATUS N: the first pool of the status file has run N rounds.
+rounds_ge() {
+	local r
+	r=$(status_get "$1" 's["pools"][0]["rounds"]')
+	[ "${r:-0}" -ge "$2" ]
+}
+# wait_rounds STATUS K [SECONDS]: until K more rounds have run.
+wait_rounds() {
+	local r
+	r=$(status_get "$1" 's["pools"][0]["rounds"]')
+	wait_for "${3:-5}" rounds_ge "$1" $((${r:-0} + $2))
+}
+
+# Milliseconds on a monotonic-enough clock, for durations.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }

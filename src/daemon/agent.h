@@ -1,0 +1,118 @@
+/*
+ * Inside the engine: the state of each pool across rounds, the round
+ * itself (round.c), the status file (status.c) and the responder
+ * supervisor (supervisor.c).  Private to the dnsfailover program.
+ */
+#ifndef DFO_AGENT_H
+#define DFO_AGENT_H
+
+#include <poll.h>
+#include <sys/types.h>
+
+#include "core.h"
+
+/* What this agent knows of one peer address of a pool. */
+struct peer_state {
+	struct dfo_addr addr;
+	unsigned fails;              /* consecutive failed rounds */
+	bool down;                   /* logged as down */
+	bool seen;                   /* in some record set this round */
+	enum dfo_check_result last;  /* of the last round it was checked */
+	double latency;              /* seconds, of that check */
+	char reason[256];
+};
+
+/* One FQDN of a pool. */
+struct fqdn_state {
+	char *name;                  /* owned */
+	struct dfo_rrset records;    /* as read this round (sorted), then as
+				      * changed by this agent */
+	bool listed;                 /* records are this round's */
+	bool present;                /* own address is in the records */
+	bool joined;                 /* logged as joined */
+	bool last_warned;            /* "last record" logged */
+	struct dfo_addr evicted;     /* last eviction by this agent */
+	double evicted_at;           /* wall clock; 0 if none */
+};
+
+/* A pool's state; survives reloads of a pool that keeps its name. */
+struct pool_state {
+	char *name;                  /* owned */
+	const struct dfo_pool *pool; /* of the current config */
+	double due;                  /* next round, dfo_now() clock */
+	bool scheduled;
+
+	struct dfo_addr own;
+	bool have_own;
+
+	/* self */
+	unsigned passes;             /* consecutive passing self-checks */
+	bool failing;                /* logged as failing */
+	bool withdrawn;              /* withdrew or was evicted: needs rise */
+	enum dfo_check_result self_last;
+	double self_latency;
+	char self_reason[256];
+
+	struct fqdn_state *fq;
+	size_t nfq;
+	struct peer_state *peers;    /* sorted by address */
+	size_t npeers, cappeers;
+
+	/* errors of the dns or ipsource: back off */
+	unsigned errors;             /* consecutive failed rounds */
+	unsigned skip;               /* rounds still to sit out */
+	char error[600];             /* last error; empty if the last round
+				      * went through */
+
+	unsigned long rounds;
+	double round_wall;           /* wall clock start of the last round */
+	double round_duration;       /* seconds */
+};
+
+/* Run one round of a pool.  Returns 1 if the agent must stop
+ * (on_self_failure = exit), else 0. */
+int round_run(struct pool_state *ps, unsigned max_parallel);
+
+/* Remove this host's own records of the pool unless last (SIGTERM with
+ * withdraw_on_exit). */
+void round_withdraw_on_exit(struct pool_state *ps);
+
+/* Free what a pool state owns, and the state's arrays. */
+void pool_state_clear(struct pool_state *ps);
+
+/* Write the status of every pool to `path` atomically (a temporary file
+ * renamed over it).  0 or -errno. */
+int status_write(const char *path, const struct pool_state *ps, size_t n);
+
+/* ---- responders ---- */
+
+struct responder {
+	struct dfo_instance *inst;   /* of the current config */
+	pid_t pid;                   /* 0 when not running */
+	int pidfd;                   /* -1 when none */
+	unsigned quick_deaths;       /* consecutive deaths soon after start */
+	double started;              /* dfo_now() of the last start */
+	double restart_at;           /* when to start again; 0: not due */
+};
+
+struct supervisor {
+	struct responder *r;
+	size_t n;
+	int sigfd;                   /* closed in children */
+};
+
+/* Start every responder instance of `conf`.  0 or -ENOMEM. */
+int supervisor_start(struct supervisor *s, struct dfo_config *conf, int sigfd);
+/* SIGTERM each, SIGKILL what is left after a grace period, reap all. */
+void supervisor_stop(struct supervisor *s);
+/* Fill up to `max` pollfds (pidfds of running responders); returns how
+ * many. */
+size_t supervisor_pollfds(const struct supervisor *s, struct pollfd *p,
+			  size_t max);
+/* Reap responders that died, schedule their restart with back-off, and
+ * start those due. */
+void supervisor_tick(struct supervisor *s);
+/* dfo_now() time of the next restart; a large value if none. */
+double supervisor_next(const struct supervisor *s);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * The status file: JSON, rewritten after every round through a temporary
+ * file renamed over it, so a reader always sees a whole one.
+ *
+ * {"pid": 123, "updated": 1700000000.123,
+ *  "pools": [{"name": "www", "own": "127.0.0.2", "self": {...},
+ *             "state": "joined", "rounds": 7, "round_started": ...,
+ *             "round_duration": 0.012, "error": "",
+ *             "fqdns": [{"name": "www.example.test",
+ *                        "records": ["127.0.0.2", "127.0.0.3"],
+ *                        "last_eviction": {"addr": ..., "at": ...} | null}],
+ *             "peers": [{"addr": "127.0.0.3", "result": "healthy",
+ *                        "latency": 0.001, "fails": 0, "reason": ""}]}]}
+ *
+ * Times are seconds since the epoch, durations seconds.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static void put_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void put_addr(FILE *f, const struct dfo_addr *a)
+{
+	char buf[DFO_ADDR_STRLEN];
+	put_str(f, dfo_addr_format(a, buf, sizeof(buf)));
+}
+
+static const char *pool_state_name(const struct pool_state *ps)
+{
+	if (ps->error[0])
+		return "error";
+	if (ps->failing)
+		return "self-check failing";
+	for (size_t f = 0; f < ps->nfq; f++)
+		if (!ps->fq[f].present)
+			return ps->withdrawn ? "withdrawn" : "joining";
+	return ps->nfq ? "joined" : "idle";
+}
+
+static void put_pool(FILE *f, const struct pool_state *ps)
+{
+	fputs("{\"name\": ", f);
+	put_str(f, ps->name);
+	fputs(", \"own\": ", f);
+	if (ps->have_own)
+		put_addr(f, &ps->own);
+	else
+		fputs("null", f);
+	fprintf(f, ", \"state\": \"%s\", \"rounds\": %lu", pool_state_name(ps),
+		ps->rounds);
+	fprintf(f, ", \"round_started\": %.3f, \"round_duration\": %.6f",
+		ps->round_wall, ps->round_duration);
+	fputs(", \"error\": ", f);
+	put_str(f, ps->error);
+	fprintf(f, ",\n   \"self\": {\"result\": \"%s\", \"latency\": %.6f, "
+		   "\"passes\": %u, \"reason\": ",
+		dfo_check_result_name(ps->self_last), ps->self_latency,
+		ps->passes);
+	put_str(f, ps->self_reason);
+	fputs("},\n   \"fqdns\": [", f);
+	for (size_t i = 0; i < ps->nfq; i++) {
+		const struct fqdn_state *fq = &ps->fq[i];
+		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		put_str(f, fq->name);
+		fputs(", \"records\": [", f);
+		for (size_t r = 0; r < fq->records.count; r++) {
+			if (r)
+				fputs(", ", f);
+			put_addr(f, &fq->records.addrs[r]);
+		}
+		fputs("], \"last_eviction\": ", f);
+		if (fq->evicted_at > 0) {
+			fputs("{\"addr\": ", f);
+			put_addr(f, &fq->evicted);
+			fprintf(f, ", \"at\": %.3f}", fq->evicted_at);
+		} else {
+			fputs("null", f);
+		}
+		fputc('}', f);
+	}
+	fputs("],\n   \"peers\": [", f);
+	for (size_t i = 0; i < ps->npeers; i++) {
+		const struct peer_state *pe = &ps->peers[i];
+		fprintf(f, "%s\n    {\"addr\": ", i ? "," : "");
+		put_addr(f, &pe->addr);
+		fprintf(f, ", \"result\": \"%s\", \"latency\": %.6f, "
+			   "\"fails\": %u, \"reason\": ",
+			dfo_check_result_name(pe->last), pe->latency, pe->fails);
+		put_str(f, pe->reason);
+		fputc('}', f);
+	}
+	fputs("]}", f);
+}
+
+int status_write(const char *path, const struct pool_state *ps, size_t n)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(f, "{\"pid\": %d, \"updated\": %.3f,\n \"pools\": [",
+		(int)getpid(), (double)ts.tv_sec + ts.tv_nsec / 1e9);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n  " : "\n  ", f);
+		put_pool(f, &ps[i]);
+	}
+	fputs("]}\n", f);
+	int rc = ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}

@@ -1,0 +1,82 @@
+#!/bin/bash
+# Checks that misbehave: a hanging one is killed at its deadline and the
+# round still ends on time; one that segfaults, and one that exits 0
+# only after its deadline, count as failed; one that forks leaves no
+# process behind; the agent keeps no zombie and leaks no fd.
+. "$TOP_SRCDIR/tests/lib/common.sh"
+
+P=$(test_plugin_dir)
+H=$T/hosts
+F=www.example.test
+D=$T/state
+mkdir -p "$D"
+for a in 2 3 4 5 6; do echo "127.0.0.$a	$F"; done >"$H"
+echo hang >"$D/127.0.0.3"
+echo crash >"$D/127.0.0.4"
+echo late >"$D/127.0.0.5"
+echo fork >"$D/127.0.0.6"
+
+cat >"$T/a.conf" <<C
+plugin_dir = "$P"
+status_file = "$T/status.json"
+dns "local" { hosts { file = "$H" } }
+ipsource "me" { static { address = "127.0.0.2" } }
+check "f" { fault { state_dir = "$D" } }
+timer "fast" { tick { interval = 0.4 timeout = 0.4 retries = 1 } }
+pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
+             timer = "fast" }
+C
+start_agent a "$T/a.conf"
+agent=$AGENT_PID
+
+# First round: every check at once, so it lasts one timeout, not three.
+wait_for 5 test -s "$T/status.json" || fail "no status after the first round"
+S=$T/status.json
+dur=$(status_get "$S" 's["pools"][0]["round_duration"]')
+echo "first round: $dur s"
+assert_eq "$(status_get "$S" 's["pools"][0]["round_duration"] < 0.4 + 0.25')" True \
+	"round ended on time (hang killed at 0.4 s): $dur s"
+assert_eq "$(status_get "$S" '" ".join(p["result"] for p in s["pools"][0]["peers"])')" \
+	"timeout crashed timeout healthy" "results of hang, crash, late, fork"
+# (with sanitizers, ASan's SEGV handler turns the signal into exit 1)
+reason=$(status_get "$S" 's["pools"][0]["peers"][1]["reason"]')
+case $reason in
+*"signal 11"* | *"without a result"*) ;;
+*) fail "crash reason: $reason" ;;
+esac
+# The agent's fds between rounds: the least of a few samples.
+min_fds() {
+	local m=9999 i n
+	for ((i = 0; i < 12; i++)); do
+		n=$(ls /proc/$agent/fd | wc -l)
+		[ "$n" -lt "$m" ] && m=$n
+		sleep 0.04
+	done
+	echo $m
+}
+
+# Three failed peers go, one per round, in order; the forking one stays.
+wait_for 6 has_addrs "$H" "$F" "127.0.0.2 127.0.0.6" ||
+	fail "failed peers not evicted: $(addrs "$H" "$F")"
+log=$(cat "$T/a.log")
+order=$(grep -o 'evicted 127.0.0.[0-9]' "$T/a.log" | awk '{print $2}' | tr '\n' ' ')
+assert_eq "$order" "127.0.0.3 127.0.0.4 127.0.0.5 " "eviction order"
+
+# Nothing left behind after several rounds: no zombie child, no fd more.
+fds1=$(min_fds)
+wait_rounds "$S" 4 || fail "rounds stopped"
+fds2=$(min_fds)
+assert_eq "$fds2" "$fds1" "agent fds after more rounds"
+zombies=$(ps -o stat= --ppid "$agent" | grep -c Z)
+assert_eq "$zombies" 0 "zombie children of the agent"
+
+kill -TERM "$agent"
+wait "$agent"
+assert_eq "$?" 0 "agent exit status"
+[ -s "$D/127.0.0.6.pids" ] || fail "the forking check never ran"
+n=0
+while read -r pid; do
+	n=$((n + 1))
+	[ -e /proc/$pid ] && fail "grandchild $pid of a check still exists ($(cat /proc/$pid/stat))"
+done <"$D/127.0.0.6.pids"
+pass "hang/crash/late counted as failed, round $dur s, $n grandchildren all gone, fds $fds1 stable"

@@ -1,0 +1,237 @@
+/*
+ * The check runner (src/lib/runner.c): results, deadlines, parallelism,
+ * retries, and that nothing is left behind: no zombie, no process of a
+ * check's group, no fd.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core.h"
+
+/* The behaviour is the state pointer, a mode string. */
+static int pids_fd[2] = {-1, -1}; /* grandchildren report their pids here */
+
+static void sleep_s(double s)
+{
+	struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int mode_check(void *state, const struct dfo_check_target *t,
+		      struct dfo_err *err)
+{
+	const char *mode = state;
+	if (strcmp(mode, "ok") == 0)
+		return 0;
+	if (strcmp(mode, "fail") == 0)
+		return dfo_err_set(err, -ECONNREFUSED, "refused, as told");
+	if (strcmp(mode, "hang") == 0)
+		for (;;)
+			pause();
+	if (strcmp(mode, "crash") == 0) {
+		volatile int *p = NULL;
+		*p = 1;
+	}
+	if (strcmp(mode, "late") == 0) {
+		sleep_s(t->timeout + 0.2);
+		return 0;
+	}
+	if (strcmp(mode, "noresult") == 0)
+		_exit(0);
+	if (strncmp(mode, "fork", 4) == 0) {
+		for (int i = 0; i < 2; i++) {
+			pid_t pid = fork();
+			if (pid == 0)
+				for (;;)
+					pause();
+			int v = (int)pid;
+			if (write(pids_fd[1], &v, sizeof(v)) != sizeof(v))
+				return -EIO;
+		}
+		if (strcmp(mode, "forkhang") == 0)
+			for (;;)
+				pause();
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const struct dfo_check_provider prov = {
+	.name = "mode",
+	.check = mode_check,
+};
+
+static void job(struct dfo_check_job *j, const char *mode, double timeout,
+		unsigned attempts)
+{
+	memset(j, 0, sizeof(*j));
+	j->prov = &prov;
+	j->state = (void *)mode;
+	dfo_addr_parse(&j->target.addr, "127.0.0.1");
+	j->target.timeout = timeout;
+	j->attempts = attempts;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the DIR's own fd */
+}
+
+/* No child of ours is left, zombie or not. */
+static void assert_no_children(void)
+{
+	errno = 0;
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+static void test_results(void **unused)
+{
+	int fds = count_fds();
+	struct dfo_check_job j[4];
+	job(&j[0], "ok", 2, 1);
+	job(&j[1], "fail", 2, 1);
+	job(&j[2], "crash", 2, 1);
+	job(&j[3], "noresult", 2, 1);
+	assert_int_equal(dfo_run_checks(j, 4, 64), 0);
+	assert_int_equal(j[0].result, DFO_CHECK_HEALTHY);
+	assert_string_equal(j[0].reason, "");
+	assert_int_equal(j[1].result, DFO_CHECK_FAILED);
+	assert_string_equal(j[1].reason, "refused, as told");
+	assert_int_equal(j[2].result, DFO_CHECK_CRASHED);
+	/* Under AddressSanitizer its SEGV handler exits instead. */
+	assert_true(strstr(j[2].reason, "signal 11") ||
+		    strstr(j[2].reason, "without a result"));
+	assert_int_equal(j[3].result, DFO_CHECK_CRASHED);
+	assert_non_null(strstr(j[3].reason, "without a result"));
+	assert_no_children();
+	assert_int_equal(count_fds(), fds);
+}
+
+/* A hanging check is killed at its deadline; the batch ends on time. */
+static void test_hang_deadline(void **unused)
+{
+	int fds = count_fds();
+	struct dfo_check_job j[3];
+	job(&j[0], "hang", 0.3, 1);
+	job(&j[1], "ok", 0.3, 1);
+	job(&j[2], "late", 0.3, 1);
+	double t0 = dfo_now();
+	assert_int_equal(dfo_run_checks(j, 3, 64), 0);
+	double took = dfo_now() - t0;
+	assert_true(took >= 0.29);
+	assert_true(took < 0.6);
+	assert_int_equal(j[0].result, DFO_CHECK_TIMEOUT);
+	assert_true(j[0].latency >= 0.29 && j[0].latency < 0.6);
+	assert_int_equal(j[1].result, DFO_CHECK_HEALTHY);
+	/* exit(0) after the deadline does not make it healthy */
+	assert_int_equal(j[2].result, DFO_CHECK_TIMEOUT);
+	assert_no_children();
+	assert_int_equal(count_fds(), fds);
+}
+
+/* Grandchildren die with the check and are reaped. */
+static void run_fork(const char *mode, enum dfo_check_result want)
+{
+	assert_int_equal(pipe(pids_fd), 0);
+	int fds = count_fds();
+	struct dfo_check_job j;
+	job(&j, mode, 0.3, 1);
+	assert_int_equal(dfo_run_checks(&j, 1, 4), 0);
+	assert_int_equal(j.result, want);
+	assert_int_equal(count_fds(), fds);
+	close(pids_fd[1]);
+	int pid, n = 0;
+	while (read(pids_fd[0], &pid, sizeof(pid)) == sizeof(pid)) {
+		n++;
+		/* gone: not even a zombie */
+		assert_int_equal(kill(pid, 0), -1);
+		assert_int_equal(errno, ESRCH);
+	}
+	close(pids_fd[0]);
+	assert_int_equal(n, 2);
+	assert_no_children();
+}
+
+static void test_fork_healthy(void **unused)
+{
+	run_fork("fork", DFO_CHECK_HEALTHY);
+}
+
+static void test_fork_hang(void **unused)
+{
+	run_fork("forkhang", DFO_CHECK_TIMEOUT);
+}
+
+/* All at once up to max_parallel: 20 hangs of 0.3 s take one timeout
+ * with room, four waves with 5 at a time. */
+static void test_parallel(void **unused)
+{
+	struct dfo_check_job j[20];
+	for (int i = 0; i < 20; i++)
+		job(&j[i], "hang", 0.3, 1);
+	double t0 = dfo_now();
+	assert_int_equal(dfo_run_checks(j, 20, 64), 0);
+	double one = dfo_now() - t0;
+	assert_true(one < 0.7);
+	t0 = dfo_now();
+	assert_int_equal(dfo_run_checks(j, 20, 5), 0);
+	double four = dfo_now() - t0;
+	assert_true(four >= 1.19 && four < 2.0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(j[i].result, DFO_CHECK_TIMEOUT);
+	assert_no_children();
+}
+
+/* Retries: a failing job is tried `attempts` times, a healthy one once,
+ * a hanging one `attempts` timeouts long. */
+static void test_retries(void **unused)
+{
+	struct dfo_check_job j[3];
+	job(&j[0], "fail", 1, 3);
+	job(&j[1], "ok", 1, 3);
+	job(&j[2], "hang", 0.2, 2);
+	double t0 = dfo_now();
+	assert_int_equal(dfo_run_checks(j, 3, 64), 0);
+	double took = dfo_now() - t0;
+	assert_int_equal(j[0].tries, 3);
+	assert_int_equal(j[0].result, DFO_CHECK_FAILED);
+	assert_int_equal(j[1].tries, 1);
+	assert_int_equal(j[2].tries, 2);
+	assert_int_equal(j[2].result, DFO_CHECK_TIMEOUT);
+	assert_true(took >= 0.39 && took < 0.8);
+	assert_no_children();
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_results),
+		cmocka_unit_test(test_hang_deadline),
+		cmocka_unit_test(test_fork_healthy),
+		cmocka_unit_test(test_fork_hang),
+		cmocka_unit_test(test_parallel),
+		cmocka_unit_test(test_retries),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
