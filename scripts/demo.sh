@@ -24,6 +24,8 @@ declare -A server agent
 watchdog=
 cleanup() {
 	local p
+	# The watchdog's sleep too: it holds our stdout open.
+	[ -z "$watchdog" ] || pkill -P "$watchdog" 2>/dev/null || true
 	for p in $watchdog "${agent[@]}" "${server[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$DIR"
