@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -173,8 +174,76 @@ static int load_plugins(const struct options *o, struct dfo_loader **loader,
 	return rc;
 }
 
+/*
+ * The daemon maps only the modules its config uses: every module is still
+ * loaded and the config checked against all of them, but in a child, which
+ * reports errors itself and sends back the paths of the modules that the
+ * instances come from.  An agent whose config names no HTTP provider thus
+ * never maps libcurl and its TLS stack.  Returns 0, or -1 if the config or
+ * a module is bad (already reported).
+ */
+static int load_used_plugins(const struct options *o,
+			     struct dfo_loader **loader, struct dfo_registry *reg)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		dfo_log(DFO_LOG_ERR, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		dfo_log(DFO_LOG_ERR, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		struct dfo_registry *all = dfo_registry_new();
+		struct dfo_loader *l = NULL;
+		struct dfo_config *c = NULL;
+		struct dfo_err e;
+		dfo_err_clear(&e);
+		if (!all || load_plugins(o, &l, all) < 0 ||
+		    dfo_config_load(&c, all, o->config, true, &e) < 0)
+			_exit(1);
+		FILE *f = fdopen(p[1], "w");
+		for (size_t i = 0; f && i < c->ninst; i++)
+			if (c->inst[i].entry->module)
+				fprintf(f, "%s%c", c->inst[i].entry->module, '\0');
+		_exit(f && fclose(f) == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fdopen(p[0], "r");
+	ssize_t got = f ? getdelim(&buf, &len, EOF, f) : -1;
+	if (f)
+		fclose(f);
+	else
+		close(p[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	int rc = -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		char *paths[256];
+		size_t n = 0;
+		for (char *q = buf; got > 0 && q < buf + got && n < 256;
+		     q += strlen(q) + 1)
+			paths[n++] = q;
+		struct dfo_err e;
+		dfo_err_clear(&e);
+		rc = dfo_loader_load_files(loader, reg, paths, n, &e);
+		if (rc < 0)
+			dfo_log(DFO_LOG_ERR, "%s", e.msg);
+	}
+	free(buf);
+	return rc < 0 ? -1 : 0;
+}
+
 static int run_daemon(const struct options *o, struct dfo_registry *reg,
-		      struct dfo_config *conf)
+		      struct dfo_loader **loader, struct dfo_config *conf)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -216,10 +285,12 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 		struct dfo_err e;
 		dfo_err_clear(&e);
 		dfo_log(DFO_LOG_NOTICE, "SIGHUP: re-reading %s", o->config);
-		if (dfo_config_load(&next, reg, o->config, true, &e) < 0) {
+		if (load_used_plugins(o, loader, reg) < 0 ||
+		    dfo_config_load(&next, reg, o->config, true, &e) < 0) {
 			dfo_log(DFO_LOG_ERR,
 				"new configuration rejected, keeping the running "
-				"one: %s", e.msg);
+				"one%s%s", e.msg[0] ? ": " : " (errors above)",
+				e.msg);
 			continue;
 		}
 		if (o->log_level < 0)
@@ -333,7 +404,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dnsfailover: out of memory\n");
 		return 1;
 	}
-	if (load_plugins(&o, &loader, reg) < 0)
+	if ((o.list || o.test || o.try_what) ? load_plugins(&o, &loader, reg) < 0
+					     : load_used_plugins(&o, &loader, reg) < 0)
 		goto out;
 	if (o.list) {
 		dfo_cli_list_plugins(reg);
@@ -371,7 +443,7 @@ int main(int argc, char **argv)
 		dfo_log_setup(o.log_level >= 0 ? o.log_level : conf->log_level, 1,
 			      "dnsfailover");
 	}
-	status = run_daemon(&o, reg, conf);
+	status = run_daemon(&o, reg, &loader, conf);
 	conf = NULL; /* run_daemon owns and frees it */
 out:
 	dfo_config_free(conf);

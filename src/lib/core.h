@@ -59,6 +59,10 @@ struct dfo_loader; /* the modules it opened */
  * reason; modules loaded so far stay loaded (free the loader). */
 int dfo_loader_load_dir(struct dfo_loader **loader, struct dfo_registry *reg,
 			const char *dir, struct dfo_err *err);
+/* Load the given module files (those already loaded are skipped), as
+ * dfo_loader_load_dir() does. */
+int dfo_loader_load_files(struct dfo_loader **loader, struct dfo_registry *reg,
+			  char *const *paths, size_t n, struct dfo_err *err);
 /* Close the modules; their provider tables become invalid. */
 void dfo_loader_free(struct dfo_loader *loader);
 

@@ -1,10 +1,18 @@
-/* The core's HTTP helper over libcurl: one request, always bounded. */
+/*
+ * The core's HTTP helper over libcurl: one request, always bounded.
+ *
+ * libcurl is loaded on the first request (dlopen of its soname), not
+ * linked: with its TLS, Kerberos and LDAP libraries it would be most of
+ * the memory of an agent that never speaks HTTP.
+ */
 #include "config.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,11 +32,53 @@ struct xfer {
 	bool aborted;
 };
 
+#define LIBCURL_SONAME "libcurl.so.4"
+
+/* The libcurl functions used here, resolved on first use. */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	void (*easy_cleanup)(CURL *h);
+	const char *(*easy_strerror)(CURLcode cc);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+} lc;
+static char lc_error[256]; /* why libcurl could not be loaded */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_init_once(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(lc_error, sizeof(lc_error), "%s", dlerror());
+		return;
+	}
+	const struct {
+		void **fn;
+		const char *name;
+	} syms[] = {
+		{(void **)&lc.global_init, "curl_global_init"},
+		{(void **)&lc.easy_init, "curl_easy_init"},
+		{(void **)&lc.easy_setopt, "curl_easy_setopt"},
+		{(void **)&lc.easy_perform, "curl_easy_perform"},
+		{(void **)&lc.easy_getinfo, "curl_easy_getinfo"},
+		{(void **)&lc.easy_cleanup, "curl_easy_cleanup"},
+		{(void **)&lc.easy_strerror, "curl_easy_strerror"},
+		{(void **)&lc.slist_append, "curl_slist_append"},
+		{(void **)&lc.slist_free_all, "curl_slist_free_all"},
+	};
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		if (!(*syms[i].fn = dlsym(h, syms[i].name))) {
+			snprintf(lc_error, sizeof(lc_error), "%s: no %s",
+				 LIBCURL_SONAME, syms[i].name);
+			lc.easy_init = NULL;
+			return;
+		}
+	}
+	lc.global_init(CURL_GLOBAL_DEFAULT);
 }
 
 static int buf_append(struct buf *b, const char *data, size_t len)
@@ -59,7 +109,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 	size_t len = size * nmemb;
 	long status = 0;
 	if (x->req->sink && x->req->sink_only_2xx)
-		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		lc.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	if (x->req->sink && (!x->req->sink_only_2xx ||
 			     (status >= 200 && status < 300))) {
 		if (x->req->sink(data, len, x->req->sink_ctx) != 0) {
@@ -108,7 +158,10 @@ int dfo_http_do(const struct dfo_http_request *req,
 	if (!req || !req->url)
 		return dfo_err_set(err, -EINVAL, "http: no URL");
 	pthread_once(&curl_once, curl_init_once);
-	CURL *h = curl_easy_init();
+	if (!lc.easy_init)
+		return dfo_err_set(err, -ENOSYS, "http: cannot load %s: %s",
+				   LIBCURL_SONAME, lc_error);
+	CURL *h = lc.easy_init();
 	if (!h)
 		return dfo_err_set(err, -ENOMEM, "http: cannot create a handle");
 
@@ -121,30 +174,30 @@ int dfo_http_do(const struct dfo_http_request *req,
 	double timeout = req->timeout > 0 ? req->timeout : 10;
 	long ms = (long)(timeout * 1000);
 
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms > 0 ? ms : 1L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "dnsfailover/" PACKAGE_VERSION);
+	lc.easy_setopt(h, CURLOPT_URL, req->url);
+	lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(h, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
+	lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms > 0 ? ms : 1L);
+	lc.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	lc.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	lc.easy_setopt(h, CURLOPT_WRITEDATA, &x);
+	lc.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	lc.easy_setopt(h, CURLOPT_HEADERDATA, &x);
+	lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc.easy_setopt(h, CURLOPT_USERAGENT, "dnsfailover/" PACKAGE_VERSION);
 	if (req->family == AF_INET)
-		curl_easy_setopt(h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4);
+		lc.easy_setopt(h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4);
 	else if (req->family == AF_INET6)
-		curl_easy_setopt(h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6);
+		lc.easy_setopt(h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6);
 	if (req->body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+		lc.easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		lc.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 				 (curl_off_t)req->body_len);
 	}
 	if (req->method)
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
 	for (const char *const *p = req->headers; p && *p; p++) {
-		struct curl_slist *n = curl_slist_append(hdrs, *p);
+		struct curl_slist *n = lc.slist_append(hdrs, *p);
 		if (!n) {
 			rc = dfo_err_set(err, -ENOMEM, "http: out of memory");
 			goto out;
@@ -152,23 +205,23 @@ int dfo_http_do(const struct dfo_http_request *req,
 		hdrs = n;
 	}
 	if (hdrs)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		lc.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	if (req->aws_sigv4)
-		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		lc.easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
 	if (req->userpwd)
-		curl_easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
+		lc.easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
 
-	CURLcode cc = curl_easy_perform(h);
+	CURLcode cc = lc.easy_perform(h);
 	if (cc != CURLE_OK) {
 		if (x.aborted)
 			rc = dfo_err_set(err, -ECANCELED, "%s: transfer aborted",
 					 req->url);
 		else
 			rc = dfo_err_set(err, curl_to_errno(cc), "%s: %s", req->url,
-					 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+					 errbuf[0] ? errbuf : lc.easy_strerror(cc));
 		goto out;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	lc.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	resp->body = x.body.data;
 	resp->len = x.body.len;
 	resp->headers = x.head.data;
@@ -182,8 +235,8 @@ int dfo_http_do(const struct dfo_http_request *req,
 out:
 	free(x.body.data);
 	free(x.head.data);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
+	lc.slist_free_all(hdrs);
+	lc.easy_cleanup(h);
 	return rc;
 }
 

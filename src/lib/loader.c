@@ -13,6 +13,7 @@
 
 struct dfo_loader {
 	lt_dlhandle *h;
+	char **path; /* path[i] is the file of h[i] */
 	size_t n, cap;
 };
 
@@ -34,25 +35,40 @@ static int name_cmp(const void *a, const void *b)
 }
 
 /* Open one module, check its ABI and let it register. */
+static bool is_loaded(const struct dfo_loader *l, const char *path)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->path[i], path) == 0)
+			return true;
+	return false;
+}
+
+/* Open one module, check its ABI and let it register. */
 static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 		    const char *path, struct dfo_err *err)
 {
-	lt_dlhandle h = lt_dlopen(path);
-	if (!h)
-		return dfo_err_set(err, -ENOEXEC, "%s: cannot load: %s", path,
-				   lt_dlerror());
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		lt_dlhandle *v = realloc(l->h, cap * sizeof(*v));
-		if (!v) {
-			lt_dlclose(h);
-			return dfo_err_set(err, -ENOMEM, "%s: out of memory",
-					   path);
-		}
-		l->h = v;
+		if (v)
+			l->h = v;
+		char **p = v ? realloc(l->path, cap * sizeof(*p)) : NULL;
+		if (!p)
+			return dfo_err_set(err, -ENOMEM, "%s: out of memory", path);
+		l->path = p;
 		l->cap = cap;
 	}
-	l->h[l->n++] = h;
+	char *copy = strdup(path);
+	if (!copy)
+		return dfo_err_set(err, -ENOMEM, "%s: out of memory", path);
+	lt_dlhandle h = lt_dlopen(path);
+	if (!h) {
+		free(copy);
+		return dfo_err_set(err, -ENOEXEC, "%s: cannot load: %s", path,
+				   lt_dlerror());
+	}
+	l->h[l->n] = h;
+	l->path[l->n++] = copy;
 
 	const struct dfo_module *mod = lt_dlsym(h, DFO_MODULE_SYMBOL);
 	if (!mod)
@@ -86,21 +102,45 @@ static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 	return 0;
 }
 
+static struct dfo_loader *loader_get(struct dfo_loader **loaderp,
+				     struct dfo_err *err)
+{
+	if (*loaderp)
+		return *loaderp;
+	if (lt_dlinit() != 0) {
+		dfo_err_set(err, -EIO, "libltdl: %s", lt_dlerror());
+		return NULL;
+	}
+	struct dfo_loader *l = calloc(1, sizeof(*l));
+	if (!l) {
+		lt_dlexit();
+		dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	return *loaderp = l;
+}
+
+int dfo_loader_load_files(struct dfo_loader **loaderp, struct dfo_registry *reg,
+			  char *const *paths, size_t n, struct dfo_err *err)
+{
+	struct dfo_loader *l = loader_get(loaderp, err);
+	if (!l)
+		return err ? err->code : -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (is_loaded(l, paths[i]))
+			continue;
+		int rc = load_one(l, reg, paths[i], err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int dfo_loader_load_dir(struct dfo_loader **loaderp, struct dfo_registry *reg,
 			const char *dir, struct dfo_err *err)
 {
-	struct dfo_loader *l = *loaderp;
-	if (!l) {
-		if (lt_dlinit() != 0)
-			return dfo_err_set(err, -EIO, "libltdl: %s",
-					   lt_dlerror());
-		l = calloc(1, sizeof(*l));
-		if (!l) {
-			lt_dlexit();
-			return dfo_err_set(err, -ENOMEM, "out of memory");
-		}
-		*loaderp = l;
-	}
+	struct dfo_loader *l = loader_get(loaderp, err);
+	if (!l)
+		return err ? err->code : -ENOMEM;
 
 	DIR *d = opendir(dir);
 	if (!d)
@@ -154,9 +194,12 @@ void dfo_loader_free(struct dfo_loader *l)
 {
 	if (!l)
 		return;
-	for (size_t i = l->n; i > 0; i--)
+	for (size_t i = l->n; i > 0; i--) {
 		lt_dlclose(l->h[i - 1]);
+		free(l->path[i - 1]);
+	}
 	free(l->h);
+	free(l->path);
 	free(l);
 	lt_dlexit();
 }
