@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,16 +22,6 @@
 #define BACKOFF_MAX 30.0
 #define STABLE 10.0
 #define GRACE 3.0
-
-static int pidfd_open_(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	errno = ENOSYS;
-	return -1;
-#endif
-}
 
 /* In the child: serve, never return. */
 static void child_run(struct supervisor *s, struct responder *r)
@@ -77,7 +66,7 @@ static void start_one(struct supervisor *s, struct responder *r)
 		child_run(s, r);
 	setpgid(pid, pid);
 	r->pid = pid;
-	r->pidfd = pidfd_open_(pid);
+	r->pidfd = dfo_pidfd_open(pid);
 	dfo_log(DFO_LOG_INFO, "responder %s (%s) started, pid %d", r->inst->name,
 		r->inst->entry->prov->name, (int)pid);
 }

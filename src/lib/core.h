@@ -9,6 +9,7 @@
 #include <confuse.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <dnsfailover/dnsfailover.h>
 
@@ -158,6 +159,12 @@ dfo_inst_responder(const struct dfo_instance *i)
 /* CLOCK_MONOTONIC in seconds. */
 double dfo_now(void);
 
+
+/* ---- processes ---- */
+
+/* A pidfd for a child (readable once it exits), or -1 with errno set
+ * where the kernel has none (callers then fall back on other signs). */
+int dfo_pidfd_open(pid_t pid);
 
 /* ---- check runner ---- */
 

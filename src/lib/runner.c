@@ -48,7 +48,7 @@ const char *dfo_check_result_name(enum dfo_check_result r)
 	}
 }
 
-static int pidfd_open_(pid_t pid)
+int dfo_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -151,7 +151,7 @@ static int start(struct slot *s, struct dfo_check_job *j)
 	close(p[1]);
 	s->pid = pid;
 	s->pipefd = p[0];
-	s->pidfd = pidfd_open_(pid);
+	s->pidfd = dfo_pidfd_open(pid);
 	j->result = DFO_CHECK_PENDING;
 	return 0;
 }
