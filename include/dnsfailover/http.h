@@ -59,6 +59,11 @@ char *dfo_http_header(const struct dfo_http_response *resp, const char *name,
 
 void dfo_http_response_free(struct dfo_http_response *resp);
 
+/* Copy `url` into buf (at most len bytes) for a message, with any
+ * credentials in it ("scheme://user:secret@host") replaced by "***";
+ * returns buf. */
+char *dfo_url_redact(const char *url, char *buf, size_t len);
+
 /* Copy at most `max` bytes of data into buf as printable text for an
  * error message (control bytes become '.'); returns buf. */
 char *dfo_sanitize(const char *data, size_t len, char *buf, size_t max);

@@ -115,9 +115,10 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 		if (strncmp(url, "http://", 7) != 0 &&
 		    strncmp(url, "https://", 8) != 0) {
 			http_destroy(s);
+			char shown[512];
 			return dfo_err_set(err, -EINVAL,
 					   "url '%s' is not http:// or https://",
-					   url);
+					   dfo_url_redact(url, shown, sizeof(shown)));
 		}
 		if (!(s->urls[i] = strdup(url))) {
 			http_destroy(s);
@@ -140,7 +141,8 @@ static int http_ask(const struct http_src *s, const char *url, int family,
 		.max_body = HTTP_MAX_BODY,
 	};
 	struct dfo_http_response resp;
-	char quote[HTTP_QUOTE + 1];
+	char quote[HTTP_QUOTE + 1], shown[512];
+	dfo_url_redact(url, shown, sizeof(shown));
 	const char *text;
 	size_t tlen;
 	int rc = dfo_http_do(&req, &resp, err);
@@ -154,18 +156,18 @@ static int http_ask(const struct http_src *s, const char *url, int family,
 	const char *more = tlen > HTTP_QUOTE ? "..." : "";
 	if (resp.status < 200 || resp.status > 299) {
 		rc = dfo_err_set(err, -EPROTO,
-				 "%s: HTTP status %ld, answer '%s%s'", url,
+				 "%s: HTTP status %ld, answer '%s%s'", shown,
 				 resp.status, quote, more);
 		goto out;
 	}
 	rc = http_answer_parse(resp.body, resp.len, family, out);
 	if (rc == -ENODATA)
-		dfo_err_set(err, rc, "%s: empty answer", url);
+		dfo_err_set(err, rc, "%s: empty answer", shown);
 	else if (rc == -EAFNOSUPPORT)
 		dfo_err_set(err, rc, "%s: answer '%s' is not an %s address",
-			    url, quote, family == AF_INET ? "IPv4" : "IPv6");
+			    shown, quote, family == AF_INET ? "IPv4" : "IPv6");
 	else if (rc < 0)
-		dfo_err_set(err, rc, "%s: answer '%s%s' is not an address", url,
+		dfo_err_set(err, rc, "%s: answer '%s%s' is not an address", shown,
 			    quote, more);
 out:
 	dfo_http_response_free(&resp);
@@ -177,6 +179,7 @@ static int http_own_addr(void *state, int family, struct dfo_addr *out,
 {
 	struct http_src *s = state;
 	struct dfo_err e;
+	char shown[512];
 	int rc = -EINVAL;
 	if (family != AF_INET && family != AF_INET6)
 		return dfo_err_set(err, -EAFNOSUPPORT, "family %d unknown",
@@ -188,7 +191,8 @@ static int http_own_addr(void *state, int family, struct dfo_addr *out,
 			return 0;
 		if (i + 1 < s->count)
 			dfo_log(DFO_LOG_WARNING, "ipsource http: %s; trying %s",
-				e.msg, s->urls[i + 1]);
+				e.msg, dfo_url_redact(s->urls[i + 1], shown,
+						      sizeof(shown)));
 	}
 	if (s->count == 1)
 		return dfo_err_set(err, rc, "%s", e.msg);

@@ -213,11 +213,13 @@ int dfo_http_do(const struct dfo_http_request *req,
 
 	CURLcode cc = lc.easy_perform(h);
 	if (cc != CURLE_OK) {
+		char shown[512];
+		dfo_url_redact(req->url, shown, sizeof(shown));
 		if (x.aborted)
 			rc = dfo_err_set(err, -ECANCELED, "%s: transfer aborted",
-					 req->url);
+					 shown);
 		else
-			rc = dfo_err_set(err, curl_to_errno(cc), "%s: %s", req->url,
+			rc = dfo_err_set(err, curl_to_errno(cc), "%s: %s", shown,
 					 errbuf[0] ? errbuf : lc.easy_strerror(cc));
 		goto out;
 	}
@@ -274,6 +276,21 @@ void dfo_http_response_free(struct dfo_http_response *resp)
 	free(resp->body);
 	free(resp->headers);
 	memset(resp, 0, sizeof(*resp));
+}
+
+char *dfo_url_redact(const char *url, char *buf, size_t len)
+{
+	if (!len)
+		return buf;
+	const char *scheme = strstr(url, "://");
+	const char *host = scheme ? scheme + 3 : url;
+	size_t hostlen = strcspn(host, "/?#");
+	const char *at = memrchr(host, '@', hostlen);
+	if (!at)
+		snprintf(buf, len, "%s", url);
+	else
+		snprintf(buf, len, "%.*s***%s", (int)(host - url), url, at);
+	return buf;
 }
 
 char *dfo_sanitize(const char *data, size_t len, char *buf, size_t max)

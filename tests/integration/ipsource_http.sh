@@ -62,6 +62,8 @@ ipsource "fallback" { http { url = {"http://127.0.0.1:$CLOSED/", "$U/body/html",
                                     "$U/body/good6"} } }
 ipsource "allbad"   { http { url = {"$U/body/empty", "$U/body/html"} } }
 ipsource "mine"     { http { url = "$U/remote_addr" } }
+ipsource "secret"   { http { url = {"http://ops:hunter2@127.0.0.1:$CLOSED/",
+                                    "http://ops:hunter2@127.0.0.1:$PORT/body/html"} } }
 ipsource "mine6"    { http { url = "$U6/remote_addr" } }
 ipsource "v4first"  { http { url = {"$U/remote_addr", "$U6/remote_addr"} } }
 C
@@ -72,6 +74,12 @@ good spaced ipv4 127.0.0.8
 good mine ipv4 127.0.0.1
 
 bad good6 ipv4 "$U/body/good6: answer '2001:db8::7' is not an IPv4 address"
+# Credentials in a URL never reach a message or the log.
+try secret ipv4
+[ $rc = 1 ] || fail "secret: exit $rc"
+assert_contains "$out$(cat "$T/stderr")" "http://***@127.0.0.1:$PORT/body/html: answer '<html>" "secret redacted"
+assert_not_contains "$out$(cat "$T/stderr")" "hunter2" "secret in a message"
+pass "credentials in URLs redacted"
 bad malformed ipv4 "$U/body/malformed: answer '127.0.0.300' is not an address"
 bad two ipv4 "answer '127.0.0.1 127.0.0.2' is not an address"
 bad withport ipv4 "answer '127.0.0.1:80' is not an address"
