@@ -5,9 +5,13 @@
 . "$TOP_SRCDIR/tests/lib/common.sh"
 need_cmd pkg-config cc make
 
-# Install into a staging prefix.
+# Install the library, the headers and dnsfailover.pc into a staging
+# prefix.  Not the plugins: libtool relinks them in the build tree when
+# it installs them, which would pull them away from tests running in
+# parallel (make distcheck covers their install and uninstall).
 stage=$T/stage
-make -C "$TOP_BUILDDIR" install DESTDIR="$stage" >"$T/install.log" 2>&1 ||
+make -C "$TOP_BUILDDIR" install-libLTLIBRARIES install-dfoincludeHEADERS \
+	install-pkgconfigDATA DESTDIR="$stage" >"$T/install.log" 2>&1 ||
 	{ tail -20 "$T/install.log"; fail "make install DESTDIR"; }
 prefix=$(sed -n 's/^prefix=//p' "$TOP_BUILDDIR/dnsfailover.pc")
 export PKG_CONFIG_PATH="$stage$prefix/lib/pkgconfig"
@@ -16,9 +20,6 @@ pkg-config --exists dnsfailover || fail "pkg-config cannot find dnsfailover"
 plugindir=$(pkg-config --variable=plugindir dnsfailover)
 [ -n "$plugindir" ] || fail "dnsfailover.pc has no plugindir"
 [ -f "$stage$prefix/include/dnsfailover/plugin.h" ] || fail "headers not installed"
-ls "$stage${plugindir#$stage}"/*.so >/dev/null 2>&1 ||
-	ls "$plugindir"/*.so >/dev/null 2>&1 || fail "plugins not installed into plugindir"
-ls "$stage${plugindir#$stage}"/*.la >/dev/null 2>&1 && fail ".la files left in plugindir"
 
 # The plugin: a check that is healthy for even last octets.
 mkdir -p "$T/src"
