@@ -154,6 +154,20 @@ dfo_inst_responder(const struct dfo_instance *i)
 	return i->kind == DFO_KIND_RESPONDER ? i->entry->ops : NULL;
 }
 
+/* ---- growing strings ---- */
+
+/* A malloc'd buffer that text is appended to, always NUL-terminated once
+ * anything was added; start it zeroed, free(b.s) when done. */
+struct dfo_sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+/* Append `len` bytes; 0 or -ENOMEM (the buffer is then unchanged). */
+int dfo_sbuf_add(struct dfo_sbuf *b, const char *data, size_t len);
+int dfo_sbuf_addf(struct dfo_sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* ---- time ---- */
 
 /* CLOCK_MONOTONIC in seconds. */

@@ -19,9 +19,10 @@
 
 #include "core.h"
 
+/* A body or header block: kept up to `max` bytes, the rest dropped. */
 struct buf {
-	char *data;
-	size_t len, cap, max;
+	struct dfo_sbuf sb;
+	size_t max;
 	bool truncated;
 };
 
@@ -83,24 +84,11 @@ static void curl_init_once(void)
 
 static int buf_append(struct buf *b, const char *data, size_t len)
 {
-	if (b->len + len > b->max) {
+	if (b->sb.len + len > b->max) {
 		b->truncated = true;
-		len = b->max > b->len ? b->max - b->len : 0;
+		len = b->max > b->sb.len ? b->max - b->sb.len : 0;
 	}
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		char *d = realloc(b->data, cap);
-		if (!d)
-			return -1;
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return 0;
+	return dfo_sbuf_add(&b->sb, data, len) < 0 ? -1 : 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
@@ -127,7 +115,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 	size_t len = size * nmemb;
 	/* A new status line (after a 100 Continue or redirect) starts over. */
 	if (len > 5 && strncmp(data, "HTTP/", 5) == 0)
-		x->head.len = 0;
+		x->head.sb.len = 0;
 	return buf_append(&x->head, data, len) == 0 ? len : 0;
 }
 
@@ -224,19 +212,19 @@ int dfo_http_do(const struct dfo_http_request *req,
 		goto out;
 	}
 	lc.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-	resp->body = x.body.data;
-	resp->len = x.body.len;
-	resp->headers = x.head.data;
-	resp->headers_len = x.head.len;
-	x.body.data = x.head.data = NULL;
+	resp->body = x.body.sb.s;
+	resp->len = x.body.sb.len;
+	resp->headers = x.head.sb.s;
+	resp->headers_len = x.head.sb.len;
+	x.body.sb.s = x.head.sb.s = NULL;
 	if (!resp->body) {
 		resp->body = calloc(1, 1);
 		if (!resp->body)
 			rc = dfo_err_set(err, -ENOMEM, "http: out of memory");
 	}
 out:
-	free(x.body.data);
-	free(x.head.data);
+	free(x.body.sb.s);
+	free(x.head.sb.s);
 	lc.slist_free_all(hdrs);
 	lc.easy_cleanup(h);
 	return rc;

@@ -86,22 +86,22 @@ static void change(const char *xml, size_t len)
 /* Every path the walker reports, one a line. */
 static int record_fn(void *ctx, const char *path, const char *text)
 {
-	struct sbuf *b = ctx;
-	if (sbuf_add(b, path, strlen(path)) < 0 || sbuf_add(b, "\n", 1) < 0)
+	struct dfo_sbuf *b = ctx;
+	if (dfo_sbuf_add(b, path, strlen(path)) < 0 || dfo_sbuf_add(b, "\n", 1) < 0)
 		abort();
 	return 0;
 }
 
 /* The reference: every element's full path, as expat ends it. */
 struct ref {
-	struct sbuf path, out;
+	struct dfo_sbuf path, out;
 };
 
 static void ref_start(void *ud, const char *name, const char **attrs)
 {
 	struct ref *r = ud;
-	if (sbuf_add(&r->path, "/", 1) < 0 ||
-	    sbuf_add(&r->path, name, strlen(name)) < 0)
+	if (dfo_sbuf_add(&r->path, "/", 1) < 0 ||
+	    dfo_sbuf_add(&r->path, name, strlen(name)) < 0)
 		abort();
 }
 
@@ -109,8 +109,8 @@ static void ref_end(void *ud, const char *name)
 {
 	struct ref *r = ud;
 	if (r->path.len < sizeof(((struct walk *)0)->path) &&
-	    (sbuf_add(&r->out, r->path.s, r->path.len) < 0 ||
-	     sbuf_add(&r->out, "\n", 1) < 0))
+	    (dfo_sbuf_add(&r->out, r->path.s, r->path.len) < 0 ||
+	     dfo_sbuf_add(&r->out, "\n", 1) < 0))
 		abort();
 	r->path.len -= strlen(name) + 1;
 	r->path.s[r->path.len] = '\0';
@@ -119,9 +119,9 @@ static void ref_end(void *ud, const char *name)
 static void walk_vs_expat(const char *xml, size_t len)
 {
 	struct dfo_err err = {0};
-	struct sbuf got = {0};
+	struct dfo_sbuf got = {0};
 	struct ref ref = {{0}, {0}};
-	if (sbuf_add(&got, "", 0) < 0 || sbuf_add(&ref.out, "", 0) < 0)
+	if (dfo_sbuf_add(&got, "", 0) < 0 || dfo_sbuf_add(&ref.out, "", 0) < 0)
 		abort();
 	check_rc(xml_walk("walk", xml, len, record_fn, &got, &err));
 	XML_Parser xp = XML_ParserCreate(NULL);

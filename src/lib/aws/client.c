@@ -19,39 +19,7 @@
 
 /* ---- small helpers ---- */
 
-int sbuf_add(struct sbuf *b, const char *data, size_t len)
-{
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		char *s = realloc(b->s, cap);
-		if (!s)
-			return -ENOMEM;
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, data, len);
-	b->len += len;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-int sbuf_addf(struct sbuf *b, const char *fmt, ...)
-{
-	char *s;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	int rc = sbuf_add(b, s, (size_t)n);
-	free(s);
-	return rc;
-}
-
-int sbuf_add_xml(struct sbuf *b, const char *text)
+int sbuf_add_xml(struct dfo_sbuf *b, const char *text)
 {
 	for (const char *p = text; *p; p++) {
 		const char *e = NULL;
@@ -62,7 +30,7 @@ int sbuf_add_xml(struct sbuf *b, const char *text)
 		case '"': e = "&quot;"; break;
 		case '\'': e = "&apos;"; break;
 		}
-		int rc = e ? sbuf_add(b, e, strlen(e)) : sbuf_add(b, p, 1);
+		int rc = e ? dfo_sbuf_add(b, e, strlen(e)) : dfo_sbuf_add(b, p, 1);
 		if (rc < 0)
 			return rc;
 	}
@@ -127,8 +95,8 @@ char *dfo_aws_query_encode(const struct dfo_aws_query *q)
 	/* Parameters are stored encoded, so sorting them sorts the encoded
 	 * strings byte-wise, as SigV4's canonical query wants. */
 	struct dfo_aws_param *sorted = NULL;
-	struct sbuf b = {0};
-	if (sbuf_add(&b, "", 0) < 0)
+	struct dfo_sbuf b = {0};
+	if (dfo_sbuf_add(&b, "", 0) < 0)
 		return NULL;
 	if (q && q->n) {
 		sorted = malloc(q->n * sizeof(*sorted));
@@ -137,7 +105,7 @@ char *dfo_aws_query_encode(const struct dfo_aws_query *q)
 		memcpy(sorted, q->p, q->n * sizeof(*sorted));
 		qsort(sorted, q->n, sizeof(*sorted), param_cmp);
 		for (size_t i = 0; i < q->n; i++)
-			if (sbuf_addf(&b, "%s%s=%s", i ? "&" : "", sorted[i].key,
+			if (dfo_sbuf_addf(&b, "%s%s=%s", i ? "&" : "", sorted[i].key,
 				      sorted[i].value) < 0)
 				goto nomem;
 	}
@@ -341,7 +309,7 @@ nomem:
 struct errdoc {
 	int depth;
 	bool in_code, in_msg;
-	struct sbuf root, code, msg;
+	struct dfo_sbuf root, code, msg;
 	bool have_code, have_msg;
 };
 
@@ -349,7 +317,7 @@ static void err_start(void *ud, const char *name, const char **attrs)
 {
 	struct errdoc *d = ud;
 	if (d->depth++ == 0)
-		sbuf_add(&d->root, name, strlen(name));
+		dfo_sbuf_add(&d->root, name, strlen(name));
 	d->in_code = !d->have_code && strcmp(name, "Code") == 0;
 	d->in_msg = !d->have_msg && strcmp(name, "Message") == 0;
 }
@@ -369,9 +337,9 @@ static void err_text(void *ud, const char *s, int len)
 {
 	struct errdoc *d = ud;
 	if (d->in_code && d->code.len < 256)
-		sbuf_add(&d->code, s, (size_t)len);
+		dfo_sbuf_add(&d->code, s, (size_t)len);
 	if (d->in_msg && d->msg.len < 1024)
-		sbuf_add(&d->msg, s, (size_t)len);
+		dfo_sbuf_add(&d->msg, s, (size_t)len);
 }
 
 /* Control characters (a Message may span lines) become spaces: the

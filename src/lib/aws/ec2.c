@@ -21,7 +21,7 @@ struct page {
 	XML_Parser xp;
 	char path[1024];      /* "/DescribeInstancesResponse/..." */
 	size_t inst_at;       /* length of path at the current instance; 0 */
-	struct sbuf text;     /* character data of the current element */
+	struct dfo_sbuf text;     /* character data of the current element */
 	struct dfo_ec2_instance *insts;
 	size_t n, cap;
 	struct dfo_aws_tag tag; /* being read */
@@ -210,7 +210,7 @@ static void on_text(void *ud, const char *s, int len)
 	struct page *pg = ud;
 	if (pg->text.len + (size_t)len > 64 * 1024)
 		return; /* no field is this long; ignore the rest */
-	if (sbuf_add(&pg->text, s, (size_t)len) < 0)
+	if (dfo_sbuf_add(&pg->text, s, (size_t)len) < 0)
 		oom(pg);
 }
 

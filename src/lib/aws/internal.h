@@ -9,6 +9,8 @@
 
 #include <dnsfailover/aws.h>
 
+#include "core.h"
+
 struct dfo_aws {
 	/* settings, owned copies */
 	char *region, *akid, *secret, *token, *profile;
@@ -34,16 +36,8 @@ void dfo_aws_unconfigure(void);
  * first <Message>, control characters made spaces. */
 void aws_parse_error(const char *xml, size_t len, char **code, char **msg);
 
-/* Append text to a malloc'd string buffer; -ENOMEM on failure. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-};
-int sbuf_add(struct sbuf *b, const char *data, size_t len);
-int sbuf_addf(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Append with XML escaping. */
-int sbuf_add_xml(struct sbuf *b, const char *text);
+/* Append to a dfo_sbuf (core.h) with XML escaping; 0 or -ENOMEM. */
+int sbuf_add_xml(struct dfo_sbuf *b, const char *text);
 
 /* Wall-clock seconds. */
 double aws_wallclock(void);

@@ -26,7 +26,7 @@ struct walk {
 	XML_Parser xp;
 	char path[512];
 	unsigned deeper; /* open elements too deep for path: not walked */
-	struct sbuf text;
+	struct dfo_sbuf text;
 	walk_fn fn;
 	void *ctx;
 	int rc;
@@ -69,7 +69,7 @@ static void w_end(void *ud, const char *name)
 static void w_text(void *ud, const char *s, int len)
 {
 	struct walk *w = ud;
-	if (w->text.len < 65536 && sbuf_add(&w->text, s, (size_t)len) < 0)
+	if (w->text.len < 65536 && dfo_sbuf_add(&w->text, s, (size_t)len) < 0)
 		w->rc = -ENOMEM;
 }
 
@@ -393,43 +393,43 @@ static const char *action_name(enum dfo_r53_action a)
 				     : "UPSERT";
 }
 
-static int batch_xml(struct sbuf *b, const struct dfo_r53_change *changes,
+static int batch_xml(struct dfo_sbuf *b, const struct dfo_r53_change *changes,
 		     size_t n, const char *comment)
 {
-	int rc = sbuf_addf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	int rc = dfo_sbuf_addf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 			   "<ChangeResourceRecordSetsRequest xmlns=\"%s\">"
 			   "<ChangeBatch>", R53_NS);
 	if (comment && rc == 0) {
-		rc = sbuf_addf(b, "<Comment>");
+		rc = dfo_sbuf_addf(b, "<Comment>");
 		rc = rc ? rc : sbuf_add_xml(b, comment);
-		rc = rc ? rc : sbuf_addf(b, "</Comment>");
+		rc = rc ? rc : dfo_sbuf_addf(b, "</Comment>");
 	}
-	rc = rc ? rc : sbuf_addf(b, "<Changes>");
+	rc = rc ? rc : dfo_sbuf_addf(b, "<Changes>");
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct dfo_r53_rrset *s = changes[i].set;
-		rc = sbuf_addf(b, "<Change><Action>%s</Action>"
+		rc = dfo_sbuf_addf(b, "<Change><Action>%s</Action>"
 			       "<ResourceRecordSet><Name>",
 			       action_name(changes[i].action));
 		rc = rc ? rc : sbuf_add_xml(b, s->name);
-		rc = rc ? rc : sbuf_addf(b, "</Name><Type>");
+		rc = rc ? rc : dfo_sbuf_addf(b, "</Name><Type>");
 		rc = rc ? rc : sbuf_add_xml(b, s->type);
-		rc = rc ? rc : sbuf_addf(b, "</Type>");
+		rc = rc ? rc : dfo_sbuf_addf(b, "</Type>");
 		if (s->set_id && rc == 0) {
-			rc = sbuf_addf(b, "<SetIdentifier>");
+			rc = dfo_sbuf_addf(b, "<SetIdentifier>");
 			rc = rc ? rc : sbuf_add_xml(b, s->set_id);
-			rc = rc ? rc : sbuf_addf(b, "</SetIdentifier>");
+			rc = rc ? rc : dfo_sbuf_addf(b, "</SetIdentifier>");
 		}
-		rc = rc ? rc : sbuf_addf(b, "<TTL>%u</TTL><ResourceRecords>",
+		rc = rc ? rc : dfo_sbuf_addf(b, "<TTL>%u</TTL><ResourceRecords>",
 					 (unsigned)s->ttl);
 		for (size_t v = 0; v < s->nvalues && rc == 0; v++) {
-			rc = sbuf_addf(b, "<ResourceRecord><Value>");
+			rc = dfo_sbuf_addf(b, "<ResourceRecord><Value>");
 			rc = rc ? rc : sbuf_add_xml(b, s->values[v]);
-			rc = rc ? rc : sbuf_addf(b, "</Value></ResourceRecord>");
+			rc = rc ? rc : dfo_sbuf_addf(b, "</Value></ResourceRecord>");
 		}
-		rc = rc ? rc : sbuf_addf(b, "</ResourceRecords>"
+		rc = rc ? rc : dfo_sbuf_addf(b, "</ResourceRecords>"
 					 "</ResourceRecordSet></Change>");
 	}
-	rc = rc ? rc : sbuf_addf(b, "</Changes></ChangeBatch>"
+	rc = rc ? rc : dfo_sbuf_addf(b, "</Changes></ChangeBatch>"
 				 "</ChangeResourceRecordSetsRequest>");
 	return rc;
 }
@@ -442,7 +442,7 @@ int dfo_r53_change(struct dfo_aws *aws, const char *zone_id,
 		*change_id = NULL;
 	if (n == 0)
 		return dfo_err_set(err, -EINVAL, "route53: empty change batch");
-	struct sbuf b = {0};
+	struct dfo_sbuf b = {0};
 	if (batch_xml(&b, changes, n, comment) < 0) {
 		free(b.s);
 		return dfo_err_set(err, -ENOMEM, "route53: out of memory");
