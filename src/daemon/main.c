@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "awsdns_ini.h"
 #include "cli.h"
 #include "engine.h"
 
@@ -27,6 +28,8 @@ static void usage(FILE *out)
 "    dnsfailover [-C FILE] -t\n"
 "    dnsfailover [-C FILE] --list-plugins\n"
 "    dnsfailover [-C FILE] --try KIND/NAME [ARG...] [--timeout S]\n"
+"    dnsfailover --awsdns-ini FILE\n"
+"    awsdns [-c FILE] [-l ADDRESS[:PORT]]... [-f]\n"
 "\n"
 "DESCRIPTION\n"
 "    Runs on every server of a pool.  Each round it finds its own address\n"
@@ -62,6 +65,11 @@ static void usage(FILE *out)
 "        --timeout S     deadline of a --try check (default: the timer of a\n"
 "                        pool using the check, else 5 s); the check runs in\n"
 "                        a child killed at the deadline, as in the daemon\n"
+"        --awsdns-ini FILE\n"
+"                        print the responder (and aws) sections that do what\n"
+"                        the original awsdns's awsdns.ini FILE did, for\n"
+"                        moving to this config; the secret key is not\n"
+"                        printed but read from $AWS_SECRET_ACCESS_KEY\n"
 "    -h, --help          this text\n"
 "    -V, --version       print the version\n"
 "\n"
@@ -75,13 +83,19 @@ static void usage(FILE *out)
 "    DNSFAILOVER_PLUGIN_DIR  plugin directory when the config sets none\n"
 "    AWS_*                   AWS credentials and region (see the README)\n"
 "\n"
+"AWSDNS\n"
+"    Run as awsdns (a link to this program; also dnsfailover --awsdns ...),\n"
+"    it is a drop-in for the original awsdns: it reads awsdns.ini (-c FILE,\n"
+"    else ./awsdns.ini, /etc/awsdns.ini, ~/awsdns.ini) and serves its\n"
+"    responder, on port 53 of every address unless -l says where.\n"
+"\n"
 "EXIT STATUS\n"
 "    0 on a clean stop or success, 1 on a configuration or start-up error\n"
 "    or when a pool with on_self_failure = exit failed its self-check\n",
 		SYSCONFDIR "/dnsfailover.conf", PLUGINDIR);
 }
 
-enum { OPT_LIST = 256, OPT_TRY, OPT_TIMEOUT };
+enum { OPT_LIST = 256, OPT_TRY, OPT_TIMEOUT, OPT_AWSDNS_INI };
 
 static const struct option long_opts[] = {
 	{"config", required_argument, NULL, 'C'},
@@ -92,6 +106,7 @@ static const struct option long_opts[] = {
 	{"list-plugins", no_argument, NULL, OPT_LIST},
 	{"try", required_argument, NULL, OPT_TRY},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"awsdns-ini", required_argument, NULL, OPT_AWSDNS_INI},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -317,6 +332,11 @@ int main(int argc, char **argv)
 			    .log_level = -1,
 			    .timeout = -1};
 	int c;
+	/* The awsdns command: the same program under another name. */
+	if (dfo_awsdns_is_front(argv[0]))
+		return dfo_awsdns_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--awsdns") == 0)
+		return dfo_awsdns_main(argc - 1, argv + 1);
 	/* '+': stop at the first non-option, so --try's arguments stay. */
 	while ((c = getopt_long(argc, argv, "+C:fP:l:thV", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -359,6 +379,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case OPT_AWSDNS_INI:
+			return dfo_awsdns_ini_print(optarg);
 		case 'h':
 			usage(stdout);
 			return 0;
