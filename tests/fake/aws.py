@@ -45,6 +45,8 @@ STATS = {"ec2": 0, "route53": 0, "token_put": 0, "imds_get": 0,
          "imds_401": 0, "sig_fail": 0, "role_creds": 0, "faults": 0,
          "get_change": 0}
 CHANGES = {}    # change id -> GetChange calls left before INSYNC
+GENERATED = False  # --instances given
+FILTERED = {}   # (list, length, filters) -> instances, when GENERATED
 
 
 def rid():
@@ -321,8 +323,7 @@ class Handler(BaseHTTPRequestHandler):
                 j += 1
             filters.append((p["Filter.%d.Name" % i], vals))
             i += 1
-        insts = [x for x in S.get("instances", [])
-                 if all(self.match(x, n, v) for n, v in filters)]
+        insts = self.filtered(filters)
         start = int(p.get("NextToken", "0") or 0)
         size = S.get("page_size", 1000)
         page = insts[start:start + size]
@@ -331,6 +332,20 @@ class Handler(BaseHTTPRequestHandler):
         if self.fault("ec2", ec2_error, xml):
             return
         self.reply(200, xml)
+
+    def filtered(self, filters):
+        """The instances that pass the filters (with --instances, cached
+        per filter set: paging through 100,000 stays linear)."""
+        key = (id(S.get("instances")), len(S.get("instances", [])),
+               repr(filters))
+        if GENERATED and key in FILTERED:
+            return FILTERED[key]
+        insts = [x for x in S.get("instances", [])
+                 if all(self.match(x, n, v) for n, v in filters)]
+        if GENERATED:
+            FILTERED.clear()
+            FILTERED[key] = insts
+        return insts
 
     @staticmethod
     def match(inst, name, vals):
@@ -552,6 +567,49 @@ class Handler(BaseHTTPRequestHandler):
                 % (root, R53_NS, cid, status, root))
 
 
+def generate_instances(n, domain=None):
+    """--instances N: N running instances named host-NNNNNN (tag Name,
+    with a Class tag), private addresses from 10.1.0.0 up, made in one go
+    and rendered to XML once, so that handing out 100,000 costs the fake
+    little (the benchmark measures the server, not the fake)."""
+    global GENERATED
+    GENERATED = True
+    width = max(6, len(str(n - 1)))
+    insts = []
+    for i in range(n):
+        a = 65536 + i
+        insts.append({
+            "id": "i-%017x" % (0x10000000 + i),
+            "private_ip": "10.%d.%d.%d" % (a >> 16, (a >> 8) & 255, a & 255),
+            "tags": {"Name": "host-%0*d" % (width, i),
+                     "Class": "bench"},
+        })
+    S.setdefault("instances", []).extend(insts)
+    for x in insts:
+        xml = Handler.ec2_page([x], None)
+        a = xml.index("<reservationSet>") + len("<reservationSet>")
+        x["_xml"] = xml[a:xml.index("</reservationSet>")]
+    render = Handler.ec2_page
+
+    def ec2_page(page, nxt):
+        out = ['<?xml version="1.0" encoding="UTF-8"?>\n'
+               '<DescribeInstancesResponse xmlns="%s"><requestId>%s'
+               '</requestId><reservationSet>' % (EC2_NS, rid())]
+        for x in page:
+            if "_xml" in x:
+                out.append(x["_xml"])
+            else:
+                xml = render([x], None)
+                a = xml.index("<reservationSet>") + len("<reservationSet>")
+                out.append(xml[a:xml.index("</reservationSet>")])
+        out.append("</reservationSet>")
+        if nxt is not None:
+            out.append("<nextToken>%d</nextToken>" % nxt)
+        out.append("</DescribeInstancesResponse>")
+        return "".join(out)
+    Handler.ec2_page = staticmethod(ec2_page)
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser(description=__doc__)
@@ -559,10 +617,14 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--fault", action="append", default=[])
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--instances", type=int, default=0,
+                    help="add N generated instances (benchmarks)")
     ARGS = ap.parse_args()
     if ARGS.state:
         with open(ARGS.state) as f:
             S.update(json.load(f))
+    if ARGS.instances > 0:
+        generate_instances(ARGS.instances)
     for k, v in S.get("keys", {}).items():
         KEYS[k] = (v, None) if isinstance(v, str) else tuple(v)
     for spec in ARGS.fault:

@@ -1,0 +1,340 @@
+#!/bin/bash
+# awsdns against dnsmasq, unbound and Knot DNS, serving the same N
+# instance names (default 10,000: host-000000.ec2.bench ... from
+# 10.1.0.0 up) on loopback, one after the other, each driven by dnsperf
+# from the same machine: A queries, then PTR queries.  Prints qps, p50
+# and p99 latency and RSS of each, and awsdns's ratios to the others.
+# Then BIG (default 100,000) instances: awsdns's RSS and time to serve
+# them against the time the fake AWS takes to hand them out.
+#
+# awsdns's EC2 index comes from the fake DescribeInstances of
+# tests/fake/aws.py (--instances N); the peers get the same names from a
+# hosts file (dnsmasq --addn-hosts), local-data (unbound) and two zones
+# (knotd).  Everything bounded: dnsperf -l SECS, every wait has a limit.
+# See bench/README.md.
+#
+#   BUILD=build bash bench/awsdns.sh
+#   N=10000 BIG=100000 SECS=10 LAT_SECS=3 THREADS=1 CLIENTS=4 ONLY="awsdns knot"
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+N=${N:-10000}
+BIG=${BIG:-100000}
+SECS=${SECS:-10}         # dnsperf -l of a throughput run
+LAT_SECS=${LAT_SECS:-3}  # dnsperf -l -v of a latency run
+THREADS=${THREADS:-1}    # server threads (awsdns, unbound, knot)
+CLIENTS=${CLIENTS:-4}    # dnsperf -c
+OUTSTANDING=${OUTSTANDING:-100} # dnsperf -q
+ONLY=${ONLY:-"awsdns dnsmasq unbound knot"}
+BUILD=${BUILD:-$top/build}
+DFO=$BUILD/dnsfailover
+DFO_AWS=$BUILD/dnsfailover-aws
+PLUGINS=$BUILD/plugins/.libs
+PY=/usr/bin/python3
+DOMAIN=ec2.bench
+
+die() { echo "awsdns.sh: $*" >&2; exit 1; }
+for c in dnsperf dig; do command -v $c >/dev/null || die "needs $c (scripts/deps.sh test)"; done
+$PY -c 'import botocore' 2>/dev/null || die "needs $PY with botocore (python3-botocore)"
+
+W=$(mktemp -d /tmp/dfo-bench-awsdns.XXXXXX)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+free_port() { # a port free for UDP and TCP on 127.0.0.1
+	$PY - <<'PY'
+import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        u.close(); t.close()
+PY
+}
+
+# wait_answer PORT NAME TYPE SECS: until the server answers NAME (NOERROR
+# with an answer); prints the seconds waited, 1 on timeout.
+wait_answer() {
+	local port=$1 name=$2 type=$3 secs=$4 t0 i
+	t0=$(date +%s.%N)
+	for ((i = 0; i < secs * 20; i++)); do
+		if [ -n "$(dig +short +tries=1 +time=1 -p "$port" @127.0.0.1 "$name" "$type" 2>/dev/null)" ]; then
+			echo "$(date +%s.%N) - $t0" | bc
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# ---- the data: names, addresses, query files, the peers' files ----
+$PY - "$N" "$W" "$DOMAIN" <<'PY'
+import sys
+n, w, dom = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+width = max(6, len(str(n - 1)))   # as tests/fake/aws.py --instances names them
+rows = []
+for i in range(n):
+    a = 65536 + i
+    ip = "10.%d.%d.%d" % (a >> 16, (a >> 8) & 255, a & 255)
+    rows.append(("host-%0*d" % (width, i), ip))
+with open(w + "/hosts", "w") as f:
+    for name, ip in rows:
+        f.write("%s %s.%s\n" % (ip, name, dom))
+with open(w + "/queries.a", "w") as f:
+    for name, ip in rows:
+        f.write("%s.%s A\n" % (name, dom))
+with open(w + "/queries.ptr", "w") as f:
+    for name, ip in rows:
+        f.write("%s.in-addr.arpa PTR\n" % ".".join(reversed(ip.split("."))))
+with open(w + "/unbound.data", "w") as f:
+    f.write('local-zone: "%s." static\n' % dom)
+    for name, ip in rows:
+        f.write('local-data: "%s.%s. 60 IN A %s"\n' % (name, dom, ip))
+        f.write('local-data-ptr: "%s 60 %s.%s."\n' % (ip, name, dom))
+soa = "@ 60 IN SOA ns.%s. hostmaster.%s. 1 3600 600 86400 60\n@ 60 IN NS ns.%s.\n" % (dom, dom, dom)
+with open(w + "/%s.zone" % dom, "w") as f:
+    f.write("$ORIGIN %s.\n" % dom + soa + "ns 60 IN A 127.0.0.1\n")
+    for name, ip in rows:
+        f.write("%s 60 IN A %s\n" % (name, ip))
+with open(w + "/10.in-addr.arpa.zone", "w") as f:
+    f.write("$ORIGIN 10.in-addr.arpa.\n" + soa)
+    for name, ip in rows:
+        o = ip.split(".")
+        f.write("%s.%s.%s 60 IN PTR %s.%s.\n" % (o[3], o[2], o[1], name, dom))
+with open(w + "/first_last", "w") as f:
+    f.write("%s.%s %s\n" % (rows[-1][0], dom, ".".join(reversed(rows[-1][1].split("."))) + ".in-addr.arpa"))
+PY
+read -r LAST_NAME LAST_PTR <"$W/first_last"
+
+# ---- measuring one server ----
+declare -A QPS P50 P99 RSS
+# measure NAME PORT PID: A and PTR, throughput then latency.
+measure() {
+	local name=$1 port=$2 pid=$3 kind out lat
+	for kind in a ptr; do
+		out=$(dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.$kind" -l "$SECS" \
+			-c "$CLIENTS" -T 1 -q "$OUTSTANDING" -t 2 2>&1)
+		QPS[$name.$kind]=$(echo "$out" | awk '/Queries per second:/ { printf "%.0f", $4 }')
+		local lost
+		lost=$(echo "$out" | awk '/Queries lost:/ { print $3 }')
+		[ "${lost:-0}" = 0 ] || echo "  $name $kind: $lost queries lost" >&2
+		echo "$out" | grep -q "NOERROR" || echo "  $name $kind: $(echo "$out" | grep 'Response codes')" >&2
+		# Latency: every reply's time (-v), a shorter run at the same load.
+		dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.$kind" -l "$LAT_SECS" \
+			-c "$CLIENTS" -T 1 -q "$OUTSTANDING" -t 2 -v 2>/dev/null |
+			awk '/^> / { print $NF }' | sort -g >"$W/lat"
+		lat=$(awk '{ v[NR] = $1 }
+			END {
+				if (!NR) { print "- -"; exit }
+				i = int(NR * 0.5); if (i < 1) i = 1
+				j = int(NR * 0.99); if (j < 1) j = 1
+				printf "%.3f %.3f", v[i] * 1000, v[j] * 1000
+			}' "$W/lat")
+		P50[$name.$kind]=${lat% *}
+		P99[$name.$kind]=${lat#* }
+	done
+	RSS[$name]=$(rss_kib "$pid")
+}
+
+stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+start_fake() { # N PORTFILE: the fake AWS with N generated instances
+	rm -f "$2"
+	echo '{"keys": {"AKIDBENCH": "benchsecret"}}' >"$W/state.json"
+	$PY "$top/tests/fake/aws.py" --state "$W/state.json" --port-file "$2" \
+		--instances "$1" 2>>"$W/fake.log" &
+	FAKE_PID=$!
+	pids+=("$FAKE_PID")
+	local i
+	for ((i = 0; i < 1200; i++)); do [ -s "$2" ] && break; sleep 0.1; done
+	[ -s "$2" ] || die "the fake AWS did not start: $(cat "$W/fake.log")"
+	FAKE=http://127.0.0.1:$(cat "$2")
+}
+
+awsdns_conf() { # FILE PORT
+	cat >"$1" <<C
+plugin_dir = "$PLUGINS"
+aws { region = "us-east-1" access_key_id = "AKIDBENCH" secret_access_key = "benchsecret"
+      ec2_endpoint = "$FAKE" timeout = 60 retry_time = 300 }
+responder "bench" { awsdns {
+	listen = {"127.0.0.1:$2"} upstream = {} domain = "$DOMAIN"
+	ttl = 60 refresh = 3600 threads = $THREADS } }
+C
+}
+
+# The responder's process: the agent's child.
+child_of() { local i; for ((i = 0; i < 100; i++)); do pgrep -P "$1" | head -1 && return; sleep 0.05; done; }
+
+run_awsdns() {
+	[ -e "$PLUGINS/awsdns.so" ] || { echo "awsdns: no $PLUGINS/awsdns.so (not built yet): skipped" >&2; return; }
+	start_fake "$N" "$W/fake.port"
+	local port
+	port=$(free_port)
+	awsdns_conf "$W/awsdns.conf" "$port"
+	"$DFO" -f -C "$W/awsdns.conf" -l warning 2>"$W/awsdns.log" &
+	local agent=$!
+	pids+=("$agent")
+	wait_answer "$port" "$LAST_NAME" A 300 >/dev/null ||
+		{ cat "$W/awsdns.log" >&2; stop "$agent"; stop "$FAKE_PID"; echo "awsdns did not serve" >&2; return; }
+	local child
+	child=$(child_of "$agent")
+	measure awsdns "$port" "${child:-$agent}"
+	RSS[awsdns]=$((RSS[awsdns] + $(rss_kib "$agent")))
+	RSS_CHILD=$(rss_kib "${child:-$agent}")
+	stop "$agent"
+	stop "$FAKE_PID"
+}
+
+run_dnsmasq() {
+	command -v dnsmasq >/dev/null || { echo "dnsmasq: not installed: skipped" >&2; return; }
+	local port
+	port=$(free_port)
+	dnsmasq -k --no-resolv --no-hosts --no-poll --addn-hosts="$W/hosts" \
+		--port="$port" --listen-address=127.0.0.1 --bind-interfaces \
+		--local-ttl=60 --pid-file= --user="$(id -un)" --log-facility=- -q 2>"$W/dnsmasq.log" &
+	local pid=$!
+	pids+=("$pid")
+	wait_answer "$port" "$LAST_NAME" A 60 >/dev/null || { cat "$W/dnsmasq.log" >&2; return; }
+	measure dnsmasq "$port" "$pid"
+	stop "$pid"
+}
+
+run_unbound() {
+	command -v unbound >/dev/null || { echo "unbound: not installed: skipped" >&2; return; }
+	local port
+	port=$(free_port)
+	cat >"$W/unbound.conf" <<C
+server:
+	interface: 127.0.0.1
+	port: $port
+	do-daemonize: no
+	username: ""
+	chroot: ""
+	directory: "$W"
+	pidfile: ""
+	use-syslog: no
+	logfile: ""
+	verbosity: 0
+	num-threads: $THREADS
+	so-reuseport: yes
+	access-control: 127.0.0.0/8 allow
+	do-ip6: no
+	include: "$W/unbound.data"
+remote-control:
+	control-enable: no
+C
+	unbound -d -c "$W/unbound.conf" 2>"$W/unbound.log" &
+	local pid=$!
+	pids+=("$pid")
+	wait_answer "$port" "$LAST_NAME" A 60 >/dev/null || { cat "$W/unbound.log" >&2; return; }
+	measure unbound "$port" "$pid"
+	stop "$pid"
+}
+
+run_knot() {
+	command -v knotd >/dev/null || { echo "knot: not installed: skipped" >&2; return; }
+	local port
+	port=$(free_port)
+	mkdir -p "$W/knot"
+	cat >"$W/knot.conf" <<C
+server:
+    rundir: "$W/knot"
+    listen: 127.0.0.1@$port
+    udp-workers: $THREADS
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$W/knot"
+log:
+  - target: stderr
+    any: warning
+template:
+  - id: default
+    storage: "$W"
+    file: "%s.zone"
+    journal-content: none
+    zonefile-sync: -1
+    semantic-checks: off
+zone:
+  - domain: $DOMAIN
+  - domain: 10.in-addr.arpa
+C
+	knotd -c "$W/knot.conf" 2>"$W/knot.log" &
+	local pid=$!
+	pids+=("$pid")
+	wait_answer "$port" "$LAST_PTR" PTR 60 >/dev/null || { cat "$W/knot.log" >&2; return; }
+	measure knot "$port" "$pid"
+	stop "$pid"
+}
+
+echo "awsdns.sh: $N names, dnsperf -l $SECS -c $CLIENTS -q $OUTSTANDING (latency: -l $LAT_SECS -v),"
+echo "           server threads $THREADS, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for s in $ONLY; do
+	echo "== $s" >&2
+	"run_$s"
+done
+
+mib() { [ -n "${1:-}" ] && [ "$1" != 0 ] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }' || echo "-"; }
+ratio() { [ -n "${1:-}" ] && [ -n "${2:-}" ] && [ "${2:-0}" != 0 ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
+
+echo
+printf "%-8s %10s %9s %9s %10s %9s %9s %8s\n" server "A qps" "A p50 ms" "A p99 ms" "PTR qps" "PTR p50" "PTR p99" "RSS MiB"
+for s in $ONLY; do
+	printf "%-8s %10s %9s %9s %10s %9s %9s %8s\n" "$s" "${QPS[$s.a]:--}" "${P50[$s.a]:--}" "${P99[$s.a]:--}" \
+		"${QPS[$s.ptr]:--}" "${P50[$s.ptr]:--}" "${P99[$s.ptr]:--}" "$(mib "${RSS[$s]:-}")"
+done
+if [ -n "${QPS[awsdns.a]:-}" ]; then
+	echo
+	echo "awsdns RSS: $(mib "${RSS_CHILD:-}") MiB the responder, $(mib "${RSS[awsdns]}") MiB with the agent"
+	for s in dnsmasq unbound knot; do
+		[ -n "${QPS[$s.a]:-}" ] || continue
+		echo "awsdns / $s: A $(ratio "${QPS[awsdns.a]}" "${QPS[$s.a]}") x, PTR $(ratio "${QPS[awsdns.ptr]}" "${QPS[$s.ptr]}") x"
+	done
+	echo "targets: A >= knot and >= 1.3 x dnsmasq; PTR >= knot; p99 < 0.8 ms"
+fi
+
+# ---- BIG instances: index size and time to serve ----
+if [ "$BIG" -gt 0 ] && [ -e "$PLUGINS/awsdns.so" ] && [[ " $ONLY " == *" awsdns "* ]]; then
+	echo
+	echo "== $BIG instances" >&2
+	start_fake "$BIG" "$W/fake.port"
+	cat >"$W/aws.conf" <<C
+aws { region = "us-east-1" access_key_id = "AKIDBENCH" secret_access_key = "benchsecret"
+      ec2_endpoint = "$FAKE" timeout = 60 retry_time = 300 }
+C
+	# What the fake needs to hand them out: every page, read by the same
+	# AWS client, nothing else done with them.
+	t0=$(date +%s.%N)
+	got=$("$DFO_AWS" -C "$W/aws.conf" describe-instances instance-state-name=running 2>&1 | grep -c '^i-')
+	handout=$(echo "$(date +%s.%N) - $t0" | bc)
+	[ "$got" = "$BIG" ] || echo "  describe-instances gave $got instances, not $BIG" >&2
+	port=$(free_port)
+	awsdns_conf "$W/awsdns-big.conf" "$port"
+	big_last=$(printf "host-%0*d.%s" "$(( ${#BIG} - 1 > 6 ? ${#BIG} - 1 : 6 ))" $((BIG - 1)) "$DOMAIN")
+	t0=$(date +%s.%N)
+	"$DFO" -f -C "$W/awsdns-big.conf" -l warning 2>"$W/awsdns-big.log" &
+	agent=$!
+	pids+=("$agent")
+	if wait_answer "$port" "$big_last" A 300 >/dev/null; then
+		serve=$(echo "$(date +%s.%N) - $t0" | bc)
+		child=$(child_of "$agent")
+		echo "$BIG instances: fake hands them out in $(printf %.2f "$handout") s; awsdns serves after $(printf %.2f "$serve") s" \
+			"(+$(printf %.2f "$(echo "$serve - $handout" | bc)") s, target < 2 s); responder RSS $(mib "$(rss_kib "${child:-$agent}")") MiB (target < 50 MiB)"
+	else
+		echo "$BIG instances: awsdns did not serve within 300 s: $(tail -5 "$W/awsdns-big.log")"
+	fi
+	stop "$agent"
+	stop "$FAKE_PID"
+fi
