@@ -5,5 +5,7 @@
 #include <dnsfailover/aws.h>
 #include <dnsfailover/http.h>
 #include <dnsfailover/log.h>
+#include <dnsfailover/metrics.h>
 #include <dnsfailover/plugin.h>
+#include <dnsfailover/util.h>
 #endif

@@ -1,35 +1,67 @@
 /*
- * dnsfailover plugin ABI.
+ * dnsfailover plugin ABI, version 2.
  *
  * A module is a shared object (libtool module) that exports exactly one
  * symbol, `dfo_module`, declared with DFO_MODULE().  The core loads every
  * module of its plugin directory at start-up, checks `abi` against
- * DFO_PLUGIN_ABI, then calls `init`, which registers providers of any of
- * the five kinds with the dfo_register_*() functions below.
+ * DFO_PLUGIN_ABI (a mismatch is refused with a message naming the file),
+ * then calls `init`, which registers providers of any of the five kinds
+ * with the dfo_register_*() functions below.
  *
- * A provider is a const table: a name, a one-line description, its
- * libconfuse options (the body of its section in the config) and the
- * operations of its kind.  The core assembles the config schema from all
- * registered providers, so a provider's options appear in the config as
+ * A provider is a const table: its own size, a name, a one-line
+ * description, its libconfuse options (the body of its section in the
+ * config) and the operations of its kind.  The core assembles the config
+ * schema from all registered providers, so a provider's options appear in
+ * the config as
  *
  *     check "web" { http { port = 8080 path = "/healthz" } }
  *
  * where "check" is the kind, "web" the instance title, "http" the
- * provider.  For every instance the core calls create() with the parsed
- * provider section; the state it returns is passed to every operation and
- * released with destroy().
+ * provider.
+ *
+ * Growing tables.  Every table starts with `size`, which the module sets
+ * to sizeof its table type as it was built (`.size = sizeof(struct
+ * dfo_dns_provider)`).  Operations are only ever appended at the end of a
+ * table; the core treats an operation that lies beyond a table's `size`
+ * as absent (NULL), so a module built against an older header of the same
+ * ABI keeps loading.  Removing or reordering fields bumps DFO_PLUGIN_ABI.
+ *
+ * Lifecycle of an instance (one titled section):
+ *  - create() parses and validates its section, and only that.  It runs
+ *    in `dnsfailover -t`, in the child that checks a new config, in
+ *    `--try` and in the agent, so it opens no socket, starts no thread,
+ *    contacts no network and writes no file.
+ *  - start() (optional) runs once, in the process that uses the instance,
+ *    before its first operation: in the agent for dns, ipsource, check
+ *    and timer instances (checks are then forked from it), in `--try`,
+ *    and for a responder in its own child process, as the user the agent
+ *    runs as (root, if it was started as root), before run().  Zone
+ *    lookups, sockets, connections belong here.  A failing start() makes
+ *    that instance's round fail (backed off, retried next round); it
+ *    never counts against a peer.
+ *  - stop() (optional) undoes a successful start(); destroy() releases
+ *    what create() made.  Both run in the process that called the
+ *    previous step.
  *
  * Rules for every operation:
  *  - return 0 on success, a negative errno value on failure, and describe
- *    the failure in `err` (dfo_err_set()); the core logs it;
+ *    the failure in `err` (dfo_err_set()); the core logs it.  A message
+ *    never holds a secret (key, password, token);
  *  - never exit(), never write to stdout; log with dfo_log();
  *  - never sleep without a bound: network calls use the core's http helper
  *    (http.h) or their own timeouts.  Checks are the exception: they run in
- *    a child process that the core kills at the deadline.
+ *    a child process that the core kills at the deadline;
+ *  - the agent is single-threaded and calls every dns, ipsource, check
+ *    and timer operation from its main thread.  Only a responder may
+ *    start threads, inside its own process; the core functions it may
+ *    call from them are the thread-safe ones: dfo_log(), dfo_err_*(),
+ *    the metrics of metrics.h, and an AWS client used by one thread at a
+ *    time (aws.h: dfo_aws_clone()).
  *
  * Ownership: provider tables are owned by the module and must stay valid
  * while it is loaded (make them static const).  Strings passed to
- * operations are owned by the caller and valid only for the call.
+ * operations are owned by the caller and valid only for the call.  The
+ * state made by create() belongs to the instance until destroy().
  */
 #ifndef DNSFAILOVER_PLUGIN_H
 #define DNSFAILOVER_PLUGIN_H
@@ -48,7 +80,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct or function of this header changes. */
-#define DFO_PLUGIN_ABI 1
+#define DFO_PLUGIN_ABI 2
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -87,15 +119,23 @@ const char *dfo_kind_name(enum dfo_kind kind);
 
 /* Fields every provider table starts with. */
 #define DFO_PROVIDER_HEADER                                                  \
+	size_t size;             /* sizeof the table type at build time */  \
 	const char *name;        /* e.g. "http"; unique within its kind */  \
 	const char *description; /* one line, for --list-plugins */         \
 	cfg_opt_t *options;      /* CFG_END()-terminated; may be NULL */     \
-	/* Build an instance from its parsed section.  `instance` is the    \
-	 * title ("web"), for messages.  Store anything in *state. */        \
+	/* Build an instance from its parsed section; validation only (see  \
+	 * the lifecycle above).  `instance` is the title ("web"), for      \
+	 * messages.  Store anything in *state. */                           \
 	int (*create)(const char *instance, cfg_t *sec, void **state,        \
 		      struct dfo_err *err);                                   \
 	/* Release what create() made; state may be NULL. */                 \
-	void (*destroy)(void *state)
+	void (*destroy)(void *state);                                        \
+	/* Optional: acquire what the instance needs to work (network,      \
+	 * sockets), in the process that uses it, before its first          \
+	 * operation.  0 or negative with err. */                            \
+	int (*start)(void *state, struct dfo_err *err);                      \
+	/* Optional: release what start() acquired. */                       \
+	void (*stop)(void *state)
 
 /* The common head of every provider table; the core reads any table
  * through it. */
@@ -131,7 +171,12 @@ int dfo_rrset_copy(struct dfo_rrset *dst, const struct dfo_rrset *src);
 /* Free the array; the set is empty and reusable afterwards. */
 void dfo_rrset_clear(struct dfo_rrset *set);
 
-/* del()/add() honour `expected` as a compare-and-set. */
+/* del()/add() honour `expected` as a compare-and-set: the change is
+ * made only if the records are still exactly `expected`, atomically at
+ * the service, else DFO_ESTALE.  A provider without this flag is only as
+ * safe as the agent's re-read: before a delete the agent lists the
+ * records again and gives up if they differ from the round's read, which
+ * leaves a short window in which two agents may each delete a record. */
 #define DFO_DNS_CAS 0x1u
 
 struct dfo_dns_provider {
@@ -150,6 +195,10 @@ struct dfo_dns_provider {
 	 * other records untouched.  Same `expected` rule as add(). */
 	int (*del)(void *state, const char *fqdn, const struct dfo_addr *addr,
 		   const struct dfo_rrset *expected, struct dfo_err *err);
+	/* Optional (ABI 2): seconds the agent leaves between two calls of
+	 * list/add/del to this instance, for a rate-limited API; <= 0:
+	 * none. */
+	double (*call_spacing)(void *state);
 };
 
 /* ------------------------------------------------------------------ */
@@ -198,12 +247,38 @@ struct dfo_timer_provider {
 /* ------------------------------------------------------------------ */
 /* responder: a server supervised by the core                          */
 
+/* What the core gives a running responder; opaque, owned by the core. */
+struct dfo_responder_ctx;
+
+/* A descriptor that becomes readable when the responder must stop (the
+ * agent stops, or reloads with a changed section for it).  run() then
+ * returns 0 within 1 s: poll it from the main thread, tell the threads
+ * to stop and join them.  SIGTERM in the responder's process is caught
+ * by the core and only makes this descriptor readable; do not change
+ * SIGTERM's disposition.  Never read from or close it. */
+int dfo_responder_stop_fd(const struct dfo_responder_ctx *ctx);
+
+/* Report that the responder serves (its sockets are bound and it can
+ * answer).  Call once, from any thread.  The core logs it and counts the
+ * agent as ready (sd_notify READY=1) only once every responder is. */
+void dfo_responder_ready(struct dfo_responder_ctx *ctx);
+
+/* Drop root: switch to `user`'s uid, gid and supplementary groups, for
+ * good.  Bind privileged ports first (start()), then call this.  A
+ * process that is not root may only name its own user.  0 or negative
+ * with err. */
+int dfo_drop_privileges(const char *user, struct dfo_err *err);
+
 struct dfo_responder_provider {
 	DFO_PROVIDER_HEADER;
-	/* Serve until the process receives SIGTERM.  Runs in its own child
-	 * process (threads allowed there); the core restarts it with
-	 * back-off if it exits or dies.  Return only on failure. */
-	int (*run)(void *state, struct dfo_err *err);
+	/* Serve until dfo_responder_stop_fd() becomes readable, then return
+	 * 0.  Runs in its own child process after start(), where threads
+	 * are allowed; the core restarts it with back-off if it returns an
+	 * error, exits or dies.  On SIGHUP the agent compares the
+	 * instance's section: unchanged, the process is left running;
+	 * changed, it is stopped and a new one started. */
+	int (*run)(void *state, struct dfo_responder_ctx *ctx,
+		   struct dfo_err *err);
 };
 
 /* ------------------------------------------------------------------ */

@@ -183,6 +183,7 @@ static int exec_check(void *state, const struct dfo_check_target *target,
 }
 
 static const struct dfo_check_provider exec_provider = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "exec",
 	.description = "run a command with the address (Nagios plugin "
 		       "convention)",

@@ -401,6 +401,7 @@ out:
 }
 
 static const struct dfo_check_provider http_provider = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "http",
 	.description = "HTTP(S) request: status, body, TLS, Host/SNI",
 	.options = http_opts,

@@ -281,6 +281,7 @@ static int icmp_check(void *state, const struct dfo_check_target *target,
 }
 
 static const struct dfo_check_provider icmp_provider = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "icmp",
 	.description = "ICMP echo (ping socket or raw socket), IPv4 and IPv6",
 	.options = icmp_opts,

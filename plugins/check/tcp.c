@@ -126,6 +126,7 @@ static int tcp_check(void *state, const struct dfo_check_target *target,
 }
 
 static const struct dfo_check_provider tcp_provider = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "tcp",
 	.description = "TCP connect, with optional send and expected banner",
 	.options = tcp_opts,

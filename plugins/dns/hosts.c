@@ -392,6 +392,7 @@ static int hosts_del(void *state, const char *fqdn, const struct dfo_addr *addr,
 }
 
 static const struct dfo_dns_provider hosts_provider = {
+	.size = sizeof(struct dfo_dns_provider),
 	.name = "hosts",
 	.description = "records in a local hosts(5) file (offline default)",
 	.options = hosts_opts,

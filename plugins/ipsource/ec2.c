@@ -120,6 +120,7 @@ static int ec2_own_addr(void *state, int family, struct dfo_addr *out,
 }
 
 static const struct dfo_ipsource_provider ec2_provider = {
+	.size = sizeof(struct dfo_ipsource_provider),
 	.name = "ec2",
 	.description = "this EC2 instance's address from instance metadata "
 		       "(IMDSv2)",

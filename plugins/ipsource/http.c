@@ -201,6 +201,7 @@ static int http_own_addr(void *state, int family, struct dfo_addr *out,
 }
 
 static const struct dfo_ipsource_provider http_provider = {
+	.size = sizeof(struct dfo_ipsource_provider),
 	.name = "http",
 	.description = "ask web services for the address they see",
 	.options = http_opts,

@@ -468,6 +468,7 @@ static int nl_own_addr(void *state, int family, struct dfo_addr *out,
 }
 
 static const struct dfo_ipsource_provider nl_provider = {
+	.size = sizeof(struct dfo_ipsource_provider),
 	.name = "netlink",
 	.description = "one of this host's addresses, from the kernel",
 	.options = nl_opts,

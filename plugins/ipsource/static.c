@@ -63,6 +63,7 @@ static int static_own_addr(void *state, int family, struct dfo_addr *out,
 }
 
 static const struct dfo_ipsource_provider static_provider = {
+	.size = sizeof(struct dfo_ipsource_provider),
 	.name = "static",
 	.description = "a fixed address from the config",
 	.options = static_opts,

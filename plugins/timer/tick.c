@@ -78,6 +78,7 @@ static unsigned tick_retries(void *state)
 }
 
 static const struct dfo_timer_provider tick_provider = {
+	.size = sizeof(struct dfo_timer_provider),
 	.name = "tick",
 	.description = "fixed interval, check timeout and retries",
 	.options = tick_opts,

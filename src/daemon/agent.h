@@ -93,6 +93,9 @@ struct responder {
 	unsigned quick_deaths;       /* consecutive deaths soon after start */
 	double started;              /* dfo_now() of the last start */
 	double restart_at;           /* when to start again; 0: not due */
+	int ready_rd;                /* readiness pipe from the child; -1 */
+	bool ready;                  /* the child said it serves */
+	char *text;                  /* its section, to compare on reload */
 };
 
 struct supervisor {
@@ -105,8 +108,14 @@ struct supervisor {
 int supervisor_start(struct supervisor *s, struct dfo_config *conf, int sigfd);
 /* SIGTERM each, SIGKILL what is left after a grace period, reap all. */
 void supervisor_stop(struct supervisor *s);
-/* Fill up to `max` pollfds (pidfds of running responders); returns how
- * many. */
+/* Move to the responders of `conf`: one whose title and section text are
+ * unchanged keeps its process; the others are stopped, and the new or
+ * changed ones started.  0 or -ENOMEM (then nothing changed). */
+int supervisor_reload(struct supervisor *s, struct dfo_config *conf);
+/* Has every responder reported that it serves? (true when none) */
+bool supervisor_all_ready(const struct supervisor *s);
+/* Fill up to `max` pollfds (pidfds of running responders, readiness
+ * pipes); returns how many. */
 size_t supervisor_pollfds(const struct supervisor *s, struct pollfd *p,
 			  size_t max);
 /* Reap responders that died, schedule their restart with back-off, and

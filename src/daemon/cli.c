@@ -272,6 +272,14 @@ int dfo_cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
 			kind, slash + 1, c->file);
 		return 1;
 	}
+	if (k != DFO_KIND_RESPONDER) {
+		struct dfo_err e;
+		dfo_err_clear(&e);
+		if (dfo_instance_start(in, &e) < 0) {
+			fprintf(stderr, "--try: %s\n", e.msg);
+			return 1;
+		}
+	}
 	switch (k) {
 	case DFO_KIND_CHECK:
 		return try_check(c, in, argc, argv, timeout);

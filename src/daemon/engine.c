@@ -199,6 +199,11 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 			const struct dfo_timer_provider *tm =
 				dfo_inst_timer(ps->pool->timer);
 			if (!ps->scheduled) {
+				struct dfo_err te;
+				dfo_err_clear(&te);
+				if (dfo_instance_start(ps->pool->timer, &te) < 0)
+					dfo_log(DFO_LOG_ERR, "pool %s: %s", ps->name,
+						te.msg);
 				ps->due = tm->next_round(ps->pool->timer->state, now);
 				ps->scheduled = true;
 			}
@@ -237,8 +242,11 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 
 void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf)
 {
-	/* The responders run the old config's instances: start them anew. */
-	if (e->started) {
+	/* Responders whose section is unchanged keep running; the others
+	 * are restarted from the new config. */
+	if (e->started && supervisor_reload(&e->sup, conf) < 0) {
+		dfo_log(DFO_LOG_ERR, "reload: out of memory; restarting every "
+				     "responder");
 		supervisor_stop(&e->sup);
 		e->started = false;
 	}

@@ -27,7 +27,8 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code);
 
 /* Switch to a freshly loaded config, keeping the state of pools that
  * keep their name (who is up, hysteresis counters, per FQDN of the same
- * name).  Responders are stopped and started again from the new config.
+ * name).  A responder whose section is unchanged keeps its process; the
+ * others are stopped and started again from the new config.
  * The engine keeps pointers into `conf` from now on; the old config may
  * be freed after this returns. */
 void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf);

@@ -418,6 +418,8 @@ int main(int argc, char **argv)
 				       : (o.try_what ? DFO_LOG_WARNING : DFO_LOG_NOTICE),
 		      0, "dnsfailover");
 
+	/* Before anything forks: responders' metrics are shared with us. */
+	dfo_metrics_init();
 	struct dfo_registry *reg = dfo_registry_new();
 	struct dfo_loader *loader = NULL;
 	struct dfo_config *conf = NULL;

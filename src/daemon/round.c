@@ -183,6 +183,16 @@ static int round_read(struct pool_state *ps)
 	struct dfo_err e;
 	dfo_err_clear(&e);
 	struct dfo_addr own;
+	/* start() of each instance, once, in the agent: a failure is an
+	 * error of the round, retried with back-off. */
+	struct dfo_instance *used[] = {p->ipsource, p->dns, p->check};
+	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
+		int rc = dfo_instance_start(used[i], &e);
+		if (rc < 0) {
+			round_error(ps, dfo_kind_name(used[i]->kind), &e, rc);
+			return rc;
+		}
+	}
 	int rc = dfo_inst_ipsource(p->ipsource)->own_addr(p->ipsource->state,
 							  p->family, &own, &e);
 	if (rc == 0 && own.family != p->family)

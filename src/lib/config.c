@@ -388,6 +388,7 @@ static void instances_destroy(struct dfo_config *c)
 {
 	for (size_t i = c->ninst; i > 0; i--) {
 		struct dfo_instance *in = &c->inst[i - 1];
+		dfo_instance_stop(in);
 		if (in->state && in->entry->prov->destroy)
 			in->entry->prov->destroy(in->state);
 		in->state = NULL;
@@ -415,6 +416,46 @@ void dfo_config_free(struct dfo_config *c)
 		cfg_free(c->cfg);
 	schema_free(&p->schema);
 	free(p);
+}
+
+int dfo_instance_start(struct dfo_instance *in, struct dfo_err *err)
+{
+	const struct dfo_provider *prov = in->entry->prov;
+	if (in->started || !prov->start)
+		return 0;
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	int rc = prov->start(in->state, &e);
+	if (rc < 0)
+		return dfo_err_set(err, rc, "%s \"%s\" (%s): cannot start: %s",
+				   dfo_kind_name(in->kind), in->name, prov->name,
+				   e.msg[0] ? e.msg : strerror(-rc));
+	in->started = true;
+	return 0;
+}
+
+void dfo_instance_stop(struct dfo_instance *in)
+{
+	if (in->started && in->entry->prov->stop)
+		in->entry->prov->stop(in->state);
+	in->started = false;
+}
+
+char *dfo_instance_text(const struct dfo_instance *in)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "%s %s\n", in->entry->prov->name,
+		in->entry->module ? in->entry->module : "");
+	cfg_print(in->sec, f);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 struct dfo_instance *dfo_config_find(struct dfo_config *c, enum dfo_kind kind,

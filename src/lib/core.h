@@ -28,6 +28,16 @@ const char *dfo_log_level_name(int level);
 /* "dns" etc. to enum dfo_kind; -1 if unknown. */
 int dfo_kind_parse(const char *text);
 
+/* ---- provider tables ---- */
+
+/* Is the operation `field` inside the table as its module built it?  An
+ * operation appended to a table type after the module was built lies
+ * beyond the module's `size` and counts as absent. */
+#define DFO_HAS(table, field)                                                \
+	((table)->size >= offsetof(__typeof__(*(table)), field) +            \
+				  sizeof((table)->field) &&                   \
+	 (table)->field != NULL)
+
 /* ---- registry ---- */
 
 /* One registered provider. */
@@ -83,7 +93,18 @@ struct dfo_instance {
 	void *state;                 /* from create() */
 	cfg_t *sec;                  /* provider section (owned by cfg) */
 	int line;                    /* where the instance starts */
+	bool started;                /* start() succeeded in this process */
 };
+
+/* Run the instance's start() in this process unless it already ran (or
+ * the provider has none).  0, or negative with err naming the instance. */
+int dfo_instance_start(struct dfo_instance *in, struct dfo_err *err);
+/* Run stop() if start() succeeded in this process. */
+void dfo_instance_stop(struct dfo_instance *in);
+/* The text of the instance's provider section as the config has it,
+ * malloc'd; two instances with the same text are configured alike.
+ * NULL if out of memory. */
+char *dfo_instance_text(const struct dfo_instance *in);
 
 struct dfo_pool {
 	char *name;
@@ -154,25 +175,28 @@ dfo_inst_responder(const struct dfo_instance *i)
 	return i->kind == DFO_KIND_RESPONDER ? i->entry->ops : NULL;
 }
 
-/* ---- growing strings ---- */
+/* ---- metrics ---- */
 
-/* A malloc'd buffer that text is appended to, always NUL-terminated once
- * anything was added; start it zeroed, free(b.s) when done. */
-struct dfo_sbuf {
-	char *s;
-	size_t len, cap;
+/* Make the metrics table in memory shared with the children forked
+ * after this call (call it early in main).  0 or -ENOMEM. */
+int dfo_metrics_init(void);
+/* Append every registered metric in the Prometheus text format (0.0.4),
+ * sorted by name, one HELP and TYPE line per name.  0 or -ENOMEM. */
+int dfo_metrics_write(struct dfo_sbuf *out);
+
+/* ---- responders ---- */
+
+/* The context of a responder's process (supervisor.c): made in the child
+ * before start(), its stop descriptor readable once SIGTERM arrives. */
+struct dfo_responder_ctx {
+	int stop_fd;     /* read end of the stop pipe */
+	int stop_wr;     /* write end, written by the SIGTERM handler */
+	int ready_fd;    /* to the agent: one byte once ready; -1 after */
 };
 
-/* Append `len` bytes; 0 or -ENOMEM (the buffer is then unchanged). */
-int dfo_sbuf_add(struct dfo_sbuf *b, const char *data, size_t len);
-int dfo_sbuf_addf(struct dfo_sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* ---- time ---- */
-
-/* CLOCK_MONOTONIC in seconds. */
-double dfo_now(void);
-
+/* Make the stop pipe, catch SIGTERM into it, keep `ready_fd` (owned from
+ * now on).  0 or -errno. */
+int dfo_responder_ctx_init(struct dfo_responder_ctx *ctx, int ready_fd);
 
 /* ---- processes ---- */
 

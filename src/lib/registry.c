@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core.h"
 
@@ -82,6 +81,14 @@ static int registry_add(struct dfo_registry *reg, enum dfo_kind kind,
 {
 	if (!reg)
 		return -EINVAL;
+	if (prov && prov->size < sizeof(struct dfo_provider)) {
+		snprintf(reg->why, sizeof(reg->why),
+			 "%s provider \"%s\": its table states no size (set "
+			 ".size = sizeof(struct dfo_%s_provider))",
+			 dfo_kind_name(kind), prov->name ? prov->name : "?",
+			 dfo_kind_name(kind));
+		return -EINVAL;
+	}
 	if (!prov || !valid_name(prov->name) || !prov->create || !ops_ok) {
 		snprintf(reg->why, sizeof(reg->why),
 			 "%s provider \"%s\" is incomplete: it needs a name of "
@@ -119,41 +126,35 @@ static int registry_add(struct dfo_registry *reg, enum dfo_kind kind,
 int dfo_register_dns(struct dfo_registry *reg, const struct dfo_dns_provider *p)
 {
 	return registry_add(reg, DFO_KIND_DNS, (const void *)p, p,
-			    p && p->list && p->add && p->del);
+			    p && DFO_HAS(p, list) && DFO_HAS(p, add) &&
+				    DFO_HAS(p, del));
 }
 
 int dfo_register_ipsource(struct dfo_registry *reg,
 			  const struct dfo_ipsource_provider *p)
 {
 	return registry_add(reg, DFO_KIND_IPSOURCE, (const void *)p, p,
-			    p && p->own_addr);
+			    p && DFO_HAS(p, own_addr));
 }
 
 int dfo_register_check(struct dfo_registry *reg,
 		       const struct dfo_check_provider *p)
 {
 	return registry_add(reg, DFO_KIND_CHECK, (const void *)p, p,
-			    p && p->check);
+			    p && DFO_HAS(p, check));
 }
 
 int dfo_register_timer(struct dfo_registry *reg,
 		       const struct dfo_timer_provider *p)
 {
 	return registry_add(reg, DFO_KIND_TIMER, (const void *)p, p,
-			    p && p->next_round && p->check_timeout &&
-				    p->retries);
+			    p && DFO_HAS(p, next_round) &&
+				    DFO_HAS(p, check_timeout) && DFO_HAS(p, retries));
 }
 
 int dfo_register_responder(struct dfo_registry *reg,
 			   const struct dfo_responder_provider *p)
 {
 	return registry_add(reg, DFO_KIND_RESPONDER, (const void *)p, p,
-			    p && p->run);
-}
-
-double dfo_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+			    p && DFO_HAS(p, run));
 }

@@ -13,7 +13,7 @@ C
 start_agent a "$T/a.conf"
 agent=$AGENT_PID
 sleep 4.2
-steady=$(cat "$T/steady.pids")
+steady=$(awk 'NR == 1 { print $1 }' "$T/steady.pids")
 assert_eq "$(wc -l <"$T/steady.pids")" 1 "steady responder starts"
 kill -0 "$steady" || fail "steady responder not running"
 [ "$(ps -o ppid= -p "$steady" | tr -d ' ')" = "$agent" ] || fail "not a child of the agent"
@@ -31,7 +31,7 @@ assert_contains "$log" "exiting after 0.10 s, as told" "responder's error logged
 kill -TERM $agent
 wait $agent
 assert_eq "$?" 0 "exit status"
-for pid in $(cat "$T/steady.pids" "$T/flaky.pids"); do
+for pid in $(awk '$1 != "stop" { print $1 }' "$T/steady.pids" "$T/flaky.pids"); do
 	[ -e /proc/$pid ] && fail "responder $pid still exists"
 done
 pass "responders supervised: $n starts with back-off, all stopped"

@@ -52,6 +52,7 @@ static int even_check(void *state, const struct dfo_check_target *t,
 	return 0;
 }
 static const struct dfo_check_provider even = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "even", .description = "third-party test check",
 	.options = opts, .create = even_create, .destroy = even_destroy,
 	.check = even_check,

@@ -138,6 +138,7 @@ static int fault_check(void *state, const struct dfo_check_target *t,
 }
 
 static const struct dfo_check_provider fault_check_provider = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "fault",
 	.description = "test: behaves as files tell it",
 	.options = fault_opts,
@@ -179,6 +180,7 @@ static int src_own_addr(void *state, int family, struct dfo_addr *out,
 }
 
 static const struct dfo_ipsource_provider fault_src_provider = {
+	.size = sizeof(struct dfo_ipsource_provider),
 	.name = "fault",
 	.description = "test: the address in a file, or an error",
 	.options = src_opts,

@@ -181,6 +181,7 @@ static int flaky_del(void *state, const char *fqdn, const struct dfo_addr *addr,
 }
 
 static const struct dfo_dns_provider flaky_provider = {
+	.size = sizeof(struct dfo_dns_provider),
 	.name = "flaky",
 	.description = "test: records in a file, failing on demand",
 	.options = flaky_opts,

@@ -1,4 +1,4 @@
-/* Test module: built for another plugin ABI. */
+/* Test module: built for plugin ABI 1 (before tables stated their size). */
 #include <dnsfailover/dnsfailover.h>
 
 static int badabi_init(struct dfo_registry *reg, struct dfo_err *err)
@@ -7,4 +7,4 @@ static int badabi_init(struct dfo_registry *reg, struct dfo_err *err)
 }
 
 __attribute__((visibility("default"))) const struct dfo_module dfo_module = {
-	DFO_PLUGIN_ABI + 41, "mod_badabi", badabi_init};
+	1, "mod_badabi", badabi_init};

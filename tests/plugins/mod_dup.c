@@ -15,6 +15,7 @@ static int dup_check(void *state, const struct dfo_check_target *t,
 }
 
 static const struct dfo_check_provider dup = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "good",
 	.create = dup_create,
 	.check = dup_check,

@@ -15,6 +15,7 @@ static int good_check(void *state, const struct dfo_check_target *t,
 }
 
 static const struct dfo_check_provider good = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "good",
 	.description = "test: always healthy",
 	.create = good_create,

@@ -70,6 +70,7 @@ static int mode_check(void *state, const struct dfo_check_target *t,
 }
 
 static const struct dfo_check_provider prov = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "mode",
 	.check = mode_check,
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -107,19 +108,24 @@ static int t_check(void *state, const struct dfo_check_target *t,
 static cfg_opt_t t_check_opts[] = {CFG_INT("port", 80, CFGF_NONE), CFG_END()};
 
 static const struct dfo_check_provider check_a = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "probe", .options = t_check_opts, .create = t_create,
 	.check = t_check};
 static const struct dfo_check_provider check_b = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "other", .create = t_create, .check = t_check};
-static const struct dfo_check_provider check_noop = {.name = "broken",
-						     .create = t_create};
+static const struct dfo_check_provider check_noop = {
+	.size = sizeof(struct dfo_check_provider),
+	.name = "broken", .create = t_create};
 static const struct dfo_check_provider check_badname = {
+	.size = sizeof(struct dfo_check_provider),
 	.name = "Bad Name", .create = t_create, .check = t_check};
 
 static double t_next(void *s, double now) { return now + 1; }
 static double t_timeout(void *s) { return 1; }
 static unsigned t_retries(void *s) { return 1; }
 static const struct dfo_timer_provider timer_a = {
+	.size = sizeof(struct dfo_timer_provider),
 	.name = "probe", .create = t_create, .next_round = t_next,
 	.check_timeout = t_timeout, .retries = t_retries};
 
@@ -218,9 +224,65 @@ static void loader_wrong_abi(void **unused)
 	struct dfo_registry *reg;
 	struct dfo_loader *l;
 	assert_true(load(mods, &err, &reg, &l) < 0);
-	assert_non_null(strstr(err.msg, "mod_badabi.so: plugin ABI 42"));
+	assert_non_null(strstr(err.msg, "mod_badabi.so: plugin ABI 1, this dnsfailover speaks ABI 2: rebuild"));
 	assert_non_null(strstr(err.msg, "rebuild"));
 	unload(reg, l);
+}
+
+/* A table of an older, smaller size loads; what lies beyond its size is
+ * absent.  A table that states no size is refused, naming the provider. */
+static void loader_old_table_size(void **unused)
+{
+	const char *mods[] = {"mod_oldsize", NULL};
+	struct dfo_err err;
+	struct dfo_registry *reg;
+	struct dfo_loader *l;
+	assert_int_equal(load(mods, &err, &reg, &l), 0);
+	const struct dfo_entry *e = dfo_registry_find(reg, DFO_KIND_DNS, "old");
+	assert_non_null(e);
+	const struct dfo_dns_provider *p = e->ops;
+	assert_true(DFO_HAS(p, list));
+	assert_true(DFO_HAS(p, del));
+	assert_false(DFO_HAS(p, call_spacing));
+	assert_null(dfo_registry_find(reg, DFO_KIND_DNS, "nosize"));
+	assert_non_null(strstr(dfo_registry_why(reg), "\"nosize\": its table states no size"));
+	unload(reg, l);
+}
+
+/* Metrics registered in a child are seen, with their values, by the
+ * parent; the same name and labels give the same metric. */
+static void metrics_shared(void **unused)
+{
+	assert_int_equal(dfo_metrics_init(), 0);
+	struct dfo_metric *g = dfo_metric_register(DFO_METRIC_GAUGE,
+		"dnsfailover_unit_gauge", "a gauge", "pool=\"www\"");
+	assert_non_null(g);
+	dfo_metric_set(g, 2.5);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct dfo_metric *c = dfo_metric_register(DFO_METRIC_COUNTER,
+			"dnsfailover_unit_total", "a counter", NULL);
+		dfo_metric_add(c, 3);
+		dfo_metric_add(dfo_metric_register(DFO_METRIC_COUNTER,
+			"dnsfailover_unit_total", "a counter", NULL), 4);
+		_exit(c ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_null(dfo_metric_register(DFO_METRIC_GAUGE, "dnsfailover_unit_total",
+					"same name, other type", NULL));
+	assert_null(dfo_metric_register(DFO_METRIC_GAUGE, "bad name", NULL, NULL));
+	assert_null(dfo_metric_register(DFO_METRIC_GAUGE, "x", NULL, "a=\"b"));
+	struct dfo_sbuf out = {0};
+	assert_int_equal(dfo_metrics_write(&out), 0);
+	assert_non_null(strstr(out.s, "# HELP dnsfailover_unit_gauge a gauge\n"
+				      "# TYPE dnsfailover_unit_gauge gauge\n"
+				      "dnsfailover_unit_gauge{pool=\"www\"} 2.5\n"));
+	assert_non_null(strstr(out.s, "# TYPE dnsfailover_unit_total counter\n"
+				      "dnsfailover_unit_total 7\n"));
+	free(out.s);
 }
 
 static void loader_failing_init(void **unused)
@@ -483,6 +545,8 @@ int main(void)
 		cmocka_unit_test(registry_rules),
 		cmocka_unit_test(loader_good),
 		cmocka_unit_test(loader_wrong_abi),
+		cmocka_unit_test(loader_old_table_size),
+		cmocka_unit_test(metrics_shared),
 		cmocka_unit_test(loader_failing_init),
 		cmocka_unit_test(loader_duplicate),
 		cmocka_unit_test(loader_not_a_plugin),

@@ -1,0 +1,58 @@
+/*
+ * Small services of the core that plugins may use: growing buffers, the
+ * monotonic clock, whole-file read and atomic replace.  Every function
+ * here is safe to call from any thread.
+ */
+#ifndef DNSFAILOVER_UTIL_H
+#define DNSFAILOVER_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dfo_err;
+
+/* A malloc'd buffer that bytes are appended to, always NUL-terminated
+ * once anything was added (the NUL is not counted in `len`; the data may
+ * hold NULs of its own).  Start it zeroed; free(b.s) when done. */
+struct dfo_sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+/* Append `len` bytes; 0 or -ENOMEM (the buffer is then unchanged). */
+int dfo_sbuf_add(struct dfo_sbuf *b, const char *data, size_t len);
+/* Append printf-formatted text; 0 or -ENOMEM. */
+int dfo_sbuf_addf(struct dfo_sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* CLOCK_MONOTONIC, in seconds. */
+double dfo_now(void);
+
+/* Read the whole regular file `path`, at most `max` bytes, into a
+ * malloc'd buffer (*data, NUL-terminated after *len bytes; free() it).
+ * Anything but a regular file (a FIFO, a device) is refused with
+ * -EINVAL without blocking; a larger file is -EFBIG.  0 or negative with
+ * err naming the path. */
+int dfo_file_read(const char *path, size_t max, char **data, size_t *len,
+		  struct dfo_err *err);
+
+/* Replace the file `path` atomically with `len` bytes of `data`: write a
+ * temporary file in the same directory, fsync it, rename it over the
+ * file and fsync the directory, so a reader sees the old file or the new
+ * one, whole, even after a crash.  When `path` is a symbolic link its
+ * target is replaced and the link kept.  The new file gets `mode`, or the
+ * old file's mode and owner when it exists and `mode` is (mode_t)-1.  0
+ * or negative with err naming the path; on failure the temporary file is
+ * removed and the old one is untouched. */
+int dfo_file_replace(const char *path, const void *data, size_t len,
+		     mode_t mode, struct dfo_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

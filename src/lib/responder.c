@@ -1,0 +1,96 @@
+/*
+ * What a responder's process gets from the core: the stop descriptor
+ * (a pipe that the SIGTERM handler writes to), the readiness report (one
+ * byte on a pipe to the agent) and the privilege drop.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "core.h"
+
+/* The write end of this process's stop pipe, for the signal handler. */
+static volatile sig_atomic_t stop_wr = -1;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	if (stop_wr >= 0 && write(stop_wr, "x", 1) < 0) {
+		/* full pipe: it is readable already */
+	}
+	errno = saved;
+}
+
+int dfo_responder_ctx_init(struct dfo_responder_ctx *ctx, int ready_fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	ctx->stop_fd = p[0];
+	ctx->stop_wr = p[1];
+	ctx->ready_fd = ready_fd;
+	stop_wr = p[1];
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	return 0;
+}
+
+int dfo_responder_stop_fd(const struct dfo_responder_ctx *ctx)
+{
+	return ctx ? ctx->stop_fd : -1;
+}
+
+void dfo_responder_ready(struct dfo_responder_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	int fd = __atomic_exchange_n(&ctx->ready_fd, -1, __ATOMIC_SEQ_CST);
+	if (fd < 0)
+		return;
+	if (write(fd, "R", 1) < 0) {
+		/* the agent is gone: nothing to tell */
+	}
+	close(fd);
+}
+
+int dfo_drop_privileges(const char *user, struct dfo_err *err)
+{
+	if (!user || !*user)
+		return dfo_err_set(err, -EINVAL, "no user to switch to");
+	struct passwd pwbuf, *pw = NULL;
+	char buf[4096];
+	int rc = getpwnam_r(user, &pwbuf, buf, sizeof(buf), &pw);
+	if (!pw)
+		return dfo_err_set(err, rc ? -rc : -ENOENT, "user '%s': %s", user,
+				   rc ? strerror(rc) : "no such user");
+	if (geteuid() != 0) {
+		if (pw->pw_uid == geteuid() && pw->pw_uid == getuid())
+			return 0;
+		return dfo_err_set(err, -EPERM, "cannot switch to user '%s': "
+				   "not running as root", user);
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return dfo_err_set(err, -errno, "cannot switch to user '%s': %s",
+				   user, strerror(errno));
+	/* For good: root must not be regained. */
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+		return dfo_err_set(err, -EPERM, "user '%s': root could be "
+				   "regained after the switch", user);
+	/* A change of credentials clears the parent-death signal. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	return 0;
+}
