@@ -80,8 +80,8 @@ void round_withdraw_on_exit(struct pool_state *ps);
 /* Free what a pool state owns, and the state's arrays. */
 void pool_state_clear(struct pool_state *ps);
 
-/* Write the status of every pool to `path` atomically (a temporary file
- * renamed over it).  0 or -errno. */
+/* Write the status of every pool to `path` with dfo_file_replace()
+ * (atomic, fsynced).  0 or -errno. */
 int status_write(const char *path, const struct pool_state *ps, size_t n);
 
 /* ---- responders ---- */

@@ -125,19 +125,9 @@ struct options {
 
 static int write_pidfile(const char *path)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", (int)getpid());
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		int rc = -errno;
-		unlink(tmp);
-		return rc;
-	}
-	return 0;
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	return dfo_file_replace(path, text, (size_t)n, 0644, NULL);
 }
 
 static int daemonize(void)

@@ -114,11 +114,9 @@ static void put_pool(FILE *f, const struct pool_state *ps)
 
 int status_write(const char *path, const struct pool_state *ps, size_t n)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "we");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	if (!f)
 		return -errno;
 	struct timespec ts;
@@ -132,10 +130,9 @@ int status_write(const char *path, const struct pool_state *ps, size_t n)
 	fputs("]}\n", f);
 	int rc = ferror(f) ? -EIO : 0;
 	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = dfo_file_replace(path, text, len, 0644, NULL);
+	free(text);
 	return rc;
 }

@@ -16,7 +16,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,18 +27,10 @@
 #define GRACE 3.0
 
 /* In the child: start, serve, never return. */
-static void child_run(struct supervisor *s, struct responder *r, int ready_wr)
+static void child_run(struct supervisor *s, struct responder *r, int ready_wr,
+		      pid_t parent)
 {
-	setpgid(0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	dfo_child_setup(SIGTERM, parent);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	for (size_t i = 0; i < s->n; i++) {
@@ -81,7 +72,7 @@ static void start_one(struct supervisor *s, struct responder *r)
 		r->restart_at = dfo_now() + BACKOFF_MAX;
 		return;
 	}
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	if (pid < 0) {
 		dfo_log(DFO_LOG_ERR, "responder %s: fork: %s", r->inst->name,
 			strerror(errno));
@@ -93,7 +84,7 @@ static void start_one(struct supervisor *s, struct responder *r)
 	}
 	if (pid == 0) {
 		close(rp[0]);
-		child_run(s, r, rp[1]);
+		child_run(s, r, rp[1], parent);
 	}
 	close(rp[1]);
 	fcntl(rp[0], F_SETFL, O_NONBLOCK);
@@ -179,11 +170,7 @@ static bool exited(const struct responder *r)
 /* Kill what is left of its group, then reap the leader. */
 static int collect(struct responder *r)
 {
-	int status = 0;
-	kill(-r->pid, SIGKILL);
-	while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return status;
+	return dfo_child_kill_reap(r->pid);
 }
 
 /* Read the child's readiness byte, if it came. */

@@ -286,30 +286,14 @@ static bool is_word(char ch)
 	return isalnum((unsigned char)ch) || ch == '_' || ch == '-';
 }
 
+/* A config file larger than this is a mistake (a device, a log). */
+#define CONFIG_MAX (64u << 20)
+
 static char *read_text(const char *file, struct dfo_err *err)
 {
-	FILE *f = fopen(file, "re");
-	if (!f) {
-		dfo_err_set(err, -errno, "%s: %s", file, strerror(errno));
-		return NULL;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *text = malloc(cap);
-	while (text) {
-		len += fread(text + len, 1, cap - len - 1, f);
-		if (len + 1 < cap || ferror(f))
-			break;
-		char *t = realloc(text, cap *= 2);
-		if (!t)
-			free(text);
-		text = t;
-	}
-	fclose(f);
-	if (!text)
-		dfo_err_set(err, -ENOMEM, "out of memory");
-	else
-		text[len] = '\0';
-	return text;
+	char *text;
+	size_t len;
+	return dfo_file_read(file, CONFIG_MAX, &text, &len, err) < 0 ? NULL : text;
 }
 
 static void mark(struct parse_ctx *ctx, const char *a, const char *b,

@@ -200,6 +200,15 @@ int dfo_responder_ctx_init(struct dfo_responder_ctx *ctx, int ready_fd);
 
 /* ---- processes ---- */
 
+/* In a child just forked from `parent`: a process group of its own,
+ * `deathsig` when the parent dies (raised at once if it already has),
+ * every signal back to its default and none blocked. */
+void dfo_child_setup(int deathsig, pid_t parent);
+/* SIGKILL the process group that `pid` leads, reap `pid` (its wait
+ * status is returned) and, within 50 ms, the group's orphans that were
+ * re-parented to this process. */
+int dfo_child_kill_reap(pid_t pid);
+
 /* A pidfd for a child (readable once it exits), or -1 with errno set
  * where the kernel has none (callers then fall back on other signs). */
 int dfo_pidfd_open(pid_t pid);
