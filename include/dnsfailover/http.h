@@ -46,11 +46,29 @@ struct dfo_http_response {
 	size_t headers_len;
 };
 
-/* Perform the request.  0 when a response arrived, whatever its status;
+/* Perform the request.  Every libcurl option is checked: one the library
+ * refuses fails the request before anything is sent (-ENOTSUP), so a
+ * request for SigV4 can never go out with its secret as Basic auth.
+ * 0 when a response arrived, whatever its status;
  * negative (-ETIMEDOUT, -ECONNREFUSED, -EIO, ...) with err filled when no
  * response did.  resp is always safe to free afterwards. */
 int dfo_http_do(const struct dfo_http_request *req,
 		struct dfo_http_response *resp, struct dfo_err *err);
+
+/* A kept libcurl handle: requests made through it reuse its open
+ * connections (keep-alive, TLS sessions), e.g. across the pages of one
+ * call and between calls.  Not thread-safe: one per thread. */
+struct dfo_http_session;
+int dfo_http_session_new(struct dfo_http_session **out, struct dfo_err *err);
+void dfo_http_session_free(struct dfo_http_session *s);
+/* As dfo_http_do(), through the session's handle (NULL: a new handle for
+ * this request only). */
+int dfo_http_session_do(struct dfo_http_session *s,
+			const struct dfo_http_request *req,
+			struct dfo_http_response *resp, struct dfo_err *err);
+/* Connections opened and requests made so far (NULL pointers skipped). */
+void dfo_http_session_stats(const struct dfo_http_session *s,
+			    unsigned long *connects, unsigned long *requests);
 
 /* Value of a response header (case-insensitive name), copied into buf;
  * returns buf or NULL if absent. */

@@ -34,6 +34,14 @@ struct xfer {
 };
 
 #define LIBCURL_SONAME "libcurl.so.4"
+#define DFO_CURL_MIN 0x075500 /* 7.85.0: CURLOPT_PROTOCOLS_STR */
+
+/* A kept easy handle: its connections stay open between requests. */
+struct dfo_http_session {
+	CURL *h;
+	unsigned long connects; /* connections opened */
+	unsigned long requests;
+};
 
 /* The libcurl functions used here, resolved on first use. */
 static struct {
@@ -41,6 +49,8 @@ static struct {
 	CURL *(*easy_init)(void);
 	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
 	CURLcode (*easy_perform)(CURL *h);
+	void (*easy_reset)(CURL *h);
+	curl_version_info_data *(*version_info)(CURLversion v);
 	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
 	void (*easy_cleanup)(CURL *h);
 	const char *(*easy_strerror)(CURLcode cc);
@@ -65,6 +75,8 @@ static void curl_init_once(void)
 		{(void **)&lc.easy_init, "curl_easy_init"},
 		{(void **)&lc.easy_setopt, "curl_easy_setopt"},
 		{(void **)&lc.easy_perform, "curl_easy_perform"},
+		{(void **)&lc.easy_reset, "curl_easy_reset"},
+		{(void **)&lc.version_info, "curl_version_info"},
 		{(void **)&lc.easy_getinfo, "curl_easy_getinfo"},
 		{(void **)&lc.easy_cleanup, "curl_easy_cleanup"},
 		{(void **)&lc.easy_strerror, "curl_easy_strerror"},
@@ -78,6 +90,17 @@ static void curl_init_once(void)
 			lc.easy_init = NULL;
 			return;
 		}
+	}
+	/* The headers built against may be newer than the library found at
+	 * run time: an option it lacks would be refused (and is checked),
+	 * but say plainly why every request fails. */
+	const curl_version_info_data *v = lc.version_info(CURLVERSION_NOW);
+	if (!v || v->version_num < DFO_CURL_MIN) {
+		snprintf(lc_error, sizeof(lc_error), "%s is %s; at least 7.85.0 "
+			 "is needed (CURLOPT_PROTOCOLS_STR, CURLOPT_AWS_SIGV4)",
+			 LIBCURL_SONAME, v && v->version ? v->version : "unknown");
+		lc.easy_init = NULL;
+		return;
 	}
 	lc.global_init(CURL_GLOBAL_DEFAULT);
 }
@@ -139,20 +162,68 @@ static int curl_to_errno(CURLcode cc)
 	}
 }
 
-int dfo_http_do(const struct dfo_http_request *req,
-		struct dfo_http_response *resp, struct dfo_err *err)
+/* Set an option or fail the request: an option libcurl refuses is never
+ * silently dropped (a refused CURLOPT_AWS_SIGV4 would send the secret as
+ * Basic auth). */
+#define SETOPT(OPT, VAL)                                                     \
+	do {                                                                 \
+		CURLcode c_ = lc.easy_setopt(h, OPT, VAL);                  \
+		if (c_ != CURLE_OK) {                                        \
+			rc = dfo_err_set(err, c_ == CURLE_OUT_OF_MEMORY        \
+						      ? -ENOMEM                \
+						      : -ENOTSUP,              \
+					 "http: libcurl refused %s: %s", #OPT, \
+					 lc.easy_strerror(c_));                \
+			goto out;                                            \
+		}                                                            \
+	} while (0)
+
+static int http_load(struct dfo_err *err)
 {
-	memset(resp, 0, sizeof(*resp));
-	if (!req || !req->url)
-		return dfo_err_set(err, -EINVAL, "http: no URL");
 	pthread_once(&curl_once, curl_init_once);
 	if (!lc.easy_init)
 		return dfo_err_set(err, -ENOSYS, "http: cannot load %s: %s",
 				   LIBCURL_SONAME, lc_error);
-	CURL *h = lc.easy_init();
-	if (!h)
-		return dfo_err_set(err, -ENOMEM, "http: cannot create a handle");
+	return 0;
+}
 
+int dfo_http_session_new(struct dfo_http_session **out, struct dfo_err *err)
+{
+	*out = NULL;
+	int rc = http_load(err);
+	if (rc < 0)
+		return rc;
+	struct dfo_http_session *s = calloc(1, sizeof(*s));
+	if (!s || !(s->h = lc.easy_init())) {
+		free(s);
+		return dfo_err_set(err, -ENOMEM, "http: cannot create a handle");
+	}
+	*out = s;
+	return 0;
+}
+
+void dfo_http_session_free(struct dfo_http_session *s)
+{
+	if (!s)
+		return;
+	if (s->h)
+		lc.easy_cleanup(s->h);
+	free(s);
+}
+
+void dfo_http_session_stats(const struct dfo_http_session *s,
+			    unsigned long *connects, unsigned long *requests)
+{
+	if (connects)
+		*connects = s ? s->connects : 0;
+	if (requests)
+		*requests = s ? s->requests : 0;
+}
+
+static int do_request(CURL *h, const struct dfo_http_request *req,
+		      struct dfo_http_response *resp, long *connects,
+		      struct dfo_err *err)
+{
 	struct xfer x = {.req = req, .h = h};
 	x.body.max = req->max_body ? req->max_body : 1u << 20;
 	x.head.max = 64u << 10;
@@ -162,28 +233,27 @@ int dfo_http_do(const struct dfo_http_request *req,
 	double timeout = req->timeout > 0 ? req->timeout : 10;
 	long ms = (long)(timeout * 1000);
 
-	lc.easy_setopt(h, CURLOPT_URL, req->url);
-	lc.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	lc.easy_setopt(h, CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
-	lc.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms > 0 ? ms : 1L);
-	lc.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	lc.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	lc.easy_setopt(h, CURLOPT_WRITEDATA, &x);
-	lc.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	lc.easy_setopt(h, CURLOPT_HEADERDATA, &x);
-	lc.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	lc.easy_setopt(h, CURLOPT_USERAGENT, "dnsfailover/" PACKAGE_VERSION);
+	SETOPT(CURLOPT_URL, req->url);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_TIMEOUT_MS, ms > 0 ? ms : 1L);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, ms > 0 ? ms : 1L);
+	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(CURLOPT_WRITEDATA, &x);
+	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(CURLOPT_HEADERDATA, &x);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_USERAGENT, "dnsfailover/" PACKAGE_VERSION);
 	if (req->family == AF_INET)
-		lc.easy_setopt(h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4);
+		SETOPT(CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V4);
 	else if (req->family == AF_INET6)
-		lc.easy_setopt(h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6);
+		SETOPT(CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_V6);
 	if (req->body) {
-		lc.easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-		lc.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)req->body_len);
+		SETOPT(CURLOPT_POSTFIELDS, req->body);
+		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
 	if (req->method)
-		lc.easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		SETOPT(CURLOPT_CUSTOMREQUEST, req->method);
 	for (const char *const *p = req->headers; p && *p; p++) {
 		struct curl_slist *n = lc.slist_append(hdrs, *p);
 		if (!n) {
@@ -193,13 +263,26 @@ int dfo_http_do(const struct dfo_http_request *req,
 		hdrs = n;
 	}
 	if (hdrs)
-		lc.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	if (req->aws_sigv4)
-		lc.easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		SETOPT(CURLOPT_HTTPHEADER, hdrs);
+	/* SigV4 first: the credentials are only handed over once libcurl
+	 * has accepted to sign with them (fail closed). */
+	if (req->aws_sigv4) {
+		CURLcode c = lc.easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		if (c != CURLE_OK) {
+			rc = dfo_err_set(err, -ENOTSUP,
+					 "http: libcurl cannot sign AWS requests "
+					 "(CURLOPT_AWS_SIGV4: %s); request not "
+					 "sent", lc.easy_strerror(c));
+			goto out;
+		}
+	}
 	if (req->userpwd)
-		lc.easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
+		SETOPT(CURLOPT_USERPWD, req->userpwd);
 
 	CURLcode cc = lc.easy_perform(h);
+	long nc = 0;
+	if (lc.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK)
+		*connects += nc;
 	if (cc != CURLE_OK) {
 		char shown[512];
 		dfo_url_redact(req->url, shown, sizeof(shown));
@@ -223,11 +306,46 @@ int dfo_http_do(const struct dfo_http_request *req,
 			rc = dfo_err_set(err, -ENOMEM, "http: out of memory");
 	}
 out:
+	/* Nothing of this request (the secret, the buffers on this stack)
+	 * stays set on a handle that is kept. */
+	lc.easy_reset(h);
 	free(x.body.sb.s);
 	free(x.head.sb.s);
 	lc.slist_free_all(hdrs);
+	return rc;
+}
+
+#undef SETOPT
+
+int dfo_http_session_do(struct dfo_http_session *s,
+			const struct dfo_http_request *req,
+			struct dfo_http_response *resp, struct dfo_err *err)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (!req || !req->url)
+		return dfo_err_set(err, -EINVAL, "http: no URL");
+	int rc = http_load(err);
+	if (rc < 0)
+		return rc;
+	long nc = 0;
+	if (s) {
+		rc = do_request(s->h, req, resp, &nc, err);
+		s->connects += (unsigned long)nc;
+		s->requests++;
+		return rc;
+	}
+	CURL *h = lc.easy_init();
+	if (!h)
+		return dfo_err_set(err, -ENOMEM, "http: cannot create a handle");
+	rc = do_request(h, req, resp, &nc, err);
 	lc.easy_cleanup(h);
 	return rc;
+}
+
+int dfo_http_do(const struct dfo_http_request *req,
+		struct dfo_http_response *resp, struct dfo_err *err)
+{
+	return dfo_http_session_do(NULL, req, resp, err);
 }
 
 char *dfo_http_header(const struct dfo_http_response *resp, const char *name,
