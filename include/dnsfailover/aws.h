@@ -4,9 +4,11 @@
  * DescribeInstances and Route 53 record sets.  No SDK.
  *
  * A client (struct dfo_aws) holds the settings of the config's `aws {}`
- * section, the credentials it resolved and an instance metadata client.
+ * section, the credentials it resolved, an instance metadata client and
+ * a kept libcurl handle (connections are reused across pages and calls).
  * dfo_aws_default() is the one built from the config; plugins use it.
- * A client is not thread-safe: use one per thread.
+ * A client is not thread-safe: a thread other than the one that uses the
+ * default takes its own with dfo_aws_clone().
  *
  * Every call returns 0 or a negative errno with `err` filled.  An error
  * answered by AWS comes back as "Code: Message" (e.g. "InvalidChangeBatch:
@@ -78,15 +80,36 @@ struct dfo_aws_settings {
 
 struct dfo_aws; /* opaque */
 
-/* A client for `s` (copied).  Nothing is contacted yet. */
+/* A client for `s` (copied).  Nothing is contacted yet.  An endpoint
+ * left NULL comes from the SDKs' variables when set: AWS_ENDPOINT_URL_EC2,
+ * AWS_ENDPOINT_URL_ROUTE_53, AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL
+ * (none of them if AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true); a setting
+ * always wins over the environment. */
 int dfo_aws_new(struct dfo_aws **out, const struct dfo_aws_settings *s,
 		struct dfo_err *err);
 void dfo_aws_free(struct dfo_aws *aws);
 
-/* The client configured from the config's `aws {}` section (or from the
- * environment alone when the config has none).  Owned by the core;
- * valid until the config is freed.  NULL with err on failure. */
+/* A new client with the same settings and credentials source as `src`
+ * (and what it has resolved so far: region, credentials), with its own
+ * libcurl handle; for another thread (one client per thread).  Free it
+ * with dfo_aws_free().  src must not be in use by another thread during
+ * the call. */
+int dfo_aws_clone(struct dfo_aws *src, struct dfo_aws **out,
+		  struct dfo_err *err);
+
+/* The client of the running config's `aws {}` section (from the
+ * environment alone when it has none, or before any config is loaded).
+ * Owned by the core.  Each config owns the client built from it: a config
+ * being loaded does not touch the default (a rejected one never does);
+ * its client becomes the default once the config is loaded whole, and is
+ * freed with that config.  So take it when using it (in start() or an
+ * operation), not in create(), and do not keep it across a reload.  NULL
+ * with err on failure. */
 struct dfo_aws *dfo_aws_default(struct dfo_err *err);
+
+/* Connections the client's libcurl handle opened, requests it made. */
+void dfo_aws_http_stats(const struct dfo_aws *aws, unsigned long *connects,
+			unsigned long *requests);
 
 /* The region: settings, AWS_REGION, AWS_DEFAULT_REGION, the profile's
  * `region` in the shared config file, then instance metadata.  Owned by
@@ -144,8 +167,12 @@ struct dfo_aws_call {
 
 /* Perform the call with retries.  0 on a 2xx answer (resp holds it);
  * otherwise negative with "Code: Message" in err: -EACCES for 401/403,
- * -ENOENT for 404, -ESTALE for InvalidChangeBatch, -EAGAIN when still
- * throttled, -EIO for other errors; resp then holds the last answer.
+ * -ENOENT for 404, -EAGAIN when still throttled, -ESTALE for an
+ * InvalidChangeBatch that only says a set to delete is not the current
+ * one (not found, values differ) or a set to create already exists (a
+ * lost compare-and-set), -EINVAL for any other InvalidChangeBatch (bad
+ * value, CNAME conflict...), -EIO for other errors; resp then holds the
+ * last answer.  Several <Message>s are joined with "; ".
  * resp must be freed with dfo_http_response_free() in every case. */
 int dfo_aws_request(struct dfo_aws *aws, const struct dfo_aws_call *call,
 		    struct dfo_http_response *resp, struct dfo_err *err);
@@ -176,7 +203,11 @@ struct dfo_imds_stats {
 };
 void dfo_imds_stats(const struct dfo_imds *imds, struct dfo_imds_stats *st);
 
-/* The client's own metadata client.  Owned by the client. */
+/* The base URL a metadata client talks to. */
+const char *dfo_imds_endpoint(const struct dfo_imds *imds);
+
+/* The client's own metadata client, of the settings' imds_endpoint.
+ * Owned by the client. */
 struct dfo_imds *dfo_aws_imds(struct dfo_aws *aws, struct dfo_err *err);
 
 /* ------------------------------------------------------------------ */
@@ -218,7 +249,8 @@ int dfo_ec2_describe_instances(struct dfo_aws *aws,
 			       size_t nfilters, dfo_ec2_instance_cb cb,
 			       void *ctx, struct dfo_err *err);
 
-/* An attribute by the name awsdns configs use, or NULL if absent:
+/* An attribute by the name awsdns configs use, or NULL if absent (or if
+ * the name is unknown: check names with dfo_ec2_attr_valid()):
  *   id, instance_id        the instance id
  *   state                  running, stopped, ...
  *   instance_type          e.g. t3.micro
@@ -228,12 +260,20 @@ int dfo_ec2_describe_instances(struct dfo_aws *aws,
  *   ip_address             public IPv4
  *   ipv6_address           first IPv6
  *   private_dns_name, public_dns_name (also dns_name)
- *   placement              the availability zone
+ *   availability_zone, placement   the availability zone
  *   vpc_id, subnet_id
- *   tag:KEY                the value of tag KEY
+ *   tag:KEY                the value of tag KEY (KEY: 1 to 128 bytes)
  */
 const char *dfo_ec2_instance_attr(const struct dfo_ec2_instance *inst,
 				  const char *name);
+
+/* Is `name` one of the attribute names above?  For config checks: an
+ * unknown name is an error, never an attribute that is always absent. */
+bool dfo_ec2_attr_valid(const char *name);
+
+/* The attribute names, NULL-terminated ("tag:KEY" stands for tags), for
+ * messages and documentation. */
+const char *const *dfo_ec2_attr_names(void);
 
 /* ------------------------------------------------------------------ */
 /* Route 53                                                            */
@@ -243,9 +283,11 @@ struct dfo_r53_rrset {
 	char *name;          /* as AWS writes it, with the final dot */
 	char type[8];        /* "A", "AAAA", ... */
 	uint32_t ttl;
-	char *set_id;        /* SetIdentifier, or NULL */
+	char *set_id;        /* SetIdentifier (a routing policy), or NULL */
 	char **values;       /* record values, as text */
 	size_t nvalues;
+	bool alias;          /* an alias record (AliasTarget): no values */
+	char *alias_target;  /* its DNSName, or NULL */
 };
 
 void dfo_r53_rrset_free(struct dfo_r53_rrset *set);
@@ -254,6 +296,12 @@ void dfo_r53_rrset_free(struct dfo_r53_rrset *set);
  * without final dot), by ListHostedZonesByName.  malloc'd. */
 int dfo_r53_zone_id(struct dfo_aws *aws, const char *zone, char **id,
 		    struct dfo_err *err);
+
+/* The name servers of the hosted zone's delegation set (GetHostedZone),
+ * as AWS lists them (host names).  *ns is malloc'd, each string too.
+ * -ENOENT for a zone without one (a private zone). */
+int dfo_r53_zone_nameservers(struct dfo_aws *aws, const char *zone_id,
+			     char ***ns, size_t *n, struct dfo_err *err);
 
 /* The record sets of exactly `name` and `type` in zone `zone_id`, all
  * pages (several only with set identifiers).  *sets is malloc'd, free
@@ -271,8 +319,9 @@ struct dfo_r53_change {
 
 /* One ChangeResourceRecordSets batch, applied as a whole or not at all.
  * A DELETE must name the exact current set: when the records changed
- * meanwhile, AWS refuses the batch and this returns -ESTALE
- * (DFO_ESTALE) — the compare-and-set of the design.  *change_id (may be
+ * meanwhile (or a CREATE finds the set there), AWS refuses the batch and
+ * this returns -ESTALE (DFO_ESTALE) — the compare-and-set of the design.
+ * A batch refused for any other reason is -EINVAL with AWS's message.  *change_id (may be
  * NULL) gets the change's id, malloc'd. */
 int dfo_r53_change(struct dfo_aws *aws, const char *zone_id,
 		   const struct dfo_r53_change *changes, size_t n,

@@ -366,6 +366,7 @@ char *dfo_config_plugin_dir(const char *file, struct dfo_err *err)
 struct config_priv {
 	struct dfo_config pub;
 	struct schema schema;
+	struct dfo_aws *aws; /* of its `aws {}`; the default once committed */
 };
 
 static void instances_destroy(struct dfo_config *c)
@@ -399,6 +400,7 @@ void dfo_config_free(struct dfo_config *c)
 	if (c->cfg)
 		cfg_free(c->cfg);
 	schema_free(&p->schema);
+	dfo_aws_release(p->aws);
 	free(p);
 }
 
@@ -663,7 +665,9 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		report(&ctx, file, 0, "max_parallel must be 1..4096, not %ld", mp);
 	c->max_parallel = (unsigned)mp;
 	struct dfo_err ae = {0};
-	if (dfo_aws_configure(cfg_getsec(c->cfg, "aws"), &ae) < 0)
+	/* Staged in this config; the running one's stays the default
+	 * until this one is whole. */
+	if (dfo_aws_from_config(cfg_getsec(c->cfg, "aws"), &p->aws, &ae) < 0)
 		report(&ctx, file, 0, "%s", ae.msg);
 
 	if ((rc = collect_instances(c, reg, &ctx)) < 0 ||
@@ -675,6 +679,7 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		rc = -EINVAL;
 		goto fail;
 	}
+	dfo_aws_commit(p->aws);
 	*out = c;
 	ctx_free(&ctx);
 	return 0;

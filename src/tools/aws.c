@@ -34,7 +34,7 @@ static int fail(const struct dfo_err *err)
 	return 1;
 }
 
-static int cmd_imds(int argc, char **argv)
+static int cmd_imds(struct dfo_aws *aws, int argc, char **argv)
 {
 	const char *ep = NULL;
 	bool v1 = false;
@@ -55,6 +55,13 @@ static int cmd_imds(int argc, char **argv)
 	double interval = optind + 2 < argc ? atof(argv[optind + 2]) : 0;
 	struct dfo_err err = {0};
 	struct dfo_imds *m;
+	/* Without -e: the config's aws { imds_endpoint }, as the daemon. */
+	if (!ep && aws) {
+		struct dfo_imds *core = dfo_aws_imds(aws, &err);
+		if (!core)
+			return fail(&err);
+		ep = dfo_imds_endpoint(core);
+	}
 	if (dfo_imds_new(&m, ep, v1, 2, &err) < 0)
 		return fail(&err);
 	int rc = 0;
@@ -141,6 +148,14 @@ static int cmd_describe(struct dfo_aws *aws, int argc, char **argv,
 {
 	struct dfo_ec2_filter f[16];
 	const char *vals[256];
+	if (attr && !dfo_ec2_attr_valid(attr)) {
+		fprintf(stderr, "dnsfailover-aws: unknown attribute '%s' (one of:",
+			attr);
+		for (const char *const *n = dfo_ec2_attr_names(); *n; n++)
+			fprintf(stderr, " %s", *n);
+		fprintf(stderr, ")\n");
+		return 1;
+	}
 	if (argc > 16 || argc * 16 > 256 || parse_filters(argc, argv, f, vals) < 0)
 		return 2;
 	struct dfo_err err = {0};
@@ -227,22 +242,39 @@ int main(int argc, char **argv)
 		      "dnsfailover-aws");
 	struct dfo_err err = {0};
 	struct dfo_registry *reg = dfo_registry_new();
+	struct dfo_loader *loader = NULL;
 	struct dfo_config *cf = NULL;
-	if (conf && dfo_config_load(&cf, reg, conf, false, &err) < 0) {
-		dfo_registry_free(reg);
-		return fail(&err);
-	}
 	int rc = 2;
 	struct dfo_aws *aws = NULL;
-	if (strcmp(argv[0], "imds") == 0) {
-		rc = cmd_imds(argc, argv);
-		goto out;
+	if (!reg) {
+		fprintf(stderr, "dnsfailover-aws: out of memory\n");
+		return 1;
+	}
+	if (conf) {
+		/* The providers define the rest of the file: load plugin_dir
+		 * as the daemon does (instances are checked, not created). */
+		char *dir = dfo_config_plugin_dir(conf, &err);
+		if (!dir && err.code < 0) {
+			rc = fail(&err);
+			goto out;
+		}
+		dfo_err_clear(&err);
+		int lr = dfo_loader_load_dir(&loader, reg,
+					     dir ? dir : dfo_default_plugin_dir(),
+					     &err);
+		free(dir);
+		if (lr < 0 || dfo_config_load(&cf, reg, conf, false, &err) < 0) {
+			rc = fail(&err);
+			goto out;
+		}
 	}
 	if (!(aws = dfo_aws_default(&err))) {
 		rc = fail(&err);
 		goto out;
 	}
-	if (strcmp(argv[0], "creds") == 0) {
+	if (strcmp(argv[0], "imds") == 0) {
+		rc = cmd_imds(conf ? aws : NULL, argc, argv);
+	} else if (strcmp(argv[0], "creds") == 0) {
 		rc = cmd_creds(aws, argc, argv);
 	} else if (strcmp(argv[0], "region") == 0) {
 		const char *r = dfo_aws_region(aws, &err);
@@ -287,6 +319,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 out:
 	dfo_config_free(cf);
+	dfo_loader_free(loader);
 	dfo_registry_free(reg);
 	dfo_aws_unconfigure();
 	return rc;

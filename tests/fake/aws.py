@@ -43,7 +43,7 @@ TOKENS = {}     # IMDS token -> expiry (time.time())
 FAULTS = []     # [{"service", "kind", "count", "delay"}]
 STATS = {"ec2": 0, "route53": 0, "token_put": 0, "imds_get": 0,
          "imds_401": 0, "sig_fail": 0, "role_creds": 0, "faults": 0,
-         "get_change": 0}
+         "get_change": 0, "connections": 0}
 CHANGES = {}    # change id -> GetChange calls left before INSYNC
 GENERATED = False  # --instances given
 FILTERED = {}   # (list, length, filters) -> instances, when GENERATED
@@ -79,6 +79,13 @@ def take_fault(service):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        # One per TCP connection: a client that keeps its connection
+        # open makes many requests on one.
+        super().setup()
+        with lock:
+            STATS["connections"] += 1
 
     def log_message(self, fmt, *args):
         if ARGS.verbose:
@@ -538,7 +545,13 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 return self.reply(400, r53_error("InvalidInput",
                                                  "bad Action %s" % action))
+            if action != "DELETE":
+                errors += self.invalid(recs, r, zone)
         if errors:
+            if len(errors) == 1:
+                # what Route 53 sends for one problem
+                return self.reply(400, r53_error("InvalidChangeBatch",
+                                                 errors[0]))
             msgs = "".join("<Message>%s</Message>" % escape(m) for m in errors)
             return self.reply(400, '<?xml version="1.0"?>\n<InvalidChangeBatch'
                               ' xmlns="%s"><Messages>%s</Messages><RequestId>'
@@ -549,6 +562,33 @@ class Handler(BaseHTTPRequestHandler):
         CHANGES[cid] = S.get("insync_after", 1)
         self.reply(200, self.change_info(cid, "PENDING",
                                          "ChangeResourceRecordSetsResponse"))
+
+    @staticmethod
+    def invalid(recs, r, zone):
+        """Route 53's checks of a set created: values, CNAME exclusivity."""
+        import ipaddress
+        out = []
+        for v in r["values"]:
+            try:
+                if r["type"] == "A":
+                    ipaddress.IPv4Address(v)
+                elif r["type"] == "AAAA":
+                    ipaddress.IPv6Address(v)
+            except ValueError:
+                out.append("Invalid Resource Record: 'FATAL problem: %s "
+                           "(Value is not a valid %s address) encountered "
+                           "with '%s''" % (
+                               "ARRDATAIllegalIPv4Address" if r["type"] == "A"
+                               else "AAAARRDATAIllegalIPv6Address",
+                               "IPv4" if r["type"] == "A" else "IPv6", v))
+        others = [x for x in recs if x["name"] == r["name"] and x is not r]
+        if others and (r["type"] == "CNAME" or
+                       any(x["type"] == "CNAME" for x in others)):
+            out.append("RRSet of type %s with DNS name %s is not permitted "
+                       "as it conflicts with other records with the same "
+                       "DNS name in zone %s" % (r["type"], r["name"],
+                                                zone["name"]))
+        return out
 
     def get_change(self, cid):
         STATS["get_change"] += 1

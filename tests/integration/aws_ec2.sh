@@ -35,12 +35,39 @@ assert_eq "$(attr ip_address)" 198.51.100.1 ip_address
 assert_eq "$(attr key_name)" k1 key_name
 assert_eq "$(attr instance_type)" t3.small instance_type
 assert_eq "$(attr placement)" us-east-1b placement
+assert_eq "$(attr availability_zone)" us-east-1b availability_zone
 assert_eq "$(attr vpc_id)" vpc-1 vpc_id
 assert_eq "$(attr ipv6_address)" 2001:db8::1 ipv6_address
 assert_eq "$(attr tag:Class)" web tag:Class
 assert_eq "$(attr tag:Nope)" - "absent tag"
-assert_eq "$(attr bogus)" - "unknown attribute"
 pass "attributes by name"
+
+# An unknown attribute name is an error (awsdns takes names from its
+# config), before anything is asked of AWS; "tag:" needs a key.
+n0=$(fake_stat ec2)
+for bad in bogus tag: "" ID; do
+	out=$("$DFO_AWS" -C "$T/a.conf" attr "$bad" 2>&1) && fail "attribute '$bad' accepted: $out"
+	assert_contains "$out" "unknown attribute '$bad' (one of: id " "attribute '$bad'"
+done
+assert_eq "$(fake_stat ec2)" "$n0" "nothing asked of EC2 for a bad name"
+pass "unknown attribute names refused"
+
+# -C with a full config (pools, instances of plugins): plugin_dir is
+# loaded as the daemon does, so the file parses.
+cat >"$T/full.conf" <<C
+plugin_dir = "$DFO_PLUGINS"
+$(sed 1d "$T/a.conf")
+dns      "local" { hosts  { file = "$T/hosts" } }
+ipsource "me"    { static { address = "192.0.2.10" } }
+check    "web"   { tcp    { port = 80 } }
+timer    "10s"   { tick   { interval = 10 } }
+pool "www" { fqdn = {"www.example.com"} dns = "local" ipsource = "me"
+             check = "web" timer = "10s" }
+C
+out=$(DNSFAILOVER_PLUGIN_DIR=/nonexistent "$DFO_AWS" -C "$T/full.conf" attr id instance-id=i-002 2>&1) ||
+	fail "-C with pools: $out"
+assert_eq "$out" "i-002 i-002" "-C with pools and plugin instances"
+pass "-C FILE with pools loads plugin_dir"
 
 # A malformed page: a clear error, not retried, no partial result.
 fake_post /_fake/fault '{"service": "ec2", "kind": "malformed"}'

@@ -39,6 +39,21 @@ out=$("$DFO" -C "$T/ec2.conf" --try ipsource/v6 2>&1) && fail "address = ipv6 ga
 assert_contains "$out" "gives no IPv4 address" "ipv6 for an IPv4 pool"
 pass "addresses, token reused"
 
+# No endpoint of its own: the core client's metadata client, at
+# aws { imds_endpoint } (it was ignored, and 169.254.169.254 asked).
+write_conf "$T/core.conf" <<C
+aws { imds_endpoint = "$FAKE" timeout = 2 }
+ipsource "core" { ec2 { address = "local-ipv4" } }
+C
+puts0=$(fake_stat token_put)
+out=$("$DFO" -C "$T/core.conf" --try ipsource/core 2>&1) || fail "aws { imds_endpoint }: $out"
+assert_contains "$out" "ipsource/core: 10.0.0.5" "ipsource through aws { imds_endpoint }"
+assert_eq "$(fake_stat token_put)" $((puts0 + 1)) "the core's metadata client asked"
+# dnsfailover-aws imds without -e: the config's endpoint too.
+out=$("$DFO_AWS" -C "$T/core.conf" imds /latest/meta-data/local-ipv4) || fail "imds -C: $out"
+assert_contains "$out" "10.0.0.5" "dnsfailover-aws imds uses aws { imds_endpoint }"
+pass "ec2 ipsource and dnsfailover-aws honour aws { imds_endpoint }"
+
 # Token reuse across GETs and renewal when the service refuses an
 # expired one (tokens here live 1 s).
 out=$("$DFO_AWS" imds -e "$FAKE" /latest/meta-data/local-ipv4 3) || fail "imds: $out"

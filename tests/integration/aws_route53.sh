@@ -71,6 +71,29 @@ r53 change Z1 UPSERT www.example.test A 120 192.0.2.2,192.0.2.5 >/dev/null
 assert_eq "$(r53 list-records Z1 www.example.test A)" "www.example.test. A 120 192.0.2.2 192.0.2.5" "upsert"
 pass "change batches, CAS delete"
 
+# Only a lost compare-and-set is stale (exit 3).  A batch AWS refuses for
+# what it holds (a value that is no address, a CNAME beside other
+# records) is an error (exit 1): retrying it next round cannot help.
+rc=0; out=$("$DFO_AWS" -C "$T/a.conf" change Z1 CREATE bad.example.test A 60 not-an-ip 2>&1) || rc=$?
+assert_eq "$rc" 1 "invalid value: error, not stale"
+assert_contains "$out" "InvalidChangeBatch: Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address" "invalid value message"
+rc=0; out=$("$DFO_AWS" -C "$T/a.conf" change Z1 CREATE www.example.test CNAME 60 other.example.test 2>&1) || rc=$?
+assert_eq "$rc" 1 "CNAME conflict: error, not stale"
+assert_contains "$out" "RRSet of type CNAME with DNS name www.example.test. is not permitted" "CNAME conflict message"
+# Stale and invalid in one batch (two messages): an error.
+rc=0; out=$("$DFO_AWS" -C "$T/a.conf" change Z1 DELETE www.example.test A 60 192.0.2.9 \
+	CREATE y.example.test A 60 300.1.1.1 2>&1) || rc=$?
+assert_eq "$rc" 1 "stale + invalid: error"
+assert_contains "$out" "but the values provided do not match the current values; Invalid Resource Record" "both messages kept"
+# Two stale changes (two messages): stale.
+rc=0; out=$("$DFO_AWS" -C "$T/a.conf" change Z1 DELETE www.example.test A 60 192.0.2.9 \
+	DELETE gone.example.test A 60 192.0.2.9 2>&1) || rc=$?
+assert_eq "$rc" 3 "two stale changes: stale"
+assert_contains "$out" "[name='gone.example.test.', type='A'] but it was not" "not found (both messages)"
+assert_eq "$(r53 list-records Z1 www.example.test A)" "www.example.test. A 120 192.0.2.2 192.0.2.5" "nothing applied"
+assert_eq "$(r53 list-records Z1 bad.example.test A)" "" "invalid set not created"
+pass "InvalidChangeBatch: stale only for a lost compare-and-set"
+
 # GetChange bounded: a change that stays PENDING.
 fake_post /_fake/state '{"insync_after": 1000}'
 id=$(r53 change Z1 UPSERT x.example.test A 60 192.0.2.8 | awk '{print $2}')

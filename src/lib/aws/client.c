@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -160,6 +161,24 @@ static int dup_opt(char **dst, const char *src)
 	return 0;
 }
 
+/* An endpoint the settings leave unset, from the SDKs' variables: the
+ * service's own (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL_ROUTE_53, ...),
+ * else AWS_ENDPOINT_URL; none if AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is
+ * true. */
+static const char *env_endpoint(const char *set, const char *service_var)
+{
+	if (set && *set)
+		return set;
+	const char *ign = getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+	if (ign && strcasecmp(ign, "true") == 0)
+		return NULL;
+	const char *v = getenv(service_var);
+	if (v && *v)
+		return v;
+	v = getenv("AWS_ENDPOINT_URL");
+	return v && *v ? v : NULL;
+}
+
 int dfo_aws_new(struct dfo_aws **out, const struct dfo_aws_settings *s,
 		struct dfo_err *err)
 {
@@ -171,9 +190,13 @@ int dfo_aws_new(struct dfo_aws **out, const struct dfo_aws_settings *s,
 	    dup_opt(&a->secret, s->secret_access_key) ||
 	    dup_opt(&a->token, s->session_token) ||
 	    dup_opt(&a->profile, s->profile) ||
-	    dup_opt(&a->ec2_endpoint, s->ec2_endpoint) ||
-	    dup_opt(&a->route53_endpoint, s->route53_endpoint) ||
-	    dup_opt(&a->sts_endpoint, s->sts_endpoint) ||
+	    dup_opt(&a->ec2_endpoint,
+		    env_endpoint(s->ec2_endpoint, "AWS_ENDPOINT_URL_EC2")) ||
+	    dup_opt(&a->route53_endpoint,
+		    env_endpoint(s->route53_endpoint,
+				 "AWS_ENDPOINT_URL_ROUTE_53")) ||
+	    dup_opt(&a->sts_endpoint,
+		    env_endpoint(s->sts_endpoint, "AWS_ENDPOINT_URL_STS")) ||
 	    dup_opt(&a->imds_endpoint, s->imds_endpoint)) {
 		dfo_aws_free(a);
 		return dfo_err_set(err, -ENOMEM, "aws: out of memory");
@@ -193,13 +216,69 @@ int dfo_aws_new(struct dfo_aws **out, const struct dfo_aws_settings *s,
 
 void aws_creds_clear(struct dfo_aws_creds *c);
 
+static int copy_creds(struct dfo_aws_creds *dst, const struct dfo_aws_creds *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!(dst->access_key_id = strdup(src->access_key_id)) ||
+	    !(dst->secret_access_key = strdup(src->secret_access_key)) ||
+	    (src->session_token &&
+	     !(dst->session_token = strdup(src->session_token)))) {
+		aws_creds_clear(dst);
+		return -ENOMEM;
+	}
+	dst->expires = src->expires;
+	return 0;
+}
+
+int dfo_aws_clone(struct dfo_aws *src, struct dfo_aws **out,
+		  struct dfo_err *err)
+{
+	/* The settings as given (the endpoints already include what the
+	 * environment said), and what src has resolved so far: the clone
+	 * starts with the same region and credentials and renews them from
+	 * the same source on its own. */
+	struct dfo_aws_settings s = {
+		.region = src->region,
+		.access_key_id = src->akid,
+		.secret_access_key = src->secret,
+		.session_token = src->token,
+		.profile = src->profile,
+		.ec2_endpoint = src->ec2_endpoint,
+		.route53_endpoint = src->route53_endpoint,
+		.sts_endpoint = src->sts_endpoint,
+		.imds_endpoint = src->imds_endpoint,
+		.timeout = src->timeout,
+		.max_retries = src->max_retries,
+		.retry_time = src->retry_time,
+	};
+	struct dfo_aws *a;
+	int rc = dfo_aws_new(&a, &s, err);
+	if (rc < 0)
+		return rc;
+	if ((src->region_found && !(a->region_found = strdup(src->region_found))) ||
+	    (src->have_creds && copy_creds(&a->creds, &src->creds) < 0)) {
+		dfo_aws_free(a);
+		return dfo_err_set(err, -ENOMEM, "aws: out of memory");
+	}
+	if (src->have_creds) {
+		memcpy(a->creds_source, src->creds_source, sizeof(a->creds_source));
+		a->creds.source = a->creds_source;
+		a->have_creds = true;
+	}
+	*out = a;
+	return 0;
+}
+
 void dfo_aws_free(struct dfo_aws *a)
 {
 	if (!a)
 		return;
 	free(a->region);
 	free(a->akid);
-	free(a->secret);
+	if (a->secret) {
+		explicit_bzero(a->secret, strlen(a->secret));
+		free(a->secret);
+	}
 	free(a->token);
 	free(a->profile);
 	free(a->ec2_endpoint);
@@ -209,14 +288,26 @@ void dfo_aws_free(struct dfo_aws *a)
 	free(a->region_found);
 	aws_creds_clear(&a->creds);
 	dfo_imds_free(a->imds);
+	dfo_http_session_free(a->http);
 	free(a);
 }
 
-static struct dfo_aws *default_aws;
+void dfo_aws_http_stats(const struct dfo_aws *a, unsigned long *connects,
+			unsigned long *requests)
+{
+	dfo_http_session_stats(a->http, connects, requests);
+}
 
-int dfo_aws_configure(cfg_t *sec, struct dfo_err *err)
+/* The default client: the last committed config's still alive (a list
+ * in commit order, newest last), else one from the environment alone. */
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dfo_aws *committed_last;
+static struct dfo_aws *env_aws;
+
+int dfo_aws_from_config(cfg_t *sec, struct dfo_aws **out, struct dfo_err *err)
 {
 	struct dfo_aws_settings s = {.max_retries = -1};
+	*out = NULL;
 	if (sec) {
 		s.region = cfg_getstr(sec, "region");
 		s.access_key_id = cfg_getstr(sec, "access_key_id");
@@ -234,26 +325,60 @@ int dfo_aws_configure(cfg_t *sec, struct dfo_err *err)
 			return dfo_err_set(err, -EINVAL,
 					   "aws: max_retries must be 0..20");
 	}
-	struct dfo_aws *a;
-	int rc = dfo_aws_new(&a, &s, err);
-	if (rc < 0)
-		return rc;
-	dfo_aws_free(default_aws);
-	default_aws = a;
-	return 0;
+	return dfo_aws_new(out, &s, err);
+}
+
+void dfo_aws_commit(struct dfo_aws *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&default_lock);
+	if (!a->committed) {
+		a->committed = true;
+		a->committed_prev = committed_last;
+		if (committed_last)
+			committed_last->committed_next = a;
+		committed_last = a;
+	}
+	pthread_mutex_unlock(&default_lock);
+}
+
+void dfo_aws_release(struct dfo_aws *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&default_lock);
+	if (a->committed) {
+		if (a->committed_prev)
+			a->committed_prev->committed_next = a->committed_next;
+		if (a->committed_next)
+			a->committed_next->committed_prev = a->committed_prev;
+		if (committed_last == a)
+			committed_last = a->committed_prev;
+	}
+	pthread_mutex_unlock(&default_lock);
+	dfo_aws_free(a);
 }
 
 void dfo_aws_unconfigure(void)
 {
-	dfo_aws_free(default_aws);
-	default_aws = NULL;
+	pthread_mutex_lock(&default_lock);
+	struct dfo_aws *a = env_aws;
+	env_aws = NULL;
+	pthread_mutex_unlock(&default_lock);
+	dfo_aws_free(a);
 }
 
 struct dfo_aws *dfo_aws_default(struct dfo_err *err)
 {
-	if (!default_aws && dfo_aws_configure(NULL, err) < 0)
-		return NULL;
-	return default_aws;
+	pthread_mutex_lock(&default_lock);
+	struct dfo_aws *a = committed_last;
+	if (!a && !env_aws)
+		dfo_aws_from_config(NULL, &env_aws, err);
+	if (!a)
+		a = env_aws;
+	pthread_mutex_unlock(&default_lock);
+	return a;
 }
 
 struct dfo_imds *dfo_aws_imds(struct dfo_aws *a, struct dfo_err *err)
@@ -310,7 +435,9 @@ struct errdoc {
 	int depth;
 	bool in_code, in_msg;
 	struct dfo_sbuf root, code, msg;
-	bool have_code, have_msg;
+	bool have_code;
+	unsigned nmsg; /* <Message> elements seen (InvalidChangeBatch may
+			  carry several: all are kept, "; "-separated) */
 };
 
 static void err_start(void *ud, const char *name, const char **attrs)
@@ -319,7 +446,9 @@ static void err_start(void *ud, const char *name, const char **attrs)
 	if (d->depth++ == 0)
 		dfo_sbuf_add(&d->root, name, strlen(name));
 	d->in_code = !d->have_code && strcmp(name, "Code") == 0;
-	d->in_msg = !d->have_msg && strcmp(name, "Message") == 0;
+	d->in_msg = strcmp(name, "Message") == 0 && d->msg.len < 1024;
+	if (d->in_msg && d->nmsg++)
+		dfo_sbuf_add(&d->msg, "; ", 2);
 }
 
 static void err_end(void *ud, const char *name)
@@ -328,8 +457,6 @@ static void err_end(void *ud, const char *name)
 	d->depth--;
 	if (d->in_code)
 		d->have_code = true;
-	if (d->in_msg)
-		d->have_msg = true;
 	d->in_code = d->in_msg = false;
 }
 
@@ -397,6 +524,55 @@ static double jitter(double max)
 	return max * ((double)r / 4294967296.0);
 }
 
+/* Does an InvalidChangeBatch message say only that the records are not
+ * the ones the batch was built from?  Route 53 words it, per change,
+ *   Tried to delete resource record set [name='N', type='T'] but it was
+ *   not found
+ *   Tried to delete resource record set [...] but the values provided do
+ *   not match the current values
+ *   Tried to create resource record set [...] but it already exists
+ * (several joined, sometimes within "[...]").  Anything else in the
+ * message (an invalid value, a CNAME conflict, a bad name) is an error in
+ * the batch itself, not a lost race. */
+bool aws_batch_stale(const char *msg)
+{
+	static const char *const heads[] = {
+		"Tried to delete resource record set [",
+		"Tried to create resource record set [",
+	};
+	static const char *const tails[][3] = {
+		{"it was not found",
+		 "the values provided do not match the current values", NULL},
+		{"it already exists", NULL, NULL},
+	};
+	bool seen = false;
+	const char *p = msg ? msg : "";
+	for (;;) {
+		p += strspn(p, " \t[],;.");
+		if (!*p)
+			return seen;
+		size_t h;
+		for (h = 0; h < 2; h++)
+			if (strncmp(p, heads[h], strlen(heads[h])) == 0)
+				break;
+		if (h == 2)
+			return false;
+		const char *but = strstr(p, "] but ");
+		const char *next = strstr(p + 1, "Tried to ");
+		if (!but || (next && next < but))
+			return false;
+		p = but + 6;
+		size_t t;
+		for (t = 0; tails[h][t]; t++)
+			if (strncmp(p, tails[h][t], strlen(tails[h][t])) == 0)
+				break;
+		if (!tails[h][t])
+			return false;
+		p += strlen(tails[h][t]);
+		seen = true;
+	}
+}
+
 /* Build the error of a non-2xx answer; *retry says if it may pass. */
 static int answer_error(const struct dfo_aws_call *call,
 			const struct dfo_http_response *resp, bool *retry,
@@ -415,7 +591,7 @@ static int answer_error(const struct dfo_aws_call *call,
 	else if (st == 404)
 		rc = -ENOENT;
 	if (code && strcmp(code, "InvalidChangeBatch") == 0)
-		rc = -ESTALE;
+		rc = aws_batch_stale(msg) ? -ESTALE : -EINVAL;
 	if (code && *code) {
 		dfo_err_set(err, rc, "%s %s: %s: %s", call->service,
 			    call->method, code, msg ? msg : "(no message)");
@@ -490,6 +666,8 @@ int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 		hdrs[k++] = call->headers[i];
 	hdrs[k] = NULL;
 
+	if (!a->http && (rc = dfo_http_session_new(&a->http, err)) < 0)
+		goto out;
 	double start = dfo_now(), deadline = start + a->retry_time;
 	for (int attempt = 0;; attempt++) {
 		double left = deadline - dfo_now();
@@ -512,7 +690,7 @@ int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 			call->restart(call->sink_ctx);
 		dfo_http_response_free(resp);
 		bool retry;
-		rc = dfo_http_do(&req, resp, err);
+		rc = dfo_http_session_do(a->http, &req, resp, err);
 		if (rc == 0 && resp->status >= 200 && resp->status < 300)
 			break;
 		if (rc == 0) {

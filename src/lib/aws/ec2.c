@@ -346,6 +346,32 @@ int dfo_ec2_describe_instances(struct dfo_aws *aws,
 	return rc;
 }
 
+static const char *const attr_names[] = {
+	"id", "instance_id", "state", "instance_type", "key_name", "image_id",
+	"private_ip_address", "ip_address", "ipv6_address", "private_dns_name",
+	"public_dns_name", "dns_name", "availability_zone", "placement",
+	"vpc_id", "subnet_id", "tag:KEY", NULL};
+
+const char *const *dfo_ec2_attr_names(void)
+{
+	return attr_names;
+}
+
+bool dfo_ec2_attr_valid(const char *name)
+{
+	if (!name)
+		return false;
+	if (strncmp(name, "tag:", 4) == 0) {
+		size_t l = strlen(name + 4);
+		return l >= 1 && l <= 128;
+	}
+	for (size_t i = 0; attr_names[i]; i++)
+		if (strcmp(name, attr_names[i]) == 0 &&
+		    strcmp(name, "tag:KEY") != 0)
+			return true;
+	return false;
+}
+
 const char *dfo_ec2_instance_attr(const struct dfo_ec2_instance *i,
 				  const char *name)
 {
@@ -372,6 +398,7 @@ const char *dfo_ec2_instance_attr(const struct dfo_ec2_instance *i,
 		A("public_dns_name", public_dns),
 		A("dns_name", public_dns),
 		A("placement", az),
+		A("availability_zone", az),
 		A("vpc_id", vpc_id),
 		A("subnet_id", subnet_id),
 #undef A

@@ -22,6 +22,7 @@ struct dfo_imds {
 	char *token;
 	double token_expiry; /* dfo_now() time */
 	struct dfo_imds_stats st;
+	struct dfo_http_session *http; /* kept handle */
 };
 
 int dfo_imds_new(struct dfo_imds **out, const char *endpoint,
@@ -55,8 +56,14 @@ void dfo_imds_free(struct dfo_imds *m)
 	if (!m)
 		return;
 	drop_token(m);
+	dfo_http_session_free(m->http);
 	free(m->endpoint);
 	free(m);
+}
+
+const char *dfo_imds_endpoint(const struct dfo_imds *m)
+{
+	return m->endpoint;
 }
 
 void dfo_imds_stats(const struct dfo_imds *m, struct dfo_imds_stats *st)
@@ -71,6 +78,18 @@ static void trim(char *s)
 		s[--l] = '\0';
 }
 
+static int imds_http(struct dfo_imds *m, const struct dfo_http_request *req,
+		     struct dfo_http_response *resp, struct dfo_err *err)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (!m->http) {
+		int rc = dfo_http_session_new(&m->http, err);
+		if (rc < 0)
+			return rc;
+	}
+	return dfo_http_session_do(m->http, req, resp, err);
+}
+
 /* 0 with m->token set, or negative with err. */
 static int fetch_token(struct dfo_imds *m, struct dfo_err *err)
 {
@@ -82,7 +101,7 @@ static int fetch_token(struct dfo_imds *m, struct dfo_err *err)
 				       .headers = hdrs, .body = "",
 				       .timeout = m->timeout, .max_body = 4096};
 	struct dfo_http_response resp;
-	int rc = dfo_http_do(&req, &resp, err);
+	int rc = imds_http(m, &req, &resp, err);
 	if (rc == 0 && resp.status != 200) {
 		char text[120];
 		rc = dfo_err_set(err, resp.status == 403 ? -EACCES : -EIO,
@@ -119,7 +138,7 @@ static int get_once(struct dfo_imds *m, const char *path, bool with_token,
 				       .timeout = m->timeout,
 				       .max_body = 64 << 10};
 	m->st.requests++;
-	return dfo_http_do(&req, resp, err);
+	return imds_http(m, &req, resp, err);
 }
 
 int dfo_imds_get(struct dfo_imds *m, const char *path, char **body,

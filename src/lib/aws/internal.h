@@ -23,18 +23,33 @@ struct dfo_aws {
 	char creds_source[128];
 	bool have_creds;
 	struct dfo_imds *imds;
+	struct dfo_http_session *http; /* kept handle: connection reuse */
+	struct dfo_aws *committed_prev, *committed_next; /* see below */
+	bool committed;
 };
 
-/* Hand the parsed `aws {}` section (NULL: none) to the module: the
- * default client is rebuilt from it.  Called by dfo_config_load(). */
-int dfo_aws_configure(cfg_t *sec, struct dfo_err *err);
-/* Drop the default client (dfo_config_free). */
+/* The client of a config's `aws {}` section (NULL: none), staged: it is
+ * not the default until dfo_aws_commit().  Called by dfo_config_load(),
+ * which keeps it in the config. */
+int dfo_aws_from_config(cfg_t *sec, struct dfo_aws **out, struct dfo_err *err);
+/* Make `aws` the default (dfo_config_load(), once the config is whole).
+ * The default is the client of the config committed last among those
+ * not yet released; none left: one from the environment alone. */
+void dfo_aws_commit(struct dfo_aws *aws);
+/* Free a config's client (dfo_config_free); if it was the default, the
+ * one committed before it and still alive becomes the default again. */
+void dfo_aws_release(struct dfo_aws *aws);
+/* Free the environment-only default, if one was made (at exit). */
 void dfo_aws_unconfigure(void);
 
 /* Fill *code and *msg (malloc'd, may stay NULL) from an AWS error
  * document: the first <Code> (else the root element's name) and the
  * first <Message>, control characters made spaces. */
 void aws_parse_error(const char *xml, size_t len, char **code, char **msg);
+
+/* True if an InvalidChangeBatch message only says that the sets deleted
+ * (or created) are not (or already) there: a lost compare-and-set. */
+bool aws_batch_stale(const char *msg);
 
 /* Append to a dfo_sbuf (core.h) with XML escaping; 0 or -ENOMEM. */
 int sbuf_add_xml(struct dfo_sbuf *b, const char *text);

@@ -146,6 +146,7 @@ void dfo_r53_rrset_free(struct dfo_r53_rrset *set)
 		return;
 	free(set->name);
 	free(set->set_id);
+	free(set->alias_target);
 	for (size_t i = 0; i < set->nvalues; i++)
 		free(set->values[i]);
 	free(set->values);
@@ -221,6 +222,66 @@ int dfo_r53_zone_id(struct dfo_aws *aws, const char *zone, char **id,
 	return rc;
 }
 
+/* ---- GetHostedZone: the delegation set ---- */
+
+struct zone_ns {
+	char **ns;
+	size_t n;
+	bool private_zone;
+};
+
+static int zone_ns_fn(void *ctx, const char *path, const char *text)
+{
+	struct zone_ns *z = ctx;
+	if (strcmp(path, "/GetHostedZoneResponse/HostedZone/Config/"
+			 "PrivateZone") == 0) {
+		z->private_zone = strcmp(text, "true") == 0;
+		return 0;
+	}
+	if (strcmp(path, "/GetHostedZoneResponse/DelegationSet/NameServers/"
+			 "NameServer") != 0 || z->n >= 64)
+		return 0;
+	char **v = realloc(z->ns, (z->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	z->ns = v;
+	if (!(v[z->n] = strdup(text)))
+		return -ENOMEM;
+	z->n++;
+	return 0;
+}
+
+int dfo_r53_zone_nameservers(struct dfo_aws *aws, const char *zone_id,
+			     char ***ns, size_t *n, struct dfo_err *err)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/2013-04-01/hostedzone/%s",
+		 bare_id(zone_id, "/hostedzone/"));
+	struct dfo_http_response resp;
+	struct zone_ns z = {0};
+	*ns = NULL;
+	*n = 0;
+	int rc = r53_call(aws, "GET", path, NULL, NULL, &resp, err);
+	if (rc == 0)
+		rc = xml_walk("route53 GetHostedZone", resp.body, resp.len,
+			      zone_ns_fn, &z, err);
+	dfo_http_response_free(&resp);
+	if (rc == 0 && z.n == 0)
+		rc = dfo_err_set(err, -ENOENT, "route53: hosted zone %s has no "
+				 "delegation set%s", zone_id,
+				 z.private_zone ? " (a private zone: name its "
+						  "resolvers)" : "");
+	if (rc < 0) {
+		for (size_t i = 0; i < z.n; i++)
+			free(z.ns[i]);
+		free(z.ns);
+		return rc;
+	}
+	*ns = z.ns;
+	*n = z.n;
+	return 0;
+}
+
 /* ---- ListResourceRecordSets ---- */
 
 struct listing {
@@ -259,6 +320,10 @@ static int list_fn(void *ctx, const char *path, const char *text)
 		}
 		if (strcmp(rel, "/SetIdentifier") == 0)
 			return set_str(&l->cur.set_id, text);
+		if (strcmp(rel, "/AliasTarget/DNSName") == 0) {
+			l->cur.alias = true;
+			return set_str(&l->cur.alias_target, text);
+		}
 		if (strcmp(rel, "/ResourceRecords/ResourceRecord/Value") == 0) {
 			char **v = realloc(l->cur.values, (l->cur.nvalues + 1) *
 							  sizeof(*v));
