@@ -175,10 +175,17 @@ C
 }
 
 # The responder's process: the agent's child.
-child_of() { local i; for ((i = 0; i < 100; i++)); do pgrep -P "$1" | head -1 && return; sleep 0.05; done; }
+child_of() {
+	local i c
+	for ((i = 0; i < 100; i++)); do
+		c=$(pgrep -P "$1" | head -1)
+		[ -n "$c" ] && { echo "$c"; return; }
+		sleep 0.05
+	done
+}
 
 run_awsdns() {
-	[ -e "$PLUGINS/awsdns.so" ] || { echo "awsdns: no $PLUGINS/awsdns.so (not built yet): skipped" >&2; return; }
+	[ -e "$PLUGINS/responder_awsdns.so" ] || { echo "awsdns: no $PLUGINS/responder_awsdns.so (not built yet): skipped" >&2; return; }
 	start_fake "$N" "$W/fake.port"
 	local port
 	port=$(free_port)
@@ -306,7 +313,7 @@ if [ -n "${QPS[awsdns.a]:-}" ]; then
 fi
 
 # ---- BIG instances: index size and time to serve ----
-if [ "$BIG" -gt 0 ] && [ -e "$PLUGINS/awsdns.so" ] && [[ " $ONLY " == *" awsdns "* ]]; then
+if [ "$BIG" -gt 0 ] && [ -e "$PLUGINS/responder_awsdns.so" ] && [[ " $ONLY " == *" awsdns "* ]]; then
 	echo
 	echo "== $BIG instances" >&2
 	start_fake "$BIG" "$W/fake.port"
