@@ -1,0 +1,788 @@
+/*
+ * responder "awsdns": a DNS server for a VPC.  It asks its upstream
+ * first; when upstream says NXDOMAIN or NODATA, or for names under
+ * `domain`, it answers from an index of the account's EC2 instances
+ * (and Route 53 zones), loaded before it serves and refreshed in the
+ * background.  See awsdns.h for the files of the module.
+ *
+ *   responder "vpc" { awsdns {
+ *       listen = {"127.0.0.1:53"}  upstream = {"10.0.0.2"}
+ *       domain = "ec2.example.com" forward = "tag:Name"
+ *       reverse = "private_ip_address" extra = {"tag:Class", "id"} } }
+ *
+ * Threads: `threads` workers (server.c) and one refresh thread, which
+ * owns its AWS client (a clone of the core's) and swaps a new index in
+ * whole; a failed refresh keeps the last index.
+ */
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "awsdns.h"
+
+#if DFO_PLUGIN_ABI < 2
+/* Until ABI 2: serve until SIGTERM, bind and drop privileges in run(). */
+struct dfo_responder_ctx;
+static int dfo_responder_stop_fd(const struct dfo_responder_ctx *ctx)
+{
+	return -1;
+}
+static void dfo_responder_ready(struct dfo_responder_ctx *ctx)
+{
+}
+#include <grp.h>
+#include <pwd.h>
+static int dfo_drop_privileges(const char *user, struct dfo_err *err)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw)
+		return dfo_err_set(err, -ENOENT, "no user '%s'", user);
+	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		return dfo_err_set(err, -errno, "cannot become %s: %s", user,
+				   strerror(errno));
+	return 0;
+}
+static int dfo_aws_clone(struct dfo_aws *src, struct dfo_aws **out,
+			 struct dfo_err *err)
+{
+	*out = src;
+	return 0;
+}
+#define AWS_CLONE_OWNED 0
+#else
+#define AWS_CLONE_OWNED 1
+#endif
+
+struct awsdns {
+	struct awsdns_conf conf;
+	struct index_conf iconf;
+	struct awsdns_shared sh;
+	struct awsdns_metrics metrics;
+	struct dfo_metric *m_size, *m_names, *m_refresh_ok, *m_refresh_err,
+		*m_load_seconds;
+	struct dfo_aws *aws; /* the refresh thread's client */
+	pthread_t refresher;
+	bool refresher_started;
+	bool started;
+	atomic_bool quitting;
+	bool failing; /* the last refresh failed (logged once) */
+	double loaded_at;
+};
+
+static cfg_opt_t awsdns_opts[] = {
+	/* ADDRESS:PORT ([IPv6]:PORT), UDP and TCP on each; port 53 if
+	 * none. */
+	CFG_STR_LIST("listen", "{\"127.0.0.1:53\"}", CFGF_NONE),
+	/* Resolvers asked first; {}: answer from AWS only. */
+	CFG_STR_LIST("upstream", "{}", CFGF_NONE),
+	/* Seconds to wait for upstream before SERVFAIL (or AWS's answer). */
+	CFG_FLOAT("upstream_timeout", 2, CFGF_NONE),
+	/* Names under it are answered from AWS, never asked upstream. */
+	CFG_STR("domain", NULL, CFGF_NONE),
+	/* Attribute matched against the query name. */
+	CFG_STR("forward", "tag:Name", CFGF_NONE),
+	/* Attribute whose address PTR queries are answered for. */
+	CFG_STR("reverse", "private_ip_address", CFGF_NONE),
+	/* Attributes given as TXT "attribute=value" (RFC 1464). */
+	CFG_STR_LIST("extra", "{}", CFGF_NONE),
+	/* DescribeInstances filters, "name=value[,value...]". */
+	CFG_STR_LIST("filters", "{\"instance-state-name=running\"}", CFGF_NONE),
+	/* TTL of the answers from AWS. */
+	CFG_INT("ttl", 60, CFGF_NONE),
+	/* Seconds between background refreshes of the index. */
+	CFG_FLOAT("refresh", 60, CFGF_NONE),
+	/* Route 53 hosted zones whose records are served too. */
+	CFG_STR_LIST("route53_zones", "{}", CFGF_NONE),
+	/* Clients that may ask; the others get REFUSED. */
+	CFG_STR_LIST("allow",
+		     "{\"127.0.0.0/8\", \"10.0.0.0/8\", \"172.16.0.0/12\", "
+		     "\"192.168.0.0/16\", \"::1/128\", \"fc00::/7\"}",
+		     CFGF_NONE),
+	/* User to become once the sockets are bound. */
+	CFG_STR("user", NULL, CFGF_NONE),
+	/* Worker threads; 0: one per core. */
+	CFG_INT("threads", 0, CFGF_NONE),
+	CFG_END()};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- configuration ---- */
+
+/* The attribute names of DescribeInstances that awsdns knows. */
+static const char *const attr_names[] = {
+	"id",          "instance_id",       "private_ip_address",
+	"ip_address",  "ipv6_address",      "private_dns_name",
+	"public_dns_name", "dns_name",      "key_name",
+	"instance_type", "image_id",        "vpc_id",
+	"subnet_id",   "availability_zone", "placement",
+	"state",       NULL};
+
+static bool attr_valid(const char *name)
+{
+	if (strncmp(name, "tag:", 4) == 0)
+		return name[4] != '\0';
+	for (size_t i = 0; attr_names[i]; i++)
+		if (strcmp(name, attr_names[i]) == 0)
+			return true;
+	return false;
+}
+
+static int check_attr(const char *opt, const char *name, struct dfo_err *err)
+{
+	if (attr_valid(name))
+		return 0;
+	return dfo_err_set(err, -EINVAL,
+			   "%s: unknown attribute '%s' (id, private_ip_address, "
+			   "ip_address, ipv6_address, private_dns_name, "
+			   "public_dns_name, key_name, instance_type, image_id, "
+			   "vpc_id, subnet_id, availability_zone, state or "
+			   "tag:KEY)",
+			   opt, name);
+}
+
+/* "ADDR", "ADDR:PORT", "[V6]:PORT" to a socket address. */
+static int parse_hostport(const char *text, unsigned defport,
+			  struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	unsigned port = defport;
+	const char *colon = strrchr(text, ':');
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (!end || (size_t)(end - text - 1) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text + 1, (size_t)(end - text - 1));
+		host[end - text - 1] = '\0';
+		if (end[1] == ':') {
+			char *e;
+			port = (unsigned)strtoul(end + 2, &e, 10);
+			if (*e || end[2] == '\0')
+				return -EINVAL;
+		} else if (end[1]) {
+			return -EINVAL;
+		}
+	} else if (colon && strchr(text, ':') == colon) {
+		if ((size_t)(colon - text) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text, (size_t)(colon - text));
+		host[colon - text] = '\0';
+		char *e;
+		port = (unsigned)strtoul(colon + 1, &e, 10);
+		if (*e || colon[1] == '\0')
+			return -EINVAL;
+	} else {
+		if (strlen(text) >= sizeof(host))
+			return -EINVAL;
+		strcpy(host, text);
+	}
+	if (port == 0 || port > 65535)
+		return -EINVAL;
+	struct dfo_addr a;
+	if (dfo_addr_parse(&a, host) < 0)
+		return -EINVAL;
+	*len = dfo_addr_to_sockaddr(&a, port, ss);
+	return 0;
+}
+
+static void to16(const struct sockaddr *sa, uint8_t out[16])
+{
+	if (sa->sa_family == AF_INET) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else {
+		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	}
+}
+
+static int parse_cidr(const char *text, struct allow_net *n)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	size_t hl = slash ? (size_t)(slash - text) : strlen(text);
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	struct dfo_addr a;
+	if (dfo_addr_parse(&a, host) < 0)
+		return -EINVAL;
+	unsigned max = a.family == AF_INET ? 32 : 128, prefix = max;
+	if (slash) {
+		char *e;
+		prefix = (unsigned)strtoul(slash + 1, &e, 10);
+		if (*e || slash[1] == '\0' || prefix > max)
+			return -EINVAL;
+	}
+	struct sockaddr_storage ss;
+	dfo_addr_to_sockaddr(&a, 0, &ss);
+	to16((struct sockaddr *)&ss, n->addr);
+	n->prefix = a.family == AF_INET ? prefix + 96 : prefix;
+	return 0;
+}
+
+bool conf_allowed(const struct awsdns_conf *conf, const struct sockaddr *sa)
+{
+	uint8_t a[16];
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return false;
+	to16(sa, a);
+	for (size_t i = 0; i < conf->nallow; i++) {
+		const struct allow_net *n = &conf->allow[i];
+		unsigned bytes = n->prefix / 8, bits = n->prefix % 8;
+		if (memcmp(a, n->addr, bytes) != 0)
+			continue;
+		if (bits) {
+			uint8_t mask = (uint8_t)(0xff << (8 - bits));
+			if ((a[bytes] & mask) != (n->addr[bytes] & mask))
+				continue;
+		}
+		return true;
+	}
+	return false;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **strv_get(cfg_t *sec, const char *opt, size_t *n)
+{
+	*n = cfg_size(sec, opt);
+	char **v = calloc(*n + 1, sizeof(char *));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < *n; i++)
+		if (!(v[i] = strdup(cfg_getnstr(sec, opt, (unsigned)i)))) {
+			strv_free(v, i);
+			return NULL;
+		}
+	return v;
+}
+
+static void conf_free(struct awsdns_conf *c)
+{
+	free(c->instance);
+	free(c->listen);
+	free(c->listen_len);
+	free(c->upstream);
+	free(c->upstream_len);
+	free(c->domain);
+	free(c->forward);
+	free(c->reverse);
+	strv_free(c->extra, c->nextra);
+	for (size_t i = 0; c->filters && i < c->nfilters; i++) {
+		free((char *)c->filters[i].name);
+		strv_free((char **)c->filters[i].values, c->filters[i].nvalues);
+	}
+	free(c->filters);
+	strv_free(c->zones, c->nzones);
+	free(c->allow);
+	free(c->user);
+}
+
+/* "name=v1,v2" to a filter. */
+static int parse_filter(const char *text, struct dfo_ec2_filter *f)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq || eq == text || eq[1] == '\0')
+		return -EINVAL;
+	char *name = strndup(text, (size_t)(eq - text));
+	size_t n = 1;
+	for (const char *p = eq + 1; *p; p++)
+		n += *p == ',';
+	char **vals = calloc(n + 1, sizeof(char *));
+	if (!name || !vals) {
+		free(name);
+		free(vals);
+		return -ENOMEM;
+	}
+	const char *p = eq + 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strcspn(p, ",");
+		if (l == 0 || !(vals[i] = strndup(p, l))) {
+			free(name);
+			strv_free(vals, i);
+			return -EINVAL;
+		}
+		p += l + (p[l] == ',');
+	}
+	f->name = name;
+	f->values = (const char *const *)vals;
+	f->nvalues = n;
+	return 0;
+}
+
+static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
+		      struct dfo_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	if (!(c->instance = strdup(instance)))
+		goto nomem;
+	c->nlisten = cfg_size(sec, "listen");
+	if (c->nlisten == 0)
+		return dfo_err_set(err, -EINVAL, "listen: at least one address");
+	c->listen = calloc(c->nlisten, sizeof(*c->listen));
+	c->listen_len = calloc(c->nlisten, sizeof(*c->listen_len));
+	if (!c->listen || !c->listen_len)
+		goto nomem;
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const char *t = cfg_getnstr(sec, "listen", (unsigned)i);
+		if (parse_hostport(t, 53, &c->listen[i], &c->listen_len[i]) < 0)
+			return dfo_err_set(err, -EINVAL,
+					   "listen: '%s' is not ADDRESS[:PORT] "
+					   "or [IPV6]:PORT", t);
+	}
+	c->nupstream = cfg_size(sec, "upstream");
+	if (c->nupstream > 8)
+		return dfo_err_set(err, -EINVAL, "upstream: at most 8 servers");
+	c->upstream = calloc(c->nupstream + 1, sizeof(*c->upstream));
+	c->upstream_len = calloc(c->nupstream + 1, sizeof(*c->upstream_len));
+	if (!c->upstream || !c->upstream_len)
+		goto nomem;
+	for (size_t i = 0; i < c->nupstream; i++) {
+		const char *t = cfg_getnstr(sec, "upstream", (unsigned)i);
+		if (parse_hostport(t, 53, &c->upstream[i],
+				   &c->upstream_len[i]) < 0)
+			return dfo_err_set(err, -EINVAL,
+					   "upstream: '%s' is not ADDRESS[:PORT] "
+					   "or [IPV6]:PORT", t);
+	}
+	c->upstream_timeout = cfg_getfloat(sec, "upstream_timeout");
+	if (!(c->upstream_timeout > 0 && c->upstream_timeout <= 30))
+		return dfo_err_set(err, -EINVAL,
+				   "upstream_timeout must be in (0, 30] seconds");
+	const char *dom = cfg_getstr(sec, "domain");
+	if (dom && dom[0]) {
+		uint8_t wire[WIRE_MAXNAME + 1];
+		if (wire_name_from_text(dom, wire, sizeof(wire)) <= 1)
+			return dfo_err_set(err, -EINVAL,
+					   "domain: '%s' is not a domain name",
+					   dom);
+		if (!(c->domain = strdup(dom)))
+			goto nomem;
+	}
+	int rc;
+	if (!(c->forward = strdup(cfg_getstr(sec, "forward"))) ||
+	    !(c->reverse = strdup(cfg_getstr(sec, "reverse"))))
+		goto nomem;
+	if ((rc = check_attr("forward", c->forward, err)) < 0 ||
+	    (rc = check_attr("reverse", c->reverse, err)) < 0)
+		return rc;
+	if (!(c->extra = strv_get(sec, "extra", &c->nextra)))
+		goto nomem;
+	for (size_t i = 0; i < c->nextra; i++)
+		if ((rc = check_attr("extra", c->extra[i], err)) < 0)
+			return rc;
+	c->nfilters = cfg_size(sec, "filters");
+	c->filters = calloc(c->nfilters + 1, sizeof(*c->filters));
+	if (!c->filters)
+		goto nomem;
+	for (size_t i = 0; i < c->nfilters; i++) {
+		const char *t = cfg_getnstr(sec, "filters", (unsigned)i);
+		if ((rc = parse_filter(t, &c->filters[i])) < 0) {
+			c->nfilters = i;
+			return dfo_err_set(err, rc,
+					   "filters: '%s' is not NAME=VALUE[,"
+					   "VALUE...]", t);
+		}
+	}
+	long ttl = cfg_getint(sec, "ttl");
+	if (ttl < 0 || ttl > 604800)
+		return dfo_err_set(err, -EINVAL, "ttl must be 0..604800");
+	c->ttl = (uint32_t)ttl;
+	c->refresh = cfg_getfloat(sec, "refresh");
+	if (!(c->refresh >= 1 && c->refresh <= 86400))
+		return dfo_err_set(err, -EINVAL,
+				   "refresh must be 1..86400 seconds");
+	if (!(c->zones = strv_get(sec, "route53_zones", &c->nzones)))
+		goto nomem;
+	for (size_t i = 0; i < c->nzones; i++) {
+		uint8_t wire[WIRE_MAXNAME + 1];
+		if (wire_name_from_text(c->zones[i], wire, sizeof(wire)) <= 1)
+			return dfo_err_set(err, -EINVAL,
+					   "route53_zones: '%s' is not a zone "
+					   "name", c->zones[i]);
+	}
+	c->nallow = cfg_size(sec, "allow");
+	c->allow = calloc(c->nallow + 1, sizeof(*c->allow));
+	if (!c->allow)
+		goto nomem;
+	for (size_t i = 0; i < c->nallow; i++) {
+		const char *t = cfg_getnstr(sec, "allow", (unsigned)i);
+		if (parse_cidr(t, &c->allow[i]) < 0)
+			return dfo_err_set(err, -EINVAL,
+					   "allow: '%s' is not ADDRESS[/PREFIX]",
+					   t);
+	}
+	const char *user = cfg_getstr(sec, "user");
+	if (user && user[0] && !(c->user = strdup(user)))
+		goto nomem;
+	long threads = cfg_getint(sec, "threads");
+	if (threads < 0 || threads > 256)
+		return dfo_err_set(err, -EINVAL, "threads must be 0..256");
+	c->threads = (unsigned)threads;
+	return 0;
+nomem:
+	return dfo_err_set(err, -ENOMEM, "out of memory");
+}
+
+static void awsdns_destroy(void *state)
+{
+	struct awsdns *s = state;
+	if (!s)
+		return;
+	conf_free(&s->conf);
+	free(s);
+}
+
+static int awsdns_create(const char *instance, cfg_t *sec, void **state,
+			 struct dfo_err *err)
+{
+	struct awsdns *s = calloc(1, sizeof(*s));
+	if (!s)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	int rc = conf_parse(instance, sec, &s->conf, err);
+	if (rc < 0) {
+		awsdns_destroy(s);
+		return rc;
+	}
+	s->iconf = (struct index_conf){
+		.forward = s->conf.forward,
+		.reverse = s->conf.reverse,
+		.extra = (const char *const *)s->conf.extra,
+		.nextra = s->conf.nextra,
+		.domain = s->conf.domain,
+		.ttl = s->conf.ttl,
+	};
+	s->sh.quit_fd = -1;
+	*state = s;
+	return 0;
+}
+
+/* ---- the index ---- */
+
+struct load_ctx {
+	struct awsdns *s;
+	struct awsdns_index *ix;
+	int rc;
+};
+
+static int load_one(const struct dfo_ec2_instance *inst, void *ctx)
+{
+	struct load_ctx *l = ctx;
+	if (atomic_load(&l->s->quitting))
+		return -ECANCELED;
+	int rc = index_add(l->ix, &l->s->iconf, inst);
+	return rc < 0 ? rc : 0;
+}
+
+/* Build a new index from AWS. */
+static int load(struct awsdns *s, struct awsdns_index **out,
+		struct dfo_err *err)
+{
+	struct awsdns_index *ix;
+	int rc = index_new(&ix, &s->iconf, err);
+	if (rc < 0)
+		return rc;
+	struct load_ctx l = {s, ix, 0};
+	rc = dfo_ec2_describe_instances(s->aws, s->conf.filters,
+					s->conf.nfilters, load_one, &l, err);
+	if (rc < 0) {
+		if (rc == -ECANCELED || rc == -ENOMEM || rc == -E2BIG)
+			dfo_err_set(err, rc, "DescribeInstances: %s",
+				    strerror(-rc));
+		index_free(ix);
+		return rc;
+	}
+	if ((rc = index_seal(ix)) < 0) {
+		index_free(ix);
+		return dfo_err_set(err, rc, "out of memory");
+	}
+	*out = ix;
+	return 0;
+}
+
+static void publish_gauges(struct awsdns *s, const struct awsdns_index *ix,
+			   double secs)
+{
+	dfo_metric_set(s->m_size, (double)ix->ninst);
+	dfo_metric_set(s->m_names, (double)ix->nnames);
+	dfo_metric_set(s->m_load_seconds, secs);
+}
+
+static void *refresh_main(void *arg)
+{
+	struct awsdns *s = arg;
+	for (;;) {
+		struct pollfd pfd = {.fd = s->sh.quit_fd, .events = POLLIN};
+		int r = poll(&pfd, 1, (int)(s->conf.refresh * 1000));
+		if (r != 0 || atomic_load(&s->quitting))
+			break;
+		struct dfo_err e;
+		dfo_err_clear(&e);
+		double t0 = mono_now();
+		struct awsdns_index *nix = NULL;
+		int rc = load(s, &nix, &e);
+		double secs = mono_now() - t0;
+		if (rc < 0) {
+			if (atomic_load(&s->quitting))
+				break;
+			dfo_metric_add(s->m_refresh_err, 1);
+			struct awsdns_index *cur = atomic_load(&s->sh.index);
+			dfo_log(s->failing ? DFO_LOG_DEBUG : DFO_LOG_WARNING,
+				"awsdns %s: refresh failed, still serving the "
+				"last index (%zu instances): %s",
+				s->conf.instance, cur->ninst,
+				e.msg[0] ? e.msg : strerror(-rc));
+			s->failing = true;
+			continue;
+		}
+		struct awsdns_index *old = atomic_exchange(&s->sh.index, nix);
+		server_quiesce(&s->sh);
+		long delta = (long)nix->ninst - (long)old->ninst;
+		index_free(old);
+		dfo_metric_add(s->m_refresh_ok, 1);
+		publish_gauges(s, nix, secs);
+		dfo_log(s->failing ? DFO_LOG_NOTICE : DFO_LOG_INFO,
+			"awsdns %s: refreshed%s: %zu instances (%+ld), %zu names, "
+			"%zu records in %.2f s",
+			s->conf.instance, s->failing ? " again" : "", nix->ninst,
+			delta, nix->nnames, nix->nrrsets, secs);
+		s->failing = false;
+	}
+	return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static const char *const qt_label[QT_COUNT] = {"A", "AAAA", "PTR", "TXT",
+					       "other"};
+static const char *const qr_label[QR_COUNT] = {
+	"aws", "upstream", "cache", "nxdomain", "servfail", "refused",
+	"formerr"};
+
+static void metrics_register(struct awsdns *s)
+{
+	char labels[256];
+	const char *inst = s->conf.instance;
+	for (int t = 0; t < QT_COUNT; t++)
+		for (int r = 0; r < QR_COUNT; r++) {
+			snprintf(labels, sizeof(labels),
+				 "responder=\"%s\",type=\"%s\",result=\"%s\"",
+				 inst, qt_label[t], qr_label[r]);
+			s->metrics.queries[t][r] = dfo_metric_register(
+				DFO_METRIC_COUNTER,
+				"dnsfailover_awsdns_queries_total",
+				"Queries answered by awsdns, by type and where "
+				"the answer came from",
+				labels);
+		}
+	snprintf(labels, sizeof(labels), "responder=\"%s\"", inst);
+	s->metrics.upstream_errors = dfo_metric_register(
+		DFO_METRIC_COUNTER, "dnsfailover_awsdns_upstream_errors_total",
+		"Upstream queries that timed out, were refused or failed",
+		labels);
+	s->metrics.dropped = dfo_metric_register(
+		DFO_METRIC_COUNTER, "dnsfailover_awsdns_dropped_total",
+		"Packets dropped without an answer", labels);
+	s->m_size = dfo_metric_register(DFO_METRIC_GAUGE,
+					"dnsfailover_awsdns_index_instances",
+					"Instances in the index", labels);
+	s->m_names = dfo_metric_register(DFO_METRIC_GAUGE,
+					 "dnsfailover_awsdns_index_names",
+					 "Distinct names in the index", labels);
+	s->m_load_seconds = dfo_metric_register(
+		DFO_METRIC_GAUGE, "dnsfailover_awsdns_index_load_seconds",
+		"Time the last index load took", labels);
+	snprintf(labels, sizeof(labels), "responder=\"%s\",result=\"ok\"", inst);
+	s->m_refresh_ok = dfo_metric_register(
+		DFO_METRIC_COUNTER, "dnsfailover_awsdns_refreshes_total",
+		"Index refreshes", labels);
+	snprintf(labels, sizeof(labels), "responder=\"%s\",result=\"error\"",
+		 inst);
+	s->m_refresh_err = dfo_metric_register(
+		DFO_METRIC_COUNTER, "dnsfailover_awsdns_refreshes_total",
+		"Index refreshes", labels);
+	s->sh.metrics = &s->metrics;
+}
+
+static void awsdns_stop(void *state)
+{
+	struct awsdns *s = state;
+	if (!s->started)
+		return;
+	atomic_store(&s->quitting, true);
+	uint64_t one = 1;
+	if (s->sh.quit_fd >= 0 && write(s->sh.quit_fd, &one, sizeof(one)) < 0)
+		dfo_log(DFO_LOG_ERR, "awsdns %s: eventfd: %s", s->conf.instance,
+			strerror(errno));
+	for (size_t i = 0; i < s->sh.nworkers; i++)
+		server_worker_free(s->sh.workers[i]);
+	free(s->sh.workers);
+	s->sh.workers = NULL;
+	s->sh.nworkers = 0;
+	bool joined = true;
+	if (s->refresher_started) {
+		/* a refresh may sit in an AWS call: give it a moment, else
+		 * leave it (the process is about to end) */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 700000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		joined = pthread_timedjoin_np(s->refresher, NULL, &ts) == 0;
+		s->refresher_started = false;
+	}
+	if (joined) {
+		index_free(atomic_exchange(&s->sh.index, NULL));
+		if (AWS_CLONE_OWNED && s->aws)
+			dfo_aws_free(s->aws);
+		s->aws = NULL;
+		close(s->sh.quit_fd);
+		s->sh.quit_fd = -1;
+	}
+	s->started = false;
+}
+
+static int awsdns_start(void *state, struct dfo_err *err)
+{
+	struct awsdns *s = state;
+	struct awsdns_conf *c = &s->conf;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (c->threads == 0)
+		c->threads = cores > 0 ? (unsigned)(cores < 256 ? cores : 256) : 1;
+	atomic_store(&s->quitting, false);
+	s->failing = false;
+	s->sh.conf = c;
+	s->sh.quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->sh.quit_fd < 0)
+		return dfo_err_set(err, -errno, "eventfd: %s", strerror(errno));
+	s->started = true;
+	metrics_register(s);
+	int rc;
+	s->sh.workers = calloc(c->threads, sizeof(*s->sh.workers));
+	if (!s->sh.workers) {
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (unsigned i = 0; i < c->threads; i++) {
+		rc = server_worker_new(&s->sh, i, &s->sh.workers[i], err);
+		if (rc < 0)
+			goto fail;
+		s->sh.nworkers++;
+	}
+	/* the index, before anything is answered */
+	struct dfo_aws *def = dfo_aws_default(err);
+	if (!def) {
+		rc = -EIO;
+		goto fail;
+	}
+	if ((rc = dfo_aws_clone(def, &s->aws, err)) < 0)
+		goto fail;
+	double t0 = mono_now();
+	struct awsdns_index *ix = NULL;
+	if ((rc = load(s, &ix, err)) < 0)
+		goto fail;
+	double secs = mono_now() - t0;
+	atomic_store(&s->sh.index, ix);
+	publish_gauges(s, ix, secs);
+	dfo_log(DFO_LOG_NOTICE,
+		"awsdns %s: %zu instances indexed (%zu names, %zu addresses, "
+		"%zu records, %zu KiB) in %.2f s",
+		c->instance, ix->ninst, ix->nnames, ix->nrevs, ix->nrrsets,
+		index_bytes(ix) / 1024, secs);
+	if (c->user && (rc = dfo_drop_privileges(c->user, err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	awsdns_stop(s);
+	return rc;
+}
+
+static int awsdns_serve(struct awsdns *s, struct dfo_responder_ctx *ctx,
+			struct dfo_err *err)
+{
+	int rc;
+	for (size_t i = 0; i < s->sh.nworkers; i++)
+		if ((rc = server_worker_start(s->sh.workers[i], err)) < 0)
+			return rc;
+	rc = pthread_create(&s->refresher, NULL, refresh_main, s);
+	if (rc != 0)
+		return dfo_err_set(err, -rc, "pthread_create: %s",
+				   strerror(rc));
+	s->refresher_started = true;
+	dfo_log(DFO_LOG_INFO, "awsdns %s: serving on %zu address(es), %u "
+		"thread(s), %zu upstream(s)", s->conf.instance,
+		s->conf.nlisten, s->conf.threads, s->conf.nupstream);
+	dfo_responder_ready(ctx);
+	int sfd = dfo_responder_stop_fd(ctx);
+	for (;;) {
+		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
+		int r = poll(&pfd, sfd >= 0 ? 1 : 0, -1);
+		if (r > 0)
+			break;
+		if (r < 0 && errno != EINTR)
+			return dfo_err_set(err, -errno, "poll: %s",
+					   strerror(errno));
+	}
+	return 0;
+}
+
+#if DFO_PLUGIN_ABI < 2
+static int awsdns_run(void *state, struct dfo_err *err)
+{
+	struct awsdns *s = state;
+	int rc = awsdns_start(s, err);
+	if (rc < 0)
+		return rc;
+	rc = awsdns_serve(s, NULL, err);
+	awsdns_stop(s);
+	return rc;
+}
+#else
+static int awsdns_run(void *state, struct dfo_responder_ctx *ctx,
+		      struct dfo_err *err)
+{
+	return awsdns_serve(state, ctx, err);
+}
+#endif
+
+static const struct dfo_responder_provider awsdns_provider = {
+#if DFO_PLUGIN_ABI >= 2
+	.size = sizeof(struct dfo_responder_provider),
+	.start = awsdns_start,
+	.stop = awsdns_stop,
+#endif
+	.name = "awsdns",
+	.description = "DNS server for a VPC: upstream first, then EC2 "
+		       "instances and Route 53 zones",
+	.options = awsdns_opts,
+	.create = awsdns_create,
+	.destroy = awsdns_destroy,
+	.run = awsdns_run,
+};
+
+static int awsdns_init(struct dfo_registry *reg, struct dfo_err *err)
+{
+	return dfo_register_responder(reg, &awsdns_provider);
+}
+
+DFO_MODULE("awsdns", awsdns_init);

@@ -1,0 +1,841 @@
+/*
+ * awsdns index: the instances of DescribeInstances by forward name and by
+ * address, with their extras as ready-made TXT rdata, and the records of
+ * Route 53 zones as ready-made RRs.  Built off line by the refresh
+ * thread into one arena, sealed (hash tables built), then published
+ * whole through an atomic pointer; readers never lock and never write.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "awsdns.h"
+
+static uint32_t hash_bytes(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h ? h : 1;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *p = realloc(*arr, n * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+/* Append bytes to the arena; their offset in *off. */
+static int arena_add(struct awsdns_index *ix, const void *data, size_t len,
+		     uint32_t *off)
+{
+	if (ix->arena_len + len > UINT32_MAX)
+		return -E2BIG;
+	void *a = ix->arena;
+	int rc = grow(&a, &ix->arena_cap, ix->arena_len + len, 1);
+	if (rc < 0)
+		return rc;
+	ix->arena = a;
+	memcpy(ix->arena + ix->arena_len, data, len);
+	*off = (uint32_t)ix->arena_len;
+	ix->arena_len += len;
+	return 0;
+}
+
+int index_new(struct awsdns_index **out, const struct index_conf *conf,
+	      struct dfo_err *err)
+{
+	struct awsdns_index *ix = calloc(1, sizeof(*ix));
+	if (!ix)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	ix->ttl = conf->ttl;
+	ix->serial = (uint32_t)time(NULL);
+	if (conf->domain && conf->domain[0]) {
+		int n = wire_name_from_text(conf->domain, ix->domain,
+					    sizeof(ix->domain));
+		if (n < 0) {
+			free(ix);
+			return dfo_err_set(err, -EINVAL, "bad domain '%s'",
+					   conf->domain);
+		}
+		ix->domain_len = (size_t)n;
+	}
+	*out = ix;
+	return 0;
+}
+
+void index_free(struct awsdns_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->arena);
+	free(ix->inst);
+	free(ix->names);
+	free(ix->name_tab);
+	free(ix->revs);
+	free(ix->rev_tab);
+	free(ix->rrsets);
+	free(ix->rr_tab);
+	free(ix);
+}
+
+size_t index_bytes(const struct awsdns_index *ix)
+{
+	return sizeof(*ix) + ix->arena_cap + ix->inst_cap * sizeof(*ix->inst) +
+	       ix->names_cap * sizeof(*ix->names) +
+	       (ix->name_mask + 1) * sizeof(uint32_t) +
+	       ix->revs_cap * sizeof(*ix->revs) +
+	       (ix->rev_mask + 1) * sizeof(uint32_t) +
+	       ix->rrsets_cap * sizeof(*ix->rrsets) +
+	       (ix->rr_mask + 1) * sizeof(uint32_t);
+}
+
+/* RFC 1464: "attribute=value", with '`', '=' and leading or trailing
+ * blanks of the attribute name quoted by a backquote; the value as is.
+ * As TXT rdata: character-strings of at most 255 bytes.  Returns the
+ * rdata length, or -1 if it does not fit `cap`. */
+static int txt_rdata(const char *attr, const char *value, uint8_t *out,
+		     size_t cap)
+{
+	char text[1024];
+	size_t n = 0, al = strlen(attr);
+	for (size_t i = 0; i < al; i++) {
+		char c = attr[i];
+		bool edge = (i == 0 || i + 1 == al) && (c == ' ' || c == '\t');
+		if (c == '`' || c == '=' || edge) {
+			if (n + 1 >= sizeof(text))
+				return -1;
+			text[n++] = '`';
+		}
+		if (n + 1 >= sizeof(text))
+			return -1;
+		text[n++] = c;
+	}
+	size_t vl = strlen(value);
+	if (n + 1 + vl > sizeof(text))
+		return -1;
+	text[n++] = '=';
+	memcpy(text + n, value, vl);
+	n += vl;
+	size_t o = 0;
+	for (size_t i = 0; i < n || i == 0; i += 255) {
+		size_t l = n - i < 255 ? n - i : 255;
+		if (o + 1 + l > cap)
+			return -1;
+		out[o++] = (uint8_t)l;
+		memcpy(out + o, text + i, l);
+		o += l;
+	}
+	return (int)o;
+}
+
+/* The forward name of a value: its wire labels without the root. */
+static int name_key(const char *value, uint8_t *key, size_t cap)
+{
+	int n = wire_name_from_text(value, key, cap);
+	if (n <= 1)
+		return -EINVAL;
+	return n - 1;
+}
+
+/* Address text to 16 bytes (IPv4 mapped). */
+static bool addr16(const char *text, uint8_t out[16])
+{
+	struct in_addr a4;
+	if (inet_pton(AF_INET, text, &a4) == 1) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &a4, 4);
+		return true;
+	}
+	return inet_pton(AF_INET6, text, out) == 1;
+}
+
+int index_add(struct awsdns_index *ix, const struct index_conf *conf,
+	      const struct dfo_ec2_instance *inst)
+{
+	ix->instances_seen++;
+	const char *fwd = dfo_ec2_instance_attr(inst, conf->forward);
+	uint8_t key[WIRE_MAXNAME + 1];
+	int klen = fwd ? name_key(fwd, key, sizeof(key)) : -EINVAL;
+	if (klen < 0)
+		return 0; /* no name: nothing to answer with */
+	/* its name in PTR answers: under domain when one is set */
+	uint8_t ptr[WIRE_MAXNAME + 1];
+	size_t plen = (size_t)klen;
+	memcpy(ptr, key, plen);
+	if (ix->domain_len > 0) {
+		if (plen + ix->domain_len > WIRE_MAXNAME)
+			return 0;
+		memcpy(ptr + plen, ix->domain, ix->domain_len);
+		plen += ix->domain_len;
+	} else {
+		ptr[plen++] = 0;
+	}
+	if (ix->ninst >= UINT32_MAX - 1)
+		return -E2BIG;
+	void *arr = ix->inst;
+	if (grow(&arr, &ix->inst_cap, ix->ninst + 1, sizeof(*ix->inst)) < 0)
+		return -ENOMEM;
+	ix->inst = arr;
+	struct idx_inst *it = &ix->inst[ix->ninst];
+	memset(it, 0, sizeof(*it));
+	struct in_addr a4;
+	if (inst->private_ip && inet_pton(AF_INET, inst->private_ip, &a4) == 1) {
+		memcpy(it->v4, &a4, 4);
+		it->has_v4 = true;
+	}
+	int rc;
+	uint8_t v6[16];
+	for (size_t i = 0; i < inst->nipv6 && it->v6_n < 64; i++) {
+		if (inet_pton(AF_INET6, inst->ipv6[i], v6) != 1)
+			continue;
+		uint32_t off;
+		if ((rc = arena_add(ix, v6, 16, &off)) < 0)
+			return rc;
+		if (it->v6_n == 0)
+			it->v6_off = off;
+		it->v6_n++;
+	}
+	if ((rc = arena_add(ix, ptr, plen, &it->ptr_off)) < 0)
+		return rc;
+	it->ptr_len = (uint8_t)plen;
+	/* extras: TXT rdata back to back, each preceded by its length */
+	uint8_t txt[2048];
+	size_t tl = 0;
+	for (size_t i = 0; i < conf->nextra && it->txt_n < 32; i++) {
+		const char *v = dfo_ec2_instance_attr(inst, conf->extra[i]);
+		if (!v)
+			continue;
+		uint8_t rd[1300];
+		int n = txt_rdata(conf->extra[i], v, rd, sizeof(rd));
+		if (n < 0 || tl + 2 + (size_t)n > sizeof(txt))
+			continue;
+		txt[tl] = (uint8_t)(n >> 8);
+		txt[tl + 1] = (uint8_t)n;
+		memcpy(txt + tl + 2, rd, (size_t)n);
+		tl += 2 + (size_t)n;
+		it->txt_n++;
+	}
+	if (tl && (rc = arena_add(ix, txt, tl, &it->txt_off)) < 0)
+		return rc;
+	it->txt_len = (uint16_t)tl;
+	/* the name, merged at seal time */
+	arr = ix->names;
+	if (grow(&arr, &ix->names_cap, ix->nnames + 1, sizeof(*ix->names)) < 0)
+		return -ENOMEM;
+	ix->names = arr;
+	struct idx_name *nm = &ix->names[ix->nnames];
+	if ((rc = arena_add(ix, key, (size_t)klen, &nm->key_off)) < 0)
+		return rc;
+	nm->key_len = (uint16_t)klen;
+	nm->hash = hash_bytes(key, (size_t)klen);
+	nm->ninst = 1;
+	nm->first = (uint32_t)ix->ninst + 1;
+	ix->nnames++;
+	/* reverse: the `reverse` attribute's address, and every IPv6 */
+	const char *rv = dfo_ec2_instance_attr(inst, conf->reverse);
+	uint8_t a[16];
+	size_t nrev = (rv && addr16(rv, a) ? 1 : 0) + it->v6_n;
+	arr = ix->revs;
+	if (grow(&arr, &ix->revs_cap, ix->nrevs + nrev, sizeof(*ix->revs)) < 0)
+		return -ENOMEM;
+	ix->revs = arr;
+	for (size_t i = 0; i < nrev; i++) {
+		struct idx_rev *r = &ix->revs[ix->nrevs];
+		if (rv && addr16(rv, a) && i == 0)
+			memcpy(r->addr, a, 16);
+		else
+			memcpy(r->addr,
+			       ix->arena + it->v6_off +
+				       16 * (i - (nrev - it->v6_n)),
+			       16);
+		r->hash = hash_bytes(r->addr, 16);
+		r->inst = (uint32_t)ix->ninst + 1;
+		r->next = 0;
+		ix->nrevs++;
+	}
+	ix->ninst++;
+	return 0;
+}
+
+/* ---- Route 53 record sets ---- */
+
+/* Text of one record value to rdata; length or -1. */
+static int rdata_from_text(const char *type, const char *v, uint8_t *out,
+			   size_t cap, uint16_t *rtype)
+{
+	if (strcmp(type, "A") == 0) {
+		*rtype = T_A;
+		return inet_pton(AF_INET, v, out) == 1 ? 4 : -1;
+	}
+	if (strcmp(type, "AAAA") == 0) {
+		*rtype = T_AAAA;
+		return inet_pton(AF_INET6, v, out) == 1 ? 16 : -1;
+	}
+	if (strcmp(type, "CNAME") == 0 || strcmp(type, "PTR") == 0) {
+		*rtype = type[0] == 'C' ? T_CNAME : T_PTR;
+		return wire_name_from_text(v, out, cap);
+	}
+	if (strcmp(type, "MX") == 0) {
+		unsigned pref;
+		char host[256];
+		*rtype = T_MX;
+		if (cap < 2 || sscanf(v, "%u %255s", &pref, host) != 2 ||
+		    pref > 0xffff)
+			return -1;
+		out[0] = (uint8_t)(pref >> 8);
+		out[1] = (uint8_t)pref;
+		int n = wire_name_from_text(host, out + 2, cap - 2);
+		return n < 0 ? -1 : n + 2;
+	}
+	if (strcmp(type, "SRV") == 0) {
+		unsigned prio, weight, port;
+		char host[256];
+		*rtype = T_SRV;
+		if (cap < 6 || sscanf(v, "%u %u %u %255s", &prio, &weight,
+				      &port, host) != 4 ||
+		    prio > 0xffff || weight > 0xffff || port > 0xffff)
+			return -1;
+		uint16_t f[3] = {(uint16_t)prio, (uint16_t)weight,
+				 (uint16_t)port};
+		for (int i = 0; i < 3; i++) {
+			out[2 * i] = (uint8_t)(f[i] >> 8);
+			out[2 * i + 1] = (uint8_t)f[i];
+		}
+		int n = wire_name_from_text(host, out + 6, cap - 6);
+		return n < 0 ? -1 : n + 6;
+	}
+	if (strcmp(type, "TXT") == 0) {
+		/* "quoted" strings, \" and \\ and \DDD escapes */
+		*rtype = T_TXT;
+		size_t o = 0;
+		const char *p = v;
+		while (*p) {
+			if (*p == ' ') {
+				p++;
+				continue;
+			}
+			bool quoted = *p == '"';
+			if (quoted)
+				p++;
+			if (o + 1 > cap)
+				return -1;
+			size_t lenpos = o++;
+			size_t l = 0;
+			while (*p && (quoted ? *p != '"' : *p != ' ')) {
+				unsigned char c = (unsigned char)*p++;
+				if (c == '\\' && p[0] >= '0' && p[0] <= '9' &&
+				    p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+				    p[2] <= '9') {
+					unsigned d = (unsigned)(p[0] - '0') *
+							     100 +
+						     (unsigned)(p[1] - '0') * 10 +
+						     (unsigned)(p[2] - '0');
+					if (d > 255)
+						return -1;
+					c = (unsigned char)d;
+					p += 3;
+				} else if (c == '\\' && *p) {
+					c = (unsigned char)*p++;
+				}
+				if (l == 255 || o + 1 > cap)
+					return -1;
+				out[o++] = c;
+				l++;
+			}
+			if (quoted && *p == '"')
+				p++;
+			out[lenpos] = (uint8_t)l;
+		}
+		return o ? (int)o : -1;
+	}
+	return -1;
+}
+
+int index_add_rrset(struct awsdns_index *ix, const char *name,
+		    const char *type, uint32_t ttl, const char *const *values,
+		    size_t nvalues)
+{
+	uint8_t key[WIRE_MAXNAME + 1];
+	/* Route 53 writes '*' as \052 and other octets as \DDD */
+	char clean[WIRE_MAXNAME * 4 + 1];
+	size_t cl = 0;
+	for (const char *p = name; *p && cl + 1 < sizeof(clean); p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9' && p[2] && p[3]) {
+			clean[cl++] = (char)((p[1] - '0') * 100 +
+					     (p[2] - '0') * 10 + (p[3] - '0'));
+			p += 3;
+		} else {
+			clean[cl++] = *p;
+		}
+	}
+	clean[cl] = '\0';
+	int klen = wire_name_from_text(clean, key, sizeof(key));
+	if (klen <= 1)
+		return 0;
+	uint8_t rrs[8192];
+	size_t len = 0;
+	unsigned n = 0;
+	uint16_t rtype = 0;
+	for (size_t i = 0; i < nvalues; i++) {
+		uint8_t rd[1024];
+		int rl = rdata_from_text(type, values[i], rd, sizeof(rd), &rtype);
+		if (rl < 0 || len + 12 + (size_t)rl > sizeof(rrs))
+			continue;
+		uint8_t *p = rrs + len;
+		p[0] = 0xc0;
+		p[1] = WIRE_HDR;
+		p[2] = (uint8_t)(rtype >> 8);
+		p[3] = (uint8_t)rtype;
+		p[4] = 0;
+		p[5] = 1;
+		p[6] = (uint8_t)(ttl >> 24);
+		p[7] = (uint8_t)(ttl >> 16);
+		p[8] = (uint8_t)(ttl >> 8);
+		p[9] = (uint8_t)ttl;
+		p[10] = (uint8_t)(rl >> 8);
+		p[11] = (uint8_t)rl;
+		memcpy(p + 12, rd, (size_t)rl);
+		len += 12 + (size_t)rl;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	void *arr = ix->rrsets;
+	if (grow(&arr, &ix->rrsets_cap, ix->nrrsets + 1, sizeof(*ix->rrsets)) <
+	    0)
+		return -ENOMEM;
+	ix->rrsets = arr;
+	struct idx_rrset *s = &ix->rrsets[ix->nrrsets];
+	memset(s, 0, sizeof(*s));
+	int rc;
+	if ((rc = arena_add(ix, key, (size_t)klen, &s->key_off)) < 0 ||
+	    (rc = arena_add(ix, rrs, len, &s->rr_off)) < 0)
+		return rc;
+	s->key_len = (uint16_t)klen;
+	s->hash = hash_bytes(key, (size_t)klen);
+	s->type = rtype;
+	s->rr_len = (uint32_t)len;
+	s->rr_n = (uint16_t)n;
+	ix->nrrsets++;
+	return 0;
+}
+
+/* ---- sealing ---- */
+
+static size_t table_size(size_t n)
+{
+	size_t s = 16;
+	while (s < n * 2)
+		s *= 2;
+	return s;
+}
+
+static bool key_eq(const struct awsdns_index *ix, uint32_t off, uint16_t len,
+		   const uint8_t *key, size_t klen)
+{
+	return len == klen && memcmp(ix->arena + off, key, klen) == 0;
+}
+
+int index_seal(struct awsdns_index *ix)
+{
+	/* names: one entry per distinct key; instances chained */
+	size_t ns = table_size(ix->nnames);
+	ix->name_tab = calloc(ns, sizeof(uint32_t));
+	ix->rev_tab = calloc(table_size(ix->nrevs), sizeof(uint32_t));
+	ix->rr_tab = calloc(table_size(ix->nrrsets), sizeof(uint32_t));
+	if (!ix->name_tab || !ix->rev_tab || !ix->rr_tab)
+		return -ENOMEM;
+	ix->name_mask = ns - 1;
+	size_t kept = 0;
+	for (size_t i = 0; i < ix->nnames; i++) {
+		struct idx_name nm = ix->names[i];
+		size_t h = nm.hash & ix->name_mask;
+		bool merged = false;
+		while (ix->name_tab[h]) {
+			struct idx_name *o = &ix->names[ix->name_tab[h] - 1];
+			if (o->hash == nm.hash &&
+			    key_eq(ix, o->key_off, o->key_len,
+				   ix->arena + nm.key_off, nm.key_len)) {
+				/* append, keeping DescribeInstances' order */
+				uint32_t *link = &o->first;
+				while (*link)
+					link = &ix->inst[*link - 1].next;
+				*link = nm.first;
+				if (o->ninst < UINT16_MAX)
+					o->ninst++;
+				merged = true;
+				break;
+			}
+			h = (h + 1) & ix->name_mask;
+		}
+		if (merged)
+			continue;
+		ix->names[kept] = nm;
+		ix->name_tab[h] = (uint32_t)++kept;
+	}
+	ix->nnames = kept;
+	ix->rev_mask = table_size(ix->nrevs) - 1;
+	for (size_t i = 0; i < ix->nrevs; i++) {
+		struct idx_rev *r = &ix->revs[i];
+		size_t h = r->hash & ix->rev_mask;
+		bool merged = false;
+		while (ix->rev_tab[h]) {
+			struct idx_rev *o = &ix->revs[ix->rev_tab[h] - 1];
+			if (memcmp(o->addr, r->addr, 16) == 0) {
+				uint32_t *link = &o->next;
+				while (*link)
+					link = &ix->revs[*link - 1].next;
+				*link = (uint32_t)i + 1;
+				merged = true;
+				break;
+			}
+			h = (h + 1) & ix->rev_mask;
+		}
+		if (!merged)
+			ix->rev_tab[h] = (uint32_t)i + 1;
+	}
+	ix->rr_mask = table_size(ix->nrrsets) - 1;
+	for (size_t i = 0; i < ix->nrrsets; i++) {
+		struct idx_rrset *s = &ix->rrsets[i];
+		size_t h = s->hash & ix->rr_mask;
+		bool merged = false;
+		while (ix->rr_tab[h]) {
+			struct idx_rrset *o = &ix->rrsets[ix->rr_tab[h] - 1];
+			if (o->hash == s->hash &&
+			    key_eq(ix, o->key_off, o->key_len,
+				   ix->arena + s->key_off, s->key_len)) {
+				uint32_t *link = &o->next;
+				while (*link)
+					link = &ix->rrsets[*link - 1].next;
+				*link = (uint32_t)i + 1;
+				merged = true;
+				break;
+			}
+			h = (h + 1) & ix->rr_mask;
+		}
+		if (!merged)
+			ix->rr_tab[h] = (uint32_t)i + 1;
+	}
+	/* the SOA of negative answers: MNAME = domain (or root), RNAME =
+	 * hostmaster.domain, serial, refresh, retry, expire, minimum */
+	uint8_t *p = ix->soa_rdata;
+	size_t dl = ix->domain_len ? ix->domain_len : 1;
+	static const uint8_t root = 0;
+	const uint8_t *dom = ix->domain_len ? ix->domain : &root;
+	memcpy(p, dom, dl);
+	p += dl;
+	memcpy(p, "\x0ahostmaster", 11);
+	memcpy(p + 11, dom, dl);
+	p += 11 + dl;
+	uint32_t f[5] = {ix->serial, 3600, 600, 86400, ix->ttl};
+	for (int i = 0; i < 5; i++) {
+		p[0] = (uint8_t)(f[i] >> 24);
+		p[1] = (uint8_t)(f[i] >> 16);
+		p[2] = (uint8_t)(f[i] >> 8);
+		p[3] = (uint8_t)f[i];
+		p += 4;
+	}
+	ix->soa_len = (size_t)(p - ix->soa_rdata);
+	return 0;
+}
+
+/* ---- lookups ---- */
+
+static const struct idx_name *find_name(const struct awsdns_index *ix,
+					const uint8_t *key, size_t klen)
+{
+	if (klen == 0)
+		return NULL;
+	uint32_t hv = hash_bytes(key, klen);
+	for (size_t h = hv & ix->name_mask; ix->name_tab[h];
+	     h = (h + 1) & ix->name_mask) {
+		const struct idx_name *n = &ix->names[ix->name_tab[h] - 1];
+		if (n->hash == hv && key_eq(ix, n->key_off, n->key_len, key, klen))
+			return n;
+	}
+	return NULL;
+}
+
+static const struct idx_rev *find_rev(const struct awsdns_index *ix,
+				      const uint8_t addr[16])
+{
+	uint32_t hv = hash_bytes(addr, 16);
+	for (size_t h = hv & ix->rev_mask; ix->rev_tab[h];
+	     h = (h + 1) & ix->rev_mask) {
+		const struct idx_rev *r = &ix->revs[ix->rev_tab[h] - 1];
+		if (r->hash == hv && memcmp(r->addr, addr, 16) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static const struct idx_rrset *find_rrsets(const struct awsdns_index *ix,
+					   const uint8_t *key, size_t klen)
+{
+	uint32_t hv = hash_bytes(key, klen);
+	for (size_t h = hv & ix->rr_mask; ix->rr_tab[h];
+	     h = (h + 1) & ix->rr_mask) {
+		const struct idx_rrset *s = &ix->rrsets[ix->rr_tab[h] - 1];
+		if (s->hash == hv && key_eq(ix, s->key_off, s->key_len, key, klen))
+			return s;
+	}
+	return NULL;
+}
+
+/* Offset in q->name where `domain` starts, if q->name is under it (or is
+ * it); -1 otherwise. */
+static int under(const struct wire_query *q, const uint8_t *dom, size_t dl)
+{
+	if (dl == 0 || q->name_len < dl)
+		return -1;
+	size_t at = q->name_len - dl;
+	if (memcmp(q->name + at, dom, dl) != 0)
+		return -1;
+	if (at == 0)
+		return 0;
+	for (unsigned i = 0; i < q->nlabels; i++)
+		if (q->label_off[i] == at)
+			return (int)at;
+	return -1;
+}
+
+bool index_is_local(const struct awsdns_index *ix, const struct wire_query *q)
+{
+	return under(q, ix->domain, ix->domain_len) >= 0;
+}
+
+/* The TXT extras of an instance into the additional section, as many as
+ * fit. */
+static void put_extras(const struct awsdns_index *ix,
+		       const struct idx_inst *it, struct wire_writer *w,
+		       uint32_t ttl)
+{
+	const uint8_t *p = ix->arena + it->txt_off;
+	const uint8_t *end = p + it->txt_len;
+	while (p + 2 <= end) {
+		size_t n = (size_t)(p[0] << 8 | p[1]);
+		if (!wire_put_rr(w, SEC_AR, WIRE_HDR, T_TXT, ttl, p + 2, n))
+			return;
+		p += 2 + n;
+	}
+}
+
+/* Answer from a forward name.  Whole answer or TC. */
+static enum idx_result answer_name(const struct awsdns_index *ix,
+				   const struct idx_name *nm,
+				   const struct wire_query *q,
+				   struct wire_writer *w)
+{
+	uint16_t t = q->qtype;
+	bool any = t == T_ANY;
+	unsigned n = 0;
+	bool fits = true;
+	for (uint32_t i = nm->first; i && fits; i = ix->inst[i - 1].next) {
+		const struct idx_inst *it = &ix->inst[i - 1];
+		if ((t == T_A || any) && it->has_v4) {
+			fits = wire_put_rr(w, SEC_AN, WIRE_HDR, T_A, ix->ttl,
+					   it->v4, 4);
+			n++;
+		}
+		if (t == T_AAAA || any)
+			for (unsigned k = 0; k < it->v6_n && fits; k++) {
+				fits = wire_put_rr(w, SEC_AN, WIRE_HDR, T_AAAA,
+						   ix->ttl,
+						   ix->arena + it->v6_off +
+							   16 * k,
+						   16);
+				n++;
+			}
+		if (t == T_TXT)
+			for (const uint8_t *p = ix->arena + it->txt_off,
+					   *e = p + it->txt_len;
+			     p + 2 <= e && fits;) {
+				size_t l = (size_t)(p[0] << 8 | p[1]);
+				fits = wire_put_rr(w, SEC_AN, WIRE_HDR, T_TXT,
+						   ix->ttl, p + 2, l);
+				p += 2 + l;
+				n++;
+			}
+	}
+	if (!fits) {
+		wire_truncate(w);
+		return IDX_ANSWER;
+	}
+	if (n == 0)
+		return IDX_NODATA;
+	if (t != T_TXT)
+		for (uint32_t i = nm->first; i; i = ix->inst[i - 1].next)
+			put_extras(ix, &ix->inst[i - 1], w, ix->ttl);
+	return IDX_ANSWER;
+}
+
+/* The address of an in-addr.arpa or ip6.arpa name, if it names one. */
+static bool reverse_addr(const struct wire_query *q, uint8_t addr[16])
+{
+	static const uint8_t v4[] = "\x07in-addr\x04" "arpa";
+	static const uint8_t v6[] = "\x03ip6\x04" "arpa";
+	const uint8_t *n = q->name;
+	if (q->nlabels == 6 && q->name_len >= sizeof(v4) &&
+	    memcmp(n + q->name_len - sizeof(v4), v4, sizeof(v4)) == 0) {
+		memset(addr, 0, 10);
+		addr[10] = addr[11] = 0xff;
+		for (int i = 0; i < 4; i++) {
+			const uint8_t *l = n + q->label_off[i];
+			unsigned v = 0;
+			if (*l < 1 || *l > 3 || (*l > 1 && l[1] == '0'))
+				return false;
+			for (unsigned k = 1; k <= *l; k++) {
+				if (l[k] < '0' || l[k] > '9')
+					return false;
+				v = v * 10 + (unsigned)(l[k] - '0');
+			}
+			if (v > 255)
+				return false;
+			addr[15 - i] = (uint8_t)v;
+		}
+		return true;
+	}
+	if (q->nlabels == 34 && q->name_len >= sizeof(v6) &&
+	    memcmp(n + q->name_len - sizeof(v6), v6, sizeof(v6)) == 0) {
+		memset(addr, 0, 16);
+		for (int i = 0; i < 32; i++) {
+			const uint8_t *l = n + q->label_off[i];
+			unsigned v;
+			if (*l != 1)
+				return false;
+			if (l[1] >= '0' && l[1] <= '9')
+				v = (unsigned)(l[1] - '0');
+			else if (l[1] >= 'a' && l[1] <= 'f')
+				v = (unsigned)(l[1] - 'a' + 10);
+			else
+				return false;
+			addr[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
+		}
+		return true;
+	}
+	return false;
+}
+
+static enum idx_result answer_reverse(const struct awsdns_index *ix,
+				      const struct idx_rev *r,
+				      const struct wire_query *q,
+				      struct wire_writer *w)
+{
+	if (q->qtype != T_PTR && q->qtype != T_ANY)
+		return IDX_NODATA;
+	for (const struct idx_rev *e = r; e;
+	     e = e->next ? &ix->revs[e->next - 1] : NULL) {
+		const struct idx_inst *it = &ix->inst[e->inst - 1];
+		if (!wire_put_rr(w, SEC_AN, WIRE_HDR, T_PTR, ix->ttl,
+				 ix->arena + it->ptr_off, it->ptr_len)) {
+			wire_truncate(w);
+			return IDX_ANSWER;
+		}
+	}
+	for (const struct idx_rev *e = r; e;
+	     e = e->next ? &ix->revs[e->next - 1] : NULL)
+		put_extras(ix, &ix->inst[e->inst - 1], w, ix->ttl);
+	return IDX_ANSWER;
+}
+
+static enum idx_result answer_rrsets(const struct awsdns_index *ix,
+				     const struct idx_rrset *s,
+				     const struct wire_query *q,
+				     struct wire_writer *w)
+{
+	const struct idx_rrset *cname = NULL;
+	bool any = false;
+	for (const struct idx_rrset *e = s; e;
+	     e = e->next ? &ix->rrsets[e->next - 1] : NULL) {
+		if (e->type == T_CNAME)
+			cname = e;
+		if (e->type != q->qtype && q->qtype != T_ANY)
+			continue;
+		if (!wire_put(w, SEC_AN, ix->arena + e->rr_off, e->rr_len,
+			      e->rr_n)) {
+			wire_truncate(w);
+			return IDX_ANSWER;
+		}
+		any = true;
+	}
+	if (any)
+		return IDX_ANSWER;
+	if (cname) {
+		if (!wire_put(w, SEC_AN, ix->arena + cname->rr_off,
+			      cname->rr_len, cname->rr_n))
+			wire_truncate(w);
+		return IDX_ANSWER;
+	}
+	return IDX_NODATA;
+}
+
+static void put_soa(const struct awsdns_index *ix, int dom_at,
+		    struct wire_writer *w)
+{
+	uint16_t owner = (uint16_t)(WIRE_HDR + (dom_at < 0 ? 0 : dom_at));
+	wire_put_rr(w, SEC_NS, owner, T_SOA, ix->ttl, ix->soa_rdata,
+		    ix->soa_len);
+}
+
+enum idx_result index_answer(const struct awsdns_index *ix,
+			     const struct wire_query *q,
+			     struct wire_writer *w, bool *auth)
+{
+	*auth = false;
+	if (q->qclass != 1 && q->qclass != T_ANY)
+		return IDX_NONE;
+	int at = under(q, ix->domain, ix->domain_len);
+	enum idx_result r = IDX_NONE;
+	if (at >= 0) {
+		*auth = true;
+		if (at == 0) { /* the domain itself */
+			if (q->qtype == T_SOA) {
+				wire_put_rr(w, SEC_AN, WIRE_HDR, T_SOA,
+					    ix->ttl, ix->soa_rdata,
+					    ix->soa_len);
+				return IDX_ANSWER;
+			}
+			r = IDX_NODATA;
+		} else {
+			const struct idx_name *nm =
+				find_name(ix, q->name, (size_t)at);
+			r = nm ? answer_name(ix, nm, q, w) : IDX_NXDOMAIN;
+		}
+		if (r == IDX_NODATA || r == IDX_NXDOMAIN)
+			put_soa(ix, at, w);
+		return r;
+	}
+	uint8_t addr[16];
+	if (reverse_addr(q, addr)) {
+		const struct idx_rev *rv = find_rev(ix, addr);
+		if (rv)
+			return answer_reverse(ix, rv, q, w);
+	}
+	const struct idx_name *nm = find_name(ix, q->name, q->name_len - 1);
+	if (nm)
+		r = answer_name(ix, nm, q, w);
+	if (r == IDX_NONE && ix->nrrsets) {
+		const struct idx_rrset *s =
+			find_rrsets(ix, q->name, q->name_len);
+		if (s)
+			r = answer_rrsets(ix, s, q, w);
+	}
+	if (r == IDX_NODATA)
+		put_soa(ix, 0, w); /* the name is its own apex */
+	return r;
+}

@@ -1,0 +1,1013 @@
+/*
+ * awsdns server: one worker thread per core (or `threads`), each with its
+ * own UDP and TCP sockets on every listen address (SO_REUSEPORT: the
+ * kernel spreads clients over the workers), its own upstream sockets, its
+ * own answer cache and its own table of queries waiting for upstream.
+ * Nothing is shared between workers but the index pointer, read once
+ * per batch, and the quit descriptor.
+ *
+ * UDP: up to BATCH queries per recvmmsg(), answered in place (the answer
+ * is written over the query) and sent with one sendmmsg(); a query that
+ * waits for upstream is answered with sendto() when its answer comes.
+ * TCP: length-prefixed messages, one query at a time per connection,
+ * connections closed after IDLE seconds of silence.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "awsdns.h"
+
+#define BATCH 32
+#define UDP_BUF 4096
+#define MAX_PENDING 4096
+#define MAX_CONNS 128
+#define TCP_IDLE 10.0
+#define TCP_QMAX 4096
+#define UP_DOWN_FOR 1.0 /* seconds an upstream that refused is skipped */
+
+enum { EV_QUIT = 0, EV_UDP, EV_TCP_LISTEN, EV_TCP_CONN, EV_UP };
+
+struct evtag {
+	int kind;
+	int fd;
+	size_t i; /* listener, upstream or connection index */
+};
+
+struct tcpconn {
+	int fd; /* -1: free */
+	uint32_t gen;
+	double last;
+	bool waiting; /* a query of it is with upstream */
+	uint8_t in[2 + TCP_QMAX];
+	size_t inlen;
+	uint8_t *out;
+	size_t outlen, outoff, outcap;
+	struct evtag tag;
+};
+
+struct pending {
+	bool used;
+	uint16_t up_id;
+	uint8_t up_idx;
+	uint8_t tries;
+	double deadline;
+	struct wire_query q;
+	uint8_t qpkt[WIRE_HDR + WIRE_MAXNAME + 1 + 4];
+	int fd; /* UDP socket to answer from; -1: TCP */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	size_t conn;
+	uint32_t conn_gen;
+};
+
+struct upstream_sock {
+	int fd;
+	double down_until;
+	struct evtag tag;
+};
+
+struct worker {
+	struct awsdns_shared *sh;
+	unsigned n;
+	pthread_t tid;
+	bool started;
+	_Atomic unsigned long qs; /* odd: in a batch */
+	int ep;
+	int *udp;
+	int *tcp;
+	size_t nl;
+	struct evtag *ltag;
+	struct upstream_sock *up;
+	size_t nup;
+	size_t up_next;
+	struct cache *cache;
+	struct pending *pend;
+	uint16_t *by_id; /* upstream id -> pending index + 1 */
+	size_t npend;
+	size_t pend_hint;
+	struct tcpconn *conns;
+	struct evtag quit_tag;
+	uint64_t rng;
+	uint64_t stat[QT_COUNT][QR_COUNT];
+	uint64_t stat_up_err, stat_dropped;
+	double next_flush, next_sweep;
+	bool debug;
+	/* UDP batch */
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage peers[BATCH];
+	uint8_t (*bufs)[UDP_BUF];
+	struct mmsghdr out[BATCH];
+	struct iovec outiov[BATCH];
+	uint8_t tmp[65536 + 2];  /* TCP queries and their answers */
+	uint8_t scratch[65536];  /* cached and upstream answers */
+	uint8_t probe[UDP_BUF];  /* index_knows() */
+	uint8_t rx[UDP_BUF];     /* from upstream */
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint16_t rnd16(struct worker *w)
+{
+	/* xorshift64*, seeded from getrandom() */
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	return (uint16_t)((w->rng * 2685821657736338717ull) >> 48);
+}
+
+static int qt_of(uint16_t t)
+{
+	switch (t) {
+	case T_A: return QT_A;
+	case T_AAAA: return QT_AAAA;
+	case T_PTR: return QT_PTR;
+	case T_TXT: return QT_TXT;
+	default: return QT_OTHER;
+	}
+}
+
+static const char *qr_names[QR_COUNT] = {"aws", "upstream", "cache",
+					  "nxdomain", "servfail", "refused",
+					  "formerr"};
+
+static void flush_stats(struct worker *w)
+{
+	struct awsdns_metrics *m = w->sh->metrics;
+	if (!m)
+		return;
+	for (int t = 0; t < QT_COUNT; t++)
+		for (int r = 0; r < QR_COUNT; r++)
+			if (w->stat[t][r]) {
+				dfo_metric_add(m->queries[t][r],
+					       (double)w->stat[t][r]);
+				w->stat[t][r] = 0;
+			}
+	if (w->stat_up_err) {
+		dfo_metric_add(m->upstream_errors, (double)w->stat_up_err);
+		w->stat_up_err = 0;
+	}
+	if (w->stat_dropped) {
+		dfo_metric_add(m->dropped, (double)w->stat_dropped);
+		w->stat_dropped = 0;
+	}
+}
+
+/* The query log, at debug level. */
+static void log_query(struct worker *w, const struct sockaddr *peer,
+		      const struct wire_query *q, int result)
+{
+	char who[INET6_ADDRSTRLEN] = "?", name[WIRE_MAXNAME * 4 + 2];
+	if (peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr,
+			  who, sizeof(who));
+	else if (peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)peer)->sin6_addr, who,
+			  sizeof(who));
+	size_t o = 0;
+	if (q->name_len <= 1)
+		name[o++] = '.';
+	for (size_t i = 0; i + 1 < q->name_len;) {
+		uint8_t l = q->name[i++];
+		for (uint8_t k = 0; k < l; k++, i++) {
+			uint8_t c = q->name[i];
+			if (c > 32 && c < 127 && c != '\\')
+				name[o++] = (char)c;
+			else
+				o += (size_t)sprintf(name + o, "\\%03u", c);
+		}
+		name[o++] = '.';
+	}
+	name[o] = '\0';
+	dfo_log(DFO_LOG_DEBUG, "awsdns %s: query %s type %u from %s: %s",
+		w->sh->conf->instance, name, q->qtype, who,
+		qr_names[result]);
+}
+
+static void count(struct worker *w, const struct sockaddr *peer,
+		  const struct wire_query *q, int result)
+{
+	w->stat[qt_of(q->qtype)][result]++;
+	if (w->debug)
+		log_query(w, peer, q, result);
+}
+
+/* ---- answering ---- */
+
+/* Answer q from the index into buf; for IDX_NONE, `none_rcode`. */
+static size_t answer_index(struct worker *w, const struct awsdns_index *ix,
+			   const struct wire_query *q, const uint8_t *pkt,
+			   uint8_t *buf, size_t cap, size_t max,
+			   int none_rcode, int *result)
+{
+	struct wire_writer ww;
+	if (!wire_begin(&ww, buf, cap, max, q, pkt))
+		return 0;
+	bool auth;
+	enum idx_result r = index_answer(ix, q, &ww, &auth);
+	switch (r) {
+	case IDX_ANSWER:
+	case IDX_NODATA:
+		*result = QR_AWS;
+		return wire_finish(&ww, q, RC_NOERROR, true);
+	case IDX_NXDOMAIN:
+		*result = QR_NXDOMAIN;
+		return wire_finish(&ww, q, RC_NXDOMAIN, true);
+	default:
+		*result = none_rcode == RC_SERVFAIL ? QR_SERVFAIL : QR_NXDOMAIN;
+		return wire_finish(&ww, q, none_rcode, false);
+	}
+}
+
+/* Whether the index answers q (positively or NODATA), without writing. */
+static bool index_knows(const struct awsdns_index *ix,
+			const struct wire_query *q, const uint8_t *pkt,
+			uint8_t *scratch, size_t cap)
+{
+	struct wire_writer ww;
+	if (!wire_begin(&ww, scratch, cap, cap, q, pkt))
+		return false;
+	bool auth;
+	enum idx_result r = index_answer(ix, q, &ww, &auth);
+	return r == IDX_ANSWER || r == IDX_NODATA;
+}
+
+static int pending_new(struct worker *w)
+{
+	for (size_t k = 0; k < w->npend; k++) {
+		size_t i = (w->pend_hint + k) % w->npend;
+		if (!w->pend[i].used) {
+			w->pend_hint = i + 1;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static void pending_free(struct worker *w, struct pending *p)
+{
+	if (p->used && w->by_id[p->up_id] == (uint16_t)(p - w->pend) + 1)
+		w->by_id[p->up_id] = 0;
+	p->used = false;
+}
+
+/* Send p's question to the next upstream that is not known down; 0, or
+ * -1 if none is usable. */
+static int pending_send(struct worker *w, struct pending *p, double now)
+{
+	for (size_t k = 0; k < w->nup; k++) {
+		size_t i = (w->up_next + k) % w->nup;
+		if (w->up[i].down_until > now)
+			continue;
+		w->up_next = i + 1;
+		uint8_t pkt[WIRE_HDR + WIRE_MAXNAME + 1 + 4 + WIRE_OPT_LEN];
+		size_t len = p->q.qend;
+		memcpy(pkt, p->qpkt, len);
+		pkt[0] = (uint8_t)(p->up_id >> 8);
+		pkt[1] = (uint8_t)p->up_id;
+		pkt[2] = 0x01; /* RD */
+		pkt[3] = 0;
+		memset(pkt + 4, 0, 8);
+		pkt[5] = 1;
+		pkt[11] = 1; /* our own OPT: 1232 bytes, no DO */
+		memset(pkt + len, 0, WIRE_OPT_LEN);
+		pkt[len + 2] = T_OPT;
+		pkt[len + 3] = WIRE_UDP_MAX >> 8;
+		pkt[len + 4] = WIRE_UDP_MAX & 0xff;
+		len += WIRE_OPT_LEN;
+		if (send(w->up[i].fd, pkt, len, MSG_DONTWAIT) < 0) {
+			w->stat_up_err++;
+			w->up[i].down_until = now + UP_DOWN_FOR;
+			continue;
+		}
+		p->up_idx = (uint8_t)i;
+		p->tries++;
+		return 0;
+	}
+	return -1;
+}
+
+static void tcp_queue(struct worker *w, size_t ci, const uint8_t *msg,
+		      size_t len);
+static void tcp_close(struct worker *w, size_t ci);
+
+/* Deliver an answer of `len` bytes in buf to p's client. */
+static void pending_reply(struct worker *w, struct pending *p, uint8_t *buf,
+			  size_t len)
+{
+	if (len == 0)
+		return;
+	if (p->fd >= 0) {
+		sendto(p->fd, buf, len, MSG_DONTWAIT,
+		       (struct sockaddr *)&p->peer, p->peerlen);
+		return;
+	}
+	struct tcpconn *c = &w->conns[p->conn];
+	if (c->fd < 0 || c->gen != p->conn_gen)
+		return;
+	c->waiting = false;
+	tcp_queue(w, p->conn, buf, len);
+}
+
+static size_t client_max(const struct pending *p)
+{
+	if (p->fd < 0)
+		return 65535;
+	return p->q.udp_size < UDP_BUF ? p->q.udp_size : UDP_BUF;
+}
+
+/* Upstream gave nothing usable in time: AWS's answer, else SERVFAIL. */
+static void pending_fail(struct worker *w, struct pending *p)
+{
+	struct awsdns_index *ix = atomic_load(&w->sh->index);
+	int result;
+	size_t n = answer_index(w, ix, &p->q, p->qpkt, w->scratch,
+				sizeof(w->scratch), client_max(p), RC_SERVFAIL,
+				&result);
+	count(w, (struct sockaddr *)&p->peer, &p->q, result);
+	pending_reply(w, p, w->scratch, n);
+	pending_free(w, p);
+}
+
+/* An answer came from upstream socket i. */
+static void upstream_answer(struct worker *w, const uint8_t *pkt,
+			    size_t len, double now)
+{
+	if (len < WIRE_HDR)
+		return;
+	uint16_t id = (uint16_t)(pkt[0] << 8 | pkt[1]);
+	uint16_t slot = w->by_id[id];
+	if (!slot)
+		return;
+	struct pending *p = &w->pend[slot - 1];
+	struct wire_answer_info ai;
+	if (!p->used || p->up_id != id)
+		return;
+	uint16_t client_id = p->q.id;
+	p->q.id = id; /* upstream answers our id */
+	int rc = wire_answer_scan(pkt, len, &p->q, &ai);
+	p->q.id = client_id;
+	if (rc < 0)
+		return; /* not the answer to p: wait for the right one */
+	if (ai.rcode != RC_NOERROR && ai.rcode != RC_NXDOMAIN) {
+		w->stat_up_err++;
+		pending_fail(w, p);
+		return;
+	}
+	cache_put(w->cache, &p->q, pkt, len, &ai, now);
+	struct awsdns_index *ix = atomic_load(&w->sh->index);
+	bool negative = ai.rcode == RC_NXDOMAIN || !ai.has_answer_of_qtype;
+	uint8_t *out = w->scratch;
+	size_t cap = sizeof(w->scratch);
+	if (negative && index_knows(ix, &p->q, p->qpkt, w->probe,
+				    sizeof(w->probe))) {
+		int result;
+		size_t n = answer_index(w, ix, &p->q, p->qpkt, out, cap,
+					client_max(p), RC_SERVFAIL, &result);
+		count(w, (struct sockaddr *)&p->peer, &p->q, result);
+		pending_reply(w, p, out, n);
+		pending_free(w, p);
+		return;
+	}
+	/* relay: without upstream's OPT, with the client's id and question */
+	size_t keep = ai.opt_off ? ai.opt_off : len;
+	if (keep > cap - WIRE_OPT_LEN)
+		keep = p->q.qend; /* cannot happen over UDP; be safe */
+	memcpy(out, pkt, keep);
+	if (ai.opt_off) {
+		uint16_t ar = (uint16_t)(out[10] << 8 | out[11]);
+		ar--;
+		out[10] = (uint8_t)(ar >> 8);
+		out[11] = (uint8_t)ar;
+	}
+	out[0] = (uint8_t)(p->q.id >> 8);
+	out[1] = (uint8_t)p->q.id;
+	out[2] = (uint8_t)((out[2] & ~0x01) | (p->q.flags1 & 0x01));
+	memcpy(out + WIRE_HDR, p->qpkt + WIRE_HDR, p->q.qend - WIRE_HDR);
+	size_t n = upstream_relay_fit(out, keep, cap, client_max(p), &p->q);
+	count(w, (struct sockaddr *)&p->peer, &p->q,
+	      negative ? QR_NXDOMAIN : QR_UPSTREAM);
+	pending_reply(w, p, out, n);
+	pending_free(w, p);
+}
+
+/* Every pending query of upstream i fails over to the next upstream, or
+ * fails (it refused: ICMP port unreachable). */
+static void upstream_down(struct worker *w, size_t i, double now)
+{
+	w->up[i].down_until = now + UP_DOWN_FOR;
+	w->stat_up_err++;
+	for (size_t k = 0; k < w->npend; k++) {
+		struct pending *p = &w->pend[k];
+		if (!p->used || p->up_idx != i)
+			continue;
+		if (p->tries >= w->nup || pending_send(w, p, now) < 0)
+			pending_fail(w, p);
+	}
+}
+
+static void sweep(struct worker *w, double now)
+{
+	for (size_t k = 0; k < w->npend; k++) {
+		struct pending *p = &w->pend[k];
+		if (p->used && now >= p->deadline) {
+			w->stat_up_err++;
+			pending_fail(w, p);
+		}
+	}
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		struct tcpconn *c = &w->conns[i];
+		if (c->fd >= 0 && !c->waiting && now - c->last > TCP_IDLE)
+			tcp_close(w, i);
+	}
+}
+
+/*
+ * Handle one query of `len` bytes in buf (of `cap` bytes), from `peer`;
+ * `fd` is its UDP socket (-1 for TCP connection `conn`).  Returns the
+ * length of the answer written into buf, 0 for none now (dropped, or
+ * waiting for upstream).
+ */
+static size_t handle(struct worker *w, const struct awsdns_index *ix,
+		     uint8_t *buf, size_t len, size_t cap,
+		     const struct sockaddr_storage *peer, socklen_t peerlen,
+		     int fd, size_t conn, double now)
+{
+	struct wire_query q;
+	enum wire_verdict v = wire_parse(buf, len, &q);
+	const struct sockaddr *sa = (const struct sockaddr *)peer;
+	if (v == WIRE_DROP) {
+		w->stat_dropped++;
+		return 0;
+	}
+	if (v != WIRE_OK) {
+		w->stat[QT_OTHER][QR_FORMERR]++;
+		int rc = v == WIRE_NOTIMP	 ? RC_NOTIMP
+			 : v == WIRE_BADVERS ? RC_BADVERS
+					     : RC_FORMERR;
+		return wire_error(buf, cap, buf, len, &q, rc);
+	}
+	if (!conf_allowed(w->sh->conf, sa)) {
+		count(w, sa, &q, QR_REFUSED);
+		return wire_error(buf, cap, buf, len, &q, RC_REFUSED);
+	}
+	if (q.qtype == T_AXFR || q.qtype == T_IXFR || q.qtype == T_OPT) {
+		count(w, sa, &q, QR_FORMERR);
+		return wire_error(buf, cap, buf, len, &q, RC_NOTIMP);
+	}
+	size_t max = fd >= 0 ? (q.udp_size < UDP_BUF ? q.udp_size : UDP_BUF)
+			     : 65535;
+	int result;
+	if (w->nup == 0 || index_is_local(ix, &q)) {
+		size_t n = answer_index(w, ix, &q, buf, buf, cap, max,
+					RC_NXDOMAIN, &result);
+		count(w, sa, &q, result);
+		return n;
+	}
+	/* upstream first: from the cache */
+	int rcode;
+	bool nodata;
+	size_t n = cache_get(w->cache, &q, buf, w->scratch,
+			     sizeof(w->scratch), now, &rcode, &nodata);
+	if (n > 0) {
+		bool negative = rcode == RC_NXDOMAIN || nodata;
+		if (negative && index_knows(ix, &q, buf, w->probe,
+					    sizeof(w->probe))) {
+			n = answer_index(w, ix, &q, buf, buf, cap, max,
+					 RC_SERVFAIL, &result);
+			count(w, sa, &q, result);
+			return n;
+		}
+		if (n > cap - WIRE_OPT_LEN)
+			n = q.qend;
+		memcpy(buf, w->scratch, n);
+		count(w, sa, &q, negative ? QR_NXDOMAIN : QR_CACHE);
+		return upstream_relay_fit(buf, n, cap, max, &q);
+	}
+	/* ...else ask upstream, answered later */
+	int i = pending_new(w);
+	if (i < 0) {
+		n = answer_index(w, ix, &q, buf, buf, cap, max, RC_SERVFAIL,
+				 &result);
+		count(w, sa, &q, result);
+		return n;
+	}
+	struct pending *p = &w->pend[i];
+	memset(p, 0, offsetof(struct pending, q));
+	p->q = q;
+	memcpy(p->qpkt, buf, q.qend);
+	p->fd = fd;
+	memcpy(&p->peer, peer, peerlen);
+	p->peerlen = peerlen;
+	p->conn = conn;
+	p->conn_gen = fd < 0 ? w->conns[conn].gen : 0;
+	p->deadline = now + w->sh->conf->upstream_timeout;
+	uint16_t id;
+	do
+		id = rnd16(w);
+	while (w->by_id[id]);
+	p->up_id = id;
+	p->used = true;
+	w->by_id[id] = (uint16_t)(i + 1);
+	if (pending_send(w, p, now) < 0) {
+		/* every upstream is down: answer now */
+		pending_free(w, p);
+		n = answer_index(w, ix, &q, buf, buf, cap, max, RC_SERVFAIL,
+				 &result);
+		w->stat_up_err++;
+		count(w, sa, &q, result);
+		return n;
+	}
+	if (fd < 0)
+		w->conns[conn].waiting = true;
+	return 0;
+}
+
+/* ---- UDP ---- */
+
+static void udp_batch(struct worker *w, int fd, const struct awsdns_index *ix,
+		      double now)
+{
+	for (int i = 0; i < BATCH; i++) {
+		w->iov[i].iov_base = w->bufs[i];
+		w->iov[i].iov_len = UDP_BUF;
+		memset(&w->msgs[i].msg_hdr, 0, sizeof(w->msgs[i].msg_hdr));
+		w->msgs[i].msg_hdr.msg_iov = &w->iov[i];
+		w->msgs[i].msg_hdr.msg_iovlen = 1;
+		w->msgs[i].msg_hdr.msg_name = &w->peers[i];
+		w->msgs[i].msg_hdr.msg_namelen = sizeof(w->peers[i]);
+	}
+	int n = recvmmsg(fd, w->msgs, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return;
+	int nout = 0;
+	for (int i = 0; i < n; i++) {
+		size_t len = w->msgs[i].msg_len;
+		if (w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			w->stat_dropped++;
+			continue;
+		}
+		size_t alen = handle(w, ix, w->bufs[i], len, UDP_BUF,
+				     &w->peers[i],
+				     w->msgs[i].msg_hdr.msg_namelen, fd, 0, now);
+		if (alen == 0)
+			continue;
+		w->outiov[nout].iov_base = w->bufs[i];
+		w->outiov[nout].iov_len = alen;
+		memset(&w->out[nout].msg_hdr, 0, sizeof(w->out[nout].msg_hdr));
+		w->out[nout].msg_hdr.msg_iov = &w->outiov[nout];
+		w->out[nout].msg_hdr.msg_iovlen = 1;
+		w->out[nout].msg_hdr.msg_name = &w->peers[i];
+		w->out[nout].msg_hdr.msg_namelen =
+			w->msgs[i].msg_hdr.msg_namelen;
+		nout++;
+	}
+	for (int sent = 0; sent < nout;) {
+		int k = sendmmsg(fd, w->out + sent, (unsigned)(nout - sent),
+				 MSG_DONTWAIT);
+		if (k <= 0) {
+			/* a send failed (client gone): skip that one */
+			sent++;
+			continue;
+		}
+		sent += k;
+	}
+}
+
+/* ---- TCP ---- */
+
+static void tcp_close(struct worker *w, size_t ci)
+{
+	struct tcpconn *c = &w->conns[ci];
+	if (c->fd < 0)
+		return;
+	epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	c->gen++;
+	c->waiting = false;
+	free(c->out);
+	c->out = NULL;
+	c->outcap = c->outlen = c->outoff = 0;
+}
+
+static void tcp_flush(struct worker *w, size_t ci)
+{
+	struct tcpconn *c = &w->conns[ci];
+	while (c->outoff < c->outlen) {
+		ssize_t k = send(c->fd, c->out + c->outoff,
+				 c->outlen - c->outoff,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			tcp_close(w, ci);
+			return;
+		}
+		c->outoff += (size_t)k;
+	}
+	if (c->outoff == c->outlen)
+		c->outoff = c->outlen = 0;
+	struct epoll_event ev = {.events = EPOLLIN | (c->outlen ? EPOLLOUT : 0),
+				 .data.ptr = &c->tag};
+	epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void tcp_queue(struct worker *w, size_t ci, const uint8_t *msg,
+		      size_t len)
+{
+	struct tcpconn *c = &w->conns[ci];
+	if (c->outlen + 2 + len > c->outcap) {
+		size_t cap = c->outlen + 2 + len + 1024;
+		uint8_t *o = realloc(c->out, cap);
+		if (!o) {
+			tcp_close(w, ci);
+			return;
+		}
+		c->out = o;
+		c->outcap = cap;
+	}
+	c->out[c->outlen] = (uint8_t)(len >> 8);
+	c->out[c->outlen + 1] = (uint8_t)len;
+	memcpy(c->out + c->outlen + 2, msg, len);
+	c->outlen += 2 + len;
+	tcp_flush(w, ci);
+}
+
+/* Answer the complete messages read so far, one at a time. */
+static void tcp_process(struct worker *w, size_t ci, double now)
+{
+	struct tcpconn *c = &w->conns[ci];
+	while (c->fd >= 0 && !c->waiting && c->inlen >= 2) {
+		size_t mlen = (size_t)(c->in[0] << 8 | c->in[1]);
+		if (mlen > TCP_QMAX) {
+			tcp_close(w, ci);
+			return;
+		}
+		if (c->inlen < 2 + mlen)
+			return;
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof(peer);
+		if (getpeername(c->fd, (struct sockaddr *)&peer, &pl) < 0) {
+			tcp_close(w, ci);
+			return;
+		}
+		uint8_t *buf = w->tmp + 2;
+		memcpy(buf, c->in + 2, mlen);
+		memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
+		c->inlen -= 2 + mlen;
+		struct awsdns_index *ix = atomic_load(&w->sh->index);
+		size_t n = handle(w, ix, buf, mlen, sizeof(w->tmp) - 2, &peer,
+				  pl, -1, ci, now);
+		if (n > 0) {
+			tcp_queue(w, ci, buf, n);
+		} else if (!c->waiting) {
+			tcp_close(w, ci); /* dropped: nothing to say */
+			return;
+		}
+	}
+}
+
+static void tcp_read(struct worker *w, size_t ci, double now)
+{
+	struct tcpconn *c = &w->conns[ci];
+	ssize_t k = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen,
+			 MSG_DONTWAIT);
+	if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+		tcp_close(w, ci);
+		return;
+	}
+	if (k < 0)
+		return;
+	c->inlen += (size_t)k;
+	c->last = now;
+	tcp_process(w, ci, now);
+}
+
+static void tcp_accept(struct worker *w, int lfd, double now)
+{
+	for (int k = 0; k < 16; k++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		size_t ci;
+		for (ci = 0; ci < MAX_CONNS && w->conns[ci].fd >= 0; ci++)
+			;
+		if (ci == MAX_CONNS) {
+			close(fd);
+			w->stat_dropped++;
+			continue;
+		}
+		struct tcpconn *c = &w->conns[ci];
+		c->fd = fd;
+		c->inlen = 0;
+		c->outlen = c->outoff = 0;
+		c->waiting = false;
+		c->last = now;
+		c->tag = (struct evtag){EV_TCP_CONN, fd, ci};
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->tag};
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+			tcp_close(w, ci);
+	}
+}
+
+/* ---- the worker ---- */
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event evs[64];
+	bool quit = false;
+	while (!quit) {
+		bool busy = false;
+		for (size_t k = 0; k < w->npend && !busy; k++)
+			busy = w->pend[k].used;
+		int timeout = busy ? 20 : 1000;
+		atomic_fetch_add(&w->qs, 1); /* even: idle */
+		int n = epoll_wait(w->ep, evs, 64, timeout);
+		atomic_fetch_add(&w->qs, 1); /* odd: may hold the index */
+		double now = now_mono();
+		struct awsdns_index *ix = atomic_load(&w->sh->index);
+		for (int i = 0; i < n; i++) {
+			struct evtag *t = evs[i].data.ptr;
+			switch (t->kind) {
+			case EV_QUIT:
+				quit = true;
+				break;
+			case EV_UDP:
+				udp_batch(w, t->fd, ix, now);
+				break;
+			case EV_TCP_LISTEN:
+				tcp_accept(w, t->fd, now);
+				break;
+			case EV_TCP_CONN:
+				if (evs[i].events & (EPOLLERR | EPOLLHUP) &&
+				    !(evs[i].events & EPOLLIN)) {
+					tcp_close(w, t->i);
+					break;
+				}
+				if (evs[i].events & EPOLLOUT)
+					tcp_flush(w, t->i);
+				if (w->conns[t->i].fd >= 0 &&
+				    evs[i].events & EPOLLIN)
+					tcp_read(w, t->i, now);
+				break;
+			case EV_UP:
+				for (int b = 0; b < BATCH; b++) {
+					ssize_t k = recv(t->fd, w->rx,
+							 sizeof(w->rx),
+							 MSG_DONTWAIT);
+					if (k < 0) {
+						if (errno == ECONNREFUSED)
+							upstream_down(w, t->i,
+								      now);
+						break;
+					}
+					upstream_answer(w, w->rx, (size_t)k,
+							now);
+				}
+				/* answered TCP clients may go on */
+				for (size_t c = 0; c < MAX_CONNS; c++)
+					if (w->conns[c].fd >= 0 &&
+					    !w->conns[c].waiting &&
+					    w->conns[c].inlen >= 2)
+						tcp_process(w, c, now);
+				break;
+			}
+		}
+		if (now >= w->next_sweep) {
+			sweep(w, now);
+			w->next_sweep = now + 0.01;
+		}
+		if (now >= w->next_flush) {
+			flush_stats(w);
+			w->next_flush = now + 1;
+		}
+	}
+	flush_stats(w);
+	atomic_fetch_add(&w->qs, 1); /* even: done */
+	return NULL;
+}
+
+static int sock_bind(int type, const struct sockaddr_storage *ss,
+		     socklen_t len, struct dfo_err *err)
+{
+	char text[INET6_ADDRSTRLEN + 8] = "?";
+	int fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return dfo_err_set(err, -errno, "socket: %s", strerror(errno));
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		int e = errno;
+		close(fd);
+		return dfo_err_set(err, -e, "SO_REUSEPORT: %s", strerror(e));
+	}
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0) {
+		int e = errno;
+		if (ss->ss_family == AF_INET) {
+			const struct sockaddr_in *s4 = (const void *)ss;
+			inet_ntop(AF_INET, &s4->sin_addr, text, sizeof(text));
+			snprintf(text + strlen(text), 8, ":%u",
+				 ntohs(s4->sin_port));
+		} else {
+			const struct sockaddr_in6 *s6 = (const void *)ss;
+			text[0] = '[';
+			inet_ntop(AF_INET6, &s6->sin6_addr, text + 1,
+				  sizeof(text) - 8);
+			snprintf(text + strlen(text), 8, "]:%u",
+				 ntohs(s6->sin6_port));
+		}
+		close(fd);
+		return dfo_err_set(err, -e, "bind %s/%s: %s", text,
+				   type == SOCK_DGRAM ? "udp" : "tcp",
+				   strerror(e));
+	}
+	if (type == SOCK_STREAM && listen(fd, 128) < 0) {
+		int e = errno;
+		close(fd);
+		return dfo_err_set(err, -e, "listen: %s", strerror(e));
+	}
+	return fd;
+}
+
+static int ep_add(struct worker *w, int fd, struct evtag *tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
+	return epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int server_worker_new(struct awsdns_shared *sh, unsigned n,
+		      struct worker **out, struct dfo_err *err)
+{
+	const struct awsdns_conf *conf = sh->conf;
+	struct worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	w->sh = sh;
+	w->n = n;
+	w->ep = -1;
+	w->nl = conf->nlisten;
+	w->udp = malloc(w->nl * sizeof(int));
+	w->tcp = malloc(w->nl * sizeof(int));
+	w->ltag = calloc(2 * w->nl, sizeof(*w->ltag));
+	w->nup = conf->nupstream;
+	w->up = calloc(w->nup ? w->nup : 1, sizeof(*w->up));
+	w->npend = MAX_PENDING;
+	w->pend = calloc(w->npend, sizeof(*w->pend));
+	w->by_id = calloc(65536, sizeof(uint16_t));
+	w->conns = calloc(MAX_CONNS, sizeof(*w->conns));
+	w->bufs = malloc(BATCH * sizeof(*w->bufs));
+	w->cache = cache_new(16384, (size_t)32 << 20);
+	int rc = 0;
+	if (!w->udp || !w->tcp || !w->ltag || !w->up || !w->pend ||
+	    !w->by_id || !w->conns || !w->bufs || !w->cache) {
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < w->nl; i++)
+		w->udp[i] = w->tcp[i] = -1;
+	for (size_t i = 0; i < w->nup; i++)
+		w->up[i].fd = -1;
+	for (size_t i = 0; i < MAX_CONNS; i++)
+		w->conns[i].fd = -1;
+	if (getrandom(&w->rng, sizeof(w->rng), 0) != sizeof(w->rng) || !w->rng)
+		w->rng = (uint64_t)now_mono() * 1000003u + n + 1;
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (w->ep < 0) {
+		rc = dfo_err_set(err, -errno, "epoll: %s", strerror(errno));
+		goto fail;
+	}
+	w->quit_tag = (struct evtag){EV_QUIT, sh->quit_fd, 0};
+	if ((rc = ep_add(w, sh->quit_fd, &w->quit_tag)) < 0) {
+		dfo_err_set(err, rc, "epoll: %s", strerror(-rc));
+		goto fail;
+	}
+	for (size_t i = 0; i < w->nl; i++) {
+		rc = sock_bind(SOCK_DGRAM, &conf->listen[i],
+			       conf->listen_len[i], err);
+		if (rc < 0)
+			goto fail;
+		w->udp[i] = rc;
+		int big = 1 << 20;
+		setsockopt(rc, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		rc = sock_bind(SOCK_STREAM, &conf->listen[i],
+			       conf->listen_len[i], err);
+		if (rc < 0)
+			goto fail;
+		w->tcp[i] = rc;
+		w->ltag[2 * i] = (struct evtag){EV_UDP, w->udp[i], i};
+		w->ltag[2 * i + 1] = (struct evtag){EV_TCP_LISTEN, w->tcp[i], i};
+		if ((rc = ep_add(w, w->udp[i], &w->ltag[2 * i])) < 0 ||
+		    (rc = ep_add(w, w->tcp[i], &w->ltag[2 * i + 1])) < 0) {
+			dfo_err_set(err, rc, "epoll: %s", strerror(-rc));
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < w->nup; i++) {
+		const struct sockaddr_storage *ss = &conf->upstream[i];
+		int fd = socket(ss->ss_family,
+				SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (const struct sockaddr *)ss,
+				      conf->upstream_len[i]) < 0) {
+			rc = dfo_err_set(err, -errno, "upstream socket: %s",
+					 strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		w->up[i].fd = fd;
+		w->up[i].tag = (struct evtag){EV_UP, fd, i};
+		if ((rc = ep_add(w, fd, &w->up[i].tag)) < 0) {
+			dfo_err_set(err, rc, "epoll: %s", strerror(-rc));
+			goto fail;
+		}
+	}
+	*out = w;
+	return 0;
+fail:
+	server_worker_free(w);
+	return rc < 0 ? rc : -EIO;
+}
+
+int server_worker_start(struct worker *w, struct dfo_err *err)
+{
+	w->debug = dfo_log_enabled(DFO_LOG_DEBUG) != 0;
+	int rc = pthread_create(&w->tid, NULL, worker_main, w);
+	if (rc != 0)
+		return dfo_err_set(err, -rc, "pthread_create: %s",
+				   strerror(rc));
+	w->started = true;
+	return 0;
+}
+
+void server_worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	if (w->started)
+		pthread_join(w->tid, NULL);
+	for (size_t i = 0; i < w->nl; i++) {
+		if (w->udp && w->udp[i] >= 0)
+			close(w->udp[i]);
+		if (w->tcp && w->tcp[i] >= 0)
+			close(w->tcp[i]);
+	}
+	for (size_t i = 0; w->up && i < w->nup; i++)
+		if (w->up[i].fd >= 0)
+			close(w->up[i].fd);
+	if (w->conns)
+		for (size_t i = 0; i < MAX_CONNS; i++)
+			if (w->conns[i].fd >= 0) {
+				close(w->conns[i].fd);
+				free(w->conns[i].out);
+			}
+	if (w->ep >= 0)
+		close(w->ep);
+	cache_free(w->cache);
+	free(w->udp);
+	free(w->tcp);
+	free(w->ltag);
+	free(w->up);
+	free(w->pend);
+	free(w->by_id);
+	free(w->conns);
+	free(w->bufs);
+	free(w);
+}
+
+void server_quiesce(struct awsdns_shared *sh)
+{
+	unsigned long seen[256];
+	size_t n = sh->nworkers < 256 ? sh->nworkers : 256;
+	for (size_t i = 0; i < n; i++)
+		seen[i] = atomic_load(&sh->workers[i]->qs);
+	for (size_t i = 0; i < n; i++) {
+		if (!(seen[i] & 1))
+			continue; /* idle: it will read the new pointer */
+		while (atomic_load(&sh->workers[i]->qs) == seen[i]) {
+			struct timespec ts = {0, 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+}

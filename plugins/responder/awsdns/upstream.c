@@ -1,0 +1,246 @@
+/*
+ * awsdns upstream answers: the cache (one per thread, so never locked)
+ * and the relaying of an answer to the client that asked.
+ *
+ * The cache keeps what upstream said for (name, type, class): positive
+ * answers for their smallest TTL, NXDOMAIN and NODATA for min(SOA TTL,
+ * SOA MINIMUM) as RFC 2308 asks (not at all without a SOA), never
+ * SERVFAIL, truncated or malformed answers.  Answers are stored without
+ * their OPT RR; on a hit the TTLs are aged by the time spent in the
+ * cache.  It is bounded in entries and in bytes: a slot taken by another
+ * name is overwritten (direct mapped, two ways), an answer that would
+ * pass the byte bound is not kept.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "awsdns.h"
+
+#define CACHE_MAX_TTL 86400u
+#define CACHE_WAYS 2
+
+struct centry {
+	uint32_t hash;
+	uint16_t qtype, qclass;
+	uint8_t name[WIRE_MAXNAME + 1];
+	uint16_t name_len;
+	double stored, expires;
+	int rcode;
+	bool nodata;
+	uint8_t *pkt;
+	uint16_t len;
+	uint16_t nttl;
+	uint16_t ttl_off[WIRE_MAX_TTLS];
+	uint32_t ttl[WIRE_MAX_TTLS];
+};
+
+struct cache {
+	struct centry *e;
+	size_t nslots; /* power of two, a multiple of CACHE_WAYS */
+	size_t count;
+	size_t bytes, max_bytes;
+};
+
+static uint32_t key_hash(const struct wire_query *q)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < q->name_len; i++) {
+		h ^= q->name[i];
+		h *= 16777619u;
+	}
+	h ^= q->qtype;
+	h *= 16777619u;
+	h ^= q->qclass;
+	h *= 16777619u;
+	return h;
+}
+
+struct cache *cache_new(size_t max_entries, size_t max_bytes)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	size_t n = CACHE_WAYS;
+	while (n < max_entries)
+		n *= 2;
+	c->e = calloc(n, sizeof(*c->e));
+	if (!c->e) {
+		free(c);
+		return NULL;
+	}
+	c->nslots = n;
+	c->max_bytes = max_bytes;
+	return c;
+}
+
+static void entry_drop(struct cache *c, struct centry *e)
+{
+	if (!e->pkt)
+		return;
+	c->bytes -= e->len;
+	c->count--;
+	free(e->pkt);
+	e->pkt = NULL;
+}
+
+void cache_free(struct cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nslots; i++)
+		free(c->e[i].pkt);
+	free(c->e);
+	free(c);
+}
+
+size_t cache_count(const struct cache *c)
+{
+	return c ? c->count : 0;
+}
+
+static bool entry_is(const struct centry *e, uint32_t h,
+		     const struct wire_query *q)
+{
+	return e->pkt && e->hash == h && e->qtype == q->qtype &&
+	       e->qclass == q->qclass && e->name_len == q->name_len &&
+	       memcmp(e->name, q->name, q->name_len) == 0;
+}
+
+void cache_put(struct cache *c, const struct wire_query *q,
+	       const uint8_t *pkt, size_t len,
+	       const struct wire_answer_info *ai, double now)
+{
+	if (ai->tc || ai->nttl > WIRE_MAX_TTLS)
+		return;
+	bool nodata = false;
+	if (ai->rcode == RC_NXDOMAIN ||
+	    (ai->rcode == RC_NOERROR && !ai->has_answer_of_qtype)) {
+		if (!ai->has_soa) /* RFC 2308 section 5: no SOA, no cache */
+			return;
+		nodata = ai->rcode == RC_NOERROR;
+	} else if (ai->rcode != RC_NOERROR) {
+		return;
+	}
+	uint32_t ttl = ai->min_ttl > CACHE_MAX_TTL ? CACHE_MAX_TTL : ai->min_ttl;
+	if (ttl == 0)
+		return;
+	size_t keep = ai->opt_off ? ai->opt_off : len;
+	if (keep > 0xffff)
+		return;
+	uint32_t h = key_hash(q);
+	size_t base = (h & (c->nslots - 1)) & ~(size_t)(CACHE_WAYS - 1);
+	/* the same key, else a free way, else the one expiring first */
+	struct centry *e = NULL;
+	for (size_t i = 0; i < CACHE_WAYS && !e; i++)
+		if (entry_is(&c->e[base + i], h, q))
+			e = &c->e[base + i];
+	for (size_t i = 0; i < CACHE_WAYS && !e; i++)
+		if (!c->e[base + i].pkt)
+			e = &c->e[base + i];
+	if (!e) {
+		e = &c->e[base];
+		for (size_t i = 1; i < CACHE_WAYS; i++)
+			if (c->e[base + i].expires < e->expires)
+				e = &c->e[base + i];
+	}
+	entry_drop(c, e);
+	if (c->bytes + keep > c->max_bytes)
+		return;
+	e->pkt = malloc(keep);
+	if (!e->pkt)
+		return;
+	memcpy(e->pkt, pkt, keep);
+	if (ai->opt_off) { /* the OPT RR was the last additional record */
+		uint16_t ar = (uint16_t)(e->pkt[10] << 8 | e->pkt[11]);
+		ar--;
+		e->pkt[10] = (uint8_t)(ar >> 8);
+		e->pkt[11] = (uint8_t)ar;
+	}
+	e->len = (uint16_t)keep;
+	e->hash = h;
+	e->qtype = q->qtype;
+	e->qclass = q->qclass;
+	memcpy(e->name, q->name, q->name_len);
+	e->name_len = (uint16_t)q->name_len;
+	e->stored = now;
+	e->expires = now + ttl;
+	e->rcode = ai->rcode;
+	e->nodata = nodata;
+	e->nttl = 0;
+	for (unsigned i = 0; i < ai->nttl; i++) {
+		uint16_t o = ai->ttl_off[i];
+		if (o + 4u > keep)
+			continue;
+		e->ttl_off[e->nttl] = o;
+		const uint8_t *p = e->pkt + o;
+		e->ttl[e->nttl++] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+				    (uint32_t)p[2] << 8 | p[3];
+	}
+	c->bytes += keep;
+	c->count++;
+}
+
+size_t cache_get(struct cache *c, const struct wire_query *q,
+		 const uint8_t *qpkt, uint8_t *buf, size_t cap, double now,
+		 int *rcode, bool *nodata)
+{
+	uint32_t h = key_hash(q);
+	size_t base = (h & (c->nslots - 1)) & ~(size_t)(CACHE_WAYS - 1);
+	for (size_t i = 0; i < CACHE_WAYS; i++) {
+		struct centry *e = &c->e[base + i];
+		if (!entry_is(e, h, q))
+			continue;
+		if (now >= e->expires) {
+			entry_drop(c, e);
+			return 0;
+		}
+		if (e->len > cap || q->qend > e->len)
+			return 0;
+		memcpy(buf, e->pkt, e->len);
+		/* the client's id and question (its case) */
+		buf[0] = (uint8_t)(q->id >> 8);
+		buf[1] = (uint8_t)q->id;
+		memcpy(buf + WIRE_HDR, qpkt + WIRE_HDR, q->qend - WIRE_HDR);
+		buf[2] = (uint8_t)((buf[2] & ~0x01) | (q->flags1 & 0x01));
+		uint32_t age = (uint32_t)(now - e->stored);
+		for (unsigned k = 0; k < e->nttl; k++) {
+			uint32_t t = e->ttl[k] > age ? e->ttl[k] - age : 0;
+			uint8_t *p = buf + e->ttl_off[k];
+			p[0] = (uint8_t)(t >> 24);
+			p[1] = (uint8_t)(t >> 16);
+			p[2] = (uint8_t)(t >> 8);
+			p[3] = (uint8_t)t;
+		}
+		*rcode = e->rcode;
+		*nodata = e->nodata;
+		return e->len;
+	}
+	return 0;
+}
+
+size_t upstream_relay_fit(uint8_t *buf, size_t len, size_t cap, size_t max,
+			  const struct wire_query *q)
+{
+	size_t room = (max < cap ? max : cap);
+	if (q->edns)
+		room -= WIRE_OPT_LEN;
+	if (len > room) {
+		/* TC, the question only */
+		len = q->qend;
+		buf[2] |= 0x02;
+		memset(buf + 6, 0, 6);
+	}
+	if (q->edns) {
+		uint8_t *p = buf + len;
+		memset(p, 0, WIRE_OPT_LEN);
+		p[2] = T_OPT;
+		p[3] = WIRE_UDP_MAX >> 8;
+		p[4] = WIRE_UDP_MAX & 0xff;
+		len += WIRE_OPT_LEN;
+		uint16_t ar = (uint16_t)(buf[10] << 8 | buf[11]);
+		ar++;
+		buf[10] = (uint8_t)(ar >> 8);
+		buf[11] = (uint8_t)ar;
+	}
+	return len;
+}

@@ -1,0 +1,394 @@
+/*
+ * awsdns wire format: a bounds-checked query parser and answer writer
+ * (RFC 1035, EDNS0 of RFC 6891).  Every read of the packet is preceded
+ * by a length check; names in the question must not be compressed (a
+ * query has nothing to point back to), names elsewhere are skipped
+ * without following pointers, so no input can loop.
+ */
+#include <string.h>
+
+#include "awsdns.h"
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* Skip a possibly compressed name at *off; never follows a pointer.
+ * 0 or -1. */
+static int name_skip(const uint8_t *pkt, size_t len, size_t *off)
+{
+	size_t o = *off, total = 0;
+	for (;;) {
+		if (o >= len)
+			return -1;
+		uint8_t l = pkt[o];
+		if ((l & 0xc0) == 0xc0) {
+			if (o + 2 > len)
+				return -1;
+			*off = o + 2;
+			return 0;
+		}
+		if (l & 0xc0)
+			return -1;
+		o += 1 + (size_t)l;
+		total += 1 + (size_t)l;
+		if (total > WIRE_MAXNAME)
+			return -1;
+		if (l == 0) {
+			*off = o;
+			return 0;
+		}
+	}
+}
+
+enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
+			     struct wire_query *q)
+{
+	q->qend = 0;
+	q->edns = false;
+	q->do_bit = false;
+	q->udp_size = WIRE_UDP_MIN;
+	q->name_len = 0;
+	q->nlabels = 0;
+	if (len < WIRE_HDR)
+		return WIRE_DROP;
+	q->id = get16(pkt);
+	q->flags1 = pkt[2];
+	if (pkt[2] & 0x80) /* QR: a response, never answered */
+		return WIRE_DROP;
+	if ((pkt[2] >> 3 & 0xf) != 0) /* only QUERY */
+		return WIRE_NOTIMP;
+	uint16_t qd = get16(pkt + 4), an = get16(pkt + 6), ns = get16(pkt + 8),
+		 ar = get16(pkt + 10);
+	if (qd != 1 || an != 0 || ns != 0)
+		return WIRE_FORMERR;
+	/* The question: an uncompressed name, type, class. */
+	size_t o = WIRE_HDR, n = 0;
+	for (;;) {
+		if (o >= len)
+			return WIRE_FORMERR;
+		uint8_t l = pkt[o];
+		if (l & 0xc0)
+			return WIRE_FORMERR;
+		if (n + 1 + l > WIRE_MAXNAME || o + 1 + l > len)
+			return WIRE_FORMERR;
+		if (l == 0) {
+			q->name[n++] = 0;
+			o++;
+			break;
+		}
+		q->label_off[q->nlabels++] = (uint8_t)n;
+		q->name[n++] = l;
+		for (size_t i = 0; i < l; i++)
+			q->name[n++] = lower(pkt[o + 1 + i]);
+		o += 1 + (size_t)l;
+	}
+	q->name_len = n;
+	if (o + 4 > len)
+		return WIRE_FORMERR;
+	q->qtype = get16(pkt + o);
+	q->qclass = get16(pkt + o + 2);
+	q->qend = o + 4;
+	/* The additional section: an OPT RR at most; others are skipped. */
+	o = q->qend;
+	bool opt = false;
+	for (unsigned i = 0; i < ar; i++) {
+		size_t name_at = o;
+		if (name_skip(pkt, len, &o) < 0 || o + 10 > len)
+			return WIRE_FORMERR;
+		uint16_t type = get16(pkt + o);
+		uint16_t rdlen = get16(pkt + o + 8);
+		if (o + 10 + rdlen > len)
+			return WIRE_FORMERR;
+		if (type == T_OPT) {
+			/* one OPT, owned by the root */
+			if (opt || pkt[name_at] != 0)
+				return WIRE_FORMERR;
+			opt = true;
+			q->edns = true;
+			uint16_t size = get16(pkt + o + 2);
+			q->udp_size = size < WIRE_UDP_MIN ? WIRE_UDP_MIN : size;
+			uint8_t version = pkt[o + 5];
+			q->do_bit = (pkt[o + 6] & 0x80) != 0;
+			if (version != 0)
+				return WIRE_BADVERS;
+		}
+		o += 10 + (size_t)rdlen;
+	}
+	return WIRE_OK;
+}
+
+bool wire_begin(struct wire_writer *w, uint8_t *buf, size_t cap, size_t max,
+		const struct wire_query *q, const uint8_t *pkt)
+{
+	w->buf = buf;
+	w->tc = false;
+	w->edns = q->edns;
+	memset(w->count, 0, sizeof(w->count));
+	size_t limit = max < cap ? max : cap;
+	if (q->edns) {
+		if (limit < WIRE_OPT_LEN)
+			return false;
+		limit -= WIRE_OPT_LEN;
+	}
+	w->limit = limit;
+	if (q->qend == 0 || q->qend > limit)
+		return false;
+	if (buf != pkt)
+		memcpy(buf, pkt, q->qend);
+	w->len = q->qend;
+	return true;
+}
+
+bool wire_put(struct wire_writer *w, int sec, const uint8_t *rrs, size_t len,
+	      unsigned n)
+{
+	if (len > w->limit - w->len || w->count[sec] + n > 0xffff)
+		return false;
+	memcpy(w->buf + w->len, rrs, len);
+	w->len += len;
+	w->count[sec] = (uint16_t)(w->count[sec] + n);
+	return true;
+}
+
+bool wire_put_rr(struct wire_writer *w, int sec, uint16_t owner_off,
+		 uint16_t type, uint32_t ttl, const uint8_t *rdata,
+		 size_t rdlen)
+{
+	if (rdlen > 0xffff || 12 + rdlen > w->limit - w->len ||
+	    w->count[sec] == 0xffff)
+		return false;
+	uint8_t *p = w->buf + w->len;
+	put16(p, (uint16_t)(0xc000 | owner_off));
+	put16(p + 2, type);
+	put16(p + 4, 1); /* IN */
+	put32(p + 6, ttl);
+	put16(p + 10, (uint16_t)rdlen);
+	memcpy(p + 12, rdata, rdlen);
+	w->len += 12 + rdlen;
+	w->count[sec]++;
+	return true;
+}
+
+void wire_truncate(struct wire_writer *w)
+{
+	/* Keep the question only: the client asks again over TCP. */
+	size_t qend = w->len;
+	for (int s = 0; s < 3; s++)
+		w->count[s] = 0;
+	(void)qend;
+	w->tc = true;
+}
+
+size_t wire_finish(struct wire_writer *w, const struct wire_query *q,
+		   int rcode, bool aa)
+{
+	uint8_t *b = w->buf;
+	if (w->tc)
+		w->len = q->qend;
+	/* QR, opcode 0, AA, TC, RD copied; RA; rcode (low 4 bits). */
+	b[2] = (uint8_t)(0x80 | (aa ? 0x04 : 0) | (w->tc ? 0x02 : 0) |
+			 (q->flags1 & 0x01));
+	b[3] = (uint8_t)(0x80 | (rcode & 0xf));
+	put16(b + 4, 1);
+	put16(b + 6, w->count[SEC_AN]);
+	put16(b + 8, w->count[SEC_NS]);
+	uint16_t ar = w->count[SEC_AR];
+	if (w->edns) {
+		uint8_t *p = b + w->len;
+		p[0] = 0; /* root */
+		put16(p + 1, T_OPT);
+		put16(p + 3, WIRE_UDP_MAX);
+		p[5] = (uint8_t)(rcode >> 4); /* extended rcode */
+		p[6] = 0;                     /* version */
+		p[7] = 0;                     /* flags: DO not echoed */
+		p[8] = 0;
+		put16(p + 9, 0);
+		w->len += WIRE_OPT_LEN;
+		ar++;
+	}
+	put16(b + 10, ar);
+	return w->len;
+}
+
+size_t wire_error(uint8_t *buf, size_t cap, const uint8_t *pkt, size_t len,
+		  const struct wire_query *q, int rcode)
+{
+	if (len < WIRE_HDR || cap < WIRE_HDR + WIRE_OPT_LEN)
+		return 0;
+	struct wire_writer w;
+	struct wire_query copy = *q;
+	if (rcode == RC_BADVERS && !copy.edns)
+		rcode = RC_FORMERR;
+	if (copy.qend == 0 || copy.qend > cap - WIRE_OPT_LEN) {
+		/* the header alone, no question */
+		copy.qend = WIRE_HDR;
+		if (buf != pkt)
+			memcpy(buf, pkt, WIRE_HDR);
+		w.buf = buf;
+		w.len = WIRE_HDR;
+		w.limit = cap - WIRE_OPT_LEN;
+		w.tc = false;
+		w.edns = copy.edns;
+		memset(w.count, 0, sizeof(w.count));
+		size_t n = wire_finish(&w, &copy, rcode, false);
+		put16(buf + 4, 0);
+		buf[2] = (uint8_t)((buf[2] & ~0x78) | (pkt[2] & 0x78));
+		return n;
+	}
+	if (!wire_begin(&w, buf, cap, cap, &copy, pkt))
+		return 0;
+	size_t n = wire_finish(&w, &copy, rcode, false);
+	buf[2] = (uint8_t)((buf[2] & ~0x78) | (pkt[2] & 0x78)); /* opcode */
+	return n;
+}
+
+int wire_name_from_text(const char *text, uint8_t *out, size_t cap)
+{
+	size_t n = 0, tl = strlen(text);
+	if (tl > 0 && text[tl - 1] == '.')
+		tl--;
+	size_t i = 0;
+	while (i < tl) {
+		size_t j = i;
+		while (j < tl && text[j] != '.')
+			j++;
+		size_t l = j - i;
+		if (l == 0 || l > 63 || n + 1 + l + 1 > WIRE_MAXNAME ||
+		    n + 1 + l + 1 > cap)
+			return -EINVAL;
+		out[n++] = (uint8_t)l;
+		for (size_t k = 0; k < l; k++)
+			out[n++] = lower((uint8_t)text[i + k]);
+		i = j + 1;
+		if (j < tl && i == tl) /* "a..": empty last label */
+			return -EINVAL;
+	}
+	if (n + 1 > cap)
+		return -EINVAL;
+	out[n++] = 0;
+	return (int)n;
+}
+
+unsigned wire_name_labels(const uint8_t *name)
+{
+	unsigned n = 0;
+	while (*name) {
+		n++;
+		name += 1 + *name;
+	}
+	return n;
+}
+
+/* Compare the uncompressed name at pkt+off with the lower-cased wire name
+ * `name`, case-insensitively; 0 if equal. */
+static int name_eq_at(const uint8_t *pkt, size_t len, size_t off,
+		      const uint8_t *name, size_t name_len)
+{
+	if (off + name_len > len)
+		return -1;
+	for (size_t i = 0; i < name_len; i++)
+		if (lower(pkt[off + i]) != name[i])
+			return -1;
+	return 0;
+}
+
+int wire_answer_scan(const uint8_t *pkt, size_t len,
+		     const struct wire_query *q, struct wire_answer_info *ai)
+{
+	memset(ai, 0, sizeof(*ai));
+	if (len < WIRE_HDR || get16(pkt) != q->id || !(pkt[2] & 0x80))
+		return -EINVAL;
+	if (get16(pkt + 4) != 1)
+		return -EINVAL;
+	ai->rcode = pkt[3] & 0xf;
+	ai->tc = (pkt[2] & 0x02) != 0;
+	/* The question must be ours (as sent: same case-folded name). */
+	if (name_eq_at(pkt, len, WIRE_HDR, q->name, q->name_len) < 0)
+		return -EINVAL;
+	size_t o = WIRE_HDR + q->name_len;
+	if (o + 4 > len || get16(pkt + o) != q->qtype ||
+	    get16(pkt + o + 2) != q->qclass)
+		return -EINVAL;
+	o += 4;
+	uint16_t an = get16(pkt + 6), ns = get16(pkt + 8), ar = get16(pkt + 10);
+	ai->ancount = an;
+	uint32_t min = UINT32_MAX;
+	unsigned total = (unsigned)an + ns + ar;
+	for (unsigned i = 0; i < total; i++) {
+		size_t rr = o;
+		if (name_skip(pkt, len, &o) < 0 || o + 10 > len)
+			return -EINVAL;
+		uint16_t type = get16(pkt + o);
+		uint32_t ttl = get32(pkt + o + 4);
+		uint16_t rdlen = get16(pkt + o + 8);
+		if (o + 10 + rdlen > len)
+			return -EINVAL;
+		if (type == T_OPT) {
+			/* must be the last record: dropped by the cache */
+			if (i + 1 != total || i < (unsigned)an + ns)
+				return -EINVAL;
+			ai->opt_off = rr;
+			/* an extended rcode from upstream: not ours to cache */
+			if (pkt[o + 4] != 0)
+				ai->rcode = RC_SERVFAIL;
+			o += 10 + (size_t)rdlen;
+			break;
+		}
+		if (ttl > 0x7fffffff)
+			ttl = 0;
+		if (i < an) {
+			if (type == q->qtype || type == T_CNAME ||
+			    q->qtype == T_ANY)
+				ai->has_answer_of_qtype = true;
+			if (ttl < min)
+				min = ttl;
+		} else if (i < (unsigned)an + ns && type == T_SOA) {
+			ai->has_soa = true;
+			/* RFC 2308: min(SOA TTL, SOA MINIMUM) */
+			if (rdlen >= 22 && o + 10 + rdlen <= len) {
+				uint32_t minimum =
+					get32(pkt + o + 10 + rdlen - 4);
+				uint32_t neg = ttl < minimum ? ttl : minimum;
+				if (an == 0 && neg < min)
+					min = neg;
+			}
+			if (an != 0 && ttl < min)
+				min = ttl;
+		} else if (ttl < min) {
+			min = ttl;
+		}
+		if (ai->nttl < WIRE_MAX_TTLS)
+			ai->ttl_off[ai->nttl] = (uint16_t)(o + 4);
+		ai->nttl++;
+		o += 10 + (size_t)rdlen;
+	}
+	ai->min_ttl = min == UINT32_MAX ? 0 : min;
+	return 0;
+}
