@@ -26,7 +26,8 @@ PY
 # start_upstream: unbound on 127.0.0.1:$UP_PORT answering only its local
 # data (never recursing anywhere): "." is a static zone with a SOA, so
 # unknown names get NXDOMAIN with a SOA.  Names: shadow. (also an
-# instance), nodata. (TXT only: NODATA for A), up-only. and www.up.test.
+# instance), nodata. (TXT only: NODATA for A), up-only., www.up.test. and
+# upstream.ec2.test. (under awsdns's domain: never asked).
 start_upstream() {
 	UP_PORT=$(free_dns_port)
 	cat >"$T/unbound.conf" <<U
@@ -49,9 +50,10 @@ server:
 	local-zone: "." static
 	local-data: ". 300 IN SOA up. hostmaster.up. 1 3600 600 86400 30"
 	local-data: "shadow. 300 IN A 192.0.2.9"
-	local-data: "nodata. 300 IN TXT \"only text\""
+	local-data: 'nodata. 300 IN TXT "only text"'
 	local-data: "up-only. 300 IN A 192.0.2.1"
 	local-data: "www.up.test. 300 IN A 192.0.2.80"
+	local-data: "upstream.ec2.test. 300 IN A 192.0.2.77"
 remote-control:
 	control-enable: no
 U
@@ -87,7 +89,7 @@ inst = [
  {"id": "i-007", "private_ip": "10.0.1.7", "tags": {"Name": "nodata"}},
  {"id": "i-0noname", "private_ip": "10.0.1.99"},
  {"id": "i-008", "private_ip": "10.0.1.8",
-  "tags": {"Name": "odd", "Class": "a=b`c"}},
+  "tags": {"Name": "odd", "Class": "a=b`c", "k=`y": "v"}},
 ]
 for k in range(60):
     inst.append({"id": "i-1%02d" % k, "private_ip": "10.0.2.%d" % (k + 1),
@@ -155,3 +157,5 @@ qfull() {
 # status_of DIG-OUTPUT: NOERROR, NXDOMAIN, ...
 status_of() { sed -n 's/.*status: \([A-Z]*\),.*/\1/p' <<<"$1" | head -1; }
 flags_of() { sed -n 's/.*flags: \([a-z ]*\);.*/\1/p' <<<"$1" | head -1; }
+# qtime DIG-OUTPUT: dig's own "Query time" in ms.
+qtime() { sed -n 's/^;; Query time: \([0-9]*\) msec.*/\1/p' <<<"$1" | head -1; }

@@ -636,6 +636,8 @@ static void awsdns_stop(void *state)
 		server_worker_free(s->sh.workers[i]);
 	free(s->sh.workers);
 	s->sh.workers = NULL;
+	cache_free(s->sh.cache);
+	s->sh.cache = NULL;
 	s->sh.nworkers = 0;
 	bool joined = true;
 	if (s->refresher_started) {
@@ -679,7 +681,8 @@ static int awsdns_start(void *state, struct dfo_err *err)
 	metrics_register(s);
 	int rc;
 	s->sh.workers = calloc(c->threads, sizeof(*s->sh.workers));
-	if (!s->sh.workers) {
+	s->sh.cache = cache_new(65536, (size_t)64 << 20);
+	if (!s->sh.workers || !s->sh.cache) {
 		rc = dfo_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -705,10 +708,12 @@ static int awsdns_start(void *state, struct dfo_err *err)
 	atomic_store(&s->sh.index, ix);
 	publish_gauges(s, ix, secs);
 	dfo_log(DFO_LOG_NOTICE,
-		"awsdns %s: %zu instances indexed (%zu names, %zu addresses, "
-		"%zu records, %zu KiB) in %.2f s",
-		c->instance, ix->ninst, ix->nnames, ix->nrevs, ix->nrrsets,
-		index_bytes(ix) / 1024, secs);
+		"awsdns %s: %zu instances indexed (%zu without a name "
+		"skipped): %zu names, %zu addresses, %zu records, %zu KiB, "
+		"in %.2f s",
+		c->instance, ix->ninst, ix->instances_seen - ix->ninst,
+		ix->nnames, ix->nrevs, ix->nrrsets, index_bytes(ix) / 1024,
+		secs);
 	if (c->user && (rc = dfo_drop_privileges(c->user, err)) < 0)
 		goto fail;
 	return 0;

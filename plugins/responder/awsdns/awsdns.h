@@ -303,7 +303,7 @@ bool index_is_local(const struct awsdns_index *ix, const struct wire_query *q);
 
 struct cache;
 
-/* A cache of at most `max_entries` answers and `max_bytes` bytes. */
+/* A cache (thread-safe) of at most `max_entries` answers and `max_bytes` bytes. */
 struct cache *cache_new(size_t max_entries, size_t max_bytes);
 void cache_free(struct cache *c);
 /* Store the upstream answer `pkt` (scanned into ai) for q at `now`. */
@@ -316,7 +316,7 @@ void cache_put(struct cache *c, const struct wire_query *q,
 size_t cache_get(struct cache *c, const struct wire_query *q,
 		 const uint8_t *qpkt, uint8_t *buf, size_t cap, double now,
 		 int *rcode, bool *nodata);
-size_t cache_count(const struct cache *c);
+size_t cache_count(struct cache *c);
 
 /* Relay an upstream answer (already without its OPT, as the cache keeps
  * it, `len` bytes in buf) to the client of q: add an OPT when q had
@@ -391,6 +391,7 @@ struct awsdns_shared {
 	_Atomic(struct awsdns_index *) index;
 	const struct awsdns_conf *conf;
 	struct awsdns_metrics *metrics;
+	struct cache *cache; /* upstream's answers */
 	int quit_fd; /* eventfd: readable when the threads must stop */
 	size_t nworkers;
 	struct worker **workers;

@@ -1,10 +1,10 @@
 /*
  * awsdns server: one worker thread per core (or `threads`), each with its
  * own UDP and TCP sockets on every listen address (SO_REUSEPORT: the
- * kernel spreads clients over the workers), its own upstream sockets, its
- * own answer cache and its own table of queries waiting for upstream.
- * Nothing is shared between workers but the index pointer, read once
- * per batch, and the quit descriptor.
+ * kernel spreads clients over the workers), its own upstream sockets and
+ * its own table of queries waiting for upstream.  The workers share the
+ * index pointer (read once per batch), the answer cache (locked by
+ * shard) and the quit descriptor.
  *
  * UDP: up to BATCH queries per recvmmsg(), answered in place (the answer
  * is written over the query) and sent with one sendmmsg(); a query that
@@ -92,7 +92,6 @@ struct worker {
 	struct upstream_sock *up;
 	size_t nup;
 	size_t up_next;
-	struct cache *cache;
 	struct pending *pend;
 	uint16_t *by_id; /* upstream id -> pending index + 1 */
 	size_t npend;
@@ -372,7 +371,7 @@ static void upstream_answer(struct worker *w, const uint8_t *pkt,
 		pending_fail(w, p);
 		return;
 	}
-	cache_put(w->cache, &p->q, pkt, len, &ai, now);
+	cache_put(w->sh->cache, &p->q, pkt, len, &ai, now);
 	struct awsdns_index *ix = atomic_load(&w->sh->index);
 	bool negative = ai.rcode == RC_NXDOMAIN || !ai.has_answer_of_qtype;
 	uint8_t *out = w->scratch;
@@ -485,7 +484,7 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 	/* upstream first: from the cache */
 	int rcode;
 	bool nodata;
-	size_t n = cache_get(w->cache, &q, buf, w->scratch,
+	size_t n = cache_get(w->sh->cache, &q, buf, w->scratch,
 			     sizeof(w->scratch), now, &rcode, &nodata);
 	if (n > 0) {
 		bool negative = rcode == RC_NXDOMAIN || nodata;
@@ -878,10 +877,9 @@ int server_worker_new(struct awsdns_shared *sh, unsigned n,
 	w->by_id = calloc(65536, sizeof(uint16_t));
 	w->conns = calloc(MAX_CONNS, sizeof(*w->conns));
 	w->bufs = malloc(BATCH * sizeof(*w->bufs));
-	w->cache = cache_new(16384, (size_t)32 << 20);
 	int rc = 0;
 	if (!w->udp || !w->tcp || !w->ltag || !w->up || !w->pend ||
-	    !w->by_id || !w->conns || !w->bufs || !w->cache) {
+	    !w->by_id || !w->conns || !w->bufs) {
 		rc = dfo_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -984,7 +982,6 @@ void server_worker_free(struct worker *w)
 			}
 	if (w->ep >= 0)
 		close(w->ep);
-	cache_free(w->cache);
 	free(w->udp);
 	free(w->tcp);
 	free(w->ltag);

@@ -2,7 +2,8 @@
  * awsdns upstream answers: the cache (one per thread, so never locked)
  * and the relaying of an answer to the client that asked.
  *
- * The cache keeps what upstream said for (name, type, class): positive
+ * The cache is shared by the workers (a client's queries may reach any
+ * of them), in shards of their own lock.  It keeps what upstream said for (name, type, class): positive
  * answers for their smallest TTL, NXDOMAIN and NODATA for min(SOA TTL,
  * SOA MINIMUM) as RFC 2308 asks (not at all without a SOA), never
  * SERVFAIL, truncated or malformed answers.  Answers are stored without
@@ -11,6 +12,7 @@
  * name is overwritten (direct mapped, two ways), an answer that would
  * pass the byte bound is not kept.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@
 
 #define CACHE_MAX_TTL 86400u
 #define CACHE_WAYS 2
+#define CACHE_SHARDS 16
 
 struct centry {
 	uint32_t hash;
@@ -34,11 +37,16 @@ struct centry {
 	uint32_t ttl[WIRE_MAX_TTLS];
 };
 
-struct cache {
+struct shard {
+	pthread_mutex_t lock;
 	struct centry *e;
 	size_t nslots; /* power of two, a multiple of CACHE_WAYS */
 	size_t count;
 	size_t bytes, max_bytes;
+};
+
+struct cache {
+	struct shard s[CACHE_SHARDS];
 };
 
 static uint32_t key_hash(const struct wire_query *q)
@@ -57,23 +65,27 @@ static uint32_t key_hash(const struct wire_query *q)
 
 struct cache *cache_new(size_t max_entries, size_t max_bytes)
 {
-	struct cache *c = calloc(1, sizeof(*c));
-	if (!c)
+	struct cache *cc = calloc(1, sizeof(*cc));
+	if (!cc)
 		return NULL;
 	size_t n = CACHE_WAYS;
-	while (n < max_entries)
+	while (n * CACHE_SHARDS < max_entries)
 		n *= 2;
-	c->e = calloc(n, sizeof(*c->e));
-	if (!c->e) {
-		free(c);
-		return NULL;
+	for (int i = 0; i < CACHE_SHARDS; i++) {
+		struct shard *c = &cc->s[i];
+		pthread_mutex_init(&c->lock, NULL);
+		c->e = calloc(n, sizeof(*c->e));
+		c->nslots = n;
+		c->max_bytes = max_bytes / CACHE_SHARDS;
+		if (!c->e) {
+			cache_free(cc);
+			return NULL;
+		}
 	}
-	c->nslots = n;
-	c->max_bytes = max_bytes;
-	return c;
+	return cc;
 }
 
-static void entry_drop(struct cache *c, struct centry *e)
+static void entry_drop(struct shard *c, struct centry *e)
 {
 	if (!e->pkt)
 		return;
@@ -83,19 +95,29 @@ static void entry_drop(struct cache *c, struct centry *e)
 	e->pkt = NULL;
 }
 
-void cache_free(struct cache *c)
+void cache_free(struct cache *cc)
 {
-	if (!c)
+	if (!cc)
 		return;
-	for (size_t i = 0; i < c->nslots; i++)
-		free(c->e[i].pkt);
-	free(c->e);
-	free(c);
+	for (int k = 0; k < CACHE_SHARDS; k++) {
+		struct shard *c = &cc->s[k];
+		for (size_t i = 0; c->e && i < c->nslots; i++)
+			free(c->e[i].pkt);
+		free(c->e);
+		pthread_mutex_destroy(&c->lock);
+	}
+	free(cc);
 }
 
-size_t cache_count(const struct cache *c)
+size_t cache_count(struct cache *cc)
 {
-	return c ? c->count : 0;
+	size_t n = 0;
+	for (int k = 0; cc && k < CACHE_SHARDS; k++) {
+		pthread_mutex_lock(&cc->s[k].lock);
+		n += cc->s[k].count;
+		pthread_mutex_unlock(&cc->s[k].lock);
+	}
+	return n;
 }
 
 static bool entry_is(const struct centry *e, uint32_t h,
@@ -106,7 +128,12 @@ static bool entry_is(const struct centry *e, uint32_t h,
 	       memcmp(e->name, q->name, q->name_len) == 0;
 }
 
-void cache_put(struct cache *c, const struct wire_query *q,
+static void shard_put(struct shard *c, uint32_t h,
+		      const struct wire_query *q, const uint8_t *pkt,
+		      size_t keep, const struct wire_answer_info *ai,
+		      uint32_t ttl, bool nodata, double now);
+
+void cache_put(struct cache *cc, const struct wire_query *q,
 	       const uint8_t *pkt, size_t len,
 	       const struct wire_answer_info *ai, double now)
 {
@@ -128,6 +155,17 @@ void cache_put(struct cache *c, const struct wire_query *q,
 	if (keep > 0xffff)
 		return;
 	uint32_t h = key_hash(q);
+	struct shard *c = &cc->s[h >> 28];
+	pthread_mutex_lock(&c->lock);
+	shard_put(c, h, q, pkt, keep, ai, ttl, nodata, now);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void shard_put(struct shard *c, uint32_t h,
+		      const struct wire_query *q, const uint8_t *pkt,
+		      size_t keep, const struct wire_answer_info *ai,
+		      uint32_t ttl, bool nodata, double now)
+{
 	size_t base = (h & (c->nslots - 1)) & ~(size_t)(CACHE_WAYS - 1);
 	/* the same key, else a free way, else the one expiring first */
 	struct centry *e = NULL;
@@ -180,11 +218,28 @@ void cache_put(struct cache *c, const struct wire_query *q,
 	c->count++;
 }
 
-size_t cache_get(struct cache *c, const struct wire_query *q,
+static size_t shard_get(struct shard *c, uint32_t h,
+			const struct wire_query *q, const uint8_t *qpkt,
+			uint8_t *buf, size_t cap, double now, int *rcode,
+			bool *nodata);
+
+size_t cache_get(struct cache *cc, const struct wire_query *q,
 		 const uint8_t *qpkt, uint8_t *buf, size_t cap, double now,
 		 int *rcode, bool *nodata)
 {
 	uint32_t h = key_hash(q);
+	struct shard *c = &cc->s[h >> 28];
+	pthread_mutex_lock(&c->lock);
+	size_t n = shard_get(c, h, q, qpkt, buf, cap, now, rcode, nodata);
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+static size_t shard_get(struct shard *c, uint32_t h,
+			const struct wire_query *q, const uint8_t *qpkt,
+			uint8_t *buf, size_t cap, double now, int *rcode,
+			bool *nodata)
+{
 	size_t base = (h & (c->nslots - 1)) & ~(size_t)(CACHE_WAYS - 1);
 	for (size_t i = 0; i < CACHE_WAYS; i++) {
 		struct centry *e = &c->e[base + i];
