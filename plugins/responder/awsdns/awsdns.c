@@ -11,7 +11,7 @@
  *       reverse = "private_ip_address" extra = {"tag:Class", "id"} } }
  *
  * Threads: `threads` workers (server.c) and one refresh thread, which
- * owns its AWS client (a clone of the core's) and swaps a new index in
+ * alone uses the core's AWS client in this process and swaps a new index in
  * whole; a failed refresh keeps the last index.
  */
 #include <arpa/inet.h>
@@ -24,41 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dnsfailover/util.h>
+
 #include "awsdns.h"
 
-#if DFO_PLUGIN_ABI < 2
-/* Until ABI 2: serve until SIGTERM, bind and drop privileges in run(). */
-struct dfo_responder_ctx;
-static int dfo_responder_stop_fd(const struct dfo_responder_ctx *ctx)
-{
-	return -1;
-}
-static void dfo_responder_ready(struct dfo_responder_ctx *ctx)
-{
-}
-#include <grp.h>
-#include <pwd.h>
-static int dfo_drop_privileges(const char *user, struct dfo_err *err)
-{
-	struct passwd *pw = getpwnam(user);
-	if (!pw)
-		return dfo_err_set(err, -ENOENT, "no user '%s'", user);
-	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
-		return dfo_err_set(err, -errno, "cannot become %s: %s", user,
-				   strerror(errno));
-	return 0;
-}
-static int dfo_aws_clone(struct dfo_aws *src, struct dfo_aws **out,
-			 struct dfo_err *err)
-{
-	*out = src;
-	return 0;
-}
-#define AWS_CLONE_OWNED 0
-#else
-#define AWS_CLONE_OWNED 1
-#endif
 
 struct awsdns {
 	struct awsdns_conf conf;
@@ -67,7 +36,7 @@ struct awsdns {
 	struct awsdns_metrics metrics;
 	struct dfo_metric *m_size, *m_names, *m_refresh_ok, *m_refresh_err,
 		*m_load_seconds;
-	struct dfo_aws *aws; /* the refresh thread's client */
+	struct dfo_aws *aws; /* the core's client: the refresh thread's */
 	pthread_t refresher;
 	bool refresher_started;
 	bool started;
@@ -110,13 +79,6 @@ static cfg_opt_t awsdns_opts[] = {
 	/* Worker threads; 0: one per core. */
 	CFG_INT("threads", 0, CFGF_NONE),
 	CFG_END()};
-
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- configuration ---- */
 
@@ -536,10 +498,10 @@ static void *refresh_main(void *arg)
 			break;
 		struct dfo_err e;
 		dfo_err_clear(&e);
-		double t0 = mono_now();
+		double t0 = dfo_now();
 		struct awsdns_index *nix = NULL;
 		int rc = load(s, &nix, &e);
-		double secs = mono_now() - t0;
+		double secs = dfo_now() - t0;
 		if (rc < 0) {
 			if (atomic_load(&s->quitting))
 				break;
@@ -655,8 +617,6 @@ static void awsdns_stop(void *state)
 	}
 	if (joined) {
 		index_free(atomic_exchange(&s->sh.index, NULL));
-		if (AWS_CLONE_OWNED && s->aws)
-			dfo_aws_free(s->aws);
 		s->aws = NULL;
 		close(s->sh.quit_fd);
 		s->sh.quit_fd = -1;
@@ -698,13 +658,15 @@ static int awsdns_start(void *state, struct dfo_err *err)
 		rc = -EIO;
 		goto fail;
 	}
-	if ((rc = dfo_aws_clone(def, &s->aws, err)) < 0)
-		goto fail;
-	double t0 = mono_now();
+	/* Only the refresh thread talks to AWS in this process (start()
+	 * is over before it starts), so the core's client is used by one
+	 * thread at a time. */
+	s->aws = def;
+	double t0 = dfo_now();
 	struct awsdns_index *ix = NULL;
 	if ((rc = load(s, &ix, err)) < 0)
 		goto fail;
-	double secs = mono_now() - t0;
+	double secs = dfo_now() - t0;
 	atomic_store(&s->sh.index, ix);
 	publish_gauges(s, ix, secs);
 	dfo_log(DFO_LOG_NOTICE,
@@ -751,37 +713,22 @@ static int awsdns_serve(struct awsdns *s, struct dfo_responder_ctx *ctx,
 	return 0;
 }
 
-#if DFO_PLUGIN_ABI < 2
-static int awsdns_run(void *state, struct dfo_err *err)
-{
-	struct awsdns *s = state;
-	int rc = awsdns_start(s, err);
-	if (rc < 0)
-		return rc;
-	rc = awsdns_serve(s, NULL, err);
-	awsdns_stop(s);
-	return rc;
-}
-#else
 static int awsdns_run(void *state, struct dfo_responder_ctx *ctx,
 		      struct dfo_err *err)
 {
 	return awsdns_serve(state, ctx, err);
 }
-#endif
 
 static const struct dfo_responder_provider awsdns_provider = {
-#if DFO_PLUGIN_ABI >= 2
 	.size = sizeof(struct dfo_responder_provider),
-	.start = awsdns_start,
-	.stop = awsdns_stop,
-#endif
 	.name = "awsdns",
 	.description = "DNS server for a VPC: upstream first, then EC2 "
 		       "instances and Route 53 zones",
 	.options = awsdns_opts,
 	.create = awsdns_create,
 	.destroy = awsdns_destroy,
+	.start = awsdns_start,
+	.stop = awsdns_stop,
 	.run = awsdns_run,
 };
 

@@ -24,26 +24,7 @@
 
 #include <dnsfailover/dnsfailover.h>
 
-#if DFO_PLUGIN_ABI >= 2
 #include <dnsfailover/metrics.h>
-#else
-/* Until ABI 2 lands: no metrics. */
-struct dfo_metric;
-enum dfo_metric_type { DFO_METRIC_COUNTER = 0, DFO_METRIC_GAUGE };
-static inline struct dfo_metric *dfo_metric_register(enum dfo_metric_type t,
-						     const char *name,
-						     const char *help,
-						     const char *labels)
-{
-	return NULL;
-}
-static inline void dfo_metric_add(struct dfo_metric *m, double v)
-{
-}
-static inline void dfo_metric_set(struct dfo_metric *m, double v)
-{
-}
-#endif
 
 /* ------------------------------------------------------------------ */
 /* wire.c                                                              */
