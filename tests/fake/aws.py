@@ -43,7 +43,32 @@ TOKENS = {}     # IMDS token -> expiry (time.time())
 FAULTS = []     # [{"service", "kind", "count", "delay"}]
 STATS = {"ec2": 0, "route53": 0, "token_put": 0, "imds_get": 0,
          "imds_401": 0, "sig_fail": 0, "role_creds": 0, "faults": 0,
-         "get_change": 0, "connections": 0}
+         "get_change": 0, "connections": 0, "throttled": 0,
+         "dns_queries": 0, "get_zone": 0}
+DNS_PORT = [0]  # the fake's DNS server (UDP and TCP), once started
+
+
+class Bucket:
+    """Route 53's account-wide quota: `rate` requests a second (a token
+    bucket of `rate` tokens refilled continuously); past it, Throttling,
+    as AWS answers."""
+
+    def __init__(self):
+        self.tokens, self.last = None, time.monotonic()
+
+    def take(self, rate):
+        now = time.monotonic()
+        if self.tokens is None:
+            self.tokens = float(rate)
+        self.tokens = min(float(rate), self.tokens + (now - self.last) * rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+R53_BUCKET = Bucket()
 CHANGES = {}    # change id -> GetChange calls left before INSYNC
 GENERATED = False  # --instances given
 FILTERED = {}   # (list, length, filters) -> instances, when GENERATED
@@ -419,9 +444,21 @@ class Handler(BaseHTTPRequestHandler):
         if self.fault("route53", r53_error, "<ListResourceRecordSetsResponse>"
                       "<ResourceRecordSets><ResourceRecordSet><Name>x"):
             return
+        rate = S.get("r53_rate")
+        if rate:
+            with lock:
+                ok = R53_BUCKET.take(rate)
+                if not ok:
+                    STATS["throttled"] += 1
+            if not ok:
+                return self.reply(400, r53_error("Throttling",
+                                                 "Rate exceeded"))
         with lock:
             if parts == ["hostedzonesbyname"] and method == "GET":
                 return self.zones_by_name(q)
+            if len(parts) == 2 and parts[0] == "hostedzone" and \
+                    method == "GET":
+                return self.get_zone(parts[1])
             if len(parts) == 2 and parts[0] == "change":
                 return self.get_change(parts[1])
             if len(parts) == 3 and parts[0] == "hostedzone" and \
@@ -436,6 +473,30 @@ class Handler(BaseHTTPRequestHandler):
                     return self.list_rrsets(zone, q)
                 return self.change(zone, data)
         self.reply(404, r53_error("UnknownOperationException", "no such path"))
+
+    def get_zone(self, zid):
+        STATS["get_zone"] += 1
+        zone = next((z for z in S.get("zones", []) if z["id"] == zid), None)
+        if not zone:
+            return self.reply(404, r53_error(
+                "NoSuchHostedZone", "No hosted zone found with ID: " + zid))
+        private = bool(zone.get("private"))
+        # The delegation set names this fake's own DNS server (with its
+        # port: a real one lists ns-N.awsdns-NN.com names).
+        ns = zone.get("nameservers") or [
+            "127.0.0.1:%d" % DNS_PORT[0], "127.0.0.1:%d" % DNS_PORT[0]]
+        deleg = "" if private else (
+            "<DelegationSet><NameServers>%s</NameServers></DelegationSet>" %
+            "".join("<NameServer>%s</NameServer>" % escape(n) for n in ns))
+        self.reply(200, '<?xml version="1.0"?>\n<GetHostedZoneResponse '
+                   'xmlns="%s"><HostedZone><Id>/hostedzone/%s</Id><Name>%s'
+                   '</Name><CallerReference>x</CallerReference><Config>'
+                   '<PrivateZone>%s</PrivateZone></Config>'
+                   '<ResourceRecordSetCount>%d</ResourceRecordSetCount>'
+                   '</HostedZone>%s</GetHostedZoneResponse>' % (
+                       R53_NS, zid, zone["name"],
+                       "true" if private else "false",
+                       len(zone["records"]), deleg))
 
     def zones_by_name(self, q):
         name = q.get("dnsname", "").rstrip(".") + "."
@@ -488,6 +549,13 @@ class Handler(BaseHTTPRequestHandler):
 
     @staticmethod
     def rrset_xml(r):
+        if r.get("alias"):
+            return ("<ResourceRecordSet><Name>%s</Name><Type>%s</Type>"
+                    "<AliasTarget><HostedZoneId>Z1</HostedZoneId><DNSName>%s"
+                    "</DNSName><EvaluateTargetHealth>false"
+                    "</EvaluateTargetHealth></AliasTarget>"
+                    "</ResourceRecordSet>" % (r["name"], r["type"],
+                                              r["alias"]))
         sid = ("<SetIdentifier>%s</SetIdentifier><Weight>1</Weight>" %
                r["set_id"]) if r.get("set_id") else ""
         if r.get("alias"):
@@ -659,11 +727,107 @@ def generate_instances(n, domain=None):
     Handler.ec2_page = staticmethod(ec2_page)
 
 
+# ---- DNS: the zones' records, answered authoritatively ----
+def dns_answer(wire):
+    import dns.flags
+    import dns.message
+    import dns.rcode
+    import dns.rdatatype
+    import dns.rrset
+    try:
+        q = dns.message.from_wire(wire)
+    except Exception:
+        return None
+    r = dns.message.make_response(q)
+    r.flags &= ~dns.flags.RA
+    if len(q.question) != 1:
+        r.set_rcode(dns.rcode.FORMERR)
+        return r.to_wire()
+    qn = q.question[0].name.to_text().lower()
+    qt = dns.rdatatype.to_text(q.question[0].rdtype)
+    with lock:
+        STATS["dns_queries"] += 1
+        if S.get("dns_silent"):
+            return None
+        zones = [z for z in S.get("zones", [])
+                 if qn == z["name"] or qn.endswith("." + z["name"])]
+        if not zones:
+            r.set_rcode(dns.rcode.REFUSED)
+            return r.to_wire()
+        zone = max(zones, key=lambda z: len(z["name"]))
+        recs = [x for x in zone["records"] if x["name"] == qn]
+    r.flags |= dns.flags.AA
+    if not recs:
+        r.set_rcode(dns.rcode.NXDOMAIN)
+    cname = [x for x in recs if x["type"] == "CNAME"]
+    for x in (cname or [x for x in recs if x["type"] == qt]):
+        if x.get("alias"):
+            continue
+        r.answer.append(dns.rrset.from_text_list(
+            qn, x["ttl"], "IN", x["type"], x["values"]))
+    return r.to_wire()
+
+
+def serve_dns():
+    import socket
+    import socketserver
+
+    class UDP(socketserver.BaseRequestHandler):
+        def handle(self):
+            data, sock = self.request
+            out = dns_answer(data)
+            if out:
+                sock.sendto(out, self.client_address)
+
+    class TCP(socketserver.BaseRequestHandler):
+        def handle(self):
+            c = self.request
+            while True:
+                hdr = c.recv(2)
+                if len(hdr) < 2:
+                    return
+                n = int.from_bytes(hdr, "big")
+                data = b""
+                while len(data) < n:
+                    more = c.recv(n - len(data))
+                    if not more:
+                        return
+                    data += more
+                out = dns_answer(data)
+                if out:
+                    c.sendall(len(out).to_bytes(2, "big") + out)
+
+    class UDPServer(socketserver.ThreadingMixIn, socketserver.UDPServer):
+        daemon_threads = True
+
+    class TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    for _ in range(50):
+        u = UDPServer(("127.0.0.1", 0), UDP)
+        port = u.server_address[1]
+        try:
+            t = TCPServer(("127.0.0.1", port), TCP)
+            break
+        except OSError:
+            u.server_close()
+    else:
+        raise SystemExit("fake-aws: no port free for UDP and TCP")
+    DNS_PORT[0] = port
+    for srv in (u, t):
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return port
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--state", help="JSON state file")
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--dns-port-file",
+                    help="also answer DNS for the zones (UDP and TCP); the "
+                    "port is written here")
     ap.add_argument("--fault", action="append", default=[])
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--instances", type=int, default=0,
@@ -681,8 +845,15 @@ def main():
         FAULTS.append({"service": p[0], "kind": p[1],
                        "count": int(p[2]) if len(p) > 2 else 1,
                        "delay": float(p[3]) if len(p) > 3 else 0})
+    if ARGS.dns_port_file:
+        port = serve_dns()
+        with open(ARGS.dns_port_file + ".tmp", "w") as f:
+            f.write("%d\n" % port)
+        import os
+        os.rename(ARGS.dns_port_file + ".tmp", ARGS.dns_port_file)
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
+    srv.request_queue_size = 256
     with open(ARGS.port_file + ".tmp", "w") as f:
         f.write("%d\n" % srv.server_address[1])
     import os

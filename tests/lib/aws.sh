@@ -14,13 +14,16 @@ unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
 export HOME="$T/home"
 mkdir -p "$HOME"
 
-# start_fake_aws STATE.json [--fault SPEC]... : sets FAKE (its base URL).
+# start_fake_aws STATE.json [--fault SPEC]... : sets FAKE (its base URL)
+# and FAKE_DNS_PORT (its DNS server on 127.0.0.1).
 start_fake_aws() {
 	local state=$1 pf="$T/fake-aws.port" i
 	shift
 	rm -f "$pf"
+	rm -f "$T/fake-dns.port"
 	/usr/bin/python3 "$TOP_SRCDIR/tests/fake/aws.py" --state "$state" \
-		--port-file "$pf" "$@" 2>>"$T/fake-aws.log" &
+		--port-file "$pf" --dns-port-file "$T/fake-dns.port" "$@" \
+		2>>"$T/fake-aws.log" &
 	track $!
 	for ((i = 0; i < 100; i++)); do
 		[ -s "$pf" ] && break
@@ -28,6 +31,8 @@ start_fake_aws() {
 	done
 	[ -s "$pf" ] || fail "the fake AWS did not start: $(cat "$T/fake-aws.log")"
 	FAKE="http://127.0.0.1:$(cat "$pf")"
+	# The same zones over DNS (UDP and TCP), authoritative.
+	FAKE_DNS_PORT=$(cat "$T/fake-dns.port")
 }
 
 # fake_stat NAME: a counter of the fake.

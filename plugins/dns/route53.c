@@ -1,0 +1,604 @@
+/*
+ * dns "route53": the records of a name in an Amazon Route 53 hosted zone,
+ * through the core's AWS client (SigV4, retries, throttling back-off).
+ *
+ * A change is one ChangeResourceRecordSets batch: DELETE of the exact set
+ * read (values and TTL) and CREATE of the new one (an empty name: CREATE
+ * only).  AWS applies a batch whole or not at all and refuses it when the
+ * set is no longer the one read: that is DFO_ESTALE, the compare-and-set.
+ * A set created keeps `ttl`; a changed set keeps its TTL.
+ *
+ * Reads: read = "api" lists the set (ListResourceRecordSets, one request
+ * of the account's 5/s).  read = "dns" asks the zone's authoritative name
+ * servers (its delegation set, or `nameservers`) with ldns and costs no
+ * API request; a lagging server can only make a batch be refused, never
+ * wrong.  Sets with a routing policy (SetIdentifier) or alias records are
+ * refused with a clear error, never edited.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldns/ldns.h>
+
+#include <dnsfailover/dnsfailover.h>
+
+#define R53_SPACING 0.2 /* an agent alone stays under 5 requests/s */
+
+struct r53 {
+	char *title;
+	char *zone;     /* name, without final dot; NULL if only zone_id */
+	char *zone_id;  /* configured, or looked up in start() */
+	bool id_looked_up;
+	long ttl;
+	double wait;
+	bool read_dns;
+	char **ns;      /* nameservers option */
+	size_t nns;
+	ldns_resolver *res; /* read = "dns", from start() */
+	bool started;
+};
+
+static cfg_opt_t r53_opts[] = {
+	/* The hosted zone by name (looked up once, at start) or by id. */
+	CFG_STR("zone", NULL, CFGF_NONE),
+	CFG_STR("zone_id", NULL, CFGF_NONE),
+	/* TTL of a set the agent creates; an existing set keeps its own. */
+	CFG_INT("ttl", 60, CFGF_NONE),
+	/* Seconds to wait for INSYNC after a change; 0: do not wait. */
+	CFG_FLOAT("wait", 0, CFGF_NONE),
+	/* "api" (ListResourceRecordSets) or "dns" (the name servers). */
+	CFG_STR("read", "api", CFGF_NONE),
+	/* read = "dns": servers to ask ("ADDR", "ADDR:PORT", "[V6]:PORT",
+	 * or host names); default the zone's delegation set. */
+	CFG_STR_LIST("nameservers", "{}", CFGF_NONE),
+	CFG_END()};
+
+static void r53_destroy(void *state)
+{
+	struct r53 *s = state;
+	if (!s)
+		return;
+	if (s->res)
+		ldns_resolver_deep_free(s->res);
+	for (size_t i = 0; i < s->nns; i++)
+		free(s->ns[i]);
+	free(s->ns);
+	free(s->title);
+	free(s->zone);
+	free(s->zone_id);
+	free(s);
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port", "v6" into host and port. */
+static int split_hostport(const char *text, char *host, size_t hlen,
+			  unsigned *port)
+{
+	*port = 53;
+	const char *h = text, *end;
+	const char *colon = strrchr(text, ':');
+	if (*text == '[') {
+		h = text + 1;
+		end = strchr(h, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return -EINVAL;
+		if (end[1] == ':')
+			colon = end + 1;
+		else
+			colon = NULL;
+	} else if (colon && strchr(text, ':') != colon) {
+		colon = NULL; /* a bare IPv6 address */
+		end = text + strlen(text);
+	} else {
+		end = colon ? colon : text + strlen(text);
+	}
+	if (colon) {
+		char *e;
+		unsigned long p = strtoul(colon + 1, &e, 10);
+		if (*e || p == 0 || p > 65535)
+			return -EINVAL;
+		*port = (unsigned)p;
+	}
+	size_t l = (size_t)(end - h);
+	if (l == 0 || l >= hlen)
+		return -EINVAL;
+	memcpy(host, h, l);
+	host[l] = '\0';
+	return 0;
+}
+
+static char *strip_dot(const char *name)
+{
+	char *s = strdup(name);
+	size_t l = s ? strlen(s) : 0;
+	if (l > 1 && s[l - 1] == '.')
+		s[l - 1] = '\0';
+	return s;
+}
+
+static int r53_create(const char *instance, cfg_t *sec, void **state,
+		      struct dfo_err *err)
+{
+	const char *zone = cfg_getstr(sec, "zone");
+	const char *id = cfg_getstr(sec, "zone_id");
+	const char *read = cfg_getstr(sec, "read");
+	long ttl = cfg_getint(sec, "ttl");
+	double wait = cfg_getfloat(sec, "wait");
+	unsigned nns = cfg_size(sec, "nameservers");
+	if (!zone == !id)
+		return dfo_err_set(err, -EINVAL, "set one of zone or zone_id");
+	if (zone && (!*zone || strlen(zone) > 254 ||
+		     strpbrk(zone, " \t\r\n\v\f/\\")))
+		return dfo_err_set(err, -EINVAL, "zone '%s' is not a domain "
+				   "name", zone);
+	if (id && (!*id || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				       "/hostedzone") != strlen(id)))
+		return dfo_err_set(err, -EINVAL, "zone_id '%s' is not a hosted "
+				   "zone id (Z...)", id);
+	if (ttl < 0 || ttl > 2147483647)
+		return dfo_err_set(err, -EINVAL, "ttl must be 0..2147483647");
+	if (!(wait >= 0 && wait <= 3600))
+		return dfo_err_set(err, -EINVAL, "wait must be 0..3600 seconds");
+	if (strcmp(read, "api") != 0 && strcmp(read, "dns") != 0)
+		return dfo_err_set(err, -EINVAL, "read must be \"api\" or "
+				   "\"dns\", not '%s'", read);
+	if (nns && strcmp(read, "dns") != 0)
+		return dfo_err_set(err, -EINVAL, "nameservers is for read = "
+				   "\"dns\"");
+	unsigned port0 = 0;
+	for (unsigned i = 0; i < nns; i++) {
+		char host[256];
+		unsigned port;
+		const char *v = cfg_getnstr(sec, "nameservers", i);
+		if (split_hostport(v, host, sizeof(host), &port) < 0)
+			return dfo_err_set(err, -EINVAL, "nameservers: '%s' is "
+					   "not ADDRESS, ADDRESS:PORT or a host "
+					   "name", v);
+		if (i && port != port0)
+			return dfo_err_set(err, -EINVAL, "nameservers: all must "
+					   "use the same port");
+		port0 = port;
+	}
+	struct r53 *s = calloc(1, sizeof(*s));
+	if (!s)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	s->ttl = ttl;
+	s->wait = wait;
+	s->read_dns = strcmp(read, "dns") == 0;
+	s->title = strdup(instance);
+	s->zone = zone ? strip_dot(zone) : NULL;
+	s->zone_id = id ? strdup(id) : NULL;
+	s->ns = calloc(nns ? nns : 1, sizeof(char *));
+	bool oom = !s->title || (zone && !s->zone) || (id && !s->zone_id) ||
+		   !s->ns;
+	for (unsigned i = 0; !oom && i < nns; i++)
+		if (!(s->ns[s->nns++] = strdup(cfg_getnstr(sec, "nameservers",
+							   i))))
+			oom = true;
+	if (oom) {
+		r53_destroy(s);
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	*state = s;
+	return 0;
+}
+
+/* A resolver asking `ns` (host[:port] strings) without recursion. */
+static int make_resolver(struct r53 *s, char *const *ns, size_t n,
+			 struct dfo_err *err)
+{
+	ldns_resolver *res = ldns_resolver_new();
+	if (!res)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	unsigned port = 53;
+	size_t pushed = 0;
+	for (size_t i = 0; i < n; i++) {
+		char host[256];
+		if (split_hostport(ns[i], host, sizeof(host), &port) < 0) {
+			dfo_log(DFO_LOG_WARNING, "route53 %s: name server '%s' "
+				"ignored", s->title, ns[i]);
+			continue;
+		}
+		struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai, *p;
+		int g = getaddrinfo(host, NULL, &hints, &ai);
+		if (g != 0) {
+			dfo_log(DFO_LOG_WARNING, "route53 %s: name server %s: "
+				"%s", s->title, host, gai_strerror(g));
+			continue;
+		}
+		for (p = ai; p; p = p->ai_next) {
+			char text[INET6_ADDRSTRLEN];
+			const void *a = p->ai_family == AF_INET
+				? (const void *)&((struct sockaddr_in *)p->ai_addr)->sin_addr
+				: (const void *)&((struct sockaddr_in6 *)p->ai_addr)->sin6_addr;
+			if ((p->ai_family != AF_INET && p->ai_family != AF_INET6) ||
+			    !inet_ntop(p->ai_family, a, text, sizeof(text)))
+				continue;
+			ldns_rdf *rdf = ldns_rdf_new_frm_str(
+				p->ai_family == AF_INET ? LDNS_RDF_TYPE_A
+							: LDNS_RDF_TYPE_AAAA,
+				text);
+			if (rdf && ldns_resolver_push_nameserver(res, rdf) ==
+					   LDNS_STATUS_OK)
+				pushed++;
+			if (rdf)
+				ldns_rdf_deep_free(rdf);
+		}
+		freeaddrinfo(ai);
+	}
+	if (!pushed) {
+		ldns_resolver_deep_free(res);
+		return dfo_err_set(err, -EHOSTUNREACH, "no usable name server "
+				   "for read = \"dns\"");
+	}
+	struct timeval tv = {2, 0};
+	ldns_resolver_set_port(res, (uint16_t)port);
+	ldns_resolver_set_recursive(res, false);
+	ldns_resolver_set_dnssec(res, false);
+	ldns_resolver_set_defnames(res, false);
+	ldns_resolver_set_dnsrch(res, false);
+	ldns_resolver_set_fallback(res, true); /* TCP when truncated */
+	ldns_resolver_set_retry(res, 1);
+	ldns_resolver_set_retrans(res, 1);
+	ldns_resolver_set_timeout(res, tv);
+	ldns_resolver_set_random(res, true);
+	s->res = res;
+	return 0;
+}
+
+static void r53_stop(void *state)
+{
+	struct r53 *s = state;
+	if (s->res)
+		ldns_resolver_deep_free(s->res);
+	s->res = NULL;
+	if (s->id_looked_up) {
+		free(s->zone_id);
+		s->zone_id = NULL;
+		s->id_looked_up = false;
+	}
+	s->started = false;
+}
+
+static int r53_start(void *state, struct dfo_err *err)
+{
+	struct r53 *s = state;
+	struct dfo_aws *aws = dfo_aws_default(err);
+	if (!aws)
+		return err ? err->code : -ENOMEM;
+	if (!s->zone_id) {
+		int rc = dfo_r53_zone_id(aws, s->zone, &s->zone_id, err);
+		if (rc < 0)
+			return rc;
+		s->id_looked_up = true;
+		dfo_log(DFO_LOG_INFO, "route53 %s: zone %s is %s", s->title,
+			s->zone, s->zone_id);
+	}
+	if (s->read_dns) {
+		char **ns = s->ns;
+		size_t n = s->nns;
+		bool own = false;
+		if (!n) {
+			int rc = dfo_r53_zone_nameservers(aws, s->zone_id, &ns,
+							  &n, err);
+			if (rc < 0) {
+				r53_stop(s);
+				return rc;
+			}
+			own = true;
+		}
+		int rc = make_resolver(s, ns, n, err);
+		if (own) {
+			for (size_t i = 0; i < n; i++)
+				free(ns[i]);
+			free(ns);
+		}
+		if (rc < 0) {
+			r53_stop(s);
+			return rc;
+		}
+	}
+	s->started = true;
+	return 0;
+}
+
+static const char *rtype(int family)
+{
+	return family == AF_INET6 ? "AAAA" : "A";
+}
+
+static bool in_zone(const struct r53 *s, const char *fqdn)
+{
+	if (!s->zone)
+		return true;
+	size_t lz = strlen(s->zone), lf = strlen(fqdn);
+	if (lf && fqdn[lf - 1] == '.')
+		lf--;
+	return lf >= lz && strncasecmp(fqdn + lf - lz, s->zone, lz) == 0 &&
+	       (lf == lz || fqdn[lf - lz - 1] == '.');
+}
+
+static int check_ready(struct r53 *s, const char *fqdn, struct dfo_err *err)
+{
+	if (!s->started)
+		return dfo_err_set(err, -EAGAIN, "route53 %s: not started",
+				   s->title);
+	if (!in_zone(s, fqdn))
+		return dfo_err_set(err, -EINVAL, "%s is not in zone %s", fqdn,
+				   s->zone);
+	return 0;
+}
+
+/* Read through the API; refuses routing policies and aliases. */
+static int list_api(struct r53 *s, const char *fqdn, int family,
+		    struct dfo_rrset *out, struct dfo_err *err)
+{
+	struct dfo_aws *aws = dfo_aws_default(err);
+	if (!aws)
+		return err ? err->code : -ENOMEM;
+	struct dfo_r53_rrset *sets;
+	size_t n;
+	int rc = dfo_r53_list(aws, s->zone_id, fqdn, rtype(family), &sets, &n,
+			      err);
+	if (rc < 0)
+		return rc;
+	if (n && (n > 1 || sets[0].set_id))
+		rc = dfo_err_set(err, -EPERM, "route53: %s %s uses a routing "
+				 "policy (SetIdentifier '%s'): dnsfailover "
+				 "edits only simple record sets", fqdn,
+				 rtype(family),
+				 sets[0].set_id ? sets[0].set_id : "?");
+	else if (n && sets[0].alias)
+		rc = dfo_err_set(err, -EPERM, "route53: %s %s is an alias (to "
+				 "%s): dnsfailover edits only simple record "
+				 "sets", fqdn, rtype(family),
+				 sets[0].alias_target ? sets[0].alias_target
+						      : "?");
+	for (size_t i = 0; rc == 0 && n && i < sets[0].nvalues; i++) {
+		struct dfo_addr a;
+		if (dfo_addr_parse_family(&a, sets[0].values[i], family) < 0)
+			rc = dfo_err_set(err, -EBADMSG, "route53: %s %s: value "
+					 "'%.60s' is not an address", fqdn,
+					 rtype(family), sets[0].values[i]);
+		else if (dfo_rrset_add(out, &a) < 0)
+			rc = dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	if (rc == 0 && n)
+		out->ttl = sets[0].ttl;
+	for (size_t i = 0; i < n; i++)
+		dfo_r53_rrset_free(&sets[i]);
+	free(sets);
+	return rc;
+}
+
+/* Read from the name servers: an authoritative answer, no API request. */
+static int list_dns(struct r53 *s, const char *fqdn, int family,
+		    struct dfo_rrset *out, struct dfo_err *err)
+{
+	ldns_rr_type t = family == AF_INET6 ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A;
+	ldns_rdf *name = ldns_dname_new_frm_str(fqdn);
+	if (!name)
+		return dfo_err_set(err, -EINVAL, "%s: not a domain name", fqdn);
+	ldns_pkt *p = NULL;
+	ldns_status st = ldns_resolver_send(&p, s->res, name, t, LDNS_RR_CLASS_IN,
+					    0);
+	int rc = 0;
+	if (st != LDNS_STATUS_OK || !p) {
+		rc = dfo_err_set(err, -ETIMEDOUT, "route53 %s: DNS query %s %s: "
+				 "%s", s->title, fqdn, rtype(family),
+				 ldns_get_errorstr_by_id(st));
+		goto out;
+	}
+	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(p);
+	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
+		rc = dfo_err_set(err, -EIO, "route53 %s: DNS query %s %s: rcode "
+				 "%d", s->title, fqdn, rtype(family), (int)rcode);
+		goto out;
+	}
+	if (!ldns_pkt_aa(p)) {
+		rc = dfo_err_set(err, -EIO, "route53 %s: DNS answer for %s %s "
+				 "is not authoritative (is the server one of "
+				 "the zone's?)", s->title, fqdn, rtype(family));
+		goto out;
+	}
+	ldns_rr_list *ans = ldns_pkt_answer(p);
+	for (size_t i = 0; ans && i < ldns_rr_list_rr_count(ans); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ans, i);
+		if (ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
+			continue;
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME) {
+			rc = dfo_err_set(err, -EPERM, "route53: %s is a CNAME: "
+					 "dnsfailover edits only address "
+					 "records", fqdn);
+			goto out;
+		}
+		if (ldns_rr_get_type(rr) != t || ldns_rr_rd_count(rr) < 1)
+			continue;
+		ldns_rdf *rd = ldns_rr_rdf(rr, 0);
+		struct dfo_addr a = {.family = family};
+		size_t want = family == AF_INET6 ? 16 : 4;
+		if (ldns_rdf_size(rd) != want)
+			continue;
+		memcpy(family == AF_INET6 ? (void *)&a.u.v6 : (void *)&a.u.v4,
+		       ldns_rdf_data(rd), want);
+		if (dfo_rrset_add(out, &a) < 0) {
+			rc = dfo_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		out->ttl = ldns_rr_ttl(rr);
+	}
+out:
+	if (p)
+		ldns_pkt_free(p);
+	ldns_rdf_deep_free(name);
+	return rc;
+}
+
+static int r53_list(void *state, const char *fqdn, struct dfo_rrset *out,
+		    struct dfo_err *err)
+{
+	struct r53 *s = state;
+	int rc = check_ready(s, fqdn, err);
+	if (rc < 0)
+		return rc;
+	return s->read_dns ? list_dns(s, fqdn, out->family, out, err)
+			   : list_api(s, fqdn, out->family, out, err);
+}
+
+/* A dfo_r53_rrset of `set` (values formatted into `buf`). */
+struct r53_set {
+	struct dfo_r53_rrset rr;
+	char *vals[64];
+	char text[64][DFO_ADDR_STRLEN];
+};
+
+static int to_r53(struct r53_set *o, const char *fqdn,
+		  const struct dfo_rrset *set, uint32_t ttl, struct dfo_err *err)
+{
+	if (set->count > 64)
+		return dfo_err_set(err, -E2BIG, "route53: more than 64 records "
+				   "for %s", fqdn);
+	memset(&o->rr, 0, sizeof(o->rr));
+	o->rr.name = (char *)fqdn;
+	snprintf(o->rr.type, sizeof(o->rr.type), "%s", rtype(set->family));
+	o->rr.ttl = ttl;
+	for (size_t i = 0; i < set->count; i++) {
+		dfo_addr_format(&set->addrs[i], o->text[i], sizeof(o->text[i]));
+		o->vals[i] = o->text[i];
+	}
+	o->rr.values = o->vals;
+	o->rr.nvalues = set->count;
+	return 0;
+}
+
+/* Replace `old` (exactly as read; empty: none) by `new` in one batch. */
+static int replace(struct r53 *s, const char *fqdn,
+		   const struct dfo_rrset *old, const struct dfo_rrset *new,
+		   struct dfo_err *err)
+{
+	struct dfo_aws *aws = dfo_aws_default(err);
+	if (!aws)
+		return err ? err->code : -ENOMEM;
+	static struct r53_set o, n; /* the agent is single-threaded */
+	struct dfo_r53_change ch[2];
+	size_t nch = 0;
+	uint32_t ttl = old->count ? old->ttl : (uint32_t)s->ttl;
+	int rc = 0;
+	if (old->count) {
+		if ((rc = to_r53(&o, fqdn, old, old->ttl, err)) < 0)
+			return rc;
+		ch[nch++] = (struct dfo_r53_change){DFO_R53_DELETE, &o.rr};
+	}
+	if (new->count) {
+		if ((rc = to_r53(&n, fqdn, new, ttl, err)) < 0)
+			return rc;
+		ch[nch++] = (struct dfo_r53_change){DFO_R53_CREATE, &n.rr};
+	}
+	if (!nch)
+		return 0;
+	char *id = NULL;
+	rc = dfo_r53_change(aws, s->zone_id, ch, nch, "dnsfailover", &id, err);
+	if (rc == DFO_ESTALE && s->read_dns) {
+		/* A routing policy or an alias looks like a plain set in DNS
+		 * answers, and deleting "it" can only be refused: ask the API
+		 * once, to say so rather than retry for ever. */
+		struct dfo_rrset probe;
+		struct dfo_err e = {0};
+		dfo_rrset_init(&probe, new->family);
+		int prc = list_api(s, fqdn, new->family, &probe, &e);
+		dfo_rrset_clear(&probe);
+		if (prc == -EPERM)
+			rc = dfo_err_set(err, prc, "%s", e.msg);
+	}
+	if (rc == 0 && s->wait > 0 && id) {
+		double every = s->wait / 10;
+		every = every < 0.2 ? 0.2 : every > 5 ? 5 : every;
+		struct dfo_err e = {0};
+		if (dfo_r53_wait(aws, id, every, s->wait, &e) < 0)
+			dfo_log(DFO_LOG_NOTICE, "route53 %s: %s %s changed, but "
+				"%s", s->title, fqdn, rtype(new->family), e.msg);
+	}
+	free(id);
+	return rc;
+}
+
+/* add/del: from `expected` (the set as read), or, unconditionally (an
+ * operator's --try), from a fresh API read, retried if it goes stale. */
+static int change(struct r53 *s, const char *fqdn, const struct dfo_addr *addr,
+		  const struct dfo_rrset *expected, bool add,
+		  struct dfo_err *err)
+{
+	int rc = check_ready(s, fqdn, err);
+	for (int attempt = 0; rc == 0 && attempt < 3; attempt++) {
+		struct dfo_rrset cur, new;
+		dfo_rrset_init(&cur, addr->family);
+		dfo_rrset_init(&new, addr->family);
+		const struct dfo_rrset *old = expected;
+		if (!expected) {
+			rc = list_api(s, fqdn, addr->family, &cur, err);
+			old = &cur;
+		}
+		if (rc == 0 && dfo_rrset_copy(&new, old) < 0)
+			rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		bool noop = rc == 0 && dfo_rrset_contains(old, addr) == add;
+		if (rc == 0 && !noop) {
+			if (add ? dfo_rrset_add(&new, addr) < 0
+				: !dfo_rrset_remove(&new, addr))
+				rc = dfo_err_set(err, -ENOMEM, "out of memory");
+			else
+				rc = replace(s, fqdn, old, &new, err);
+		}
+		dfo_rrset_clear(&cur);
+		dfo_rrset_clear(&new);
+		if (rc != DFO_ESTALE || expected)
+			break;
+		rc = attempt < 2 ? 0 : rc;
+	}
+	return rc;
+}
+
+static int r53_add(void *state, const char *fqdn, const struct dfo_addr *addr,
+		   const struct dfo_rrset *expected, struct dfo_err *err)
+{
+	return change(state, fqdn, addr, expected, true, err);
+}
+
+static int r53_del(void *state, const char *fqdn, const struct dfo_addr *addr,
+		   const struct dfo_rrset *expected, struct dfo_err *err)
+{
+	return change(state, fqdn, addr, expected, false, err);
+}
+
+static double r53_spacing(void *state)
+{
+	(void)state;
+	return R53_SPACING;
+}
+
+static const struct dfo_dns_provider r53_provider = {
+	.size = sizeof(struct dfo_dns_provider),
+	.name = "route53",
+	.description = "records in an Amazon Route 53 hosted zone (change "
+		       "batches as compare-and-set)",
+	.options = r53_opts,
+	.create = r53_create,
+	.destroy = r53_destroy,
+	.start = r53_start,
+	.stop = r53_stop,
+	.flags = DFO_DNS_CAS,
+	.list = r53_list,
+	.add = r53_add,
+	.del = r53_del,
+	.call_spacing = r53_spacing,
+};
+
+static int r53_init(struct dfo_registry *reg, struct dfo_err *err)
+{
+	(void)err;
+	return dfo_register_dns(reg, &r53_provider);
+}
+
+DFO_MODULE("dns_route53", r53_init);
