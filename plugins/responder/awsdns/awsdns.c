@@ -11,7 +11,7 @@
  *       reverse = "private_ip_address" extra = {"tag:Class", "id"} } }
  *
  * Threads: `threads` workers (server.c) and one refresh thread, which
- * alone uses the core's AWS client in this process and swaps a new index in
+ * owns its AWS client (a clone of the core's) and swaps a new index in
  * whole; a failed refresh keeps the last index.
  */
 #include <arpa/inet.h>
@@ -36,7 +36,7 @@ struct awsdns {
 	struct awsdns_metrics metrics;
 	struct dfo_metric *m_size, *m_names, *m_refresh_ok, *m_refresh_err,
 		*m_load_seconds;
-	struct dfo_aws *aws; /* the core's client: the refresh thread's */
+	struct dfo_aws *aws; /* the refresh thread's, a clone of the core's */
 	pthread_t refresher;
 	bool refresher_started;
 	bool started;
@@ -82,36 +82,17 @@ static cfg_opt_t awsdns_opts[] = {
 
 /* ---- configuration ---- */
 
-/* The attribute names of DescribeInstances that awsdns knows. */
-static const char *const attr_names[] = {
-	"id",          "instance_id",       "private_ip_address",
-	"ip_address",  "ipv6_address",      "private_dns_name",
-	"public_dns_name", "dns_name",      "key_name",
-	"instance_type", "image_id",        "vpc_id",
-	"subnet_id",   "availability_zone", "placement",
-	"state",       NULL};
-
-static bool attr_valid(const char *name)
-{
-	if (strncmp(name, "tag:", 4) == 0)
-		return name[4] != '\0';
-	for (size_t i = 0; attr_names[i]; i++)
-		if (strcmp(name, attr_names[i]) == 0)
-			return true;
-	return false;
-}
-
 static int check_attr(const char *opt, const char *name, struct dfo_err *err)
 {
-	if (attr_valid(name))
+	if (dfo_ec2_attr_valid(name))
 		return 0;
-	return dfo_err_set(err, -EINVAL,
-			   "%s: unknown attribute '%s' (id, private_ip_address, "
-			   "ip_address, ipv6_address, private_dns_name, "
-			   "public_dns_name, key_name, instance_type, image_id, "
-			   "vpc_id, subnet_id, availability_zone, state or "
-			   "tag:KEY)",
-			   opt, name);
+	char list[512] = "";
+	size_t n = 0;
+	for (const char *const *a = dfo_ec2_attr_names(); *a; a++)
+		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0,
+				      "%s%s", n ? ", " : "", *a);
+	return dfo_err_set(err, -EINVAL, "%s: unknown attribute '%s' (%s)",
+			   opt, name, list);
 }
 
 /* "ADDR", "ADDR:PORT", "[V6]:PORT" to a socket address. */
@@ -617,6 +598,7 @@ static void awsdns_stop(void *state)
 	}
 	if (joined) {
 		index_free(atomic_exchange(&s->sh.index, NULL));
+		dfo_aws_free(s->aws);
 		s->aws = NULL;
 		close(s->sh.quit_fd);
 		s->sh.quit_fd = -1;
@@ -658,10 +640,10 @@ static int awsdns_start(void *state, struct dfo_err *err)
 		rc = -EIO;
 		goto fail;
 	}
-	/* Only the refresh thread talks to AWS in this process (start()
-	 * is over before it starts), so the core's client is used by one
-	 * thread at a time. */
-	s->aws = def;
+	/* the refresh thread's own client (connections kept across
+	 * pages and refreshes) */
+	if ((rc = dfo_aws_clone(def, &s->aws, err)) < 0)
+		goto fail;
 	double t0 = dfo_now();
 	struct awsdns_index *ix = NULL;
 	if ((rc = load(s, &ix, err)) < 0)
