@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <dnsfailover/dnsfailover.h>
 
@@ -355,13 +354,6 @@ static int zg_fqdn(const struct zerigo *z, const char *fqdn, char *norm,
 /* ------------------------------------------------------------------ */
 /* Requests                                                            */
 
-static double zg_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Describe a non-2xx answer in err and return the matching code. */
 static int zg_http_error(const char *method, const char *shown,
 			 const struct dfo_http_response *resp,
@@ -399,7 +391,7 @@ static int zg_http_error(const char *method, const char *shown,
 			   detail);
 }
 
-/* One request to ENDPOINT/PATH before `deadline` (zg_now() seconds).
+/* One request to ENDPOINT/PATH before `deadline` (dfo_now() seconds).
  * 0 with resp holding a 2xx answer; otherwise negative with err set
  * (resp may hold the answer, e.g. a 404's). */
 static int zg_request(const struct zerigo *z, const char *method,
@@ -412,7 +404,7 @@ static int zg_request(const struct zerigo *z, const char *method,
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	char shown[300];
 	dfo_url_redact(url, shown, sizeof(shown));
-	double left = deadline - zg_now();
+	double left = deadline - dfo_now();
 	if (left < 0.05) {
 		free(url);
 		return dfo_err_set(err, -ETIMEDOUT, "%s %s: no time left "
@@ -454,7 +446,7 @@ static int zg_zone_lookup(struct zerigo *z, struct dfo_err *err)
 	struct dfo_http_response resp;
 	struct dfo_err rerr;
 	dfo_err_clear(&rerr);
-	int rc = zg_request(z, "GET", path, NULL, zg_now() + ZG_TIMEOUT, &resp,
+	int rc = zg_request(z, "GET", path, NULL, dfo_now() + ZG_TIMEOUT, &resp,
 			    &rerr);
 	free(path);
 	if (rc == -ENOENT) {
@@ -494,6 +486,9 @@ static int zg_hosts(const struct zerigo *z, const char *fqdn, double deadline,
 		    struct zg_parse *all, struct dfo_err *err)
 {
 	memset(all, 0, sizeof(*all));
+	if (!z->zone_id[0])
+		return dfo_err_set(err, -EAGAIN, "zone %s: not looked up "
+				   "(start() has not succeeded)", z->zone);
 	for (int page = 1;; page++) {
 		if (page > ZG_MAX_PAGES)
 			return dfo_err_set(err, -E2BIG, "%s: more than %d hosts",
@@ -642,22 +637,17 @@ static int zerigo_create(const char *instance, cfg_t *sec, void **state,
 	return 0;
 }
 
-/* Look the zone up once, before the first operation. */
+/* Look the zone up, once, before the first operation (the core calls
+ * start() again after a failure). */
 static int zerigo_start(void *state, struct dfo_err *err)
 {
 	struct zerigo *z = state;
+	z->zone_id[0] = '\0';
 	int rc = zg_zone_lookup(z, err);
 	if (rc == 0)
 		dfo_log(DFO_LOG_INFO, "zerigo: zone %s is id %s at %s", z->zone,
 			z->zone_id, z->endpoint);
 	return rc;
-}
-
-/* Until the core calls start() (plugin ABI 2), the first operation
- * does. */
-static int zg_ready(struct zerigo *z, struct dfo_err *err)
-{
-	return z->zone_id[0] ? 0 : zerigo_start(z, err);
 }
 
 static int zerigo_list(void *state, const char *fqdn, struct dfo_rrset *out,
@@ -666,10 +656,10 @@ static int zerigo_list(void *state, const char *fqdn, struct dfo_rrset *out,
 	struct zerigo *z = state;
 	char name[256], hb[256];
 	int rc = zg_fqdn(z, fqdn, name, hb, NULL, err);
-	if (rc < 0 || (rc = zg_ready(z, err)) < 0)
+	if (rc < 0)
 		return rc;
 	struct zg_parse hosts;
-	rc = zg_hosts(z, name, zg_now() + ZG_TIMEOUT, &hosts, err);
+	rc = zg_hosts(z, name, dfo_now() + ZG_TIMEOUT, &hosts, err);
 	long ttl = -1;
 	if (rc == 0)
 		rc = zg_set(&hosts, out, &ttl, err);
@@ -687,13 +677,13 @@ static int zg_change(struct zerigo *z, enum zg_op op, const char *fqdn,
 		     const struct dfo_rrset *expected, struct dfo_err *err)
 {
 	char name[256], hb[256], a[DFO_ADDR_STRLEN];
-	const char *hostname;
+	const char *hostname = "";
 	int rc = zg_fqdn(z, fqdn, name, hb, &hostname, err);
-	if (rc < 0 || (rc = zg_ready(z, err)) < 0)
+	if (rc < 0)
 		return rc;
 	dfo_addr_format(addr, a, sizeof(a));
 	const char *type = addr->family == AF_INET6 ? "AAAA" : "A";
-	double deadline = zg_now() + ZG_TIMEOUT;
+	double deadline = dfo_now() + ZG_TIMEOUT;
 	struct zg_parse hosts;
 	struct dfo_rrset cur;
 	dfo_rrset_init(&cur, addr->family);
@@ -781,16 +771,19 @@ static int zerigo_del(void *state, const char *fqdn,
 }
 
 static const struct dfo_dns_provider zerigo_provider = {
+	.size = sizeof(struct dfo_dns_provider),
 	.name = "zerigo",
 	.description = "records at a Zerigo DNS REST API v1.1 service "
 		       "(no compare-and-set)",
 	.options = zerigo_opts,
 	.create = zerigo_create,
 	.destroy = zerigo_destroy,
+	.start = zerigo_start,
 	.flags = 0, /* no DFO_DNS_CAS: the API has no compare-and-set */
 	.list = zerigo_list,
 	.add = zerigo_add,
 	.del = zerigo_del,
+	.call_spacing = NULL, /* no documented rate limit */
 };
 
 static int zerigo_init(struct dfo_registry *reg, struct dfo_err *err)
