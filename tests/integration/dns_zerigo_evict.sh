@@ -45,8 +45,11 @@ assert_eq "$(zg_hosts www A)" "127.0.0.2 60
 127.0.0.3 60
 127.0.0.4 60" "three healthy agents change nothing"
 
-# .4 dies: its agent and its server.
-kill "$agent_4" "$listen_4"
+# .4 dies: its agent first (else it may see its own server fail and
+# withdraw itself), then its server.
+kill "$agent_4"
+wait "$agent_4"
+kill "$listen_4"
 t0=$(now_ms)
 gone() { [ "$(zg_hosts www A)" = "127.0.0.2 60
 127.0.0.3 60" ]; }
@@ -63,8 +66,16 @@ assert_eq "$(LC_ALL=C comm -23 "$T/before" "$T/after")" "example.test 14 www A 1
 	"only www A 127.0.0.4 went (ids of .2 and .3, the TXT and mail kept)"
 assert_eq "$(LC_ALL=C comm -13 "$T/before" "$T/after")" "" "no host created"
 n=$(grep -c "evicted 127.0.0.4 from" "$T/a2.log" "$T/a3.log" | awk -F: '{s += $2} END {print s}')
-[ "$n" -ge 1 ] || fail "no agent logged the eviction"
+[ "$n" -ge 1 ] || fail "no agent logged the eviction: $(cat "$T"/a?.log)"
 assert_eq "$(status_get "$T/status2.json" '" ".join(s["pools"][0]["fqdns"][0]["records"])')" \
 	"127.0.0.2 127.0.0.3" "status records"
 cat "$T"/a?.log "$T"/status?.json | grep -Fq "$ZG_KEY" && fail "the API key is in a log or status file"
 pass "stable, other hosts untouched, no key in logs or status"
+
+# The agents stop cleanly (and, built with --enable-sanitizers, without
+# a report).
+kill "$agent_2" "$agent_3"
+wait "$agent_2" || fail "agent .2 exit status $?"
+wait "$agent_3" || fail "agent .3 exit status $?"
+grep -E "Sanitizer|runtime error" "$T"/a?.log && fail "sanitizer report in an agent's log"
+pass "agents stopped cleanly"
