@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include <dnsfailover/addr.h>
+#include <dnsfailover/aws.h>
 
 #include "awsdns_ini.h"
 
@@ -293,15 +294,6 @@ nomem:
 
 /* ---- value checks ------------------------------------------------- */
 
-/* The DescribeInstances attributes that forward, reverse and extra may
- * name (as the responder documents them), besides tag:KEY. */
-static const char *const attrs[] = {
-	"id", "instance_id", "private_ip_address", "ip_address",
-	"ipv6_address", "private_dns_name", "public_dns_name", "dns_name",
-	"key_name", "instance_type", "image_id", "vpc_id", "subnet_id",
-	"availability_zone", "placement", "state", NULL,
-};
-
 /* boto's names (the original's) for what is named otherwise here: the
  * original's own example asks for key_pair. */
 static const struct {
@@ -312,15 +304,16 @@ static const struct {
 	{NULL, NULL},
 };
 
-/* A tag key: AWS allows letters, digits, spaces and _ . : / = + - @
- * (1..128 characters).  Nothing else reaches the generated config. */
+/* A tag key: AWS allows letters (UTF-8 too), digits, spaces and
+ * _ . : / = + - @ (1..128 bytes).  Nothing else reaches the generated
+ * config. */
 static bool tag_key_ok(const char *k)
 {
 	size_t n = strlen(k);
 	if (n == 0 || n > 128)
 		return false;
-	for (const char *c = k; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr(" _.:/=+-@", *c))
+	for (const unsigned char *c = (const unsigned char *)k; *c; c++)
+		if (!isalnum(*c) && *c < 0x80 && !strchr(" _.:/=+-@", *c))
 			return false;
 	return true;
 }
@@ -338,9 +331,8 @@ static const char *attr_check(struct ini *ini, int line, const char *key,
 			"spaces or _ . : / = + - @)", key, name + 4);
 		return NULL;
 	}
-	for (size_t i = 0; attrs[i]; i++)
-		if (strcmp(name, attrs[i]) == 0)
-			return attrs[i];
+	if (dfo_ec2_attr_valid(name))
+		return name;
 	for (size_t i = 0; aliases[i].boto; i++)
 		if (strcmp(name, aliases[i].boto) == 0) {
 			ini_msg(ini, false, line, "%s: boto's '%s' is '%s' here",
@@ -348,12 +340,12 @@ static const char *attr_check(struct ini *ini, int line, const char *key,
 			return aliases[i].here;
 		}
 	char list[1024] = "";
-	for (size_t i = 0; attrs[i]; i++) {
-		strcat(list, attrs[i]);
-		strcat(list, ", ");
-	}
-	ini_msg(ini, true, line,
-		"%s: unknown attribute '%s' (one of %stag:KEY)", key, name, list);
+	const char *const *names = dfo_ec2_attr_names();
+	for (size_t i = 0, l = 0; names[i] && l < sizeof(list); i++)
+		l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s",
+				      i ? ", " : "", names[i]);
+	ini_msg(ini, true, line, "%s: unknown attribute '%s' (one of %s)", key,
+		name, list);
 	return NULL;
 }
 
