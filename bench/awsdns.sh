@@ -77,6 +77,7 @@ wait_answer() {
 	return 1
 }
 
+have_awsdns() { [ -e "$PLUGINS/awsdns.so" ] || [ -e "$PLUGINS/responder_awsdns.so" ]; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # ---- the data: names, addresses, query files, the peers' files ----
@@ -185,7 +186,7 @@ child_of() {
 }
 
 run_awsdns() {
-	[ -e "$PLUGINS/responder_awsdns.so" ] || { echo "awsdns: no $PLUGINS/responder_awsdns.so (not built yet): skipped" >&2; return; }
+	have_awsdns || { echo "awsdns: no awsdns module in $PLUGINS (not built yet): skipped" >&2; return; }
 	start_fake "$N" "$W/fake.port"
 	local port
 	port=$(free_port)
@@ -313,7 +314,7 @@ if [ -n "${QPS[awsdns.a]:-}" ]; then
 fi
 
 # ---- BIG instances: index size and time to serve ----
-if [ "$BIG" -gt 0 ] && [ -e "$PLUGINS/responder_awsdns.so" ] && [[ " $ONLY " == *" awsdns "* ]]; then
+if [ "$BIG" -gt 0 ] && have_awsdns && [[ " $ONLY " == *" awsdns "* ]]; then
 	echo
 	echo "== $BIG instances" >&2
 	start_fake "$BIG" "$W/fake.port"

@@ -8,7 +8,7 @@
 
 need_root
 need_cmd dig ip
-[ -e "$DFO_PLUGINS/responder_awsdns.so" ] || skip "no awsdns plugin built"
+{ [ -e "$DFO_PLUGINS/awsdns.so" ] || [ -e "$DFO_PLUGINS/responder_awsdns.so" ]; } || skip "no awsdns plugin built"
 grep -qa AWS_ENDPOINT_URL "$TOP_BUILDDIR"/.libs/libdnsfailover.so* 2>/dev/null ||
 	skip "the AWS client does not read AWS_ENDPOINT_URL yet"
 /usr/bin/python3 -c 'import botocore' 2>/dev/null || skip "needs python3-botocore"

@@ -156,7 +156,7 @@ else
 fi
 
 # ---- the printed config is one that -t accepts (with the awsdns plugin) ----
-if [ -e "$DFO_PLUGINS/responder_awsdns.so" ]; then
+if { [ -e "$DFO_PLUGINS/awsdns.so" ] || [ -e "$DFO_PLUGINS/responder_awsdns.so" ]; }; then
 	"$DFO" --awsdns-ini "$T/awsdns.ini" >"$T/native.conf" 2>/dev/null
 	out=$(AWS_SECRET_ACCESS_KEY=$SECRET "$DFO" -C "$T/native.conf" -t 2>&1) ||
 		fail "-t rejects the printed config: $out"
