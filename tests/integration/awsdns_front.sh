@@ -74,12 +74,21 @@ assert_not_contains "$(cat "$T/awsdns.log")" "$SECRET" "secret in the log"
 grep -qF "$SECRET" "$T/x.ini" || fail "test broken"
 conf=
 for f in /proc/$agent/fd/*; do
-	case $(readlink "$f") in memfd:*) conf=$f ;; esac
+	case $(readlink "$f") in */memfd:*) conf=$f ;; esac
 done
 [ -n "$conf" ] || fail "the config is not an anonymous file"
 grep -q 'secret_access_key = "${AWS_SECRET_ACCESS_KEY}"' "$conf" || fail "config: $(cat "$conf")"
 grep -qF "$SECRET" "$conf" && fail "secret in the generated config"
 pass "serves as nobody; the secret is in no argument, log or file"
+
+# SIGHUP re-reads the generated config (/proc/self/fd/N): unchanged, so
+# the server is left running.
+kill -HUP "$agent"
+wait_for 10 grep -q "configuration reloaded" "$T/awsdns.log" ||
+	fail "no reload: $(tail -5 "$T/awsdns.log")"
+assert_eq "$(pgrep -P "$agent" | head -1)" "$child" "same server after SIGHUP"
+assert_eq "$(q +short @127.0.0.1 web1 A)" "10.0.0.1" "answers after SIGHUP"
+pass "SIGHUP re-reads the generated config"
 
 kill -TERM "$agent"
 wait "$agent"
