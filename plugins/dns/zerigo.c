@@ -16,7 +16,8 @@
  * DFO_DNS_CAS: the engine re-reads the records before it deletes one.
  * add() and del() read the name's hosts anyway (for the TTL, the host
  * ids) and refuse with DFO_ESTALE when they differ from `expected`,
- * which narrows the race but does not close it.
+ * which narrows the race but does not close it.  del() never removes
+ * the last record of a name and family.
  *
  * The API key goes to libcurl only (CURLOPT_USERPWD); no message of this
  * file contains it.
@@ -700,6 +701,14 @@ static int zg_change(struct zerigo *z, enum zg_op op, const char *fqdn,
 		rc = dfo_err_set(err, DFO_ESTALE, "%s %s changed since it was "
 				 "read (%zu record(s) now, %zu expected)", name,
 				 type, cur.count, expected->count);
+		goto out;
+	}
+	/* Never the last record, even when asked (an operator's --try): the
+	 * name would vanish.  Read just now, so this also stops the second
+	 * of two agents that each took the other for dead. */
+	if (op == ZG_DEL && cur.count == 1 && dfo_rrset_contains(&cur, addr)) {
+		rc = dfo_err_set(err, -EBUSY, "not deleting %s: it is the last "
+				 "%s record of %s", a, type, name);
 		goto out;
 	}
 	struct dfo_http_response resp;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The zerigo dns provider against the fake Zerigo (tests/fake/zerigo.py):
 # list, add and del through --try; the TTL of an existing set kept and
-# the configured one for a new set; other hosts and zones untouched;
+# the configured one for a new set; other hosts and zones untouched; the
+# last record of a name never deleted;
 # refused credentials, an unknown zone, an error document (422) and a
 # 500 as clear errors; a service that is down or silent bounded; the
 # API key in no output.
@@ -84,9 +85,12 @@ assert_eq "$(LC_ALL=C comm -13 "$T/before" "$T/after")" "" "nothing created by d
 dels=$(zg_stat DELETE)
 out=$(try dns/zg del www.example.test 192.0.2.1) || fail "del absent: $out"
 assert_eq "$(zg_stat DELETE)" "$dels" "deleting an absent address deletes nothing"
-out=$(try dns/zg del www.example.test 2001:db8::1) || fail "del v6: $out"
-assert_eq "$(zg_hosts www AAAA)" "" "AAAA deleted"
-pass "del: other hosts untouched"
+dels=$(zg_stat DELETE)
+out=$(try dns/zg del www.example.test 2001:db8::1) && fail "the last AAAA record was deleted"
+assert_contains "$out" "not deleting 2001:db8::1: it is the last AAAA record of www.example.test" "last record"
+assert_eq "$(zg_hosts www AAAA)" "2001:db8::1 120" "the last AAAA record kept"
+assert_eq "$(zg_stat DELETE)" "$dels" "no DELETE sent for the last record"
+pass "del: other hosts untouched, never the last record"
 
 # ---- errors ----
 fails=$(zg_stat auth_fail)
