@@ -13,7 +13,8 @@ API (under /api/1.1, HTTP basic auth as --user / --key, 401 otherwise):
   DELETE /hosts/ID.xml                    delete a host (200)
 Bad documents or values get 422 with <errors><error>...</error></errors>.
 
-State comes from a JSON file (--state):
+State comes from a JSON file (--state); --port binds a given port (to
+restart the fake where a config expects it).
   {"zones": [{"id": 1, "domain": "example.test", "default_ttl": 900,
               "hosts": [{"id": 10, "hostname": "www", "host_type": "A",
                          "data": "192.0.2.1", "ttl": 120}, ...]}]}
@@ -27,7 +28,10 @@ Control, no auth, not under /api:
   POST /_fake/fault    {"kind": "500" | "503" | "422" | "slow",
                         "count": N (default 1, -1 forever),
                         "method": "GET" | "POST" | "DELETE" (default any),
-                        "delay": seconds for "slow" (default 30)}
+                        "delay": seconds for "slow" (default 30),
+                        "answer": for "slow", answer after the delay
+                                  (default false: close without doing
+                                  anything, a silent service)}
   POST /_fake/clear    drop the queued faults
 """
 import argparse
@@ -243,6 +247,9 @@ class Handler(BaseHTTPRequestHandler):
             kind = str(f.get("kind"))
             if kind == "slow":
                 time.sleep(float(f.get("delay", 30)))
+                if not f.get("answer"):
+                    self.close_connection = True
+                    return
             elif kind == "422":
                 return self.reply(422, errors_xml(["Data is invalid (fault)"]))
             else:
@@ -292,7 +299,9 @@ class Handler(BaseHTTPRequestHandler):
             if errs:
                 return self.reply(422, errors_xml(errs))
             with lock:
-                NEXT_ID[0] += 1
+                # ids are never reused, whatever the state was given
+                NEXT_ID[0] = max([NEXT_ID[0]] + [h["id"] for zz in ZONES
+                                                 for h in zz["hosts"]]) + 1
                 fields["id"] = NEXT_ID[0]
                 fields["created"] = fields["updated"] = now()
                 z["hosts"].append(fields)
@@ -362,11 +371,13 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--user", required=True)
     ap.add_argument("--key", required=True)
+    ap.add_argument("--port", type=int, default=0,
+                    help="port to bind (default: any free one)")
     a = ap.parse_args()
     ZONES = json.load(open(a.state))["zones"]
     AUTH[0] = "Basic " + base64.b64encode(
         ("%s:%s" % (a.user, a.key)).encode()).decode()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:

@@ -7,12 +7,14 @@ ZG_USER="ops@example.test"
 # look for it anywhere it must not be.
 export ZG_KEY="zgkey-$$-Secret-9f2c"
 
-# start_fake_zerigo STATE.json: sets ZG (its base URL) and ZG_PID.
+# start_fake_zerigo STATE.json [--port N]: sets ZG (its base URL) and
+# ZG_PID.
 start_fake_zerigo() {
-	local pf="$T/fake-zerigo.port" i
+	local pf="$T/fake-zerigo.port" i state=$1
+	shift
 	rm -f "$pf"
-	/usr/bin/python3 "$TOP_SRCDIR/tests/fake/zerigo.py" --state "$1" \
-		--port-file "$pf" --user "$ZG_USER" --key "$ZG_KEY" \
+	/usr/bin/python3 "$TOP_SRCDIR/tests/fake/zerigo.py" --state "$state" \
+		--port-file "$pf" --user "$ZG_USER" --key "$ZG_KEY" "$@" \
 		2>>"$T/fake-zerigo.log" &
 	ZG_PID=$!
 	track $ZG_PID
