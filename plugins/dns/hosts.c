@@ -1,33 +1,54 @@
 /*
  * dns "hosts": records kept in a local file in hosts(5) format, one
  * "ADDRESS NAME [NAME...]" per line, '#' comments kept as they are.
- * Several agents may share the file: every change holds an exclusive
- * flock(2) on FILE.lock, reads the file, checks the compare-and-set,
- * writes FILE.tmp.PID, fsyncs it and renames it over FILE, so a reader
- * sees the old file or the new one, never half of one.  Names compare
- * case-insensitively, with or without the final dot.  Hosts files carry
- * no TTL: records read have TTL 0.
+ *
+ * The file is handled as bytes: lines end at '\n', fields are separated
+ * by blanks (space, tab, '\r', '\v', '\f'), and every byte the agent does
+ * not mean to change -- other lines, other names, spacing, comments, '\r'
+ * line ends, NUL or non-UTF-8 bytes -- is written back as it was read.
+ * Removing a name removes only that name and the blanks before it; a line
+ * left with no name goes.  Names compare case-insensitively (ASCII), with
+ * or without the final dot.  Hosts files carry no TTL: records read have
+ * TTL 0.
+ *
+ * Several agents may share the file.  A path that is a symlink is
+ * followed: the file it names is the one read, locked and replaced (the
+ * link stays).  Every change holds an exclusive flock(2) on TARGET.lock,
+ * waiting at most `lock_timeout` seconds (and giving up at once when the
+ * agent has a SIGTERM/SIGINT pending), reads the file, checks the
+ * compare-and-set, writes TARGET.tmp.PID, fsyncs it, renames it over
+ * TARGET and fsyncs the directory, so a reader sees the old file or the
+ * new one, never half of one.  Temporary files are only ever written under
+ * the lock, so one found while holding it is the leftover of a writer
+ * that died: it is removed.  The path must be a regular file (or not exist
+ * yet); a FIFO or device is refused, and at most 16 MiB are read.
  */
-#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <dnsfailover/dnsfailover.h>
 
+#define HOSTS_MAX_SIZE (16u << 20)
+
 struct hosts {
 	char *file;
-	char *lock;
+	double lock_timeout;
 };
 
 static cfg_opt_t hosts_opts[] = {
 	CFG_STR("file", NULL, CFGF_NODEFAULT),
+	CFG_FLOAT("lock_timeout", 2, CFGF_NONE),
 	CFG_END()};
 
 static void hosts_destroy(void *state)
@@ -36,69 +57,146 @@ static void hosts_destroy(void *state)
 	if (!h)
 		return;
 	free(h->file);
-	free(h->lock);
 	free(h);
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int hosts_create(const char *instance, cfg_t *sec, void **state,
 			struct dfo_err *err)
 {
+	(void)instance;
 	const char *file = cfg_getstr(sec, "file");
 	if (!file || !*file)
 		return dfo_err_set(err, -EINVAL, "option 'file' is required");
+	double lt = cfg_getfloat(sec, "lock_timeout");
+	if (!(lt > 0 && lt <= 3600))
+		return dfo_err_set(err, -EINVAL,
+				   "lock_timeout must be more than 0 and at most "
+				   "3600 seconds, not %g", lt);
+	/* What cannot work is refused now: a FIFO, a device, a directory, a
+	 * symlink to nothing, a directory that does not exist. */
+	struct stat st;
+	if (stat(file, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return dfo_err_set(err, -EINVAL,
+					   "file %s is not a regular file", file);
+	} else if (lstat(file, &st) == 0) {
+		return dfo_err_set(err, -ENOENT,
+				   "file %s is a symlink to a file that does "
+				   "not exist", file);
+	} else {
+		char *copy = strdup(file);
+		if (!copy)
+			return dfo_err_set(err, -ENOMEM, "out of memory");
+		const char *dir = dirname(copy);
+		int bad = stat(dir, &st) < 0 || !S_ISDIR(st.st_mode);
+		int rc = bad ? dfo_err_set(err, -ENOENT,
+					   "file %s: directory %s does not exist",
+					   file, dir)
+			     : 0;
+		free(copy);
+		if (rc < 0)
+			return rc;
+	}
 	struct hosts *h = calloc(1, sizeof(*h));
-	if (!h || !(h->file = strdup(file)) ||
-	    asprintf(&h->lock, "%s.lock", file) < 0) {
-		if (h)
-			h->lock = NULL;
-		hosts_destroy(h);
+	if (!h || !(h->file = strdup(file))) {
+		free(h);
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	}
+	h->lock_timeout = lt;
 	*state = h;
 	return 0;
 }
 
-/* Read the whole file; a missing file reads as empty. */
-static int read_file(const char *path, char **data, struct dfo_err *err)
+/* ---- the file as bytes ---- */
+
+struct text {
+	char *p;
+	size_t len;
+};
+
+/* Read the whole regular file at `path` (a missing file reads as empty,
+ * *st zeroed).  Never blocks on a FIFO or reads a device. */
+static int read_file(const char *path, struct text *t, struct stat *st,
+		     struct dfo_err *err)
 {
-	*data = NULL;
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT) {
-			*data = strdup("");
-			return *data ? 0 : dfo_err_set(err, -ENOMEM, "out of memory");
-		}
+	t->p = NULL;
+	t->len = 0;
+	memset(st, 0, sizeof(*st));
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
 		return dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
 	}
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t r = fread(buf + len, 1, cap - len - 1, f);
-		len += r;
-		if (len + 1 < cap)
-			break;
-		cap *= 2;
-		char *b = realloc(buf, cap);
-		if (!b) {
-			free(buf);
-			buf = NULL;
-		} else {
+	int rc = 0;
+	if (fstat(fd, st) < 0) {
+		rc = dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	} else if (!S_ISREG(st->st_mode)) {
+		rc = dfo_err_set(err, -EINVAL, "%s: not a regular file", path);
+	} else if ((unsigned long long)st->st_size > HOSTS_MAX_SIZE) {
+		rc = dfo_err_set(err, -EFBIG, "%s: larger than %u bytes", path,
+				 HOSTS_MAX_SIZE);
+	}
+	size_t cap = rc == 0 ? (size_t)st->st_size + 1 : 0;
+	char *buf = rc == 0 ? malloc(cap) : NULL;
+	if (rc == 0 && !buf)
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+	size_t len = 0;
+	while (rc == 0) {
+		if (len == cap) { /* it grew while being read */
+			if (cap > HOSTS_MAX_SIZE) {
+				rc = dfo_err_set(err, -EFBIG,
+						 "%s: larger than %u bytes", path,
+						 HOSTS_MAX_SIZE);
+				break;
+			}
+			char *b = realloc(buf, cap *= 2);
+			if (!b) {
+				rc = dfo_err_set(err, -ENOMEM, "out of memory");
+				break;
+			}
 			buf = b;
 		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = dfo_err_set(err, -errno, "%s: %s", path,
+					 strerror(errno));
+		else if (r == 0)
+			break;
+		else
+			len += (size_t)r;
 	}
-	int ioerr = ferror(f);
-	fclose(f);
-	if (!buf)
-		return dfo_err_set(err, -ENOMEM, "out of memory");
-	if (ioerr) {
+	close(fd);
+	if (rc < 0) {
 		free(buf);
-		return dfo_err_set(err, -EIO, "%s: read error", path);
+		return rc;
 	}
-	buf[len] = '\0';
-	*data = buf;
+	t->p = buf;
+	t->len = len;
 	return 0;
 }
 
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' ||
+	       ch == '\f';
+}
+
+static unsigned char ascii_lower(unsigned char ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch - 'A' + 'a') : ch;
+}
+
+/* A name of the file (bytes, any of them) against a valid fqdn. */
 static bool name_eq(const char *a, size_t alen, const char *b)
 {
 	size_t blen = strlen(b);
@@ -106,70 +204,75 @@ static bool name_eq(const char *a, size_t alen, const char *b)
 		alen--;
 	if (blen && b[blen - 1] == '.')
 		blen--;
-	return alen == blen && strncasecmp(a, b, alen) == 0;
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++)
+		if (ascii_lower((unsigned char)a[i]) !=
+		    ascii_lower((unsigned char)b[i]))
+			return false;
+	return true;
 }
 
-/* Call fn for each "ADDRESS NAME..." line that has an address; the rest
- * of the text stays where it is. */
 struct line {
-	const char *start, *end; /* the whole line, without its newline */
+	const char *start, *end; /* the line, without its '\n' */
+	const char *next;        /* the byte after its '\n' (or end) */
+	const char *names;       /* just after the address field */
 	struct dfo_addr addr;
 	bool has_addr;
 };
 
-static const char *next_line(const char *p, struct line *l)
+/* A field: non-blank bytes up to a blank, a '#' or the end of the line. */
+static const char *field_end(const char *q, const char *end)
 {
-	if (!*p)
-		return NULL;
-	l->start = p;
-	const char *nl = strchr(p, '\n');
-	l->end = nl ? nl : p + strlen(p);
-	l->has_addr = false;
-	const char *q = p;
-	while (q < l->end && (*q == ' ' || *q == '\t'))
+	while (q < end && !is_blank(*q) && *q != '#')
 		q++;
-	const char *a = q;
-	while (q < l->end && !isspace((unsigned char)*q) && *q != '#')
-		q++;
-	if (q > a && (size_t)(q - a) < DFO_ADDR_STRLEN) {
-		char text[DFO_ADDR_STRLEN];
-		memcpy(text, a, (size_t)(q - a));
-		text[q - a] = '\0';
-		l->has_addr = dfo_addr_parse(&l->addr, text) == 0;
-	}
-	return nl ? nl + 1 : l->end;
+	return q;
 }
 
-/* Iterate over the names of a line: returns the next name after *pos. */
+static const char *skip_blanks(const char *q, const char *end)
+{
+	while (q < end && is_blank(*q))
+		q++;
+	return q;
+}
+
+/* The line at p (p < limit). */
+static void line_at(const char *p, const char *limit, struct line *l)
+{
+	const char *nl = memchr(p, '\n', (size_t)(limit - p));
+	l->start = p;
+	l->end = nl ? nl : limit;
+	l->next = nl ? nl + 1 : limit;
+	l->has_addr = false;
+	const char *a = skip_blanks(p, l->end);
+	const char *q = field_end(a, l->end);
+	l->names = q;
+	size_t n = (size_t)(q - a);
+	if (n > 0 && n < DFO_ADDR_STRLEN && !memchr(a, '\0', n)) {
+		char text[DFO_ADDR_STRLEN];
+		memcpy(text, a, n);
+		text[n] = '\0';
+		l->has_addr = dfo_addr_parse(&l->addr, text) == 0;
+	}
+}
+
+/* The next name of a line from *pos: its start and length, *pos moved
+ * past it; NULL at the end of the names (end of line or a comment). */
 static const char *next_name(const struct line *l, const char **pos,
 			     size_t *len)
 {
-	const char *q = *pos;
-	while (q < l->end && (*q == ' ' || *q == '\t'))
-		q++;
-	if (q >= l->end || *q == '#')
+	const char *n = skip_blanks(*pos, l->end);
+	if (n >= l->end || *n == '#')
 		return NULL;
-	const char *n = q;
-	while (q < l->end && !isspace((unsigned char)*q) && *q != '#')
-		q++;
+	const char *q = field_end(n, l->end); /* q > n: *n is not a stop */
 	*len = (size_t)(q - n);
 	*pos = q;
 	return n;
 }
 
-static const char *names_start(const struct line *l)
-{
-	const char *q = l->start;
-	while (q < l->end && (*q == ' ' || *q == '\t'))
-		q++;
-	while (q < l->end && !isspace((unsigned char)*q))
-		q++;
-	return q;
-}
-
 static bool line_has_name(const struct line *l, const char *fqdn)
 {
-	const char *pos = names_start(l), *n;
+	const char *pos = l->names, *n;
 	size_t len;
 	while ((n = next_name(l, &pos, &len)))
 		if (name_eq(n, len, fqdn))
@@ -177,14 +280,25 @@ static bool line_has_name(const struct line *l, const char *fqdn)
 	return false;
 }
 
-static int parse_set(const char *data, const char *fqdn, struct dfo_rrset *out,
-		     struct dfo_err *err)
+static int parse_set(const struct text *t, const char *fqdn,
+		     struct dfo_rrset *out, struct dfo_err *err)
 {
 	struct line l;
-	for (const char *p = data; (p = next_line(p, &l));)
+	const char *limit = t->p + t->len;
+	for (const char *p = t->p; p < limit; p = l.next) {
+		line_at(p, limit, &l);
 		if (l.has_addr && l.addr.family == out->family &&
 		    line_has_name(&l, fqdn) && dfo_rrset_add(out, &l.addr) < 0)
 			return dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int check_name(const char *fqdn, struct dfo_err *err)
+{
+	char why[160];
+	if (!dfo_fqdn_valid(fqdn, why, sizeof(why)))
+		return dfo_err_set(err, -EINVAL, "invalid name: %s", why);
 	return 0;
 }
 
@@ -192,55 +306,19 @@ static int hosts_list(void *state, const char *fqdn, struct dfo_rrset *out,
 		      struct dfo_err *err)
 {
 	struct hosts *h = state;
-	char *data;
-	int rc = read_file(h->file, &data, err);
+	int rc = check_name(fqdn, err);
 	if (rc < 0)
 		return rc;
-	rc = parse_set(data, fqdn, out, err);
-	free(data);
+	struct text t;
+	struct stat st;
+	if ((rc = read_file(h->file, &t, &st, err)) < 0)
+		return rc;
+	rc = parse_set(&t, fqdn, out, err);
+	free(t.p);
 	return rc;
 }
 
-/* Write data to FILE.tmp.PID, fsync, rename over FILE. */
-static int replace_file(const char *path, const char *data, size_t len,
-			struct dfo_err *err)
-{
-	char *tmp;
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return dfo_err_set(err, -ENOMEM, "out of memory");
-	int rc = 0;
-	mode_t mode = 0644;
-	struct stat st;
-	if (stat(path, &st) == 0)
-		mode = st.st_mode & 07777;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		rc = dfo_err_set(err, -errno, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = dfo_err_set(err, -errno, "%s: %s", tmp, strerror(errno));
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (rc == 0 && fsync(fd) < 0)
-		rc = dfo_err_set(err, -errno, "%s: fsync: %s", tmp, strerror(errno));
-	if (close(fd) < 0 && rc == 0)
-		rc = dfo_err_set(err, -errno, "%s: %s", tmp, strerror(errno));
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = dfo_err_set(err, -errno, "rename %s: %s", path, strerror(errno));
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
+/* ---- output ---- */
 
 struct out {
 	char *buf;
@@ -249,9 +327,9 @@ struct out {
 
 static int out_put(struct out *o, const char *data, size_t len)
 {
-	if (o->len + len + 1 > o->cap) {
+	if (o->len + len > o->cap) {
 		size_t cap = o->cap ? o->cap : 4096;
-		while (cap < o->len + len + 1)
+		while (cap < o->len + len)
 			cap *= 2;
 		char *b = realloc(o->buf, cap);
 		if (!b)
@@ -259,61 +337,223 @@ static int out_put(struct out *o, const char *data, size_t len)
 		o->buf = b;
 		o->cap = cap;
 	}
-	memcpy(o->buf + o->len, data, len);
+	if (len)
+		memcpy(o->buf + o->len, data, len);
 	o->len += len;
-	o->buf[o->len] = '\0';
 	return 0;
 }
 
-/* Rewrite `data` without `fqdn` on the lines of `addr`; a line left with
- * no name goes. */
-static int without(const char *data, const char *fqdn,
+/* The text without `fqdn` on the lines of `addr`: each such name goes with
+ * the blanks before it; a line left with no name goes whole. */
+static int without(const struct text *t, const char *fqdn,
 		   const struct dfo_addr *addr, struct out *o)
 {
 	struct line l;
-	for (const char *p = data, *next; (next = next_line(p, &l)); p = next) {
-		size_t whole = (size_t)(next - l.start);
+	const char *limit = t->p + t->len;
+	for (const char *p = t->p; p < limit; p = l.next) {
+		line_at(p, limit, &l);
 		if (!l.has_addr || !dfo_addr_equal(&l.addr, addr) ||
 		    !line_has_name(&l, fqdn)) {
-			if (out_put(o, l.start, whole) < 0)
+			if (out_put(o, l.start, (size_t)(l.next - l.start)) < 0)
 				return -ENOMEM;
 			continue;
 		}
-		/* Keep the address text and every other name and comment. */
-		const char *ns = names_start(&l);
-		char rebuilt[4096];
-		size_t rl = 0;
-		int kept = 0;
-		if ((size_t)(ns - l.start) >= sizeof(rebuilt))
-			return -E2BIG;
-		memcpy(rebuilt, l.start, (size_t)(ns - l.start));
-		rl = (size_t)(ns - l.start);
-		const char *pos = ns, *n;
+		size_t mark = o->len;
+		const char *copied = l.start, *pos = l.names, *n;
 		size_t len;
+		int kept = 0;
 		while ((n = next_name(&l, &pos, &len))) {
-			if (name_eq(n, len, fqdn))
+			if (!name_eq(n, len, fqdn)) {
+				kept++;
 				continue;
-			if (rl + len + 2 >= sizeof(rebuilt))
-				return -E2BIG;
-			rebuilt[rl++] = '\t';
-			memcpy(rebuilt + rl, n, len);
-			rl += len;
-			kept++;
+			}
+			/* Copy up to the blanks before this name. */
+			const char *cut = n;
+			while (cut > copied && is_blank(cut[-1]))
+				cut--;
+			if (out_put(o, copied, (size_t)(cut - copied)) < 0)
+				return -ENOMEM;
+			copied = n + len;
 		}
-		if (!kept)
+		if (!kept) {
+			o->len = mark; /* the line goes */
 			continue;
-		const char *rest = pos; /* a trailing comment, if any */
-		size_t restlen = (size_t)(l.end - rest);
-		if (rl + restlen + 2 >= sizeof(rebuilt))
-			return -E2BIG;
-		memcpy(rebuilt + rl, rest, restlen);
-		rl += restlen;
-		if (*l.end == '\n')
-			rebuilt[rl++] = '\n';
-		if (out_put(o, rebuilt, rl) < 0)
+		}
+		if (out_put(o, copied, (size_t)(l.next - copied)) < 0)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* ---- the change ---- */
+
+/* The file a change edits: the path with its symlinks resolved (the
+ * path itself if it does not exist yet). */
+static int resolve(const char *path, char **target, struct dfo_err *err)
+{
+	char *r = realpath(path, NULL);
+	if (r) {
+		*target = r;
+		return 0;
+	}
+	if (errno != ENOENT)
+		return dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (lstat(path, &st) == 0)
+		return dfo_err_set(err, -ENOENT,
+				   "%s: symlink to a file that does not exist",
+				   path);
+	if (!(*target = strdup(path)))
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static bool signal_pending(void)
+{
+	sigset_t set;
+	return sigpending(&set) == 0 &&
+	       (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1);
+}
+
+/* Lock `lock` exclusively within `timeout` seconds: the descriptor that
+ * holds it, or negative. */
+static int lock_take(const char *lock, double timeout, struct dfo_err *err)
+{
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+				    O_NONBLOCK | O_NOCTTY, 0644);
+	if (fd < 0)
+		return dfo_err_set(err, -errno, "%s: %s", lock, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return dfo_err_set(err, -EINVAL, "%s: not a regular file", lock);
+	}
+	double deadline = now_mono() + timeout;
+	long wait_us = 1000;
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		int e = errno;
+		if (e != EWOULDBLOCK && e != EINTR) {
+			close(fd);
+			return dfo_err_set(err, -e, "%s: lock: %s", lock,
+					   strerror(e));
+		}
+		if (signal_pending()) {
+			close(fd);
+			return dfo_err_set(err, -EINTR,
+					   "%s: gave up waiting for the lock: "
+					   "stopping", lock);
+		}
+		double left = deadline - now_mono();
+		if (left <= 0) {
+			close(fd);
+			return dfo_err_set(err, -ETIMEDOUT,
+					   "%s: still locked by another process "
+					   "after %g s", lock, timeout);
+		}
+		long us = wait_us;
+		if (us > (long)(left * 1e6) + 1)
+			us = (long)(left * 1e6) + 1;
+		struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+		nanosleep(&ts, NULL);
+		if (wait_us < 50000)
+			wait_us *= 2;
+	}
+}
+
+/* Remove "BASE.tmp.DIGITS" files of `target`'s directory: written only
+ * under the lock, which the caller holds, they are leftovers of a writer
+ * that died. */
+static void remove_stale_temps(const char *target)
+{
+	char *dcopy = strdup(target), *bcopy = strdup(target);
+	if (!dcopy || !bcopy)
+		goto out;
+	const char *dir = dirname(dcopy), *base = basename(bcopy);
+	size_t blen = strlen(base);
+	DIR *d = opendir(dir);
+	if (!d)
+		goto out;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5))
+			continue;
+		const char *digits = n + blen + 5;
+		if (!*digits || strspn(digits, "0123456789") != strlen(digits))
+			continue;
+		if (unlinkat(dirfd(d), n, 0) == 0)
+			dfo_log(DFO_LOG_NOTICE,
+				"removed %s/%s, left by a writer that died", dir,
+				n);
+	}
+	closedir(d);
+out:
+	free(dcopy);
+	free(bcopy);
+}
+
+/* Write data to TARGET.tmp.PID (mode and owner of the file it replaces),
+ * fsync, rename over TARGET, fsync the directory. */
+static int replace_file(const char *target, const struct stat *old,
+			const char *data, size_t len, struct dfo_err *err)
+{
+	char *tmp;
+	if (asprintf(&tmp, "%s.tmp.%d", target, (int)getpid()) < 0)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	int rc = 0;
+	mode_t mode = old->st_mode ? old->st_mode & 07777 : 0644;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		      mode);
+	if (fd < 0) {
+		rc = dfo_err_set(err, -errno, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	if (old->st_mode) {
+		/* Keep the owner when allowed (root); else it is ours. */
+		if ((old->st_uid != geteuid() || old->st_gid != getegid()) &&
+		    fchown(fd, old->st_uid, old->st_gid) < 0)
+			dfo_log(DFO_LOG_DEBUG, "%s: cannot keep the owner: %s",
+				target, strerror(errno));
+		if (fchmod(fd, mode) < 0) /* whatever the umask */
+			rc = dfo_err_set(err, -errno, "%s: %s", tmp,
+					 strerror(errno));
+	}
+	size_t off = 0;
+	while (rc == 0 && off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			rc = dfo_err_set(err, -errno, "%s: %s", tmp,
+					 strerror(errno));
+		else
+			off += (size_t)w;
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = dfo_err_set(err, -errno, "%s: fsync: %s", tmp, strerror(errno));
+	if (close(fd) < 0 && rc == 0)
+		rc = dfo_err_set(err, -errno, "%s: %s", tmp, strerror(errno));
+	if (rc == 0 && rename(tmp, target) < 0)
+		rc = dfo_err_set(err, -errno, "rename %s: %s", target,
+				 strerror(errno));
+	if (rc < 0) {
+		unlink(tmp);
+	} else {
+		char *dcopy = strdup(target);
+		int dfd = dcopy ? open(dirname(dcopy), O_RDONLY | O_DIRECTORY |
+							      O_CLOEXEC)
+				: -1;
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dcopy);
+	}
+	free(tmp);
+	return rc;
 }
 
 enum op { OP_ADD, OP_DEL };
@@ -322,59 +562,70 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 		  const struct dfo_addr *addr, const struct dfo_rrset *expected,
 		  struct dfo_err *err)
 {
-	int lfd = open(h->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lfd < 0)
-		return dfo_err_set(err, -errno, "%s: %s", h->lock, strerror(errno));
-	while (flock(lfd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int rc = dfo_err_set(err, -errno, "%s: lock: %s", h->lock,
-					     strerror(errno));
-			close(lfd);
-			return rc;
-		}
+	int rc = check_name(fqdn, err);
+	if (rc < 0)
+		return rc;
+	char *target = NULL, *lock = NULL;
+	if ((rc = resolve(h->file, &target, err)) < 0)
+		return rc;
+	if (asprintf(&lock, "%s.lock", target) < 0) {
+		free(target);
+		return dfo_err_set(err, -ENOMEM, "out of memory");
 	}
-	char *data = NULL;
+	int lfd = lock_take(lock, h->lock_timeout, err);
+	free(lock);
+	if (lfd < 0) {
+		free(target);
+		return lfd;
+	}
+	remove_stale_temps(target);
+	struct text t = {0};
+	struct stat st;
 	struct out o = {0};
 	struct dfo_rrset cur;
 	dfo_rrset_init(&cur, addr->family);
-	int rc = read_file(h->file, &data, err);
+	rc = read_file(target, &t, &st, err);
 	if (rc == 0)
-		rc = parse_set(data, fqdn, &cur, err);
-	if (rc == 0 && expected && !dfo_rrset_same(&cur, expected)) {
+		rc = parse_set(&t, fqdn, &cur, err);
+	if (rc < 0)
+		goto out;
+	if (expected && !dfo_rrset_same(&cur, expected)) {
 		rc = dfo_err_set(err, DFO_ESTALE,
 				 "%s changed since it was read (%zu record(s) now, "
 				 "%zu expected)", fqdn, cur.count, expected->count);
 		goto out;
 	}
-	if (rc < 0)
-		goto out;
 	bool present = dfo_rrset_contains(&cur, addr);
 	if ((op == OP_ADD && present) || (op == OP_DEL && !present))
 		goto out; /* nothing to do */
 	if (op == OP_ADD) {
-		char a[DFO_ADDR_STRLEN], line[DFO_ADDR_STRLEN + 300];
-		size_t dlen = strlen(data);
-		int n = snprintf(line, sizeof(line), "%s%s\t%s\n",
-				 dlen && data[dlen - 1] != '\n' ? "\n" : "",
-				 dfo_addr_format(addr, a, sizeof(a)), fqdn);
-		if (n < 0 || (size_t)n >= sizeof(line)) {
-			rc = dfo_err_set(err, -ENAMETOOLONG, "name too long");
-			goto out;
-		}
-		if (out_put(&o, data, dlen) < 0 || out_put(&o, line, (size_t)n) < 0)
+		/* Append a line, in the file's own line ending. */
+		const char *eol = "\n";
+		const char *nl = t.len ? memrchr(t.p, '\n', t.len) : NULL;
+		if (nl && nl > t.p && nl[-1] == '\r')
+			eol = "\r\n";
+		char a[DFO_ADDR_STRLEN];
+		dfo_addr_format(addr, a, sizeof(a));
+		if (out_put(&o, t.p, t.len) < 0 ||
+		    (t.len && t.p[t.len - 1] != '\n' &&
+		     out_put(&o, eol, strlen(eol)) < 0) ||
+		    out_put(&o, a, strlen(a)) < 0 || out_put(&o, "\t", 1) < 0 ||
+		    out_put(&o, fqdn, strlen(fqdn)) < 0 ||
+		    out_put(&o, eol, strlen(eol)) < 0)
 			rc = -ENOMEM;
 	} else {
-		rc = without(data, fqdn, addr, &o);
+		rc = without(&t, fqdn, addr, &o);
 	}
 	if (rc < 0) {
-		dfo_err_set(err, rc, "%s: %s", h->file, strerror(-rc));
+		dfo_err_set(err, rc, "%s: %s", target, strerror(-rc));
 		goto out;
 	}
-	rc = replace_file(h->file, o.buf ? o.buf : "", o.len, err);
+	rc = replace_file(target, &st, o.buf ? o.buf : "", o.len, err);
 out:
 	dfo_rrset_clear(&cur);
 	free(o.buf);
-	free(data);
+	free(t.p);
+	free(target);
 	close(lfd); /* releases the lock */
 	return rc;
 }
@@ -406,6 +657,7 @@ static const struct dfo_dns_provider hosts_provider = {
 
 static int hosts_init(struct dfo_registry *reg, struct dfo_err *err)
 {
+	(void)err;
 	return dfo_register_dns(reg, &hosts_provider);
 }
 

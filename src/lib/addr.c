@@ -186,3 +186,78 @@ void dfo_rrset_clear(struct dfo_rrset *set)
 	set->addrs = NULL;
 	set->count = set->cap = 0;
 }
+
+/* ---- names ---- */
+
+static bool label_char(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+}
+
+#define FQDN_WHY(...) (why && whylen ? (void)snprintf(why, whylen, __VA_ARGS__) : (void)0)
+
+bool dfo_fqdn_valid(const char *name, char *why, size_t whylen)
+{
+	if (why && whylen)
+		why[0] = '\0';
+	if (!name || !*name) {
+		FQDN_WHY("empty name");
+		return false;
+	}
+	size_t len = strlen(name);
+	if (len > 1 && name[len - 1] == '.')
+		len--; /* the final dot of an absolute name */
+	if (len == 1 && name[0] == '.') {
+		FQDN_WHY("the root name '.' is not a usable name");
+		return false;
+	}
+	if (len > 253) {
+		FQDN_WHY("name of %zu bytes, longer than 253", len);
+		return false;
+	}
+	size_t start = 0;
+	bool digits = true;
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char ch = i < len ? (unsigned char)name[i] : '.';
+		if (ch == '.') {
+			size_t ll = i - start;
+			if (ll == 0) {
+				FQDN_WHY("empty label at byte %zu (two dots, or a "
+					 "leading dot)", i);
+				return false;
+			}
+			if (ll > 63) {
+				FQDN_WHY("label '%.16s...' of %zu bytes, longer "
+					 "than 63", name + start, ll);
+				return false;
+			}
+			if (name[start] == '-' || name[i - 1] == '-') {
+				FQDN_WHY("label '%.*s' begins or ends with '-'",
+					 (int)ll, name + start);
+				return false;
+			}
+			digits = true;
+			for (size_t k = start; k < i; k++)
+				if (name[k] < '0' || name[k] > '9')
+					digits = false;
+			start = i + 1;
+			continue;
+		}
+		if (!label_char(ch)) {
+			if (ch > 0x20 && ch < 0x7f)
+				FQDN_WHY("character '%c' at byte %zu (a name has "
+					 "letters, digits, '-', '_' and dots)", ch, i);
+			else
+				FQDN_WHY("byte \\x%02x at byte %zu (a name has "
+					 "letters, digits, '-', '_' and dots; no "
+					 "space or control character)", ch, i);
+			return false;
+		}
+	}
+	if (digits) {
+		FQDN_WHY("the last label is all digits: an address, not a name");
+		return false;
+	}
+	return true;
+}
