@@ -84,6 +84,16 @@ void dfo_cli_list_plugins(const struct dfo_registry *reg)
 	}
 }
 
+/* A name given on the command line: false (said why) if not valid. */
+static bool fqdn_arg_ok(const char *name)
+{
+	char why[160];
+	if (dfo_fqdn_valid(name, why, sizeof(why)))
+		return true;
+	fprintf(stderr, "not a valid name: %s\n", why);
+	return false;
+}
+
 /* A pool using `inst` (by kind), or NULL. */
 static const struct dfo_pool *pool_using(const struct dfo_config *c,
 					 const struct dfo_instance *inst)
@@ -111,6 +121,8 @@ static int try_check(struct dfo_config *c, struct dfo_instance *in, int argc,
 		fprintf(stderr, "'%s' is not an IPv4 or IPv6 address\n", argv[0]);
 		return 1;
 	}
+	if (argc == 2 && !fqdn_arg_ok(argv[1]))
+		return 1;
 	if (timeout <= 0)
 		timeout = pool ? dfo_inst_timer(pool->timer)->check_timeout(
 					 pool->timer->state)
@@ -178,6 +190,8 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 	dfo_err_clear(&e);
 	char a[DFO_ADDR_STRLEN];
 	int rc;
+	if (argc >= 2 && !fqdn_arg_ok(argv[1]))
+		return 1;
 	if (strcmp(op, "list") == 0 && (argc == 2 || argc == 3)) {
 		int fams[2] = {AF_INET, AF_INET6}, nf = 2;
 		if (argc == 3) {

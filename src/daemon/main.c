@@ -232,16 +232,29 @@ static int load_used_plugins(const struct options *o,
 		;
 	int rc = -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		char *paths[256];
-		size_t n = 0;
-		for (char *q = buf; got > 0 && q < buf + got && n < 256;
-		     q += strlen(q) + 1)
-			paths[n++] = q;
+		/* One path per instance: no bound on how many. */
+		size_t n = 0, cap = 0;
+		char **paths = NULL;
 		struct dfo_err e;
 		dfo_err_clear(&e);
-		rc = dfo_loader_load_files(loader, reg, paths, n, &e);
+		rc = 0;
+		for (char *q = buf; got > 0 && q < buf + got; q += strlen(q) + 1) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				char **v = realloc(paths, cap * sizeof(*v));
+				if (!v) {
+					rc = dfo_err_set(&e, -ENOMEM, "out of memory");
+					break;
+				}
+				paths = v;
+			}
+			paths[n++] = q;
+		}
+		if (rc == 0)
+			rc = dfo_loader_load_files(loader, reg, paths, n, &e);
 		if (rc < 0)
 			dfo_log(DFO_LOG_ERR, "%s", e.msg);
+		free(paths);
 	}
 	free(buf);
 	return rc < 0 ? -1 : 0;
@@ -396,6 +409,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		nargs -= 2;
+	} else if (o.try_what && nargs >= 1 &&
+		   strcmp(args[nargs - 1], "--timeout") == 0) {
+		fprintf(stderr, "dnsfailover: --timeout wants a number of "
+				"seconds\n");
+		return 1;
 	}
 	if (nargs > 0 && !o.try_what) {
 		fprintf(stderr, "dnsfailover: unexpected argument '%s' (see --help)\n",

@@ -245,13 +245,18 @@ bool dfo_fqdn_valid(const char *name, char *why, size_t whylen)
 			continue;
 		}
 		if (!label_char(ch)) {
+			const char *what = ch == ' '    ? "a space"
+					   : ch < 0x20 || ch == 0x7f ? "a control byte"
+					   : ch >= 0x80 ? "a non-ASCII byte"
+							: "the character";
 			if (ch > 0x20 && ch < 0x7f)
-				FQDN_WHY("character '%c' at byte %zu (a name has "
-					 "letters, digits, '-', '_' and dots)", ch, i);
+				FQDN_WHY("%s '%c' at offset %zu (a name has only "
+					 "letters, digits, '-', '_' and dots)",
+					 what, ch, i);
 			else
-				FQDN_WHY("byte \\x%02x at byte %zu (a name has "
-					 "letters, digits, '-', '_' and dots; no "
-					 "space or control character)", ch, i);
+				FQDN_WHY("%s (\\x%02x) at offset %zu (a name has "
+					 "only letters, digits, '-', '_' and dots)",
+					 what, ch, i);
 			return false;
 		}
 	}

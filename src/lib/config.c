@@ -104,6 +104,18 @@ static int ref_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/* Parse callback of a pool's fqdn list: remembers each name's line. */
+static int fqdn_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (current_ctx) {
+		char key[300];
+		snprintf(key, sizeof(key), "%s\x1f%s", cfg_opt_name(opt), value);
+		mark(current_ctx, "pool", cfg_title(cfg), key, cfg->line);
+	}
+	*(const char **)result = value;
+	return 0;
+}
+
 static void append_name(char *buf, size_t size, const char *name)
 {
 	size_t len = strlen(buf);
@@ -160,7 +172,7 @@ static cfg_opt_t aws_opts[] = {
 	CFG_END()};
 
 static cfg_opt_t pool_opts[] = {
-	CFG_STR_LIST("fqdn", NULL, CFGF_NONE),
+	CFG_STR_LIST_CB("fqdn", NULL, CFGF_NONE, fqdn_cb),
 	CFG_STR_CB("dns", NULL, CFGF_NONE, ref_cb),
 	CFG_STR_CB("ipsource", NULL, CFGF_NONE, ref_cb),
 	CFG_STR_CB("check", NULL, CFGF_NONE, ref_cb),
@@ -577,6 +589,16 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 			       "pool \"%s\": rise and fall must be 1..1000", title);
 		p->rise = (unsigned)rise;
 		p->fall = (unsigned)fall;
+		for (unsigned f = 0; f < p->nfqdn; f++) {
+			const char *name = cfg_getnstr(ps, "fqdn", f);
+			char why[160], key[300];
+			if (dfo_fqdn_valid(name, why, sizeof(why)))
+				continue;
+			snprintf(key, sizeof(key), "fqdn\x1f%s", name);
+			report(ctx, c->file, line_of(ctx, "pool", title, key, p->line),
+			       "pool \"%s\": fqdn \"%s\" is not a valid name: %s",
+			       title, name, why);
+		}
 		if (ctx->nerr != bad)
 			continue;
 		p->name = strdup(title);
