@@ -48,7 +48,7 @@ struct hosts {
 
 static cfg_opt_t hosts_opts[] = {
 	CFG_STR("file", NULL, CFGF_NODEFAULT),
-	CFG_FLOAT("lock_timeout", 2, CFGF_NONE),
+	CFG_FLOAT("lock_timeout", 10, CFGF_NONE),
 	CFG_END()};
 
 static void hosts_destroy(void *state)
@@ -80,7 +80,8 @@ static int hosts_create(const char *instance, cfg_t *sec, void **state,
 				   "lock_timeout must be more than 0 and at most "
 				   "3600 seconds, not %g", lt);
 	/* What cannot work is refused now: a FIFO, a device, a directory, a
-	 * symlink to nothing, a directory that does not exist. */
+	 * symlink to nothing.  (A missing file or directory may be created
+	 * before the agent starts.) */
 	struct stat st;
 	if (stat(file, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
@@ -90,19 +91,6 @@ static int hosts_create(const char *instance, cfg_t *sec, void **state,
 		return dfo_err_set(err, -ENOENT,
 				   "file %s is a symlink to a file that does "
 				   "not exist", file);
-	} else {
-		char *copy = strdup(file);
-		if (!copy)
-			return dfo_err_set(err, -ENOMEM, "out of memory");
-		const char *dir = dirname(copy);
-		int bad = stat(dir, &st) < 0 || !S_ISDIR(st.st_mode);
-		int rc = bad ? dfo_err_set(err, -ENOENT,
-					   "file %s: directory %s does not exist",
-					   file, dir)
-			     : 0;
-		free(copy);
-		if (rc < 0)
-			return rc;
 	}
 	struct hosts *h = calloc(1, sizeof(*h));
 	if (!h || !(h->file = strdup(file))) {
