@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,52 @@ static void exec_destroy(void *state)
 	free(x);
 }
 
+/* Whether `path` is an executable regular file; else errno set. */
+static bool is_program(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return false;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+		return false;
+	}
+	return access(path, X_OK) == 0;
+}
+
+/* The program must exist and be executable now: as execvp() will look
+ * for it, in $PATH when its name has no '/'. */
+static int program_check(const char *prog, struct dfo_err *err)
+{
+	if (strchr(prog, '/')) {
+		if (is_program(prog))
+			return 0;
+		return dfo_err_set(err, -errno, "command: program %s: %s", prog,
+				   errno == EACCES ? "not executable"
+						   : strerror(errno));
+	}
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;;) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+		char *full;
+		if (asprintf(&full, "%.*s/%s", (int)len, len ? p : ".", prog) < 0)
+			return dfo_err_set(err, -ENOMEM, "out of memory");
+		bool ok = is_program(full);
+		free(full);
+		if (ok)
+			return 0;
+		if (!colon)
+			break;
+		p = colon + 1;
+	}
+	return dfo_err_set(err, -ENOENT,
+			   "command: program '%s' not found in PATH (%s) or "
+			   "not executable", prog, path);
+}
+
 static int exec_create(const char *instance, cfg_t *sec, void **state,
 		       struct dfo_err *err)
 {
@@ -53,6 +100,9 @@ static int exec_create(const char *instance, cfg_t *sec, void **state,
 				   "(a program and its arguments)");
 	if (!*cfg_getnstr(sec, "command", 0))
 		return dfo_err_set(err, -EINVAL, "command: empty program name");
+	int rc = program_check(cfg_getnstr(sec, "command", 0), err);
+	if (rc < 0)
+		return rc;
 	struct exec *x = calloc(1, sizeof(*x));
 	if (!x || !(x->argv = calloc(n + 2, sizeof(*x->argv)))) {
 		free(x);

@@ -25,16 +25,29 @@
 
 #include "agent.h"
 
+/* A JSON string that is valid UTF-8 whatever `s` holds: control
+ * characters (C0, DEL, C1) as \u escapes, each byte that is not part of
+ * well-formed UTF-8 as U+FFFD. */
 static void put_str(FILE *f, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s);
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
+	while (left) {
+		unsigned cp = 0;
+		size_t n = dfo_utf8_len(p, left, &cp);
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			n = 1;
+		} else if (cp == '"' || cp == '\\') {
+			fprintf(f, "\\%c", (int)cp);
+		} else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+			fprintf(f, "\\u%04x", cp);
+		} else {
+			fwrite(p, 1, n, f);
+		}
+		p += n;
+		left -= n;
 	}
 	fputc('"', f);
 }

@@ -7,10 +7,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "aws/internal.h"
 #include "core.h"
@@ -249,6 +251,7 @@ oom:
 struct scan {
 	const char *p;
 	int line;
+	int open_comment; /* line of a '/' '*' comment never closed; 0: none */
 };
 
 static void skip_space(struct scan *sc)
@@ -264,33 +267,94 @@ static void skip_space(struct scan *sc)
 			while (*sc->p && *sc->p != '\n')
 				sc->p++;
 		} else if (ch == '/' && sc->p[1] == '*') {
+			int start = sc->line;
 			for (sc->p += 2; *sc->p && !(sc->p[0] == '*' && sc->p[1] == '/');
 			     sc->p++)
 				sc->line += *sc->p == '\n';
 			if (*sc->p)
 				sc->p += 2;
+			else if (!sc->open_comment)
+				sc->open_comment = start;
 		} else {
 			return;
 		}
 	}
 }
 
-/* A quoted string (sc->p at the quote): copied unescaped to out. */
+struct strbuf {
+	char *out;
+	size_t size, n;
+};
+
+static void strbuf_put(struct strbuf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (b->n + 1 < b->size)
+			b->out[b->n++] = s[i];
+	b->out[b->n] = '\0';
+}
+
+/* "${NAME}" or "${NAME:-DEFAULT}" at sc->p (at the '$'), as libconfuse
+ * expands it: the variable's value, or DEFAULT when it is unset or
+ * empty.  Returns false (nothing consumed) if sc->p is no such thing. */
+static bool scan_env(struct scan *sc, struct strbuf *b)
+{
+	if (sc->p[0] != '$' || sc->p[1] != '{')
+		return false;
+	const char *close = strchr(sc->p + 2, '}');
+	if (!close)
+		return false;
+	char name[256];
+	const char *start = sc->p + 2, *def = NULL;
+	const char *sep = strstr(start, ":-");
+	size_t nlen = (size_t)(close - start);
+	if (sep && sep < close) {
+		nlen = (size_t)(sep - start);
+		def = sep + 2;
+	}
+	if (nlen >= sizeof(name))
+		return false;
+	memcpy(name, start, nlen);
+	name[nlen] = '\0';
+	const char *v = getenv(name);
+	if (v && *v)
+		strbuf_put(b, v, strlen(v));
+	else if (def)
+		strbuf_put(b, def, (size_t)(close - def));
+	sc->p = close + 1;
+	return true;
+}
+
+/* A quoted string (sc->p at the quote): copied unescaped to out, with
+ * ${NAME} expanded in a double-quoted one. */
 static void scan_string(struct scan *sc, char *out, size_t size)
 {
 	char q = *sc->p++;
-	size_t n = 0;
+	struct strbuf b = {out, size, 0};
+	out[0] = '\0';
 	while (*sc->p && *sc->p != q) {
+		if (q == '"' && scan_env(sc, &b))
+			continue;
 		char ch = *sc->p++;
 		if (ch == '\\' && q == '"' && *sc->p)
 			ch = *sc->p++;
 		sc->line += ch == '\n';
-		if (n + 1 < size)
-			out[n++] = ch;
+		strbuf_put(&b, &ch, 1);
 	}
-	out[n] = '\0';
 	if (*sc->p)
 		sc->p++;
+}
+
+/* An unquoted value (a path, a number, ${NAME}): copied to out. */
+static void scan_bare(struct scan *sc, char *out, size_t size)
+{
+	struct strbuf b = {out, size, 0};
+	out[0] = '\0';
+	while (*sc->p && !strchr(" \t\r\n,{}()=\"'#", *sc->p)) {
+		if (scan_env(sc, &b))
+			continue;
+		strbuf_put(&b, sc->p++, 1);
+	}
 }
 
 static bool is_word(char ch)
@@ -313,11 +377,12 @@ static void mark(struct parse_ctx *ctx, const char *a, const char *b,
 
 /* Walk the top level of a config text: returns plugin_dir (malloc'd) if
  * set, and records where each top-level titled section starts. */
-static char *scan_top(const char *text, const char *file, struct parse_ctx *ctx)
+static char *scan_top(const char *text, const char *file, struct parse_ctx *ctx,
+		      struct dfo_err *dup_err)
 {
-	struct scan sc = {text, 1};
+	struct scan sc = {text, 1, 0};
 	char word[64], value[4096], *dir = NULL;
-	int depth = 0, open_line = 0;
+	int depth = 0, open_line = 0, dir_line = 0;
 	while ((skip_space(&sc), *sc.p)) {
 		char ch = *sc.p;
 		if (ch == '{' || ch == '(') {
@@ -342,20 +407,42 @@ static char *scan_top(const char *text, const char *file, struct parse_ctx *ctx)
 				sc.p++;
 				skip_space(&sc);
 			}
-			if (*sc.p == '"' || *sc.p == '\'') {
+			bool has_value = true;
+			if (*sc.p == '"' || *sc.p == '\'')
 				scan_string(&sc, value, sizeof(value));
-				if (strcmp(word, "plugin_dir") == 0) {
-					free(dir);
-					dir = strdup(value);
-				} else if (ctx) {
-					mark(ctx, word, value, NULL, line);
+			else if (*sc.p && !strchr("{}(),", *sc.p))
+				scan_bare(&sc, value, sizeof(value));
+			else
+				has_value = false;
+			if (has_value && strcmp(word, "plugin_dir") == 0) {
+				if (dir) {
+					/* libconfuse would take the last one. */
+					dfo_err_set(dup_err, -EINVAL,
+						    "%s:%d: plugin_dir set a second "
+						    "time (first on line %d)",
+						    file, line, dir_line);
+					if (ctx)
+						report(ctx, file, line,
+						       "plugin_dir set a second time "
+						       "(first on line %d)",
+						       dir_line);
+					continue;
 				}
+				dir = strdup(value);
+				dir_line = line;
+			} else if (has_value && ctx) {
+				mark(ctx, word, value, NULL, line);
 			}
 		} else {
 			sc.p++;
 		}
 	}
-	/* libconfuse accepts a file that ends inside a section. */
+	/* libconfuse accepts a file that ends inside a comment or a
+	 * section. */
+	if (ctx && sc.open_comment)
+		report(ctx, file, sc.open_comment,
+		       "this comment is not closed: '*/' missing before the end "
+		       "of the file");
 	if (ctx && depth > 0)
 		report(ctx, file, open_line,
 		       "this section is not closed: '}' missing before the end "
@@ -368,8 +455,13 @@ char *dfo_config_plugin_dir(const char *file, struct dfo_err *err)
 	char *text = read_text(file, err);
 	if (!text)
 		return NULL;
-	char *dir = scan_top(text, file, NULL);
+	dfo_err_clear(err);
+	char *dir = scan_top(text, file, NULL, err);
 	free(text);
+	if (err && err->code < 0) {
+		free(dir);
+		return NULL;
+	}
 	return dir;
 }
 
@@ -649,7 +741,7 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		goto fail;
 	char *text = read_text(file, NULL);
 	if (text) {
-		free(scan_top(text, file, &ctx));
+		free(scan_top(text, file, &ctx, NULL));
 		free(text);
 	}
 	cfg_set_error_function(c->cfg, cfg_errfn);
@@ -675,6 +767,25 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 	if (!c->plugin_dir || (sf && !c->status_file)) {
 		rc = dfo_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
+	}
+	if (sf) {
+		/* The status file is written through a temporary file in its
+		 * directory: that must exist. */
+		char *copy = strdup(sf);
+		struct stat st;
+		if (!copy) {
+			rc = dfo_err_set(err, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		const char *dir = dirname(copy);
+		if (!*sf)
+			report(&ctx, file, line_of(&ctx, "status_file", sf, NULL, 0),
+			       "status_file is empty");
+		else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			report(&ctx, file, line_of(&ctx, "status_file", sf, NULL, 0),
+			       "status_file %s: directory %s does not exist", sf,
+			       dir);
+		free(copy);
 	}
 	c->log_level = dfo_log_level_parse(cfg_getstr(c->cfg, "log_level"));
 	if (c->log_level < 0)

@@ -24,6 +24,11 @@ void dfo_log_setup(int threshold, int use_syslog, const char *ident);
 /* "error" .. "debug" to a level; -1 if unknown. */
 int dfo_log_level_parse(const char *text);
 const char *dfo_log_level_name(int level);
+/* Length of the well-formed UTF-8 sequence at p (of `left` bytes): 1 for
+ * ASCII, 2..4 for a multi-byte character; 0 if the bytes there are not
+ * UTF-8 (a stray continuation byte, an overlong form, a surrogate, beyond
+ * U+10FFFF, cut short).  *cp gets the code point when not NULL. */
+size_t dfo_utf8_len(const unsigned char *p, size_t left, unsigned *cp);
 
 /* "dns" etc. to enum dfo_kind; -1 if unknown. */
 int dfo_kind_parse(const char *text);

@@ -54,12 +54,96 @@ int dfo_log_enabled(int level)
 	return level <= log_threshold;
 }
 
+size_t dfo_utf8_len(const unsigned char *p, size_t left, unsigned *cp)
+{
+	if (!left)
+		return 0;
+	unsigned c = p[0], n, min;
+	if (c < 0x80) {
+		n = 1, min = 0;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		n = 2, min = 0x80, c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3, min = 0x800, c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4, min = 0x10000, c &= 0x07;
+	} else {
+		return 0;
+	}
+	if (left < n)
+		return 0;
+	for (unsigned i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	if (cp)
+		*cp = c;
+	return n;
+}
+
+/* Copy `in` to out (size > 0, always terminated) with every byte that
+ * could act on a terminal or forge a line escaped: control bytes as \n,
+ * \r, \t or \xNN, C1 controls and bytes that are not UTF-8 as \xNN.
+ * Well-formed printable UTF-8 is kept. */
+static void log_escape(const char *in, size_t inlen, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+	for (size_t i = 0; i < inlen;) {
+		unsigned cp = 0;
+		size_t n = dfo_utf8_len(p + i, inlen - i, &cp);
+		char esc[16];
+		size_t elen = 0;
+		if (n && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0)) {
+			if (o + n >= size)
+				break;
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		if (n == 0)
+			n = 1; /* one byte that is not UTF-8 */
+		for (size_t k = 0; k < n; k++) {
+			unsigned char b = p[i + k];
+			esc[elen++] = '\\';
+			if (b == '\n') {
+				esc[elen++] = 'n';
+			} else if (b == '\r') {
+				esc[elen++] = 'r';
+			} else if (b == '\t') {
+				esc[elen++] = 't';
+			} else {
+				esc[elen++] = 'x';
+				esc[elen++] = hex[b >> 4];
+				esc[elen++] = hex[b & 15];
+			}
+		}
+		if (o + elen >= size)
+			break;
+		memcpy(out + o, esc, elen);
+		o += elen;
+		i += n;
+	}
+	out[o] = '\0';
+}
+
 void dfo_vlog(int level, const char *fmt, va_list ap)
 {
 	if (!dfo_log_enabled(level))
 		return;
+	char msg[2048], safe[2048];
+	int m = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (m < 0)
+		return;
+	size_t mlen = (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
+	log_escape(msg, mlen, safe, sizeof(safe));
 	if (log_to_syslog) {
-		vsyslog(level, fmt, ap);
+		syslog(level, "%s", safe);
 		return;
 	}
 	/* One write per line, so lines of several processes never mix. */
@@ -75,7 +159,7 @@ void dfo_vlog(int level, const char *fmt, va_list ap)
 			 (int)getpid(), dfo_log_level_name(level));
 	if (n < 0)
 		return;
-	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	m = snprintf(line + n, sizeof(line) - (size_t)n - 1, "%s", safe);
 	if (m < 0)
 		return;
 	size_t len = (size_t)n + (size_t)m;

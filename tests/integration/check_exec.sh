@@ -26,14 +26,16 @@ sleep 30 &
 echo \$! >"$T/hang.pid"
 wait
 S
-chmod +x "$T/probe" "$T/hang"
+# Executable, but its interpreter does not exist: execvp() fails.
+printf '#!%s/no-such-interpreter\n' "$T" >"$T/badinterp"
+chmod +x "$T/probe" "$T/hang" "$T/badinterp"
 
 write_conf "$CONF" <<C
 check "ok"     { exec { command = {"$T/probe", "$T", "0", "a b", "\$(touch $T/pwned)"} } }
 check "warn"   { exec { command = {"$T/probe", "$T", "1"} } }
 check "crit"   { exec { command = {"$T/probe", "$T", "2"} } }
 check "path"   { exec { command = {"true"} } }
-check "none"   { exec { command = {"$T/does-not-exist"} } }
+check "none"   { exec { command = {"$T/badinterp"} } }
 check "signal" { exec { command = {"/bin/sh", "-c", "kill -TERM \$\$"} } }
 check "shell"  { exec { command = {"/bin/sh", "-c", "echo down \$1; exit 3", "sh"} } }
 check "hang"   { exec { command = {"$T/hang"} } }
@@ -50,7 +52,7 @@ unhealthy warn 127.0.0.1 -- "failed: exit 1 (WARNING) ("
 unhealthy crit 127.0.0.1 -- "failed: exit 2 (CRITICAL): CRITICAL - disk full ("
 assert_not_contains "$out" "second line" "only the first line"
 healthy path 127.0.0.1 # found on $PATH
-unhealthy none 127.0.0.1 -- "cannot run $T/does-not-exist: No such file or directory"
+unhealthy none 127.0.0.1 -- "cannot run $T/badinterp: No such file or directory"
 unhealthy signal 127.0.0.1 -- "/bin/sh killed by signal 15 (Terminated)"
 unhealthy shell 192.0.2.9 -- "exit 3 (UNKNOWN): down 192.0.2.9"
 
@@ -69,4 +71,14 @@ assert_contains "$o" "option 'command' is required" "missing command"
 write_conf "$T/bad.conf" <<<'check "b" { exec { command = {""} } }'
 o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "empty program accepted"
 assert_contains "$o" "empty program name" "empty program"
+# A program that cannot run is a config error (issue 10, defect 22).
+write_conf "$T/bad.conf" <<<"check \"b\" { exec { command = {\"$T/does-not-exist\"} } }"
+o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "missing program accepted"
+assert_contains "$o" "bad.conf:2: check \"b\" (exec): command: program $T/does-not-exist: No such file or directory" "missing program"
+write_conf "$T/bad.conf" <<<"check \"b\" { exec { command = {\"$T/args\"} } }"
+o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "non-executable program accepted"
+assert_contains "$o" "program $T/args: not executable" "non-executable program"
+write_conf "$T/bad.conf" <<<'check "b" { exec { command = {"no-such-program-dfo"} } }'
+o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "program not in PATH accepted"
+assert_contains "$o" "program 'no-such-program-dfo' not found in PATH" "program not in PATH"
 pass "check exec"
