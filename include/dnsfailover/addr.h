@@ -49,16 +49,6 @@ socklen_t dfo_addr_to_sockaddr(const struct dfo_addr *addr, unsigned port,
 int dfo_family_parse(const char *text);
 const char *dfo_family_name(int family);
 
-/* Whether `name` is a usable DNS name (RFC 1035 lengths, host-name
- * characters): labels of 1..63 bytes made of ASCII letters, digits, '-'
- * (not first or last in a label) and '_' (service labels such as
- * "_acme-challenge"), separated by single dots; at most 253 bytes without
- * the one optional final dot; the last label not all digits (an address
- * is not a name).  No wildcard, no whitespace, no control or non-ASCII
- * byte.  On false, `why` (if not NULL) says what is wrong, with any
- * offending byte escaped. */
-bool dfo_fqdn_valid(const char *name, char *why, size_t whylen);
-
 #ifdef __cplusplus
 }
 #endif
