@@ -310,6 +310,16 @@ int dfo_r53_list(struct dfo_aws *aws, const char *zone_id, const char *name,
 		 const char *type, struct dfo_r53_rrset **sets, size_t *n,
 		 struct dfo_err *err);
 
+/* Called for each record set of a zone; the set is valid only during
+ * the call.  Return 0 to go on, negative to stop (the call returns it). */
+typedef int (*dfo_r53_rrset_cb)(const struct dfo_r53_rrset *set, void *ctx);
+
+/* Every record set of zone `zone_id` (ListResourceRecordSets from the
+ * start, all pages), in AWS's order, handed to cb one by one (aliases
+ * with `alias` set and their target).  For awsdns's route53_zones. */
+int dfo_r53_list_zone(struct dfo_aws *aws, const char *zone_id,
+		      dfo_r53_rrset_cb cb, void *ctx, struct dfo_err *err);
+
 enum dfo_r53_action { DFO_R53_CREATE, DFO_R53_DELETE, DFO_R53_UPSERT };
 
 struct dfo_r53_change {

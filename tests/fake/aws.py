@@ -558,15 +558,6 @@ class Handler(BaseHTTPRequestHandler):
                                               r["alias"]))
         sid = ("<SetIdentifier>%s</SetIdentifier><Weight>1</Weight>" %
                r["set_id"]) if r.get("set_id") else ""
-        if r.get("alias"):
-            # an alias record: no TTL, no values, a target
-            return ("<ResourceRecordSet><Name>%s</Name><Type>%s</Type>%s"
-                    "<AliasTarget><HostedZoneId>%s</HostedZoneId><DNSName>%s"
-                    "</DNSName><EvaluateTargetHealth>false"
-                    "</EvaluateTargetHealth></AliasTarget>"
-                    "</ResourceRecordSet>" % (
-                        r["name"], r["type"], sid, r["alias"]["zone"],
-                        r["alias"]["name"]))
         vals = "".join("<ResourceRecord><Value>%s</Value></ResourceRecord>" %
                        escape(v) for v in r["values"])
         return ("<ResourceRecordSet><Name>%s</Name><Type>%s</Type>%s<TTL>%d"

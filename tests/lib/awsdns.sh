@@ -112,7 +112,7 @@ json.dump({"keys": {"AKIDTEST": "secrettest"}, "page_size": 25,
                {"name": "txt.corp.internal.", "type": "TXT", "ttl": 300,
                 "values": ["\"hello world\" \"two\""]},
                {"name": "lb.corp.internal.", "type": "A",
-                "alias": {"name": "app.corp.internal.", "zone": "ZCORP"}}]}]},
+                "alias": "app.corp.internal."}]}]},
           open(sys.argv[1], "w"))
 PY
 }

@@ -40,6 +40,7 @@ struct awsdns {
 	pthread_t refresher;
 	bool refresher_started;
 	bool started;
+	char **zone_ids; /* of route53_zones, looked up on first use */
 	atomic_bool quitting;
 	bool failing; /* the last refresh failed (logged once) */
 	double loaded_at;
@@ -435,6 +436,43 @@ static int load_one(const struct dfo_ec2_instance *inst, void *ctx)
 	return rc < 0 ? rc : 0;
 }
 
+static int load_rrset(const struct dfo_r53_rrset *set, void *ctx)
+{
+	struct load_ctx *l = ctx;
+	if (atomic_load(&l->s->quitting))
+		return -ECANCELED;
+	if (set->alias)
+		return set->alias_target
+			       ? index_add_alias(l->ix, set->name, set->type,
+						 set->alias_target)
+			       : 0;
+	return index_add_rrset(l->ix, set->name, set->type, set->ttl,
+			       (const char *const *)set->values,
+			       set->nvalues);
+}
+
+/* The records of every zone of route53_zones into the index. */
+static int load_zones(struct awsdns *s, struct load_ctx *l,
+		      struct dfo_err *err)
+{
+	const struct awsdns_conf *c = &s->conf;
+	if (c->nzones && !s->zone_ids &&
+	    !(s->zone_ids = calloc(c->nzones, sizeof(char *))))
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->nzones; i++) {
+		int rc;
+		if (!s->zone_ids[i] &&
+		    (rc = dfo_r53_zone_id(s->aws, c->zones[i], &s->zone_ids[i],
+					  err)) < 0)
+			return rc;
+		rc = dfo_r53_list_zone(s->aws, s->zone_ids[i], load_rrset, l,
+				       err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Build a new index from AWS. */
 static int load(struct awsdns *s, struct awsdns_index **out,
 		struct dfo_err *err)
@@ -450,6 +488,10 @@ static int load(struct awsdns *s, struct awsdns_index **out,
 		if (rc == -ECANCELED || rc == -ENOMEM || rc == -E2BIG)
 			dfo_err_set(err, rc, "DescribeInstances: %s",
 				    strerror(-rc));
+		index_free(ix);
+		return rc;
+	}
+	if ((rc = load_zones(s, &l, err)) < 0) {
 		index_free(ix);
 		return rc;
 	}
@@ -600,6 +642,10 @@ static void awsdns_stop(void *state)
 		index_free(atomic_exchange(&s->sh.index, NULL));
 		dfo_aws_free(s->aws);
 		s->aws = NULL;
+		for (size_t i = 0; s->zone_ids && i < s->conf.nzones; i++)
+			free(s->zone_ids[i]);
+		free(s->zone_ids);
+		s->zone_ids = NULL;
 		close(s->sh.quit_fd);
 		s->sh.quit_fd = -1;
 	}

@@ -209,6 +209,13 @@ struct idx_rrset {
 	uint32_t next;    /* next rrset of the same name, +1 */
 };
 
+/* A Route 53 alias, resolved when the index is sealed. */
+struct idx_alias {
+	uint32_t key_off, target_off;
+	uint16_t key_len, target_len;
+	uint16_t type;
+};
+
 struct awsdns_index {
 	uint8_t *arena;
 	size_t arena_len, arena_cap;
@@ -226,6 +233,8 @@ struct awsdns_index {
 	size_t nrrsets, rrsets_cap;
 	uint32_t *rr_tab; /* by name: the first rrset of a name, +1 */
 	size_t rr_mask;
+	struct idx_alias *aliases;
+	size_t naliases, aliases_cap;
 	uint32_t ttl;
 	uint32_t serial;
 	uint8_t domain[WIRE_MAXNAME + 1]; /* lower-cased wire; 0 len: none */
@@ -257,6 +266,10 @@ int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 int index_add_rrset(struct awsdns_index *ix, const char *name,
 		    const char *type, uint32_t ttl, const char *const *values,
 		    size_t nvalues);
+/* Add a Route 53 alias (A or AAAA) of `name` to `target`: at sealing it
+ * gets the target's records, if the target is one of the served zones'. */
+int index_add_alias(struct awsdns_index *ix, const char *name,
+		    const char *type, const char *target);
 /* Build the hash tables; after this the index is read-only. */
 int index_seal(struct awsdns_index *ix);
 /* Bytes the index holds. */

@@ -38,6 +38,12 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+static bool key_eq(const struct awsdns_index *ix, uint32_t off, uint16_t len,
+		   const uint8_t *key, size_t klen)
+{
+	return len == klen && memcmp(ix->arena + off, key, klen) == 0;
+}
+
 /* Append bytes to the arena; their offset in *off. */
 static int arena_add(struct awsdns_index *ix, const void *data, size_t len,
 		     uint32_t *off)
@@ -89,6 +95,7 @@ void index_free(struct awsdns_index *ix)
 	free(ix->rev_tab);
 	free(ix->rrsets);
 	free(ix->rr_tab);
+	free(ix->aliases);
 	free(ix);
 }
 
@@ -435,6 +442,65 @@ int index_add_rrset(struct awsdns_index *ix, const char *name,
 	return 0;
 }
 
+int index_add_alias(struct awsdns_index *ix, const char *name,
+		    const char *type, const char *target)
+{
+	uint8_t key[WIRE_MAXNAME + 1], tkey[WIRE_MAXNAME + 1];
+	int kl = wire_name_from_text(name, key, sizeof(key));
+	int tl = wire_name_from_text(target, tkey, sizeof(tkey));
+	uint16_t t = strcmp(type, "A") == 0	 ? T_A
+		     : strcmp(type, "AAAA") == 0 ? T_AAAA
+						 : 0;
+	if (kl <= 1 || tl <= 1 || t == 0)
+		return 0;
+	void *arr = ix->aliases;
+	if (grow(&arr, &ix->aliases_cap, ix->naliases + 1,
+		 sizeof(*ix->aliases)) < 0)
+		return -ENOMEM;
+	ix->aliases = arr;
+	struct idx_alias *a = &ix->aliases[ix->naliases];
+	int rc;
+	if ((rc = arena_add(ix, key, (size_t)kl, &a->key_off)) < 0 ||
+	    (rc = arena_add(ix, tkey, (size_t)tl, &a->target_off)) < 0)
+		return rc;
+	a->key_len = (uint16_t)kl;
+	a->target_len = (uint16_t)tl;
+	a->type = t;
+	ix->naliases++;
+	return 0;
+}
+
+/* An alias becomes a copy of its target's record set of the same type
+ * (the records' owner is the query name, so the data is shared).  A
+ * target outside the served zones (a load balancer's name) is left
+ * out. */
+static int resolve_aliases(struct awsdns_index *ix)
+{
+	for (size_t i = 0; i < ix->naliases; i++) {
+		const struct idx_alias *a = &ix->aliases[i];
+		const uint8_t *t = ix->arena + a->target_off;
+		uint32_t th = hash_bytes(t, a->target_len);
+		for (size_t k = 0; k < ix->nrrsets; k++) {
+			struct idx_rrset r = ix->rrsets[k];
+			if (r.hash != th || r.type != a->type ||
+			    !key_eq(ix, r.key_off, r.key_len, t, a->target_len))
+				continue;
+			void *arr = ix->rrsets;
+			if (grow(&arr, &ix->rrsets_cap, ix->nrrsets + 1,
+				 sizeof(*ix->rrsets)) < 0)
+				return -ENOMEM;
+			ix->rrsets = arr;
+			r.key_off = a->key_off;
+			r.key_len = a->key_len;
+			r.hash = hash_bytes(ix->arena + a->key_off, a->key_len);
+			r.next = 0;
+			ix->rrsets[ix->nrrsets++] = r;
+			break;
+		}
+	}
+	return 0;
+}
+
 /* ---- sealing ---- */
 
 static size_t table_size(size_t n)
@@ -445,14 +511,11 @@ static size_t table_size(size_t n)
 	return s;
 }
 
-static bool key_eq(const struct awsdns_index *ix, uint32_t off, uint16_t len,
-		   const uint8_t *key, size_t klen)
-{
-	return len == klen && memcmp(ix->arena + off, key, klen) == 0;
-}
 
 int index_seal(struct awsdns_index *ix)
 {
+	if (resolve_aliases(ix) < 0)
+		return -ENOMEM;
 	/* names: one entry per distinct key; instances chained */
 	size_t ns = table_size(ix->nnames);
 	ix->name_tab = calloc(ns, sizeof(uint32_t));

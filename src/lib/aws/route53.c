@@ -292,6 +292,8 @@ struct listing {
 	bool truncated;
 	char *next_name, *next_type, *next_id;
 	bool past; /* a set after name/type was seen: no need to go on */
+	dfo_r53_rrset_cb cb; /* dfo_r53_list_zone: every set goes here */
+	void *cb_ctx;
 };
 
 static int set_str(char **dst, const char *text)
@@ -337,6 +339,11 @@ static int list_fn(void *ctx, const char *path, const char *text)
 		}
 		if (*rel)
 			return 0;
+		if (l->cb) { /* the whole zone: hand each set over */
+			int r = l->cur.name ? l->cb(&l->cur, l->cb_ctx) : 0;
+			dfo_r53_rrset_free(&l->cur);
+			return r < 0 ? r : 0;
+		}
 		/* end of one set: keep it if it is the one asked for */
 		if (l->cur.name && name_eq(l->cur.name, l->name) &&
 		    strcasecmp(l->cur.type, l->type) == 0) {
@@ -430,6 +437,67 @@ int dfo_r53_list(struct dfo_aws *aws, const char *zone_id, const char *name,
 	*sets = l.sets;
 	*n = l.n;
 	return 0;
+}
+
+#define R53_ZONE_MAX_PAGES 2000
+
+int dfo_r53_list_zone(struct dfo_aws *aws, const char *zone_id,
+		      dfo_r53_rrset_cb cb, void *ctx, struct dfo_err *err)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/2013-04-01/hostedzone/%s/rrset",
+		 bare_id(zone_id, "/hostedzone/"));
+	struct listing l = {.cb = cb, .cb_ctx = ctx};
+	char *name = NULL, *type = NULL, *ident = NULL;
+	int rc = 0;
+	for (int page = 0;; page++) {
+		struct dfo_aws_query q;
+		struct dfo_http_response resp;
+		dfo_aws_query_init(&q);
+		if ((name && dfo_aws_query_add(&q, "name", name) < 0) ||
+		    (type && dfo_aws_query_add(&q, "type", type) < 0) ||
+		    dfo_aws_query_add(&q, "maxitems", "300") < 0 ||
+		    (ident && dfo_aws_query_add(&q, "identifier", ident) < 0)) {
+			dfo_aws_query_clear(&q);
+			rc = dfo_err_set(err, -ENOMEM, "route53: out of memory");
+			break;
+		}
+		rc = r53_call(aws, "GET", path, &q, NULL, &resp, err);
+		dfo_aws_query_clear(&q);
+		l.truncated = false;
+		if (rc == 0)
+			rc = xml_walk("route53 ListResourceRecordSets",
+				      resp.body, resp.len, list_fn, &l, err);
+		dfo_http_response_free(&resp);
+		if (rc < 0 || !l.truncated)
+			break;
+		if (!l.next_name || !l.next_type) {
+			rc = dfo_err_set(err, -EIO, "route53: a truncated "
+					 "listing without NextRecordName");
+			break;
+		}
+		if (page + 1 >= R53_ZONE_MAX_PAGES) {
+			rc = dfo_err_set(err, -ELOOP, "route53: more than %d "
+					 "pages in zone %s", R53_ZONE_MAX_PAGES,
+					 zone_id);
+			break;
+		}
+		free(name);
+		free(type);
+		free(ident);
+		name = l.next_name;
+		type = l.next_type;
+		ident = l.next_id;
+		l.next_name = l.next_type = l.next_id = NULL;
+	}
+	free(name);
+	free(type);
+	free(ident);
+	free(l.next_name);
+	free(l.next_type);
+	free(l.next_id);
+	dfo_r53_rrset_free(&l.cur);
+	return rc;
 }
 
 /* ---- ChangeResourceRecordSets, GetChange ---- */
