@@ -1,0 +1,174 @@
+# Real DNS servers for the tests (sourced after common.sh): BIND (named)
+# and Knot (knotd) on loopback, each with a TSIG key and one zone that
+# takes dynamic updates signed with it.
+#
+#   dns_key [ALG]              -> DNS_KEY_NAME DNS_KEY_ALG DNS_KEY_SECRET
+#   start_named DIR ZONE [ADDR] -> DNS_PORT DNS_PID (also AXFR with the key)
+#   start_knot  DIR ZONE [ADDR] -> DNS_PORT DNS_PID
+#   stop_dns DIR               kill the server started in DIR
+#   zone_rrs ZONE NAME TYPE    the records of NAME/TYPE, by dig (sorted)
+#   zone_ttl ZONE NAME TYPE    their TTL
+#   zone_dump ZONE             the whole zone by AXFR (no SOA), sorted
+#   nsupd ZONE <<<"commands"  nsupdate with the key
+# DNS_ADDR (127.0.0.1), DNS_PORT and DNS_KEY_* are the server in use.
+
+DNS_ADDR=127.0.0.1
+
+# A fresh key (base64 of 32 random bytes).
+dns_key() {
+	DNS_KEY_ALG=${1:-hmac-sha256}
+	DNS_KEY_NAME=dfo-key
+	DNS_KEY_SECRET=$(head -c 32 /dev/urandom | base64)
+}
+
+# A free port for both UDP and TCP on $DNS_ADDR.
+dns_free_port() {
+	/usr/bin/python3 - "$DNS_ADDR" <<'PY'
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+for _ in range(100):
+    t = socket.socket(fam); t.bind((sys.argv[1], 0)); port = t.getsockname()[1]
+    u = socket.socket(fam, socket.SOCK_DGRAM)
+    try:
+        u.bind((sys.argv[1], port))
+    except OSError:
+        t.close(); continue
+    print(port); break
+PY
+}
+
+dns_zonefile() { # ZONE FILE
+	cat >"$2" <<Z
+\$TTL 3600
+@	IN SOA	ns.$1. hostmaster.$1. 1 3600 600 86400 60
+	IN NS	ns.$1.
+ns	IN A	192.0.2.53
+Z
+}
+
+# Wait until the server answers the zone's SOA (seconds).
+dns_wait_up() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		dig +norec +time=1 +tries=1 @"$DNS_ADDR" -p "$DNS_PORT" "$1" SOA 2>/dev/null |
+			grep -q "status: NOERROR" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_named() { # DIR ZONE [ADDR]
+	local d=$1 z=$2
+	[ -n "${3:-}" ] && DNS_ADDR=$3
+	mkdir -p "$d"
+	[ -f "$d/$z.zone" ] || dns_zonefile "$z" "$d/$z.zone"
+	[ -n "${DNS_PORT:-}" ] && [ -f "$d/named.conf" ] || DNS_PORT=$(dns_free_port)
+	local l4="none" l6="none"
+	case $DNS_ADDR in *:*) l6="$DNS_ADDR" ;; *) l4="$DNS_ADDR" ;; esac
+	cat >"$d/named.conf" <<C
+options {
+	directory "$d";
+	pid-file "$d/named.pid";
+	listen-on port $DNS_PORT { $l4; };
+	listen-on-v6 port $DNS_PORT { $l6; };
+	recursion no;
+	dnssec-validation no;
+	notify no;
+	session-keyfile none;
+	managed-keys-directory "$d";
+	allow-query { any; };
+};
+controls { };
+key "$DNS_KEY_NAME" { algorithm $DNS_KEY_ALG; secret "$DNS_KEY_SECRET"; };
+zone "$z" {
+	type primary;
+	file "$d/$z.zone";
+	update-policy { grant $DNS_KEY_NAME zonesub ANY; };
+	allow-transfer { key $DNS_KEY_NAME; };
+};
+C
+	named -g -c "$d/named.conf" -n 1 >"$d/named.log" 2>&1 &
+	DNS_PID=$!
+	echo "$DNS_PID" >"$d/server.pid"
+	track "$DNS_PID"
+	dns_wait_up "$z" 15 || { tail -20 "$d/named.log" >&2; return 1; }
+}
+
+start_knot() { # DIR ZONE [ADDR]
+	local d=$1 z=$2
+	[ -n "${3:-}" ] && DNS_ADDR=$3
+	mkdir -p "$d"
+	[ -f "$d/$z.zone" ] || dns_zonefile "$z" "$d/$z.zone"
+	[ -n "${DNS_PORT:-}" ] && [ -f "$d/knot.conf" ] || DNS_PORT=$(dns_free_port)
+	cat >"$d/knot.conf" <<C
+server:
+    rundir: "$d"
+    listen: $DNS_ADDR@$DNS_PORT
+    background-workers: 1
+    udp-workers: 1
+    tcp-workers: 1
+log:
+  - target: stderr
+    any: info
+database:
+    storage: "$d"
+key:
+  - id: $DNS_KEY_NAME
+    algorithm: $DNS_KEY_ALG
+    secret: $DNS_KEY_SECRET
+acl:
+  - id: upd
+    key: $DNS_KEY_NAME
+    action: [update, transfer]
+zone:
+  - domain: $z
+    storage: "$d"
+    file: "$z.zone"
+    zonefile-sync: -1
+    zonefile-load: difference-no-serial
+    journal-content: all
+    acl: upd
+C
+	knotd -c "$d/knot.conf" >"$d/knot.log" 2>&1 &
+	DNS_PID=$!
+	echo "$DNS_PID" >"$d/server.pid"
+	track "$DNS_PID"
+	dns_wait_up "$z" 15 || { tail -20 "$d/knot.log" >&2; return 1; }
+}
+
+stop_dns() { # DIR
+	local p
+	p=$(cat "$1/server.pid" 2>/dev/null) || return 0
+	kill -CONT "$p" 2>/dev/null
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	rm -f "$1/server.pid"
+}
+
+dns_dig() { # args...
+	dig +norec +time=2 +tries=2 -y "$DNS_KEY_ALG:$DNS_KEY_NAME:$DNS_KEY_SECRET" \
+		@"$DNS_ADDR" -p "$DNS_PORT" "$@"
+}
+
+zone_rrs() { # ZONE NAME TYPE: the addresses, sorted, one line
+	dns_dig +noall +answer "$2" "$3" | awk -v t="$3" '$4 == t { print $5 }' |
+		sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+zone_ttl() { # ZONE NAME TYPE
+	dns_dig +noall +answer "$2" "$3" | awk -v t="$3" '$4 == t { print $2; exit }'
+}
+
+zone_dump() { # ZONE: every record but the SOA and the TSIG, sorted
+	dns_dig +noall +answer "$1" AXFR | awk '$4 != "SOA" && $4 != "TSIG"' |
+		awk '{ $1 = tolower($1); print }' | sort -u
+}
+
+nsupd() { # ZONE, commands on stdin
+	{
+		echo "server $DNS_ADDR $DNS_PORT"
+		echo "zone $1"
+		cat
+		echo "send"
+	} | nsupdate -y "$DNS_KEY_ALG:$DNS_KEY_NAME:$DNS_KEY_SECRET" -t 5
+}
