@@ -181,6 +181,45 @@ static int try_ipsource(struct dfo_config *c, struct dfo_instance *in,
 	return 0;
 }
 
+/* --expect "A,B" (or "" for an empty set): the set a compare-and-set
+ * expects.  For an add, with the TTL the provider reads now: a provider
+ * adding to a set gives the new record the set's TTL, which the engine
+ * knows from its own read. */
+static int expect_parse(struct dfo_instance *in, const char *fqdn,
+			const char *text, bool need_ttl, struct dfo_rrset *exp)
+{
+	char *copy = strdup(text), *save = NULL;
+	if (!copy)
+		return -1;
+	for (char *t = strtok_r(copy, ", ", &save); t;
+	     t = strtok_r(NULL, ", ", &save)) {
+		struct dfo_addr a;
+		if (dfo_addr_parse_family(&a, t, exp->family) < 0 ||
+		    dfo_rrset_add(exp, &a) < 0) {
+			fprintf(stderr, "--expect: '%s' is not an %s address\n", t,
+				exp->family == AF_INET ? "IPv4" : "IPv6");
+			free(copy);
+			return -1;
+		}
+	}
+	free(copy);
+	if (!need_ttl || exp->count == 0)
+		return 0;
+	struct dfo_rrset cur;
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	dfo_rrset_init(&cur, exp->family);
+	int rc = dfo_inst_dns(in)->list(in->state, fqdn, &cur, &e);
+	exp->ttl = cur.ttl;
+	dfo_rrset_clear(&cur);
+	if (rc < 0) {
+		printf("dns/%s: error: --expect: reading the set's TTL: %s\n",
+		       in->name, e.msg[0] ? e.msg : strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
 static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 		   char **argv)
 {
@@ -218,7 +257,8 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 		}
 		return 0;
 	}
-	if ((strcmp(op, "add") == 0 || strcmp(op, "del") == 0) && argc == 3) {
+	if ((strcmp(op, "add") == 0 || strcmp(op, "del") == 0) &&
+	    (argc == 3 || (argc == 5 && strcmp(argv[3], "--expect") == 0))) {
 		struct dfo_addr addr;
 		if (dfo_addr_parse(&addr, argv[2]) < 0) {
 			fprintf(stderr, "'%s' is not an IPv4 or IPv6 address\n",
@@ -226,11 +266,28 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 			return 1;
 		}
 		/* An operator's one-off change is unconditional (no
-		 * compare-and-set), and may remove the last record. */
+		 * compare-and-set), unless --expect names the set it
+		 * believes is there (a test of the compare-and-set). */
+		struct dfo_rrset exp;
+		dfo_rrset_init(&exp, addr.family);
+		if (argc == 5) {
+			if (expect_parse(in, argv[1], argv[4], op[0] == 'a', &exp) < 0) {
+				dfo_rrset_clear(&exp);
+				return 1;
+			}
+		}
+		const struct dfo_rrset *expected = argc == 5 ? &exp : NULL;
 		if (op[0] == 'a')
-			rc = dns->add(in->state, argv[1], &addr, NULL, &e);
+			rc = dns->add(in->state, argv[1], &addr, expected, &e);
 		else
-			rc = dns->del(in->state, argv[1], &addr, NULL, &e);
+			rc = dns->del(in->state, argv[1], &addr, expected, &e);
+		dfo_rrset_clear(&exp);
+		if (rc == DFO_ESTALE) {
+			printf("dns/%s %s %s %s: conflict (stale): %s\n", in->name,
+			       op, argv[1], argv[2],
+			       e.msg[0] ? e.msg : strerror(-rc));
+			return 2;
+		}
 		if (rc < 0) {
 			printf("dns/%s %s %s %s: error: %s\n", in->name, op, argv[1],
 			       argv[2], e.msg[0] ? e.msg : strerror(-rc));
@@ -243,7 +300,7 @@ usage:
 	(void)c;
 	fprintf(stderr,
 		"usage: --try dns/%s list FQDN [ipv4|ipv6]\n"
-		"       --try dns/%s add|del FQDN ADDRESS\n",
+		"       --try dns/%s add|del FQDN ADDRESS [--expect A,B,...]\n",
 		in->name, in->name);
 	return 1;
 }

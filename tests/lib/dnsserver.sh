@@ -124,9 +124,7 @@ zone:
   - domain: $z
     storage: "$d"
     file: "$z.zone"
-    zonefile-sync: -1
-    zonefile-load: difference-no-serial
-    journal-content: all
+    zonefile-sync: 0
     acl: upd
 C
 	knotd -c "$d/knot.conf" >"$d/knot.log" 2>&1 &
@@ -171,4 +169,28 @@ nsupd() { # ZONE, commands on stdin
 		cat
 		echo "send"
 	} | nsupdate -y "$DNS_KEY_ALG:$DNS_KEY_NAME:$DNS_KEY_SECRET" -t 5
+}
+
+# A server that takes every request and never answers, on
+# $DNS_ADDR:$DNS_PORT (UDP and TCP), tracked; its pid in SILENT_PID.
+dns_blackhole() {
+	/usr/bin/python3 - "$DNS_ADDR" "$DNS_PORT" <<'PY' &
+import select, socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+addr = (sys.argv[1], int(sys.argv[2]))
+u = socket.socket(fam, socket.SOCK_DGRAM)
+t = socket.socket(fam, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+u.bind(addr); t.bind(addr); t.listen(64)
+conns = []
+while True:
+    r, _, _ = select.select([u, t] + conns, [], [], 1)
+    for s in r:
+        if s is u: u.recv(65535)
+        elif s is t: conns.append(t.accept()[0])
+        elif not s.recv(65535): conns.remove(s); s.close()
+PY
+	SILENT_PID=$!
+	track "$SILENT_PID"
+	sleep 0.3
 }

@@ -1,0 +1,3 @@
+#!/bin/bash
+# The dns conformance suite (tests/conformance/dns.sh) on dns "rfc2136" with BIND (named).
+DNS_SERVER=named exec bash "$TOP_SRCDIR/tests/conformance/dns.sh" "$TOP_SRCDIR/tests/conformance/rfc2136.sh"
