@@ -3,7 +3,9 @@
 # takes dynamic updates signed with it.
 #
 #   dns_key [ALG]              -> DNS_KEY_NAME DNS_KEY_ALG DNS_KEY_SECRET
-#   start_named DIR ZONE [ADDR] -> DNS_PORT DNS_PID (also AXFR with the key)
+#   start_named DIR ZONE [ADDR] -> DNS_PORT DNS_PID (also AXFR with the key;
+#                                 $NAMED_EXTRA: more config, $NAMED_POLICY:
+#                                 more update-policy rules)
 #   start_knot  DIR ZONE [ADDR] -> DNS_PORT DNS_PID
 #   stop_dns DIR               kill the server started in DIR
 #   zone_rrs ZONE NAME TYPE    the records of NAME/TYPE, by dig (sorted)
@@ -80,10 +82,11 @@ options {
 };
 controls { };
 key "$DNS_KEY_NAME" { algorithm $DNS_KEY_ALG; secret "$DNS_KEY_SECRET"; };
+${NAMED_EXTRA:-}
 zone "$z" {
 	type primary;
 	file "$d/$z.zone";
-	update-policy { grant $DNS_KEY_NAME zonesub ANY; };
+	update-policy { grant $DNS_KEY_NAME zonesub ANY; ${NAMED_POLICY:-} };
 	allow-transfer { key $DNS_KEY_NAME; };
 };
 C
