@@ -186,7 +186,8 @@ static int try_ipsource(struct dfo_config *c, struct dfo_instance *in,
  * adding to a set gives the new record the set's TTL, which the engine
  * knows from its own read. */
 static int expect_parse(struct dfo_instance *in, const char *fqdn,
-			const char *text, bool need_ttl, struct dfo_rrset *exp)
+			const char *text, bool need_ttl, double t0,
+			struct dfo_rrset *exp)
 {
 	char *copy = strdup(text), *save = NULL;
 	if (!copy)
@@ -213,8 +214,9 @@ static int expect_parse(struct dfo_instance *in, const char *fqdn,
 	exp->ttl = cur.ttl;
 	dfo_rrset_clear(&cur);
 	if (rc < 0) {
-		printf("dns/%s: error: --expect: reading the set's TTL: %s\n",
-		       in->name, e.msg[0] ? e.msg : strerror(-rc));
+		printf("dns/%s: error: --expect: reading the set's TTL: %s "
+		       "(%.3f s)\n", in->name, e.msg[0] ? e.msg : strerror(-rc),
+		       dfo_now() - t0);
 		return -1;
 	}
 	return 0;
@@ -231,6 +233,7 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 	int rc;
 	if (argc >= 2 && !fqdn_arg_ok(argv[1]))
 		return 1;
+	double t0 = dfo_now();
 	if (strcmp(op, "list") == 0 && (argc == 2 || argc == 3)) {
 		int fams[2] = {AF_INET, AF_INET6}, nf = 2;
 		if (argc == 3) {
@@ -243,8 +246,9 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 			dfo_rrset_init(&set, fams[f]);
 			rc = dns->list(in->state, argv[1], &set, &e);
 			if (rc < 0) {
-				printf("dns/%s list %s: error: %s\n", in->name, argv[1],
-				       e.msg[0] ? e.msg : strerror(-rc));
+				printf("dns/%s list %s: error: %s (%.3f s)\n", in->name,
+				       argv[1], e.msg[0] ? e.msg : strerror(-rc),
+				       dfo_now() - t0);
 				dfo_rrset_clear(&set);
 				return 1;
 			}
@@ -271,7 +275,8 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 		struct dfo_rrset exp;
 		dfo_rrset_init(&exp, addr.family);
 		if (argc == 5) {
-			if (expect_parse(in, argv[1], argv[4], op[0] == 'a', &exp) < 0) {
+			if (expect_parse(in, argv[1], argv[4], op[0] == 'a', t0,
+					 &exp) < 0) {
 				dfo_rrset_clear(&exp);
 				return 1;
 			}
@@ -283,17 +288,19 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 			rc = dns->del(in->state, argv[1], &addr, expected, &e);
 		dfo_rrset_clear(&exp);
 		if (rc == DFO_ESTALE) {
-			printf("dns/%s %s %s %s: conflict (stale): %s\n", in->name,
-			       op, argv[1], argv[2],
-			       e.msg[0] ? e.msg : strerror(-rc));
+			printf("dns/%s %s %s %s: conflict (stale): %s (%.3f s)\n",
+			       in->name, op, argv[1], argv[2],
+			       e.msg[0] ? e.msg : strerror(-rc), dfo_now() - t0);
 			return 2;
 		}
 		if (rc < 0) {
-			printf("dns/%s %s %s %s: error: %s\n", in->name, op, argv[1],
-			       argv[2], e.msg[0] ? e.msg : strerror(-rc));
+			printf("dns/%s %s %s %s: error: %s (%.3f s)\n", in->name, op,
+			       argv[1], argv[2], e.msg[0] ? e.msg : strerror(-rc),
+			       dfo_now() - t0);
 			return 1;
 		}
-		printf("dns/%s %s %s %s: done\n", in->name, op, argv[1], argv[2]);
+		printf("dns/%s %s %s %s: done (%.3f s)\n", in->name, op, argv[1],
+		       argv[2], dfo_now() - t0);
 		return 0;
 	}
 usage:

@@ -278,12 +278,24 @@ fi
 if be_seed "s.$Z" A 60 192.0.2.40 192.0.2.41 && be_silent; then
 	case_begin service-silent
 	limit=$(awk -v t="$BE_TIMEOUT" 'BEGIN { print t + 3 }')
-	within() { awk -v s="$SECS" -v l="$limit" 'BEGIN { exit !(s <= l) }' ||
-		bad "$1 took $SECS s, more than timeout $BE_TIMEOUT s (+3 s to start the program)"; }
+	# The time --try reports for the call itself, "(1.502 s)", else the
+	# program's whole run (+3 s for its start on a loaded machine).
+	within() {
+		local took l=$limit
+		took=$(sed -n 's/.*(\([0-9.]*\) s)$/\1/p' <<<"$OUT" | tail -1)
+		if [ -n "$took" ]; then
+			l=$(awk -v t="$BE_TIMEOUT" 'BEGIN { print t + 1 }')
+		else
+			took=$SECS
+		fi
+		awk -v s="$took" -v l="$l" 'BEGIN { exit !(s <= l) }' ||
+			bad "$1 took $took s, more than timeout $BE_TIMEOUT s (limit $l s)"
+		TOOK=$took
+	}
 	try add "s.$Z" 192.0.2.42
 	[ "$RC" = 1 ] || bad "add with the service silent: exit $RC: $OUT"
 	within add
-	echo "      (silent service: add gave up after $SECS s, timeout $BE_TIMEOUT s)"
+	echo "      (silent service: add gave up after $TOOK s, timeout $BE_TIMEOUT s)"
 	try del "s.$Z" 192.0.2.40 --expect 192.0.2.40,192.0.2.41
 	[ "$RC" = 1 ] || bad "del with the service silent: exit $RC: $OUT"
 	within del
