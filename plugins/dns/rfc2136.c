@@ -124,13 +124,6 @@ static cfg_opt_t rfc_opts[] = {
 	CFG_BOOL("tcp", cfg_false, CFGF_NONE),
 	CFG_END()};
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void rfc_destroy(void *state)
 {
 	struct rfc *r = state;
@@ -519,7 +512,7 @@ static int tsig_check(const struct rfc *r, const uint8_t *ans, size_t len,
 static int wait_fd(int fd, short events, double deadline)
 {
 	for (;;) {
-		double left = deadline - mono_now();
+		double left = deadline - dfo_now();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		struct pollfd p = {.fd = fd, .events = events};
@@ -735,7 +728,7 @@ static int request(struct rfc *r, ldns_pkt *pkt, ldns_pkt **out,
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	}
 	size_t anslen = 0;
-	rc = exchange(r, wire, len, mono_now() + r->timeout, ans, &anslen, err);
+	rc = exchange(r, wire, len, dfo_now() + r->timeout, ans, &anslen, err);
 	if (rc == 0)
 		rc = answer_parse(r, ans, anslen, mac, maclen, time(NULL), out,
 				  rcode, err);
@@ -962,14 +955,11 @@ static bool list_push(ldns_rr_list *list, ldns_rr *rr)
  * One UPDATE of `name`: add (or delete) `a`, with the prerequisite that
  * the RRset is exactly `expected` (or absent when it is empty).
  */
-static int update(struct rfc *r, const ldns_rdf *name, const char *fqdn,
-		  bool add, const struct dfo_addr *a,
+static int update(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
+		  const char *fqdn, bool add, const struct dfo_addr *a,
 		  const struct dfo_rrset *expected, struct dfo_err *err)
 {
-	ldns_rdf *zone = NULL;
-	int rc = zone_of(r, name, &zone, err);
-	if (rc < 0)
-		return rc;
+	int rc;
 	ldns_rr_list *pre = ldns_rr_list_new(), *up = ldns_rr_list_new();
 	ldns_pkt *pkt = NULL, *ans = NULL;
 	bool ok = pre && up;
@@ -1023,7 +1013,6 @@ out:
 	ldns_pkt_free(pkt);
 	ldns_rr_list_deep_free(pre);
 	ldns_rr_list_deep_free(up);
-	ldns_rdf_deep_free(zone);
 	return rc;
 }
 
@@ -1035,10 +1024,16 @@ static int change(struct rfc *r, bool add, const char *fqdn,
 		return dfo_err_set(err, -EAFNOSUPPORT, "not an IPv4 or IPv6 address");
 	if (expected && expected->count && expected->family != a->family)
 		return dfo_err_set(err, -EINVAL, "expected set of another family");
-	ldns_rdf *name;
+	ldns_rdf *name, *zone = NULL;
 	int rc = name_rdf(fqdn, &name, err);
 	if (rc < 0)
 		return rc;
+	/* The zone first: a name outside it is refused before any change. */
+	rc = zone_of(r, name, &zone, err);
+	if (rc < 0) {
+		ldns_rdf_deep_free(name);
+		return rc;
+	}
 	/* Unconditional: read, then compare-and-set against what was read,
 	 * a few times if others keep changing the set meanwhile. */
 	for (int attempt = 0; attempt < (expected ? 1 : RFC_TRIES); attempt++) {
@@ -1063,12 +1058,13 @@ static int change(struct rfc *r, bool add, const char *fqdn,
 					 dfo_addr_format(a, at, sizeof(at)),
 					 a->family == AF_INET ? "A" : "AAAA", fqdn);
 		} else {
-			rc = update(r, name, fqdn, add, a, exp, err);
+			rc = update(r, zone, name, fqdn, add, a, exp, err);
 		}
 		dfo_rrset_clear(&cur);
 		if (rc != DFO_ESTALE)
 			break;
 	}
+	ldns_rdf_deep_free(zone);
 	ldns_rdf_deep_free(name);
 	return rc;
 }
@@ -1423,13 +1419,51 @@ fail:
 	return rc;
 }
 
+/*
+ * In the process that uses the instance: with a configured zone, ask the
+ * server for its SOA, so that a wrong server, zone or key shows at once
+ * ("cannot start: ... BADSIG from ...") rather than at the first change.
+ * Without one there is nothing to ask yet (the zone is found per name).
+ */
+static int rfc_start(void *state, struct dfo_err *err)
+{
+	struct rfc *r = state;
+	if (!r->zone)
+		return 0;
+	ldns_rdf *zone;
+	int rc = name_rdf(r->zone, &zone, err);
+	if (rc < 0)
+		return rc;
+	ldns_pkt *p = NULL;
+	rc = query(r, zone, LDNS_RR_TYPE_SOA, &p, err);
+	bool soa = false;
+	ldns_rr_list *an = p ? ldns_pkt_answer(p) : NULL;
+	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++)
+		soa = soa || (ldns_rr_get_type(ldns_rr_list_rr(an, i)) ==
+				      LDNS_RR_TYPE_SOA &&
+			      ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(an, i)),
+						 zone) == 0);
+	if (rc == 0 && !soa)
+		rc = dfo_err_set(err, -ENOENT, "%s has no zone %s (no SOA)",
+				 r->where, r->zone);
+	ldns_pkt_free(p);
+	ldns_rdf_deep_free(zone);
+	if (rc == 0)
+		dfo_log(DFO_LOG_INFO, "dns/%s: zone %s at %s%s%s", r->instance,
+			r->zone, r->where, r->keylen ? ", key " : "",
+			r->keylen ? r->key_name : "");
+	return rc;
+}
+
 static const struct dfo_dns_provider rfc_provider = {
+	.size = sizeof(struct dfo_dns_provider),
 	.name = "rfc2136",
 	.description = "RFC 2136 dynamic updates with TSIG (BIND, Knot, ...); "
 		       "compare-and-set through prerequisites",
 	.options = rfc_opts,
 	.create = rfc_create,
 	.destroy = rfc_destroy,
+	.start = rfc_start,
 	.flags = DFO_DNS_CAS,
 	.list = rfc_list,
 	.add = rfc_add,

@@ -353,8 +353,9 @@ int dfo_cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
 	if (k != DFO_KIND_RESPONDER) {
 		struct dfo_err e;
 		dfo_err_clear(&e);
+		double t0 = dfo_now();
 		if (dfo_instance_start(in, &e) < 0) {
-			fprintf(stderr, "--try: %s\n", e.msg);
+			fprintf(stderr, "--try: %s (%.3f s)\n", e.msg, dfo_now() - t0);
 			return 1;
 		}
 	}

@@ -245,8 +245,11 @@ case_begin others-untouched
 be_seed_other "o.$Z"
 be_dump "o.$Z" A >"$T/before.others"
 try add "o.$Z" 192.0.2.10
+expect_rc 0 "add at a name with other types"
 try add "o.$Z" 192.0.2.11 --expect 192.0.2.10
+expect_rc 0 "compare-and-set add at a name with other types"
 try del "o.$Z" 192.0.2.10
+expect_rc 0 "del at a name with other types"
 expect_rrs "o.$Z" A "192.0.2.11" "A records of o"
 be_dump "o.$Z" A >"$T/after.others"
 cmp -s "$T/before.others" "$T/after.others" ||
@@ -257,7 +260,7 @@ if be_seed "d.$Z" A 60 192.0.2.30 192.0.2.31 && be_down; then
 	case_begin service-down
 	try add "d.$Z" 192.0.2.32
 	[ "$RC" = 1 ] || bad "add with the service down: exit $RC: $OUT"
-	case "$OUT" in *error*) ;; *) bad "no error message: $OUT" ;; esac
+	[ -n "$OUT" ] || bad "no error message"
 	try del "d.$Z" 192.0.2.30
 	[ "$RC" = 1 ] || bad "del with the service down: exit $RC: $OUT"
 	try del "d.$Z" 192.0.2.31 --expect 192.0.2.30,192.0.2.31

@@ -9,7 +9,7 @@ knotd) need_cmd knotd ;;
 *) fail "DNS_SERVER: named or knotd" ;;
 esac
 . "$TOP_SRCDIR/tests/lib/dnsserver.sh"
-BE_TIMEOUT=1.5
+BE_TIMEOUT=2.5
 BE_ZONE=conf.test
 
 be_start() {
