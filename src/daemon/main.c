@@ -206,6 +206,7 @@ static int load_used_plugins(const struct options *o,
 	}
 	if (pid == 0) {
 		close(p[0]);
+		dfo_loader_crash_fd(p[1]); /* a module's crash names it */
 		struct dfo_registry *all = dfo_registry_new();
 		struct dfo_loader *l = NULL;
 		struct dfo_config *c = NULL;
@@ -233,7 +234,21 @@ static int load_used_plugins(const struct options *o,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	int rc = -1;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (WIFSIGNALED(status)) {
+		/* The child reported nothing itself: say who crashed. */
+		const char *mod = NULL;
+		for (char *q = buf; got > 0 && q < buf + got; q += strlen(q) + 1)
+			if (q[0] == '\1')
+				mod = q + 1;
+		if (mod)
+			dfo_log(DFO_LOG_ERR, "%s: module crashed while loading "
+				"(signal %d, %s): not loaded", mod,
+				WTERMSIG(status), strsignal(WTERMSIG(status)));
+		else
+			dfo_log(DFO_LOG_ERR, "the configuration check died of "
+				"signal %d (%s)", WTERMSIG(status),
+				strsignal(WTERMSIG(status)));
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		/* One path per instance: no bound on how many. */
 		size_t n = 0, cap = 0;
 		char **paths = NULL;

@@ -79,6 +79,10 @@ int dfo_loader_load_dir(struct dfo_loader **loader, struct dfo_registry *reg,
  * dfo_loader_load_dir() does. */
 int dfo_loader_load_files(struct dfo_loader **loader, struct dfo_registry *reg,
 			  char *const *paths, size_t n, struct dfo_err *err);
+/* While a module is being opened or initialised, a crash (SIGSEGV,
+ * SIGBUS, ...) names it on stderr and, if fd >= 0, writes "\1PATH\0" to
+ * fd before the process dies of the signal. */
+void dfo_loader_crash_fd(int fd);
 /* Close the modules; their provider tables become invalid. */
 void dfo_loader_free(struct dfo_loader *loader);
 

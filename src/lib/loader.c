@@ -2,12 +2,16 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ltdl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -43,6 +47,108 @@ static bool is_loaded(const struct dfo_loader *l, const char *path)
 	return false;
 }
 
+/* A shared object cut short (a copy interrupted, a full disk) makes
+ * dlopen() map pages past its end and die of SIGBUS: check that every
+ * segment and the header tables lie within the file first. */
+static int elf_check(const char *path, struct dfo_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
+	struct stat st;
+	Elf64_Ehdr eh;
+	const char *bad = NULL;
+	unsigned long long end = 0, size = 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		bad = "not a regular file";
+	else if ((size = (unsigned long long)st.st_size) < sizeof(eh) ||
+		 pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+		 memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+		 eh.e_ident[EI_CLASS] != ELFCLASS64)
+		bad = "not a 64-bit ELF shared object";
+	else if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+		 (end = eh.e_phoff + (unsigned long long)eh.e_phnum *
+					     sizeof(Elf64_Phdr)) > size)
+		bad = "program headers beyond the end of the file";
+	else if (eh.e_shoff &&
+		 (end = eh.e_shoff + (unsigned long long)eh.e_shnum *
+					     eh.e_shentsize) > size)
+		bad = "section headers beyond the end of the file";
+	for (unsigned i = 0; !bad && i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph),
+			  (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+			bad = "unreadable program header";
+		else if (ph.p_type == PT_LOAD &&
+			 (end = ph.p_offset + ph.p_filesz) > size)
+			bad = "a segment ends beyond the end of the file";
+	}
+	close(fd);
+	if (!bad)
+		return 0;
+	if (end > size)
+		return dfo_err_set(err, -ENOEXEC, "%s: cannot load: truncated "
+				   "or corrupt (%s: byte %llu of %llu)", path, bad,
+				   end, size);
+	return dfo_err_set(err, -ENOEXEC, "%s: cannot load: %s", path, bad);
+}
+
+/* While a module is opened and initialised, a crash names it: on stderr,
+ * and as a record "\1PATH\0" on the descriptor set with
+ * dfo_loader_crash_fd() (a checking child's pipe to its parent). */
+static const char *volatile loading;
+static int crash_fd = -1;
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+
+void dfo_loader_crash_fd(int fd)
+{
+	crash_fd = fd;
+}
+
+static void put(int fd, const char *s)
+{
+	ssize_t w = write(fd, s, strlen(s));
+	(void)w;
+}
+
+static void crash_handler(int sig)
+{
+	const char *path = loading;
+	if (path) {
+		put(STDERR_FILENO, "dnsfailover: module ");
+		put(STDERR_FILENO, path);
+		put(STDERR_FILENO, " crashed while loading (");
+		put(STDERR_FILENO, sigabbrev_np(sig) ? sigabbrev_np(sig) : "signal");
+		put(STDERR_FILENO, ")\n");
+		if (crash_fd >= 0) {
+			put(crash_fd, "\1");
+			ssize_t w = write(crash_fd, path, strlen(path) + 1);
+			(void)w;
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void crash_guard(const char *path, struct sigaction *old)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = crash_handler;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	loading = path;
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals); i++)
+		sigaction(crash_signals[i], &sa, &old[i]);
+}
+
+static void crash_unguard(const struct sigaction *old)
+{
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals); i++)
+		sigaction(crash_signals[i], &old[i], NULL);
+	loading = NULL;
+}
+
 /* Open one module, check its ABI and let it register. */
 static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 		    const char *path, struct dfo_err *err)
@@ -58,10 +164,16 @@ static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 		l->path = p;
 		l->cap = cap;
 	}
+	int rc = elf_check(path, err);
+	if (rc < 0)
+		return rc;
 	char *copy = strdup(path);
 	if (!copy)
 		return dfo_err_set(err, -ENOMEM, "%s: out of memory", path);
+	struct sigaction old[sizeof(crash_signals) / sizeof(*crash_signals)];
+	crash_guard(path, old);
 	lt_dlhandle h = lt_dlopen(path);
+	crash_unguard(old);
 	if (!h) {
 		free(copy);
 		return dfo_err_set(err, -ENOEXEC, "%s: cannot load: %s", path,
@@ -87,7 +199,9 @@ static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 	struct dfo_err e;
 	dfo_err_clear(&e);
 	dfo_registry_set_module(reg, path);
-	int rc = mod->init(reg, &e);
+	crash_guard(path, old);
+	rc = mod->init(reg, &e);
+	crash_unguard(old);
 	dfo_registry_set_module(reg, NULL);
 	if (rc < 0) {
 		if (!e.msg[0])
