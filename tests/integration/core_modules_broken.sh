@@ -13,7 +13,7 @@ printf 'plugin_dir = "%s"\nstatus_file = "%s/status"\ntimer "t" { tick { interva
 "$DFO" -C "$T/c.conf" -t >/dev/null || fail "good config"
 
 # A truncated copy of a real module.
-head -c 20000 "$DFO_PLUGINS/dns_hosts.so" >"$T/trunc.so"
+head -c 12000 "$DFO_PLUGINS/dns_hosts.so" >"$T/trunc.so"
 msg="trunc.so: cannot load: truncated or corrupt"
 
 # The running daemon, then the broken module appears and SIGHUP.
