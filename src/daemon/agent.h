@@ -49,6 +49,7 @@ struct pool_state {
 	unsigned passes;             /* consecutive passing self-checks */
 	bool failing;                /* logged as failing */
 	bool withdrawn;              /* withdrew or was evicted: needs rise */
+	bool draining;               /* the pool's drain_file exists */
 	enum dfo_check_result self_last;
 	double self_latency;
 	char self_reason[256];

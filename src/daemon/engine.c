@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "engine.h"
+#include "ops.h"
 
 #define MAX_POLL 64
 
@@ -139,6 +140,7 @@ struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 		return NULL;
 	}
 	raise_fd_limit();
+	ops_configure(conf);
 	return e;
 }
 
@@ -180,6 +182,7 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		e->started = true;
 	}
 	for (;;) {
+		ops_tick(e->started);
 		int ev = read_signals(e);
 		if (ev >= 0)
 			return ev;
@@ -227,9 +230,12 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		if (ran)
 			continue; /* signals first, then the next pool */
 
-		struct pollfd p[1 + MAX_POLL];
+		struct pollfd p[1 + 3 * MAX_POLL];
 		p[0] = (struct pollfd){.fd = e->sigfd, .events = POLLIN};
 		size_t np = 1 + supervisor_pollfds(&e->sup, p + 1, MAX_POLL);
+		np += ops_pollfds(p + np, 3 * MAX_POLL + 1 - np);
+		if (ops_next() < next)
+			next = ops_next();
 		double wait = next - dfo_now();
 		int ms = wait <= 0 ? 0 : wait > 3600 ? 3600 * 1000
 						     : (int)(wait * 1000) + 1;
@@ -263,6 +269,7 @@ void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf)
 		return;
 	}
 	e->conf = conf;
+	ops_configure(conf);
 }
 
 void dfo_engine_shutdown(struct dfo_engine *e)

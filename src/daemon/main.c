@@ -11,11 +11,14 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "awsdns_ini.h"
 #include "cli.h"
 #include "engine.h"
+#include "ops.h"
+#include "status_show.h"
 
 static void usage(FILE *out)
 {
@@ -27,6 +30,7 @@ static void usage(FILE *out)
 "    dnsfailover [-C FILE] [-f] [-P PIDFILE] [-l LEVEL]\n"
 "    dnsfailover [-C FILE] -t\n"
 "    dnsfailover [-C FILE] --list-plugins\n"
+"    dnsfailover [-C FILE] --status [--json]\n"
 "    dnsfailover [-C FILE] --try KIND/NAME [ARG...] [--timeout S]\n"
 "    dnsfailover --awsdns-ini FILE\n"
 "    awsdns [-c FILE] [-l ADDRESS[:PORT]]... [-f]\n"
@@ -72,6 +76,13 @@ static void usage(FILE *out)
 "                        the original awsdns's awsdns.ini FILE did, for\n"
 "                        moving to this config; the secret key is not\n"
 "                        printed but read from $AWS_SECRET_ACCESS_KEY\n"
+"        --status        show the state the agent last wrote to the\n"
+"                        config's status_file: per pool its state, own\n"
+"                        address, last round, each name's records with\n"
+"                        each peer's last result; exit 1 if a pool is\n"
+"                        failing or its last round is older than three\n"
+"                        intervals (for monitoring)\n"
+"        --json          with --status: print the status file as it is\n"
 "    -h, --help          this text\n"
 "    -V, --version       print the version\n"
 "\n"
@@ -97,7 +108,8 @@ static void usage(FILE *out)
 		SYSCONFDIR "/dnsfailover.conf", PLUGINDIR);
 }
 
-enum { OPT_LIST = 256, OPT_TRY, OPT_TIMEOUT, OPT_AWSDNS_INI };
+enum { OPT_LIST = 256, OPT_TRY, OPT_TIMEOUT, OPT_AWSDNS_INI, OPT_STATUS,
+       OPT_JSON };
 
 static const struct option long_opts[] = {
 	{"config", required_argument, NULL, 'C'},
@@ -109,6 +121,8 @@ static const struct option long_opts[] = {
 	{"try", required_argument, NULL, OPT_TRY},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"awsdns-ini", required_argument, NULL, OPT_AWSDNS_INI},
+	{"status", no_argument, NULL, OPT_STATUS},
+	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -120,7 +134,7 @@ struct options {
 	bool foreground;
 	const char *pidfile;
 	int log_level; /* -1: from config */
-	bool test, list;
+	bool test, list, status, json;
 	const char *try_what;
 	double timeout;
 };
@@ -312,8 +326,11 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 	int code = 0;
 	for (;;) {
 		enum dfo_engine_event ev = dfo_engine_run(eng, &code);
-		if (ev == DFO_ENGINE_STOP)
+		if (ev == DFO_ENGINE_STOP) {
+			ops_sd_notify("STOPPING=1");
 			break;
+		}
+		ops_sd_notify("RELOADING=1");
 		/* SIGHUP: the new config must be whole before it replaces the
 		 * old one. */
 		struct dfo_config *next = NULL;
@@ -326,6 +343,8 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 				"new configuration rejected, keeping the running "
 				"one%s%s", e.msg[0] ? ": " : " (errors above)",
 				e.msg);
+			ops_sd_notify("READY=1\nSTATUS=new configuration rejected, "
+				      "running the previous one");
 			continue;
 		}
 		if (o->log_level < 0)
@@ -335,8 +354,10 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 		conf = next;
 		dfo_log(DFO_LOG_NOTICE, "configuration reloaded: %zu pool(s)",
 			conf->npools);
+		ops_sd_notify("READY=1\nSTATUS=running");
 	}
 	dfo_engine_shutdown(eng);
+	ops_stop();
 	dfo_engine_free(eng);
 	dfo_config_free(conf);
 	if (o->pidfile)
@@ -344,6 +365,59 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 	close(sigfd);
 	dfo_log(DFO_LOG_NOTICE, "dnsfailover stopped");
 	return code;
+}
+
+/* --status [--json]: 0 if every pool is well, else 1. */
+static int show_status(struct dfo_config *conf, bool json)
+{
+	if (!conf->status_file) {
+		fprintf(stderr, "dnsfailover: %s sets no status_file: no status "
+				"to show\n", conf->file);
+		return 1;
+	}
+	FILE *f = fopen(conf->status_file, "re");
+	if (!f) {
+		fprintf(stderr, "dnsfailover: %s: %s (is the agent running?)\n",
+			conf->status_file, strerror(errno));
+		return 1;
+	}
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t len = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	if (len < 0) {
+		fprintf(stderr, "dnsfailover: %s: empty\n", conf->status_file);
+		free(text);
+		return 1;
+	}
+	struct status_pool_info *info =
+		calloc(conf->npools ? conf->npools : 1, sizeof(*info));
+	if (!info) {
+		free(text);
+		return 1;
+	}
+	for (size_t i = 0; i < conf->npools; i++) {
+		const struct dfo_pool *p = &conf->pools[i];
+		const struct dfo_timer_provider *tm = dfo_inst_timer(p->timer);
+		double t1 = tm->next_round(p->timer->state, dfo_now());
+		info[i].name = p->name;
+		info[i].interval = tm->next_round(p->timer->state, t1) - t1;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	double now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	FILE *out = json ? fopen("/dev/null", "we") : stdout;
+	int rc = out ? status_show(out, conf->status_file, text, (size_t)len,
+				   info, conf->npools, now)
+		     : 1;
+	if (json) {
+		fwrite(text, 1, (size_t)len, stdout);
+		if (out)
+			fclose(out);
+	}
+	free(info);
+	free(text);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -387,6 +461,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TRY:
 			o.try_what = optarg;
+			break;
+		case OPT_STATUS:
+			o.status = true;
+			break;
+		case OPT_JSON:
+			o.json = true;
 			break;
 		case OPT_TIMEOUT: {
 			char *end;
@@ -438,7 +518,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	bool interactive = o.test || o.list || o.try_what || o.foreground;
+	if (o.json && !o.status) {
+		fprintf(stderr, "dnsfailover: --json goes with --status\n");
+		return 1;
+	}
+	bool interactive = o.test || o.list || o.try_what || o.foreground ||
+			   o.status;
 	dfo_log_setup(o.log_level >= 0 ? o.log_level
 				       : (o.try_what ? DFO_LOG_WARNING : DFO_LOG_NOTICE),
 		      0, "dnsfailover");
@@ -453,7 +538,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dnsfailover: out of memory\n");
 		return 1;
 	}
-	if ((o.list || o.test || o.try_what) ? load_plugins(&o, &loader, reg) < 0
+	if ((o.list || o.test || o.try_what || o.status)
+		    ? load_plugins(&o, &loader, reg) < 0
 					     : load_used_plugins(&o, &loader, reg) < 0)
 		goto out;
 	if (o.list) {
@@ -478,6 +564,10 @@ int main(int argc, char **argv)
 	}
 	if (o.try_what) {
 		status = dfo_cli_try(conf, o.try_what, nargs, args, o.timeout);
+		goto out;
+	}
+	if (o.status) {
+		status = show_status(conf, o.json);
 		goto out;
 	}
 

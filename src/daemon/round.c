@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "ops.h"
 
 #define MAX_SKIP 15
 
@@ -65,6 +66,7 @@ static void round_error(struct pool_state *ps, const char *what,
 	dfo_log(DFO_LOG_WARNING,
 		"pool %s: %s; nothing changed this round, next try in %u "
 		"round(s)", ps->name, ps->error, skip + 1);
+	events_error(ps, what);
 }
 
 static struct peer_state *peer_find(struct pool_state *ps,
@@ -161,6 +163,7 @@ static void withdraw_self(struct pool_state *ps, const char *why)
 		if (rc == 0) {
 			dfo_log(DFO_LOG_NOTICE, "pool %s: withdrew %s from %s (%s)",
 				ps->name, fmt(&ps->own, a), fq->name, why);
+			event_emit(ps, EV_WITHDREW, fq->name, &ps->own, why);
 			dfo_rrset_remove(&fq->records, &ps->own);
 			fq->present = false;
 			fq->joined = false;
@@ -238,6 +241,8 @@ static int round_read(struct pool_state *ps)
 			ps->withdrawn = true;
 			ps->passes = 0;
 			fq->joined = false;
+			event_emit(ps, EV_REMOVED, fq->name, &own,
+				   "removed by another agent");
 		}
 		fq->present = here;
 		if (here && !fq->joined) {
@@ -248,9 +253,11 @@ static int round_read(struct pool_state *ps)
 		if (fq->records.count > 1 || !here)
 			fq->last_warned = false;
 	}
-	if (ps->errors)
+	if (ps->errors) {
 		dfo_log(DFO_LOG_NOTICE, "pool %s: dns and ipsource answer again",
 			ps->name);
+		event_emit(ps, EV_DNS_OK, NULL, NULL, ps->error);
+	}
 	ps->errors = 0;
 	ps->error[0] = '\0';
 	return 0;
@@ -265,20 +272,24 @@ static bool round_self(struct pool_state *ps, const struct dfo_check_job *j,
 	ps->self_latency = j->latency;
 	snprintf(ps->self_reason, sizeof(ps->self_reason), "%s", j->reason);
 	if (j->result == DFO_CHECK_HEALTHY) {
-		if (ps->failing)
+		if (ps->failing) {
 			dfo_log(DFO_LOG_NOTICE, "pool %s: self-check of %s "
 						"passes again", ps->name,
 				fmt(&ps->own, a));
+			event_emit(ps, EV_SELF_OK, NULL, &ps->own, NULL);
+		}
 		ps->failing = false;
 		ps->passes++;
 		return true;
 	}
 	ps->passes = 0;
-	if (!ps->failing)
+	if (!ps->failing) {
 		dfo_log(DFO_LOG_WARNING, "pool %s: self-check of %s failed (%s: "
 					 "%s); changing nothing", ps->name,
 			fmt(&ps->own, a), dfo_check_result_name(j->result),
 			j->reason);
+		event_emit(ps, EV_SELF_FAILING, NULL, &ps->own, j->reason);
+	}
 	ps->failing = true;
 	if (ps->pool->on_self_failure == DFO_SELF_EXIT) {
 		dfo_log(DFO_LOG_ERR, "pool %s: self-check failed and "
@@ -335,6 +346,8 @@ static int round_join(struct pool_state *ps)
 		}
 		dfo_log(DFO_LOG_NOTICE, "pool %s: %s %s as %s", ps->name,
 			ps->withdrawn ? "rejoined" : "joined", fq->name, a);
+		event_emit(ps, ps->withdrawn ? EV_REJOINED : EV_JOINED, fq->name,
+			   &ps->own, NULL);
 		if (dfo_rrset_add(&fq->records, &ps->own) == 0)
 			dfo_rrset_sort(&fq->records);
 		fq->present = fq->joined = true;
@@ -356,19 +369,23 @@ static void round_count(struct pool_state *ps, const struct dfo_check_job *jobs,
 		pe->latency = j->latency;
 		snprintf(pe->reason, sizeof(pe->reason), "%s", j->reason);
 		if (j->result == DFO_CHECK_HEALTHY) {
-			if (pe->down)
+			if (pe->down) {
 				dfo_log(DFO_LOG_NOTICE, "pool %s: peer %s is up "
 							"again", ps->name,
 					fmt(&pe->addr, a));
+				event_emit(ps, EV_PEER_UP, NULL, &pe->addr, NULL);
+			}
 			pe->down = false;
 			pe->fails = 0;
 			continue;
 		}
 		pe->fails++;
-		if (!pe->down)
+		if (!pe->down) {
 			dfo_log(DFO_LOG_NOTICE, "pool %s: peer %s down (%s: %s)",
 				ps->name, fmt(&pe->addr, a),
 				dfo_check_result_name(j->result), j->reason);
+			event_emit(ps, EV_PEER_DOWN, NULL, &pe->addr, j->reason);
+		}
 		pe->down = true;
 	}
 }
@@ -408,6 +425,8 @@ static void round_evict(struct pool_state *ps)
 					"pool %s: evicted %s from %s (failed %u "
 					"round(s): %s)", ps->name, a, fq->name,
 					pe->fails, pe->reason);
+				event_emit(ps, EV_EVICTED, fq->name, &victim,
+					   pe->reason);
 				dfo_rrset_remove(&fq->records, &victim);
 				fq->evicted = victim;
 				fq->evicted_at = wall_now();
@@ -427,6 +446,16 @@ static void round_evict(struct pool_state *ps)
 	}
 }
 
+/* A drain file exists: out of DNS (never the last record), and `rise`
+ * passing checks needed once it is gone. */
+static int round_drain(struct pool_state *ps)
+{
+	ps->passes = 0;
+	ps->withdrawn = true;
+	withdraw_self(ps, "draining");
+	return 0;
+}
+
 int round_run(struct pool_state *ps, unsigned max_parallel)
 {
 	const struct dfo_pool *p = ps->pool;
@@ -437,6 +466,7 @@ int round_run(struct pool_state *ps, unsigned max_parallel)
 	ps->rounds++;
 	for (size_t i = 0; i < ps->npeers; i++)
 		ps->peers[i].seen = false;
+	bool draining = events_draining(ps);
 
 	if (round_read(ps) < 0)
 		goto out;
@@ -462,11 +492,12 @@ int round_run(struct pool_state *ps, unsigned max_parallel)
 		free(jobs);
 		goto out;
 	}
+	events_checks(ps, jobs, n);
 
 	if (round_self(ps, &jobs[0], &stop)) {
 		/* Only a healthy host judges its peers. */
 		round_count(ps, jobs + 1, ps->npeers);
-		if (round_join(ps) == 0)
+		if ((draining ? round_drain(ps) : round_join(ps)) == 0)
 			round_evict(ps);
 	} else {
 		/* Its view of the peers is in doubt: shown, not counted. */
@@ -482,6 +513,7 @@ out:
 	ps->round_duration = dfo_now() - t0;
 	dfo_log(DFO_LOG_DEBUG, "pool %s: round %lu took %.3f s", ps->name,
 		ps->rounds, ps->round_duration);
+	events_round(ps);
 	return stop;
 }
 
@@ -533,6 +565,8 @@ void round_withdraw_on_exit(struct pool_state *ps)
 				dfo_log(DFO_LOG_NOTICE,
 					"pool %s: withdrew %s from %s on exit",
 					ps->name, a, name);
+				event_emit(ps, EV_WITHDREW, name, &ps->own,
+					   "exit");
 				break;
 			}
 			if (rc != DFO_ESTALE) {

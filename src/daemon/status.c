@@ -64,6 +64,8 @@ static const char *pool_state_name(const struct pool_state *ps)
 		return "error";
 	if (ps->failing)
 		return "self-check failing";
+	if (ps->draining)
+		return "draining";
 	for (size_t f = 0; f < ps->nfq; f++)
 		if (!ps->fq[f].present)
 			return ps->withdrawn ? "withdrawn" : "joining";
@@ -81,6 +83,7 @@ static void put_pool(FILE *f, const struct pool_state *ps)
 		fputs("null", f);
 	fprintf(f, ", \"state\": \"%s\", \"rounds\": %lu", pool_state_name(ps),
 		ps->rounds);
+	fprintf(f, ", \"draining\": %s", ps->draining ? "true" : "false");
 	fprintf(f, ", \"round_started\": %.3f, \"round_duration\": %.6f",
 		ps->round_wall, ps->round_duration);
 	fputs(", \"error\": ", f);

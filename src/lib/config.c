@@ -184,6 +184,8 @@ static cfg_opt_t pool_opts[] = {
 	CFG_BOOL("withdraw_on_exit", cfg_false, CFGF_NONE),
 	CFG_INT("rise", 2, CFGF_NONE),
 	CFG_INT("fall", 1, CFGF_NONE),
+	CFG_STR_LIST("notify", NULL, CFGF_NONE),
+	CFG_STR("drain_file", NULL, CFGF_NONE),
 	CFG_END()};
 
 struct schema {
@@ -219,7 +221,7 @@ static int schema_build(struct schema *s, const struct dfo_registry *reg)
 		}
 		s->kind[k][j] = (cfg_opt_t)CFG_END();
 	}
-	const size_t ncore = 6;
+	const size_t ncore = 9;
 	s->root = calloc(ncore + DFO_KIND_COUNT + 1, sizeof(cfg_opt_t));
 	if (!s->root)
 		goto oom;
@@ -228,6 +230,9 @@ static int schema_build(struct schema *s, const struct dfo_registry *reg)
 	*r++ = (cfg_opt_t)CFG_STR("status_file", NULL, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_STR("log_level", "notice", CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_INT("max_parallel", 64, CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_STR("metrics_listen", NULL, CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_STR_LIST("notify", NULL, CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_FLOAT("notify_timeout", 10, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_SEC("aws", aws_opts, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_SEC("pool", pool_opts,
 				  CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
@@ -496,11 +501,14 @@ void dfo_config_free(struct dfo_config *c)
 	for (size_t i = 0; i < c->npools; i++) {
 		free(c->pools[i].name);
 		free(c->pools[i].fqdn);
+		free(c->pools[i].notify);
 	}
 	free(c->pools);
 	free(c->file);
 	free(c->plugin_dir);
 	free(c->status_file);
+	free(c->metrics_listen);
+	free(c->notify);
 	if (c->cfg)
 		cfg_free(c->cfg);
 	schema_free(&p->schema);
@@ -638,6 +646,36 @@ static struct dfo_instance *pool_ref(struct dfo_config *c, cfg_t *psec,
 	return in;
 }
 
+/* A string list option as an array of pointers into cfg (NULL, 0 when
+ * empty).  0 or -ENOMEM. */
+static int get_list(cfg_t *sec, const char *name, const char ***out,
+		    size_t *n)
+{
+	*out = NULL;
+	*n = cfg_size(sec, name);
+	if (*n == 0)
+		return 0;
+	if (!(*out = calloc(*n, sizeof(char *))))
+		return -ENOMEM;
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i] = cfg_getnstr(sec, name, (unsigned)i);
+	return 0;
+}
+
+/* A notify program must be named by an absolute path: no shell, no
+ * search of PATH. */
+static void check_notify(struct parse_ctx *ctx, const char *file, int line,
+			 const char *where, cfg_t *sec)
+{
+	if (cfg_size(sec, "notify") == 0)
+		return;
+	const char *prog = cfg_getnstr(sec, "notify", 0);
+	if (!prog || prog[0] != '/')
+		report(ctx, file, line,
+		       "%snotify: the program must be an absolute path, not "
+		       "'%s'", where, prog ? prog : "");
+}
+
 static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 {
 	unsigned n = cfg_size(c->cfg, "pool");
@@ -691,6 +729,14 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 			       "pool \"%s\": fqdn \"%s\" is not a valid name: %s",
 			       title, name, why);
 		}
+		char where[300];
+		snprintf(where, sizeof(where), "pool \"%s\": ", title);
+		check_notify(ctx, c->file, p->line, where, ps);
+		const char *df = cfg_getstr(ps, "drain_file");
+		if (df && df[0] != '/')
+			report(ctx, c->file, p->line,
+			       "pool \"%s\": drain_file must be an absolute path, "
+			       "not '%s'", title, df);
 		if (ctx->nerr != bad)
 			continue;
 		p->name = strdup(title);
@@ -702,6 +748,12 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 		}
 		for (size_t f = 0; f < p->nfqdn; f++)
 			p->fqdn[f] = cfg_getnstr(ps, "fqdn", (unsigned)f);
+		p->drain_file = cfg_getstr(ps, "drain_file");
+		if (get_list(ps, "notify", &p->notify, &p->nnotify) < 0) {
+			free(p->name);
+			free(p->fqdn);
+			return -ENOMEM;
+		}
 		c->npools++;
 	}
 	return 0;
@@ -797,6 +849,25 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 	if (mp < 1 || mp > 4096)
 		report(&ctx, file, 0, "max_parallel must be 1..4096, not %ld", mp);
 	c->max_parallel = (unsigned)mp;
+	const char *ml = cfg_getstr(c->cfg, "metrics_listen");
+	struct sockaddr_storage ss;
+	if (ml && ml[0] && !dfo_listen_parse(ml, &ss))
+		report(&ctx, file, 0,
+		       "metrics_listen must be ADDRESS:PORT or [IPV6]:PORT, not "
+		       "'%s'", ml);
+	if (ml && ml[0] && !(c->metrics_listen = strdup(ml))) {
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	check_notify(&ctx, file, 0, "", c->cfg);
+	if (get_list(c->cfg, "notify", &c->notify, &c->nnotify) < 0) {
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	c->notify_timeout = cfg_getfloat(c->cfg, "notify_timeout");
+	if (!(c->notify_timeout > 0 && c->notify_timeout <= 3600))
+		report(&ctx, file, 0, "notify_timeout must be more than 0 and at most 3600 seconds, "
+				      "not %g", c->notify_timeout);
 	struct dfo_err ae = {0};
 	/* Staged in this config; the running one's stays the default
 	 * until this one is whole. */

@@ -125,6 +125,10 @@ struct dfo_pool {
 	bool withdraw_on_exit;
 	unsigned rise, fall;
 	int line;
+	/* operator controls (pointers into cfg) */
+	const char **notify;         /* program and arguments; NULL: the core's */
+	size_t nnotify;
+	const char *drain_file;      /* NULL: none */
 };
 
 struct dfo_config {
@@ -134,6 +138,11 @@ struct dfo_config {
 	char *status_file;           /* NULL: none */
 	int log_level;               /* DFO_LOG_* */
 	unsigned max_parallel;
+	char *metrics_listen;        /* "ADDR:PORT"; NULL: no metrics */
+	const char **notify;         /* program and arguments (pointers into
+				      * cfg); NULL: none */
+	size_t nnotify;
+	double notify_timeout;       /* seconds */
 	struct dfo_instance *inst;
 	size_t ninst;
 	struct dfo_pool *pools;
@@ -186,12 +195,20 @@ dfo_inst_responder(const struct dfo_instance *i)
 
 /* ---- metrics ---- */
 
+struct dfo_sbuf;
+
 /* Make the metrics table in memory shared with the children forked
  * after this call (call it early in main).  0 or -ENOMEM. */
 int dfo_metrics_init(void);
 /* Append every registered metric in the Prometheus text format (0.0.4),
  * sorted by name, one HELP and TYPE line per name.  0 or -ENOMEM. */
 int dfo_metrics_write(struct dfo_sbuf *out);
+
+/* ---- listening addresses ---- */
+
+/* "ADDR:PORT" or "[V6ADDR]:PORT" (a literal address, port 1..65535) to
+ * a sockaddr; returns its length, or 0 if the text is not that. */
+socklen_t dfo_listen_parse(const char *text, struct sockaddr_storage *ss);
 
 /* ---- responders ---- */
 

@@ -1,0 +1,310 @@
+/*
+ * The agent's /metrics server and its systemd notifications.
+ *
+ * /metrics: libmicrohttpd in external-poll mode (MHD_USE_EPOLL, no
+ * thread of its own): the engine polls its one epoll descriptor with
+ * everything else and ops_tick() calls MHD_run(), which never blocks.
+ * Connections are few (16), idle ones closed after 10 s; a scrape is
+ * answered between rounds, never by delaying one.  libmicrohttpd is
+ * loaded on first use (dlopen of its soname), so an agent without
+ * metrics_listen never maps it.
+ *
+ * systemd: the notify protocol (sd_notify(3)) spoken directly: one
+ * datagram per state to $NOTIFY_SOCKET.  READY=1 once the first config
+ * is loaded and the responders are up, RELOADING=1 / READY=1 around a
+ * reload, STOPPING=1, WATCHDOG=1 every half of $WATCHDOG_USEC.  The
+ * variables are taken and removed from the environment at start, so no
+ * check or notify program sees them.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "ops.h"
+
+#define MHD_SONAME "libmicrohttpd.so.12"
+
+/* ---- libmicrohttpd, loaded on first use ---- */
+
+static struct {
+	void *h;
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_run) *run;
+	__typeof__(MHD_get_timeout) *get_timeout;
+	__typeof__(MHD_get_daemon_info) *get_daemon_info;
+	__typeof__(MHD_create_response_from_buffer) *create_response;
+	__typeof__(MHD_add_response_header) *add_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+static int mhd_load(void)
+{
+	if (mhd.h)
+		return 0;
+	void *h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		dfo_log(DFO_LOG_ERR, "metrics: cannot load %s: %s (apt-get install "
+				     "libmicrohttpd12)", MHD_SONAME, dlerror());
+		return -1;
+	}
+	struct {
+		const char *name;
+		void **fn;
+	} syms[] = {
+		{"MHD_start_daemon", (void **)&mhd.start_daemon},
+		{"MHD_stop_daemon", (void **)&mhd.stop_daemon},
+		{"MHD_run", (void **)&mhd.run},
+		{"MHD_get_timeout", (void **)&mhd.get_timeout},
+		{"MHD_get_daemon_info", (void **)&mhd.get_daemon_info},
+		{"MHD_create_response_from_buffer", (void **)&mhd.create_response},
+		{"MHD_add_response_header", (void **)&mhd.add_header},
+		{"MHD_queue_response", (void **)&mhd.queue_response},
+		{"MHD_destroy_response", (void **)&mhd.destroy_response},
+	};
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+		if (!(*syms[i].fn = dlsym(h, syms[i].name))) {
+			dfo_log(DFO_LOG_ERR, "metrics: %s has no %s", MHD_SONAME,
+				syms[i].name);
+			dlclose(h);
+			return -1;
+		}
+	mhd.h = h;
+	return 0;
+}
+
+/* ---- the server ---- */
+
+static struct MHD_Daemon *daemon_;
+static char *listening; /* the metrics_listen it serves; owned */
+static int epoll_fd = -1;
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	dfo_log(DFO_LOG_WARNING, "metrics: %s", msg);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code,
+			     const char *type, char *body, size_t len,
+			     enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *r = mhd.create_response(len, body, mode);
+	if (!r) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;
+	}
+	mhd.add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		mhd.add_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	enum MHD_Result rc = mhd.queue_response(c, code, r);
+	mhd.destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	static const char text[] = "text/plain; charset=utf-8";
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		static char msg[] = "only GET and HEAD\n";
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, msg,
+			     sizeof(msg) - 1, MHD_RESPMEM_PERSISTENT);
+	}
+	if (strcmp(url, "/metrics") == 0) {
+		struct dfo_sbuf b = {0};
+		if (dfo_metrics_write(&b) < 0 || dfo_sbuf_add(&b, "", 0) < 0) {
+			free(b.s);
+			static char msg[] = "out of memory\n";
+			return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, text, msg,
+				     sizeof(msg) - 1, MHD_RESPMEM_PERSISTENT);
+		}
+		return reply(c, MHD_HTTP_OK,
+			     "text/plain; version=0.0.4; charset=utf-8", b.s,
+			     b.len, MHD_RESPMEM_MUST_FREE);
+	}
+	if (strcmp(url, "/") == 0) {
+		static char msg[] = "dnsfailover: metrics at /metrics\n";
+		return reply(c, MHD_HTTP_OK, text, msg, sizeof(msg) - 1,
+			     MHD_RESPMEM_PERSISTENT);
+	}
+	static char msg[] = "not found: see /metrics\n";
+	return reply(c, MHD_HTTP_NOT_FOUND, text, msg, sizeof(msg) - 1,
+		     MHD_RESPMEM_PERSISTENT);
+}
+
+static void server_stop(void)
+{
+	if (daemon_)
+		mhd.stop_daemon(daemon_);
+	daemon_ = NULL;
+	epoll_fd = -1;
+	free(listening);
+	listening = NULL;
+}
+
+static void server_start(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = dfo_listen_parse(addr, &ss);
+	if (!len || mhd_load() < 0)
+		return;
+	unsigned flags = MHD_USE_EPOLL;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	daemon_ = mhd.start_daemon(
+		flags, 0, NULL, NULL, on_request, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+		MHD_OPTION_END);
+	if (!daemon_) {
+		dfo_log(DFO_LOG_ERR, "metrics: cannot serve on %s (address in "
+				     "use, or not this host's?)", addr);
+		return;
+	}
+	const union MHD_DaemonInfo *info =
+		mhd.get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
+	epoll_fd = info ? info->epoll_fd : -1;
+	listening = strdup(addr);
+	dfo_log(DFO_LOG_NOTICE, "metrics: serving http://%s/metrics", addr);
+}
+
+void ops_configure(const struct dfo_config *conf)
+{
+	events_configure(conf);
+	const char *want = conf->metrics_listen;
+	if (daemon_ && want && listening && strcmp(want, listening) == 0)
+		return;
+	server_stop();
+	if (want)
+		server_start(want);
+}
+
+/* ---- systemd ---- */
+
+static struct {
+	bool init;
+	struct sockaddr_un sa;
+	socklen_t salen;        /* 0: no NOTIFY_SOCKET */
+	double watchdog;        /* seconds between pings; 0: none */
+	double last_ping;
+	bool ready;             /* READY=1 sent once */
+} sd;
+
+static void sd_init(void)
+{
+	if (sd.init)
+		return;
+	sd.init = true;
+	const char *path = getenv("NOTIFY_SOCKET");
+	size_t len = path ? strlen(path) : 0;
+	if (len > 1 && len < sizeof(sd.sa.sun_path) &&
+	    (path[0] == '/' || path[0] == '@')) {
+		sd.sa.sun_family = AF_UNIX;
+		memcpy(sd.sa.sun_path, path, len);
+		if (path[0] == '@')
+			sd.sa.sun_path[0] = '\0'; /* abstract namespace */
+		sd.salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	} else if (path) {
+		dfo_log(DFO_LOG_WARNING, "NOTIFY_SOCKET=%s: not a unix socket "
+					 "path; not notifying systemd", path);
+	}
+	const char *usec = getenv("WATCHDOG_USEC");
+	const char *wpid = getenv("WATCHDOG_PID");
+	if (usec && (!wpid || atol(wpid) == (long)getpid())) {
+		double us = strtod(usec, NULL);
+		if (us > 0)
+			sd.watchdog = us / 1e6 / 2;
+	}
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("WATCHDOG_PID");
+}
+
+void ops_sd_notify(const char *state)
+{
+	sd_init();
+	if (!sd.salen)
+		return;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+		   (struct sockaddr *)&sd.sa, sd.salen) < 0)
+		dfo_log(DFO_LOG_DEBUG, "sd_notify %s: %s", state, strerror(errno));
+	close(fd);
+	if (strstr(state, "WATCHDOG=1") || strstr(state, "READY=1"))
+		sd.last_ping = dfo_now();
+}
+
+void ops_watchdog(void)
+{
+	sd_init();
+	if (sd.watchdog > 0 && dfo_now() - sd.last_ping >= sd.watchdog)
+		ops_sd_notify("WATCHDOG=1");
+}
+
+/* ---- the engine's hooks ---- */
+
+void ops_tick(bool ready)
+{
+	sd_init();
+	if (ready && !sd.ready) {
+		sd.ready = true;
+		ops_sd_notify("READY=1\nSTATUS=running");
+	}
+	ops_watchdog();
+	events_reap();
+	if (daemon_)
+		mhd.run(daemon_);
+}
+
+size_t ops_pollfds(struct pollfd *p, size_t max)
+{
+	size_t n = 0;
+	if (daemon_ && epoll_fd >= 0 && n < max)
+		p[n++] = (struct pollfd){.fd = epoll_fd, .events = POLLIN};
+	return n + events_pollfds(p + n, max - n);
+}
+
+double ops_next(void)
+{
+	double next = events_next();
+	if (sd.watchdog > 0 && sd.last_ping + sd.watchdog < next)
+		next = sd.last_ping + sd.watchdog;
+	MHD_UNSIGNED_LONG_LONG ms;
+	if (daemon_ && mhd.get_timeout(daemon_, &ms) == MHD_YES) {
+		double t = dfo_now() + ms / 1000.0;
+		if (t < next)
+			next = t;
+	}
+	return next;
+}
+
+void ops_stop(void)
+{
+	server_stop();
+	events_finish();
+}
