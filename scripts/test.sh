@@ -2,7 +2,9 @@
 # Set up and run the whole test suite: installs the packages, builds from
 # scratch in build-test/ (plain) and build-test-san/ (AddressSanitizer +
 # UBSan), runs
-# `make check` in both and `make distcheck`, then prints
+# `make check` in both and `make distcheck`, then every fuzz target under
+# libFuzzer (scripts/fuzz.sh, FUZZ_SECONDS each, 30 by default) and the
+# Debian packages once (scripts/deb-test.sh), then prints
 # "N passed, N failed, N skipped" over all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,26 @@ else
 	fail=$((fail + 1))
 	status=1
 fi
+
+# Fuzzing, after the corpus replay of make check: a crash fails, its
+# input is printed above.
+echo "== fuzz"
+if bash scripts/fuzz.sh build-test "${FUZZ_SECONDS:-30}" 2; then
+	pass=$((pass + 1))
+else
+	echo "FAIL: fuzz"
+	fail=$((fail + 1))
+	status=1
+fi
+
+# The Debian packages, once (a full package build: slow).
+echo "== deb"
+bash scripts/deb-test.sh
+case $? in
+0) pass=$((pass + 1)) ;;
+77) skip=$((skip + 1)) ;;
+*) fail=$((fail + 1)); status=1 ;;
+esac
 
 if [ $skip -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
