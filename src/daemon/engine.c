@@ -182,7 +182,6 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		e->started = true;
 	}
 	for (;;) {
-		ops_tick(e->started);
 		int ev = read_signals(e);
 		if (ev >= 0)
 			return ev;
@@ -191,6 +190,7 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 			return DFO_ENGINE_STOP;
 		}
 		supervisor_tick(&e->sup);
+		ops_tick(e->started && supervisor_all_ready(&e->sup));
 
 		/* Run what is due, one pool at a time, taking turns so that a
 		 * pool whose rounds overrun cannot starve the others. */

@@ -354,7 +354,7 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 		conf = next;
 		dfo_log(DFO_LOG_NOTICE, "configuration reloaded: %zu pool(s)",
 			conf->npools);
-		ops_sd_notify("READY=1\nSTATUS=running");
+		ops_reloaded(); /* READY=1 once its responders are up */
 	}
 	dfo_engine_shutdown(eng);
 	ops_stop();

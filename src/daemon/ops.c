@@ -259,6 +259,11 @@ void ops_sd_notify(const char *state)
 		sd.last_ping = dfo_now();
 }
 
+void ops_reloaded(void)
+{
+	sd.ready = false;
+}
+
 void ops_watchdog(void)
 {
 	sd_init();

@@ -97,6 +97,8 @@ double ops_next(void);
 /* Send a state to systemd ("RELOADING=1", "STOPPING=1", ...) if
  * NOTIFY_SOCKET was set at start; READY=1 after a reload too. */
 void ops_sd_notify(const char *state);
+/* A new config runs: READY=1 again once its responders are all up. */
+void ops_reloaded(void);
 /* Ping the watchdog if half its interval has passed (cheap; also
  * called from inside long rounds). */
 void ops_watchdog(void);
