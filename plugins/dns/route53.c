@@ -382,6 +382,10 @@ static int list_dns(struct r53 *s, const char *fqdn, int family,
 	ldns_rdf *name = ldns_dname_new_frm_str(fqdn);
 	if (!name)
 		return dfo_err_set(err, -EINVAL, "%s: not a domain name", fqdn);
+	/* ldns marks a server that failed once as unreachable for good:
+	 * every read gives every server its chance again. */
+	for (size_t i = 0; i < ldns_resolver_nameserver_count(s->res); i++)
+		ldns_resolver_set_nameserver_rtt(s->res, i, LDNS_RESOLV_RTT_MIN);
 	ldns_pkt *p = NULL;
 	ldns_status st = ldns_resolver_send(&p, s->res, name, t, LDNS_RR_CLASS_IN,
 					    0);

@@ -150,4 +150,11 @@ assert_eq "$(records www.example.test)" "www.example.test. A 60 192.0.2.2" "dele
 fake_post /_fake/state '{"dns_silent": true}'
 out=$("$DRIVER" "$T/r.conf" ns list www.example.test) && fail "silent servers: $out"
 assert_contains "$out" "DNS query www.example.test A" "silent name servers: an error"
+# ...and once they answer again, the same instance reads again (ldns
+# would otherwise keep a server that failed once marked unreachable).
+out=$("$DRIVER" "$T/r.conf" ns list www.example.test , \
+	sh "curl -sf -X POST --data '{\"dns_silent\": false}' $FAKE/_fake/state >/dev/null" , \
+	list www.example.test) && fail "silent server answered"
+assert_contains "$out" "list www.example.test: error: " "silent: error"
+assert_contains "$out" "list www.example.test: 192.0.2.2 ttl 60" "read again once the server answers"
 pass "read = \"dns\""
