@@ -8,8 +8,9 @@
 # (each simulated agent with its own name: agent-J.bench.test holding its
 # own address and a peer's, rounds spread over the interval as the tick
 # timer's splay spreads them), with DEAD% of the agents finding their peer
-# dead in each round after the first (each then deletes it: one change
-# batch).  The core's client retries a throttled request with back-off,
+# dead in each round after the first (every (100/DEAD)-th agent: deaths in
+# separate pools arrive spread over the interval), each then deleting it:
+# one change batch.  The core's client retries a throttled request with back-off,
 # so a quota overrun shows as throttled answers and, beyond max_retries,
 # failed rounds.
 #
@@ -21,14 +22,14 @@
 #
 #   bash bench/route53_quota.sh [BUILD_DIR]
 #   env: INTERVAL (10), ROUNDS (3), DEAD (1, % of agents per round),
-#        API_N ("20 30 40 45 50 60"), DNS_N ("250 500 1000 2000 3000")
+#        API_N ("30 40 45 50 55"), DNS_N ("500 1000 2000 3000")
 set -u
 BUILD=$(cd "${1:-build}" && pwd) || exit 1
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 DRIVER=$BUILD/tests/helpers/dns_driver
 [ -x "$DRIVER" ] || { echo "no $DRIVER: make -C $BUILD check TESTS= first" >&2; exit 1; }
 INTERVAL=${INTERVAL:-10} ROUNDS=${ROUNDS:-3} DEAD=${DEAD:-1}
-API_N=${API_N:-"20 30 40 45 50 60"} DNS_N=${DNS_N:-"250 500 1000 2000 3000"}
+API_N=${API_N:-"30 40 45 50 55"} DNS_N=${DNS_N:-"500 1000 2000 3000"}
 BOUND=$(echo "$INTERVAL + 1 * 3 + 0.2" | bc -l 2>/dev/null || /usr/bin/python3 -c "print($INTERVAL + 3.2)")
 T=$(mktemp -d /tmp/dfo-r53q.XXXXXX)
 FAKE_PID=
@@ -49,7 +50,8 @@ PY
 	/usr/bin/python3 "$SRC/tests/fake/aws.py" --state "$T/state.json" --port-file "$T/port" \
 		--dns-port-file "$T/dnsport" 2>>"$T/fake.log" &
 	FAKE_PID=$!
-	for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+	for _ in $(seq 600); do [ -s "$T/port" ] && break; sleep 0.05; done
+	[ -s "$T/port" ] || { echo "the fake AWS did not start: $(cat "$T/fake.log")" >&2; exit 1; }
 	FAKE="http://127.0.0.1:$(cat "$T/port")"
 }
 stat() { curl -sf "$FAKE/_fake/stats" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }

@@ -6,7 +6,8 @@
  * read (values and TTL) and CREATE of the new one (an empty name: CREATE
  * only).  AWS applies a batch whole or not at all and refuses it when the
  * set is no longer the one read: that is DFO_ESTALE, the compare-and-set.
- * A set created keeps `ttl`; a changed set keeps its TTL.
+ * A set created keeps `ttl`; a changed set keeps its TTL.  The last
+ * record of a name is never deleted.
  *
  * Reads: read = "api" lists the set (ListResourceRecordSets, one request
  * of the account's 5/s).  read = "dns" asks the zone's authoritative name
@@ -541,9 +542,14 @@ static int change(struct r53 *s, const char *fqdn, const struct dfo_addr *addr,
 		dfo_rrset_init(&cur, addr->family);
 		dfo_rrset_init(&new, addr->family);
 		const struct dfo_rrset *old = expected;
-		if (!expected) {
+		if (!expected || (expected->count && !expected->ttl)) {
+			/* Unconditional, or an expected set without its TTL
+			 * (--try --expect): the set's TTL from a fresh read,
+			 * and still only if its records are the expected. */
 			rc = list_api(s, fqdn, addr->family, &cur, err);
 			old = &cur;
+			if (rc == 0 && expected && !dfo_rrset_same(&cur, expected))
+				rc = DFO_ESTALE;
 		}
 		if (rc == 0 && dfo_rrset_copy(&new, old) < 0)
 			rc = dfo_err_set(err, -ENOMEM, "out of memory");
@@ -552,6 +558,10 @@ static int change(struct r53 *s, const char *fqdn, const struct dfo_addr *addr,
 			if (add ? dfo_rrset_add(&new, addr) < 0
 				: !dfo_rrset_remove(&new, addr))
 				rc = dfo_err_set(err, -ENOMEM, "out of memory");
+			else if (!new.count)
+				rc = dfo_err_set(err, -EPERM, "route53: refusing "
+						 "to delete the last %s record of "
+						 "%s", rtype(addr->family), fqdn);
 			else
 				rc = replace(s, fqdn, old, &new, err);
 		}

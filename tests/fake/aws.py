@@ -11,7 +11,7 @@ document (SignatureDoesNotMatch, 403).
 State comes from a JSON file (--state); faults are queued by --fault
 SERVICE:KIND[:COUNT[:SECONDS]] or POST /_fake/fault {"service", "kind",
 "count", "delay"} (POST /_fake/clear drops them), with KIND one of Throttling, RequestLimitExceeded,
-429, 503, 500, slow, malformed.  GET /_fake/stats gives counters.
+429, 503, 500, slow (answered late), silent (never answered), malformed.  GET /_fake/stats gives counters.
 """
 import argparse
 import hashlib
@@ -316,6 +316,12 @@ class Handler(BaseHTTPRequestHandler):
         if k == "slow":
             time.sleep(float(f["delay"]))
             return False
+        if k == "silent":
+            # taken, never answered nor applied: the connection is
+            # dropped after `delay`
+            time.sleep(float(f["delay"]))
+            self.close_connection = True
+            return True
         if k in ("Throttling", "RequestLimitExceeded"):
             self.reply(400 if service == "ec2" or k == "Throttling" else 400,
                        error(k, "Rate exceeded"))
@@ -816,6 +822,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--state", help="JSON state file")
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--port", type=int, default=0,
+                    help="HTTP port (default: any free one)")
     ap.add_argument("--dns-port-file",
                     help="also answer DNS for the zones (UDP and TCP); the "
                     "port is written here")
@@ -842,7 +850,8 @@ def main():
             f.write("%d\n" % port)
         import os
         os.rename(ARGS.dns_port_file + ".tmp", ARGS.dns_port_file)
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ThreadingHTTPServer.allow_reuse_address = True
+    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
     srv.daemon_threads = True
     srv.request_queue_size = 256
     with open(ARGS.port_file + ".tmp", "w") as f:

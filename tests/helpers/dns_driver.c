@@ -112,8 +112,10 @@ static int bench(int n, double interval, int rounds, int dead, const char *zone)
 	char name[300], peer[64];
 	for (int r = 0; r < rounds; r++) {
 		bool failed = false;
-		/* agents losing their peer this round: spread over the fleet */
-		int first = dead ? (r * dead) % n : 0;
+		/* agents losing their peer this round: every (n/dead)-th, so
+		 * that the deaths (independent events in separate pools)
+		 * arrive spread over the interval */
+		int every = dead ? (n / dead > 0 ? n / dead : 1) : 0;
 		for (int j = 0; j < n; j++) {
 			sleep_until(t0 + r * interval + j * interval / n);
 			snprintf(name, sizeof(name), "agent-%d.%s", j, zone);
@@ -128,7 +130,7 @@ static int bench(int n, double interval, int rounds, int dead, const char *zone)
 				dfo_rrset_clear(&set);
 				continue;
 			}
-			bool dies = r >= 1 && ((j - first + n) % n) < dead;
+			bool dies = r >= 1 && every && j % every == r % every;
 			snprintf(peer, sizeof(peer), "10.%d.%d.2", (j >> 8) & 255,
 				 j & 255);
 			struct dfo_addr pa;

@@ -24,7 +24,8 @@ start_fake_aws() {
 	/usr/bin/python3 "$TOP_SRCDIR/tests/fake/aws.py" --state "$state" \
 		--port-file "$pf" --dns-port-file "$T/fake-dns.port" "$@" \
 		2>>"$T/fake-aws.log" &
-	track $!
+	FAKE_PID=$!
+	track $FAKE_PID
 	for ((i = 0; i < 100; i++)); do
 		[ -s "$pf" ] && break
 		sleep 0.05
