@@ -209,7 +209,15 @@ struct dfo_ipsource_provider {
 	/* Find this host's address of `family` (AF_INET or AF_INET6). */
 	int (*own_addr)(void *state, int family, struct dfo_addr *out,
 			struct dfo_err *err);
+	/* Optional (appended in ABI 2): the families this instance can
+	 * ever give, as DFO_FAMILY_* bits, from its config alone (it runs
+	 * in `-t`).  A pool of a family it cannot give is a config error.
+	 * NULL: any family, found out when asked. */
+	unsigned (*families)(void *state);
 };
+
+#define DFO_FAMILY_IPV4 0x1u
+#define DFO_FAMILY_IPV6 0x2u
 
 /* ------------------------------------------------------------------ */
 /* check: is the server at an address healthy                          */

@@ -62,6 +62,13 @@ static int static_own_addr(void *state, int family, struct dfo_addr *out,
 	return 0;
 }
 
+static unsigned static_families(void *state)
+{
+	struct static_src *s = state;
+	return (s->addr[0].family ? DFO_FAMILY_IPV4 : 0) |
+	       (s->addr[1].family ? DFO_FAMILY_IPV6 : 0);
+}
+
 static const struct dfo_ipsource_provider static_provider = {
 	.size = sizeof(struct dfo_ipsource_provider),
 	.name = "static",
@@ -70,6 +77,7 @@ static const struct dfo_ipsource_provider static_provider = {
 	.create = static_create,
 	.destroy = static_destroy,
 	.own_addr = static_own_addr,
+	.families = static_families,
 };
 
 static int static_init(struct dfo_registry *reg, struct dfo_err *err)

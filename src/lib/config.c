@@ -777,6 +777,26 @@ static int create_instances(struct dfo_config *c, struct parse_ctx *ctx)
 	return 0;
 }
 
+/* A pool of a family its ipsource says it can never give cannot work. */
+static void check_families(struct dfo_config *c, struct parse_ctx *ctx)
+{
+	for (size_t i = 0; i < c->npools; i++) {
+		const struct dfo_pool *p = &c->pools[i];
+		const struct dfo_ipsource_provider *ip = dfo_inst_ipsource(p->ipsource);
+		if (!DFO_HAS(ip, families))
+			continue;
+		unsigned want = p->family == AF_INET6 ? DFO_FAMILY_IPV6
+						       : DFO_FAMILY_IPV4;
+		if (!(ip->families(p->ipsource->state) & want))
+			report(ctx, c->file, p->line,
+			       "pool \"%s\": family %s, but ipsource \"%s\" "
+			       "(%s) has no %s address",
+			       p->name, dfo_family_name(p->family),
+			       p->ipsource->name, p->ipsource->entry->prov->name,
+			       dfo_family_name(p->family));
+	}
+}
+
 int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		    const char *file, bool create, struct dfo_err *err)
 {
@@ -877,8 +897,11 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 	if ((rc = collect_instances(c, reg, &ctx)) < 0 ||
 	    (rc = collect_pools(c, &ctx)) < 0)
 		goto fail;
-	if (ctx.nerr == 0 && create)
+	if (ctx.nerr == 0 && create) {
 		create_instances(c, &ctx);
+		if (ctx.nerr == 0)
+			check_families(c, &ctx);
+	}
 	if (ctx.nerr) {
 		rc = -EINVAL;
 		goto fail;

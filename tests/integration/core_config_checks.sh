@@ -2,7 +2,8 @@
 # -t refuses what cannot work (issue 10, defect 22), each with FILE:LINE:
 # an unterminated /* comment, a status_file in a directory that does not
 # exist, a second plugin_dir; ${VAR} is expanded in plugin_dir as in every
-# other value; --try ... --timeout without a value is refused.  (The exec
+# other value; --try ... --timeout without a value is refused; a pool of
+# a family its ipsource can never give is refused.  (The exec
 # program checks are in check_exec.sh.)
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
@@ -55,3 +56,18 @@ write_conf "$T/c7.conf" <<<'check "c" { tcp { port = 1 } }'
 out=$("$DFO" -C "$T/c7.conf" --try check/c 127.0.0.1 --timeout 2>&1) && fail "--timeout without a value accepted"
 assert_contains "$out" "--timeout wants a number of seconds" "--timeout"
 pass "--timeout without a value refused"
+
+# An IPv6 pool whose static ipsource has only an IPv4 address.
+write_conf "$T/c8.conf" <<'C'
+dns "d" { hosts { file = "/tmp/dfo-hosts-unused" } }
+ipsource "me" { static { address = "192.0.2.10" } }
+check "c" { tcp { port = 80 } }
+timer "t" { tick { } }
+pool "www" { fqdn = {"www.example.test"} dns = "d" ipsource = "me"
+             check = "c" timer = "t" family = "ipv6" }
+C
+out=$("$DFO" -C "$T/c8.conf" -t 2>&1) && fail "-t accepted an ipv6 pool with only an IPv4 address"
+assert_contains "$out" "c8.conf:6: pool \"www\": family ipv6, but ipsource \"me\" (static) has no ipv6 address" "family"
+sed -i 's/address = "192.0.2.10"/address = {"192.0.2.10", "2001:db8::10"}/' "$T/c8.conf"
+out=$("$DFO" -C "$T/c8.conf" -t 2>&1) || fail "-t refused an ipv6 pool with an IPv6 address: $out"
+pass "ipv6 pool without an IPv6 address refused"
