@@ -243,9 +243,13 @@ struct dfo_check_provider {
 
 struct dfo_timer_provider {
 	DFO_PROVIDER_HEADER;
-	/* Time of the next round, in CLOCK_MONOTONIC seconds, given `now`
-	 * (same clock).  Called once at start and once after each round. */
-	double (*next_round)(void *state, double now);
+	/* Time of the next round of a pool, in CLOCK_MONOTONIC seconds,
+	 * given the due time of its last round `last` (< 0 before its first
+	 * round) and `now` (same clock).  Called once per pool at start and
+	 * once after each of its rounds.  Several pools may share one
+	 * instance: the schedule is the pool's (the core keeps `last`), so
+	 * keep no schedule in `state`. */
+	double (*next_round)(void *state, double last, double now);
 	/* Seconds one check attempt may take. */
 	double (*check_timeout)(void *state);
 	/* Attempts per target and round (>= 1). */

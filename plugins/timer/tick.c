@@ -1,25 +1,30 @@
 /*
  * timer "tick": a fixed interval, a fixed check timeout, retries.  The
- * first round runs one second after start.  Rounds are due every
+ * first round of a pool runs one second after start, plus a random delay
+ * in [0, splay) when `splay` is set (so a fleet restarted together does
+ * not call a rate-limited API in the same second).  Rounds are due every
  * `interval` seconds after the previous due time; when a round ends late
  * (past the next due time), the next one runs at once and the schedule
- * restarts from then, so missed rounds are never run in a burst.
+ * restarts from then, so missed rounds are never run in a burst.  The
+ * schedule is each pool's own (the core passes the last due time), so
+ * pools sharing an instance each run at its rate.
  */
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
 #include <dnsfailover/dnsfailover.h>
 
 struct tick {
-	double interval, timeout;
+	double interval, timeout, splay;
 	unsigned retries;
-	double due; /* last due time; < 0 before the first */
 };
-
 
 static cfg_opt_t tick_opts[] = {
 	CFG_FLOAT("interval", 10, CFGF_NONE),
 	CFG_FLOAT("timeout", 3, CFGF_NONE),
 	CFG_INT("retries", 3, CFGF_NONE),
+	CFG_FLOAT("splay", 0, CFGF_NONE),
 	CFG_END()};
 
 static int tick_create(const char *instance, cfg_t *sec, void **state,
@@ -30,8 +35,8 @@ static int tick_create(const char *instance, cfg_t *sec, void **state,
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	t->interval = cfg_getfloat(sec, "interval");
 	t->timeout = cfg_getfloat(sec, "timeout");
+	t->splay = cfg_getfloat(sec, "splay");
 	long retries = cfg_getint(sec, "retries");
-	t->due = -1;
 	int rc = 0;
 	if (!(t->interval > 0) || t->interval > 86400)
 		rc = dfo_err_set(err, -EINVAL,
@@ -41,6 +46,8 @@ static int tick_create(const char *instance, cfg_t *sec, void **state,
 				 "timeout must be more than 0 and at most 3600 s");
 	else if (retries < 1 || retries > 100)
 		rc = dfo_err_set(err, -EINVAL, "retries must be 1..100");
+	else if (!(t->splay >= 0) || t->splay > 86400)
+		rc = dfo_err_set(err, -EINVAL, "splay must be 0..86400 s");
 	if (rc < 0) {
 		free(t);
 		return rc;
@@ -55,16 +62,23 @@ static void tick_destroy(void *state)
 	free(state);
 }
 
-static double tick_next_round(void *state, double now)
+/* Uniform in [0, 1). */
+static double uniform(void)
 {
-	struct tick *t = state;
-	if (t->due < 0)
-		t->due = now + 1.0;
-	else if (t->due + t->interval >= now)
-		t->due += t->interval;
-	else
-		t->due = now; /* late: run now, the schedule restarts here */
-	return t->due;
+	uint32_t r;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)random();
+	return r / 4294967296.0;
+}
+
+static double tick_next_round(void *state, double last, double now)
+{
+	const struct tick *t = state;
+	if (last < 0)
+		return now + 1.0 + (t->splay > 0 ? t->splay * uniform() : 0);
+	if (last + t->interval >= now)
+		return last + t->interval;
+	return now; /* late: run now, the schedule restarts here */
 }
 
 static double tick_check_timeout(void *state)

@@ -40,6 +40,7 @@ struct pool_state {
 	char *name;                  /* owned */
 	const struct dfo_pool *pool; /* of the current config */
 	double due;                  /* next round, dfo_now() clock */
+	double last_due;             /* due time of the last round; < 0: none */
 	bool scheduled;
 
 	struct dfo_addr own;
@@ -64,15 +65,22 @@ struct pool_state {
 	unsigned skip;               /* rounds still to sit out */
 	char error[600];             /* last error; empty if the last round
 				      * went through */
+	bool round_failed;           /* this round met an error */
+	const struct dfo_run_opts *ro; /* of the round running, else NULL */
 
 	unsigned long rounds;
 	double round_wall;           /* wall clock start of the last round */
 	double round_duration;       /* seconds */
 };
 
-/* Run one round of a pool.  Returns 1 if the agent must stop
- * (on_self_failure = exit), else 0. */
-int round_run(struct pool_state *ps, unsigned max_parallel);
+enum { ROUND_OK = 0, ROUND_EXIT, ROUND_INTERRUPTED };
+
+/* Run one round of a pool, its checks watching `ro` (may be NULL).
+ * Returns ROUND_EXIT if the agent must stop (on_self_failure = exit),
+ * ROUND_INTERRUPTED if ro->interrupted() cut the checks short (nothing
+ * was changed), else ROUND_OK. */
+int round_run(struct pool_state *ps, const struct dfo_run_opts *ro,
+	      unsigned max_parallel);
 
 /* Remove this host's own records of the pool unless last (SIGTERM with
  * withdraw_on_exit). */

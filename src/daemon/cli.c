@@ -315,12 +315,13 @@ usage:
 static int try_timer(struct dfo_instance *in)
 {
 	const struct dfo_timer_provider *t = dfo_inst_timer(in);
-	double now = dfo_now(), at = now;
+	double now = dfo_now(), last = -1, at = now;
 	printf("timer/%s: check timeout %.3f s, %u attempt(s) per target\n",
 	       in->name, t->check_timeout(in->state), t->retries(in->state));
 	for (int i = 0; i < 3; i++) {
 		/* Pretend each round ends when it starts. */
-		double next = t->next_round(in->state, at);
+		double next = t->next_round(in->state, last, at);
+		last = next;
 		printf("  round %d at now + %.3f s\n", i + 1, next - now);
 		at = next;
 	}

@@ -1,8 +1,19 @@
 /*
  * The failover engine: a single-threaded loop that sleeps in poll() on
- * the signalfd and the responders' pidfds until the next pool round or
+ * the signalfd, the responders' pidfds and a descriptor main asks it to
+ * watch (the child checking a new config) until the next pool round or
  * responder restart is due, runs due rounds (round.c), writes the status
  * file after each, and hands signals back to main.
+ *
+ * A round's checks watch the signalfd too: SIGTERM or SIGINT ends them at
+ * once (the round changes nothing), SIGHUP is kept for after the round.
+ * Every pass of the loop also reaps children nobody tracks (orphans that
+ * were re-parented to the agent, a child subreaper) and kills those still
+ * running: what a check leaves behind never outlives its round.
+ *
+ * Each pool keeps its own schedule (the due time of its last round), so
+ * pools sharing a timer instance each run at its rate, and a reload keeps
+ * the schedule of the pools it keeps.
  */
 #include "config.h"
 
@@ -30,6 +41,10 @@ struct dfo_engine {
 	size_t turn;               /* where the next scan for due pools starts */
 	bool started;              /* responders started */
 	bool stop;                 /* on_self_failure = exit */
+	int pending;               /* a signal seen during a round: event, or -1 */
+	int watch_fd;              /* main's descriptor to watch; -1: none */
+	pid_t watch_pid;           /* main's child; 0: none */
+	struct dfo_run_opts ro;    /* for the rounds' checks */
 };
 
 /* Each check needs two fds in the agent: ask for the hard limit. */
@@ -95,8 +110,17 @@ static int pool_build(struct pool_state *s, const struct dfo_pool *p,
 	s->fq = fq;
 	s->nfq = p->nfqdn;
 	s->pool = p;
-	s->scheduled = false;
 	s->skip = 0;
+	if (!prev) {
+		s->scheduled = false;
+		s->last_due = -1;
+	} else if (s->scheduled && s->last_due >= 0) {
+		/* The schedule goes on: the next round as the (new) timer
+		 * puts it after the last one. */
+		s->due = dfo_inst_timer(p->timer)->next_round(p->timer->state,
+							       s->last_due,
+							       dfo_now());
+	}
 	return 0;
 }
 
@@ -128,6 +152,9 @@ static int pools_build(struct dfo_engine *e, struct dfo_config *conf)
 	return 0;
 }
 
+static bool engine_interrupted(void *arg);
+static bool engine_tracked(pid_t pid, void *arg);
+
 struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 {
 	struct dfo_engine *e = calloc(1, sizeof(*e));
@@ -135,6 +162,12 @@ struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 		return NULL;
 	e->conf = conf;
 	e->sigfd = sigfd;
+	e->pending = -1;
+	e->watch_fd = -1;
+	e->ro = (struct dfo_run_opts){.watch_fd = sigfd,
+				      .interrupted = engine_interrupted,
+				      .tracked = engine_tracked,
+				      .arg = e};
 	if (pools_build(e, conf) < 0) {
 		free(e);
 		return NULL;
@@ -147,7 +180,8 @@ struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 /* Read pending signals: STOP or RELOAD, or -1 if none that matters. */
 static int read_signals(struct dfo_engine *e)
 {
-	int ev = -1;
+	int ev = e->pending;
+	e->pending = -1;
 	struct signalfd_siginfo si;
 	while (read(e->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
@@ -160,6 +194,34 @@ static int read_signals(struct dfo_engine *e)
 		}
 	}
 	return ev;
+}
+
+/* During a round's checks: stop them for SIGTERM/SIGINT; a SIGHUP waits
+ * for the end of the round. */
+static bool engine_interrupted(void *arg)
+{
+	struct dfo_engine *e = arg;
+	int ev = read_signals(e);
+	e->pending = ev;
+	return ev == DFO_ENGINE_STOP;
+}
+
+/* Children that are not the engine's to reap. */
+static bool engine_tracked(pid_t pid, void *arg)
+{
+	const struct dfo_engine *e = arg;
+	if (e->watch_pid > 0 && pid == e->watch_pid)
+		return true;
+	for (size_t i = 0; i < e->sup.n; i++)
+		if (e->sup.r[i].pid == pid)
+			return true;
+	return false;
+}
+
+void dfo_engine_watch(struct dfo_engine *e, int fd, pid_t pid)
+{
+	e->watch_fd = fd;
+	e->watch_pid = pid;
 }
 
 static void write_status(struct dfo_engine *e)
@@ -191,6 +253,7 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		}
 		supervisor_tick(&e->sup);
 		ops_tick(e->started && supervisor_all_ready(&e->sup));
+		dfo_children_sweep(engine_tracked, e);
 
 		/* Run what is due, one pool at a time, taking turns so that a
 		 * pool whose rounds overrun cannot starve the others. */
@@ -207,7 +270,8 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 				if (dfo_instance_start(ps->pool->timer, &te) < 0)
 					dfo_log(DFO_LOG_ERR, "pool %s: %s", ps->name,
 						te.msg);
-				ps->due = tm->next_round(ps->pool->timer->state, now);
+				ps->due = tm->next_round(ps->pool->timer->state,
+							 -1, now);
 				ps->scheduled = true;
 			}
 			if (ps->due > now) {
@@ -219,10 +283,18 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 				ps->skip--;
 				dfo_log(DFO_LOG_DEBUG, "pool %s: backing off, round "
 						       "skipped", ps->name);
-			} else if (round_run(ps, e->conf->max_parallel)) {
-				e->stop = true;
+			} else {
+				int rc = round_run(ps, &e->ro,
+						   e->conf->max_parallel);
+				if (rc == ROUND_EXIT)
+					e->stop = true;
+				if (rc == ROUND_INTERRUPTED)
+					dfo_log(DFO_LOG_INFO, "pool %s: round cut "
+							      "short", ps->name);
 			}
-			ps->due = tm->next_round(ps->pool->timer->state, dfo_now());
+			ps->last_due = ps->due;
+			ps->due = tm->next_round(ps->pool->timer->state,
+						 ps->last_due, dfo_now());
 			write_status(e);
 			e->turn = i + 1;
 			ran = true;
@@ -230,10 +302,16 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		if (ran)
 			continue; /* signals first, then the next pool */
 
-		struct pollfd p[1 + 3 * MAX_POLL];
+		if (e->watch_fd >= 0) {
+			struct pollfd w = {.fd = e->watch_fd, .events = POLLIN};
+			if (poll(&w, 1, 0) > 0)
+				return DFO_ENGINE_WATCHED;
+		}
+		struct pollfd p[2 + 3 * MAX_POLL];
 		p[0] = (struct pollfd){.fd = e->sigfd, .events = POLLIN};
-		size_t np = 1 + supervisor_pollfds(&e->sup, p + 1, MAX_POLL);
-		np += ops_pollfds(p + np, 3 * MAX_POLL + 1 - np);
+		p[1] = (struct pollfd){.fd = e->watch_fd, .events = POLLIN};
+		size_t np = 2 + supervisor_pollfds(&e->sup, p + 2, MAX_POLL);
+		np += ops_pollfds(p + np, 2 + 3 * MAX_POLL - np);
 		if (ops_next() < next)
 			next = ops_next();
 		double wait = next - dfo_now();

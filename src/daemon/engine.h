@@ -13,13 +13,22 @@ struct dfo_engine;
 enum dfo_engine_event {
 	DFO_ENGINE_STOP = 0, /* SIGTERM/SIGINT, or on_self_failure = exit */
 	DFO_ENGINE_RELOAD,   /* SIGHUP */
+	DFO_ENGINE_WATCHED,  /* the descriptor given to dfo_engine_watch() is
+			      * readable (or hung up) */
 };
+
+/* Watch `fd` (-1: stop watching) too: dfo_engine_run() returns
+ * DFO_ENGINE_WATCHED between rounds once it is readable.  `pid` (0: none)
+ * is a child of main's that the engine must not reap. */
+void dfo_engine_watch(struct dfo_engine *e, int fd, pid_t pid);
 
 /* A new engine for `conf` (not owned: the caller frees it after the
  * engine).  `sigfd` is a signalfd for SIGTERM, SIGINT and SIGHUP. */
 struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd);
 
-/* Run rounds until a signal arrives; returns what happened.  Sets
+/* Run rounds until a signal arrives; returns what happened.  SIGTERM and
+ * SIGINT are seen within a moment even during a round (its checks are
+ * killed and it changes nothing); SIGHUP once the round is over.  Sets
  * *exit_code to the program's exit status when returning STOP: 0 for a
  * signal, 1 when a pool with on_self_failure = exit failed its
  * self-check.  Responders are started on the first call. */

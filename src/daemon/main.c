@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -199,18 +201,32 @@ static int load_plugins(const struct options *o, struct dfo_loader **loader,
  * The daemon maps only the modules its config uses: every module is still
  * loaded and the config checked against all of them, but in a child, which
  * reports errors itself and sends back the paths of the modules that the
- * instances come from.  An agent whose config names no HTTP provider thus
- * never maps libcurl and its TLS stack.  Returns 0, or -1 if the config or
- * a module is bad (already reported).
+ * instances come from (each once).  An agent whose config names no HTTP
+ * provider thus never maps libcurl and its TLS stack.  On SIGHUP the child
+ * runs while the agent goes on with its rounds; the main loop reads it as
+ * it writes.
  */
-static int load_used_plugins(const struct options *o,
-			     struct dfo_loader **loader, struct dfo_registry *reg)
+struct checker {
+	pid_t pid;            /* 0: none running */
+	int fd;               /* read end of its pipe, non-blocking; -1 */
+	struct dfo_sbuf out;  /* what it sent so far */
+};
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int checker_start(const struct options *o, struct checker *c)
 {
 	int p[2];
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		dfo_log(DFO_LOG_ERR, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		dfo_log(DFO_LOG_ERR, "fork: %s", strerror(errno));
@@ -219,41 +235,77 @@ static int load_used_plugins(const struct options *o,
 		return -1;
 	}
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(1);
 		close(p[0]);
 		dfo_loader_crash_fd(p[1]); /* a module's crash names it */
 		struct dfo_registry *all = dfo_registry_new();
 		struct dfo_loader *l = NULL;
-		struct dfo_config *c = NULL;
+		struct dfo_config *conf = NULL;
 		struct dfo_err e;
 		dfo_err_clear(&e);
 		if (!all || load_plugins(o, &l, all) < 0 ||
-		    dfo_config_load(&c, all, o->config, true, &e) < 0)
+		    dfo_config_load(&conf, all, o->config, true, &e) < 0)
 			_exit(1);
-		FILE *f = fdopen(p[1], "w");
-		for (size_t i = 0; f && i < c->ninst; i++)
-			if (c->inst[i].entry->module)
-				fprintf(f, "%s%c", c->inst[i].entry->module, '\0');
+		/* Each module once, however many instances. */
+		const char **m = calloc(conf->ninst + 1, sizeof(*m));
+		size_t n = 0;
+		for (size_t i = 0; m && i < conf->ninst; i++)
+			if (conf->inst[i].entry->module)
+				m[n++] = conf->inst[i].entry->module;
+		if (m)
+			qsort(m, n, sizeof(*m), str_cmp);
+		FILE *f = m ? fdopen(p[1], "w") : NULL;
+		for (size_t i = 0; f && i < n; i++)
+			if (i == 0 || strcmp(m[i], m[i - 1]) != 0)
+				fprintf(f, "%s%c", m[i], '\0');
 		_exit(f && fclose(f) == 0 ? 0 : 1);
 	}
 	close(p[1]);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = fdopen(p[0], "r");
-	ssize_t got = f ? getdelim(&buf, &len, EOF, f) : -1;
-	if (f)
-		fclose(f);
-	else
-		close(p[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	c->pid = pid;
+	c->fd = p[0];
+	return 0;
+}
+
+/* Read what the child wrote: 1 at its end (EOF), 0 if more may come. */
+static int checker_read(struct checker *c)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t r = read(c->fd, buf, sizeof(buf));
+		if (r > 0) {
+			if (dfo_sbuf_add(&c->out, buf, (size_t)r) < 0)
+				return 1; /* out of memory: the end */
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return 0;
+		return 1;
+	}
+}
+
+/* Reap the child and load the modules it named.  0, or -1 if the config
+ * or a module is bad (already reported). */
+static int checker_finish(struct checker *c, struct dfo_loader **loader,
+			  struct dfo_registry *reg)
+{
+	close(c->fd);
+	c->fd = -1;
+	int status = 0;
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	c->pid = 0;
 	int rc = -1;
 	if (WIFSIGNALED(status)) {
 		/* The child reported nothing itself: say who crashed. */
 		const char *mod = NULL;
-		for (char *q = buf; got > 0 && q < buf + got; q += strlen(q) + 1)
-			if (q[0] == '\1')
-				mod = q + 1;
+		for (size_t k = 0; k < c->out.len; k += strlen(c->out.s + k) + 1)
+			if (c->out.s[k] == '\1')
+				mod = c->out.s + k + 1;
 		if (mod)
 			dfo_log(DFO_LOG_ERR, "%s: module crashed while loading "
 				"(signal %d, %s): not loaded", mod,
@@ -263,32 +315,54 @@ static int load_used_plugins(const struct options *o,
 				"signal %d (%s)", WTERMSIG(status),
 				strsignal(WTERMSIG(status)));
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		/* One path per instance: no bound on how many. */
-		size_t n = 0, cap = 0;
-		char **paths = NULL;
+		/* One path per module, no bound on how many. */
+		size_t n = 0;
+		for (size_t k = 0; k < c->out.len; k++)
+			n += c->out.s[k] == '\0';
+		char **paths = calloc(n ? n : 1, sizeof(*paths));
+		n = 0;
+		for (size_t k = 0; paths && k < c->out.len;
+		     k += strlen(c->out.s + k) + 1)
+			if (c->out.s[k] != '\1')
+				paths[n++] = c->out.s + k;
 		struct dfo_err e;
 		dfo_err_clear(&e);
-		rc = 0;
-		for (char *q = buf; got > 0 && q < buf + got; q += strlen(q) + 1) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 64;
-				char **v = realloc(paths, cap * sizeof(*v));
-				if (!v) {
-					rc = dfo_err_set(&e, -ENOMEM, "out of memory");
-					break;
-				}
-				paths = v;
-			}
-			paths[n++] = q;
-		}
-		if (rc == 0)
-			rc = dfo_loader_load_files(loader, reg, paths, n, &e);
+		rc = paths ? dfo_loader_load_files(loader, reg, paths, n, &e)
+			   : dfo_err_set(&e, -ENOMEM, "out of memory");
 		if (rc < 0)
 			dfo_log(DFO_LOG_ERR, "%s", e.msg);
 		free(paths);
 	}
-	free(buf);
+	free(c->out.s);
+	memset(&c->out, 0, sizeof(c->out));
 	return rc < 0 ? -1 : 0;
+}
+
+/* Stop a checking child that is no longer wanted. */
+static void checker_cancel(struct checker *c)
+{
+	if (c->pid <= 0)
+		return;
+	kill(c->pid, SIGKILL);
+	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(c->fd);
+	free(c->out.s);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+static int load_used_plugins(const struct options *o,
+			     struct dfo_loader **loader, struct dfo_registry *reg)
+{
+	struct checker c;
+	if (checker_start(o, &c) < 0)
+		return -1;
+	while (!checker_read(&c)) {
+		struct pollfd p = {.fd = c.fd, .events = POLLIN};
+		poll(&p, 1, -1);
+	}
+	return checker_finish(&c, loader, reg);
 }
 
 static int run_daemon(const struct options *o, struct dfo_registry *reg,
@@ -324,20 +398,38 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 	dfo_log(DFO_LOG_NOTICE, "dnsfailover %s started: %zu pool(s), config %s",
 		PACKAGE_VERSION, conf->npools, conf->file);
 	int code = 0;
+	struct checker chk = {.fd = -1};
+	bool again = false; /* SIGHUP while a config was being checked */
 	for (;;) {
 		enum dfo_engine_event ev = dfo_engine_run(eng, &code);
 		if (ev == DFO_ENGINE_STOP) {
 			ops_sd_notify("STOPPING=1");
 			break;
 		}
-		ops_sd_notify("RELOADING=1");
-		/* SIGHUP: the new config must be whole before it replaces the
-		 * old one. */
+		if (ev == DFO_ENGINE_RELOAD) {
+			/* Check the new config in a child; rounds go on. */
+			dfo_log(DFO_LOG_NOTICE, "SIGHUP: re-reading %s", o->config);
+			if (chk.pid > 0)
+				again = true;
+			else if (checker_start(o, &chk) == 0) {
+				ops_sd_notify("RELOADING=1");
+				dfo_engine_watch(eng, chk.fd, chk.pid);
+			} else
+				dfo_log(DFO_LOG_ERR, "new configuration not "
+						     "checked, keeping the "
+						     "running one");
+			continue;
+		}
+		/* DFO_ENGINE_WATCHED: the checking child wrote or ended. */
+		if (!checker_read(&chk))
+			continue;
+		dfo_engine_watch(eng, -1, 0);
+		/* The new config must be whole before it replaces the old
+		 * one. */
 		struct dfo_config *next = NULL;
 		struct dfo_err e;
 		dfo_err_clear(&e);
-		dfo_log(DFO_LOG_NOTICE, "SIGHUP: re-reading %s", o->config);
-		if (load_used_plugins(o, loader, reg) < 0 ||
+		if (checker_finish(&chk, loader, reg) < 0 ||
 		    dfo_config_load(&next, reg, o->config, true, &e) < 0) {
 			dfo_log(DFO_LOG_ERR,
 				"new configuration rejected, keeping the running "
@@ -345,17 +437,29 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 				e.msg);
 			ops_sd_notify("READY=1\nSTATUS=new configuration rejected, "
 				      "running the previous one");
-			continue;
+		} else {
+			if (o->log_level < 0)
+				dfo_log_setup(next->log_level, !o->foreground,
+					      "dnsfailover");
+			dfo_engine_set_config(eng, next);
+			dfo_config_free(conf);
+			conf = next;
+			dfo_log(DFO_LOG_NOTICE, "configuration reloaded: %zu "
+						"pool(s)", conf->npools);
+			ops_reloaded(); /* READY=1 once its responders are up */
 		}
-		if (o->log_level < 0)
-			dfo_log_setup(next->log_level, !o->foreground, "dnsfailover");
-		dfo_engine_set_config(eng, next);
-		dfo_config_free(conf);
-		conf = next;
-		dfo_log(DFO_LOG_NOTICE, "configuration reloaded: %zu pool(s)",
-			conf->npools);
-		ops_reloaded(); /* READY=1 once its responders are up */
+		if (again) {
+			again = false;
+			dfo_log(DFO_LOG_NOTICE, "SIGHUP meanwhile: re-reading %s",
+				o->config);
+			if (checker_start(o, &chk) == 0) {
+				ops_sd_notify("RELOADING=1");
+				dfo_engine_watch(eng, chk.fd, chk.pid);
+			}
+		}
 	}
+	dfo_engine_watch(eng, -1, 0);
+	checker_cancel(&chk);
 	dfo_engine_shutdown(eng);
 	ops_stop();
 	dfo_engine_free(eng);

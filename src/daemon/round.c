@@ -15,7 +15,20 @@
  *      never the last record, as a compare-and-set on the records read.
  *
  * An ipsource or dns error ends the round before any change and before
- * any peer is counted; the pool then sits out 0, 1, 3, 7, 15 rounds.
+ * any peer is counted; an add or del error ends it too.  The pool then
+ * sits out 0, 1, 3, 7, 15 rounds, until a round goes through.
+ *
+ * A check that could not run (DFO_CHECK_UNKNOWN: this host ran out of
+ * processes, descriptors or memory) says nothing of its target: it is not
+ * counted.  If the self-check is unknown, or more than a tenth of the
+ * checks are, the host's view is in doubt: the round changes nothing and
+ * backs off as on a dns error.
+ *
+ * A dns provider without DFO_DNS_CAS cannot refuse a change to records
+ * that changed since they were read.  Before each delete the engine then
+ * reads the records again and gives up (as on DFO_ESTALE) if they are not
+ * the ones the round read; such a provider is only as safe as that
+ * re-read, since the records may still change between it and the delete.
  */
 #include "config.h"
 
@@ -58,6 +71,7 @@ void pool_state_clear(struct pool_state *ps)
 static void round_error(struct pool_state *ps, const char *what,
 			const struct dfo_err *e, int rc)
 {
+	ps->round_failed = true;
 	ps->errors++;
 	unsigned skip = ps->errors >= 5 ? MAX_SKIP : (1u << (ps->errors - 1)) - 1;
 	ps->skip = skip;
@@ -67,6 +81,60 @@ static void round_error(struct pool_state *ps, const char *what,
 		"pool %s: %s; nothing changed this round, next try in %u "
 		"round(s)", ps->name, ps->error, skip + 1);
 	events_error(ps, what);
+}
+
+/* ---- calls to the dns provider ---- */
+
+/* TODO(ABI 2): space calls to an instance whose call_spacing() > 0,
+ * waiting (signals honoured through ps->ro) until the previous call to
+ * the same instance is that many seconds old. */
+static void dns_pace(struct pool_state *ps)
+{
+	(void)ps;
+}
+
+static int dns_list(struct pool_state *ps, const char *fqdn,
+		    struct dfo_rrset *out, struct dfo_err *e)
+{
+	const struct dfo_pool *p = ps->pool;
+	dns_pace(ps);
+	return dfo_inst_dns(p->dns)->list(p->dns->state, fqdn, out, e);
+}
+
+static int dns_add(struct pool_state *ps, const char *fqdn,
+		   const struct dfo_addr *a, const struct dfo_rrset *expected,
+		   struct dfo_err *e)
+{
+	const struct dfo_pool *p = ps->pool;
+	dns_pace(ps);
+	return dfo_inst_dns(p->dns)->add(p->dns->state, fqdn, a, expected, e);
+}
+
+/* Delete `a` from `fqdn` whose records the round read as `expected`.
+ * Without compare-and-set in the provider, read them again first and
+ * give up if they changed, or if `a` would be the last record. */
+static int dns_del(struct pool_state *ps, const char *fqdn,
+		   const struct dfo_addr *a, const struct dfo_rrset *expected,
+		   struct dfo_err *e)
+{
+	const struct dfo_pool *p = ps->pool;
+	const struct dfo_dns_provider *dns = dfo_inst_dns(p->dns);
+	if (!(dns->flags & DFO_DNS_CAS)) {
+		struct dfo_rrset cur;
+		dfo_rrset_init(&cur, expected->family);
+		int rc = dns_list(ps, fqdn, &cur, e);
+		bool same = rc == 0 && dfo_rrset_same(&cur, expected);
+		bool last = rc == 0 && (cur.count <= 1 ||
+					!dfo_rrset_contains(&cur, a));
+		dfo_rrset_clear(&cur);
+		if (rc < 0)
+			return rc;
+		if (!same || last)
+			return dfo_err_set(e, DFO_ESTALE, "%s changed since it "
+							  "was read", fqdn);
+	}
+	dns_pace(ps);
+	return dns->del(p->dns->state, fqdn, a, expected, e);
 }
 
 static struct peer_state *peer_find(struct pool_state *ps,
@@ -140,9 +208,8 @@ static void job_init(struct dfo_check_job *j, const struct pool_state *ps,
 /* Remove our own record from every FQDN that holds it, never the last. */
 static void withdraw_self(struct pool_state *ps, const char *why)
 {
-	const struct dfo_pool *p = ps->pool;
-	const struct dfo_dns_provider *dns = dfo_inst_dns(p->dns);
 	char a[DFO_ADDR_STRLEN];
+	fmt(&ps->own, a);
 	for (size_t f = 0; f < ps->nfq; f++) {
 		struct fqdn_state *fq = &ps->fq[f];
 		if (!fq->listed || !fq->present)
@@ -151,18 +218,17 @@ static void withdraw_self(struct pool_state *ps, const char *why)
 			if (!fq->last_warned)
 				dfo_log(DFO_LOG_WARNING,
 					"pool %s: not withdrawing %s from %s: it "
-					"is the last record", ps->name,
-					fmt(&ps->own, a), fq->name);
+					"is the last record", ps->name, a,
+					fq->name);
 			fq->last_warned = true;
 			continue;
 		}
 		struct dfo_err e;
 		dfo_err_clear(&e);
-		int rc = dns->del(p->dns->state, fq->name, &ps->own,
-				  &fq->records, &e);
+		int rc = dns_del(ps, fq->name, &ps->own, &fq->records, &e);
 		if (rc == 0) {
 			dfo_log(DFO_LOG_NOTICE, "pool %s: withdrew %s from %s (%s)",
-				ps->name, fmt(&ps->own, a), fq->name, why);
+				ps->name, a, fq->name, why);
 			event_emit(ps, EV_WITHDREW, fq->name, &ps->own, why);
 			dfo_rrset_remove(&fq->records, &ps->own);
 			fq->present = false;
@@ -172,9 +238,11 @@ static void withdraw_self(struct pool_state *ps, const char *why)
 				"pool %s: %s changed while withdrawing; next "
 				"round", ps->name, fq->name);
 		} else {
-			dfo_log(DFO_LOG_WARNING,
-				"pool %s: cannot withdraw %s from %s: %s",
-				ps->name, a, fq->name, e.msg);
+			char what[300];
+			snprintf(what, sizeof(what), "cannot withdraw %s from %s",
+				 a, fq->name);
+			round_error(ps, what, &e, rc);
+			return;
 		}
 	}
 }
@@ -216,14 +284,13 @@ static int round_read(struct pool_state *ps)
 	ps->have_own = true;
 	fmt(&own, a);
 
-	const struct dfo_dns_provider *dns = dfo_inst_dns(p->dns);
 	for (size_t f = 0; f < ps->nfq; f++) {
 		struct fqdn_state *fq = &ps->fq[f];
 		dfo_rrset_clear(&fq->records);
 		dfo_rrset_init(&fq->records, p->family);
 		fq->listed = false;
 		dfo_err_clear(&e);
-		rc = dns->list(p->dns->state, fq->name, &fq->records, &e);
+		rc = dns_list(ps, fq->name, &fq->records, &e);
 		if (rc < 0) {
 			char what[300];
 			snprintf(what, sizeof(what), "dns list %s", fq->name);
@@ -253,13 +320,6 @@ static int round_read(struct pool_state *ps)
 		if (fq->records.count > 1 || !here)
 			fq->last_warned = false;
 	}
-	if (ps->errors) {
-		dfo_log(DFO_LOG_NOTICE, "pool %s: dns and ipsource answer again",
-			ps->name);
-		event_emit(ps, EV_DNS_OK, NULL, NULL, ps->error);
-	}
-	ps->errors = 0;
-	ps->error[0] = '\0';
 	return 0;
 }
 
@@ -322,7 +382,6 @@ static int round_join(struct pool_state *ps)
 				      "rejoining", ps->name, a, ps->passes, need);
 		return 0;
 	}
-	const struct dfo_dns_provider *dns = dfo_inst_dns(p->dns);
 	bool all = true;
 	for (size_t f = 0; f < ps->nfq; f++) {
 		struct fqdn_state *fq = &ps->fq[f];
@@ -330,8 +389,7 @@ static int round_join(struct pool_state *ps)
 			continue;
 		struct dfo_err e;
 		dfo_err_clear(&e);
-		int rc = dns->add(p->dns->state, fq->name, &ps->own,
-				  &fq->records, &e);
+		int rc = dns_add(ps, fq->name, &ps->own, &fq->records, &e);
 		if (rc == DFO_ESTALE) {
 			dfo_log(DFO_LOG_INFO, "pool %s: %s changed while joining; "
 					      "next round", ps->name, fq->name);
@@ -357,6 +415,20 @@ static int round_join(struct pool_state *ps)
 	return 0;
 }
 
+/* Show the round's results without counting them. */
+static void round_show(struct pool_state *ps, const struct dfo_check_job *jobs)
+{
+	ps->self_last = jobs[0].result;
+	ps->self_latency = jobs[0].latency;
+	snprintf(ps->self_reason, sizeof(ps->self_reason), "%s", jobs[0].reason);
+	for (size_t i = 0; i < ps->npeers; i++) {
+		ps->peers[i].last = jobs[1 + i].result;
+		ps->peers[i].latency = jobs[1 + i].latency;
+		snprintf(ps->peers[i].reason, sizeof(ps->peers[i].reason), "%s",
+			 jobs[1 + i].reason);
+	}
+}
+
 /* Step 5b: count the peers' results. */
 static void round_count(struct pool_state *ps, const struct dfo_check_job *jobs,
 			size_t n)
@@ -368,6 +440,8 @@ static void round_count(struct pool_state *ps, const struct dfo_check_job *jobs,
 		pe->last = j->result;
 		pe->latency = j->latency;
 		snprintf(pe->reason, sizeof(pe->reason), "%s", j->reason);
+		if (j->result == DFO_CHECK_UNKNOWN)
+			continue; /* says nothing of the peer */
 		if (j->result == DFO_CHECK_HEALTHY) {
 			if (pe->down) {
 				dfo_log(DFO_LOG_NOTICE, "pool %s: peer %s is up "
@@ -395,9 +469,8 @@ static void round_count(struct pool_state *ps, const struct dfo_check_job *jobs,
 static void round_evict(struct pool_state *ps)
 {
 	const struct dfo_pool *p = ps->pool;
-	const struct dfo_dns_provider *dns = dfo_inst_dns(p->dns);
 	char a[DFO_ADDR_STRLEN];
-	for (size_t f = 0; f < ps->nfq; f++) {
+	for (size_t f = 0; f < ps->nfq && !ps->round_failed; f++) {
 		struct fqdn_state *fq = &ps->fq[f];
 		for (size_t i = 0; i < fq->records.count; i++) {
 			struct dfo_addr victim = fq->records.addrs[i];
@@ -418,8 +491,8 @@ static void round_evict(struct pool_state *ps)
 			}
 			struct dfo_err e;
 			dfo_err_clear(&e);
-			int rc = dns->del(p->dns->state, fq->name, &victim,
-					  &fq->records, &e);
+			int rc = dns_del(ps, fq->name, &victim, &fq->records,
+					 &e);
 			if (rc == 0) {
 				dfo_log(DFO_LOG_NOTICE,
 					"pool %s: evicted %s from %s (failed %u "
@@ -456,14 +529,46 @@ static int round_drain(struct pool_state *ps)
 	return 0;
 }
 
-int round_run(struct pool_state *ps, unsigned max_parallel)
+/* Step 3 gave unknown results: may the round go on?  Logs and backs off
+ * if not. */
+static bool round_sure(struct pool_state *ps, const struct dfo_check_job *jobs,
+		       size_t n)
+{
+	size_t unknown = 0, first = n;
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].result == DFO_CHECK_UNKNOWN) {
+			unknown++;
+			if (first == n)
+				first = i;
+		}
+	if (jobs[0].result != DFO_CHECK_UNKNOWN && unknown * 10 <= n)
+		return true;
+	char a[DFO_ADDR_STRLEN], what[300];
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	dfo_err_set(&e, -EAGAIN, "%s", jobs[first].reason);
+	if (first == 0)
+		snprintf(what, sizeof(what), "self-check of %s could not run",
+			 fmt(&ps->own, a));
+	else
+		snprintf(what, sizeof(what), "%zu of %zu checks could not run "
+					     "(%s)", unknown, n,
+			 fmt(&jobs[first].target.addr, a));
+	round_error(ps, what, &e, -EAGAIN);
+	return false;
+}
+
+int round_run(struct pool_state *ps, const struct dfo_run_opts *ro,
+	      unsigned max_parallel)
 {
 	const struct dfo_pool *p = ps->pool;
 	const struct dfo_timer_provider *tm = dfo_inst_timer(p->timer);
 	double t0 = dfo_now();
-	int stop = 0;
+	int ret = ROUND_OK;
 	ps->round_wall = wall_now();
 	ps->rounds++;
+	ps->round_failed = false;
+	ps->ro = ro;
 	for (size_t i = 0; i < ps->npeers; i++)
 		ps->peers[i].seen = false;
 	bool draining = events_draining(ps);
@@ -487,34 +592,50 @@ int round_run(struct pool_state *ps, unsigned max_parallel)
 	job_init(&jobs[0], ps, &ps->own, timeout, tries);
 	for (size_t i = 0; i < ps->npeers; i++)
 		job_init(&jobs[1 + i], ps, &ps->peers[i].addr, timeout, tries);
-	if (dfo_run_checks(jobs, n, max_parallel) < 0) {
+	int rc = dfo_run_checks_opts(jobs, n, max_parallel, ro);
+	if (rc == -EINTR) {
+		/* Stopping: a round cut short changes nothing. */
+		free(jobs);
+		ret = ROUND_INTERRUPTED;
+		goto out;
+	}
+	if (rc < 0) {
 		dfo_log(DFO_LOG_ERR, "pool %s: cannot run checks", ps->name);
 		free(jobs);
 		goto out;
 	}
 	events_checks(ps, jobs, n);
 
-	if (round_self(ps, &jobs[0], &stop)) {
+	int stop = 0;
+	if (!round_sure(ps, jobs, n)) {
+		/* In doubt: shown, nothing counted. */
+		round_show(ps, jobs);
+	} else if (round_self(ps, &jobs[0], &stop)) {
 		/* Only a healthy host judges its peers. */
 		round_count(ps, jobs + 1, ps->npeers);
 		if ((draining ? round_drain(ps) : round_join(ps)) == 0)
 			round_evict(ps);
 	} else {
 		/* Its view of the peers is in doubt: shown, not counted. */
-		for (size_t i = 0; i < ps->npeers; i++) {
-			ps->peers[i].last = jobs[1 + i].result;
-			ps->peers[i].latency = jobs[1 + i].latency;
-			snprintf(ps->peers[i].reason, sizeof(ps->peers[i].reason),
-				 "%s", jobs[1 + i].reason);
-		}
+		round_show(ps, jobs);
 	}
+	if (stop)
+		ret = ROUND_EXIT;
 	free(jobs);
 out:
+	if (!ps->round_failed && ret != ROUND_INTERRUPTED && ps->errors) {
+		dfo_log(DFO_LOG_NOTICE, "pool %s: dns and ipsource answer again",
+			ps->name);
+		event_emit(ps, EV_DNS_OK, NULL, NULL, ps->error);
+		ps->errors = 0;
+		ps->error[0] = '\0';
+	}
+	ps->ro = NULL;
 	ps->round_duration = dfo_now() - t0;
 	dfo_log(DFO_LOG_DEBUG, "pool %s: round %lu took %.3f s", ps->name,
 		ps->rounds, ps->round_duration);
 	events_round(ps);
-	return stop;
+	return ret;
 }
 
 void round_withdraw_on_exit(struct pool_state *ps)
@@ -536,6 +657,7 @@ void round_withdraw_on_exit(struct pool_state *ps)
 	const struct dfo_dns_provider *dns = dfo_inst_dns(p->dns);
 	char a[DFO_ADDR_STRLEN];
 	fmt(&ps->own, a);
+	ps->ro = NULL;
 	for (size_t f = 0; f < ps->nfq; f++) {
 		const char *name = ps->fq[f].name;
 		/* Another agent may change the records meanwhile: a few
@@ -544,7 +666,10 @@ void round_withdraw_on_exit(struct pool_state *ps)
 			struct dfo_rrset cur;
 			dfo_rrset_init(&cur, p->family);
 			dfo_err_clear(&e);
-			int rc = dns->list(p->dns->state, name, &cur, &e);
+			/* Read right before the delete: for a provider
+			 * without compare-and-set, that read is all the
+			 * safety there is. */
+			int rc = dns_list(ps, name, &cur, &e);
 			if (rc == 0 && !dfo_rrset_contains(&cur, &ps->own)) {
 				dfo_rrset_clear(&cur);
 				break;
@@ -557,9 +682,11 @@ void round_withdraw_on_exit(struct pool_state *ps)
 				dfo_rrset_clear(&cur);
 				break;
 			}
-			if (rc == 0)
+			if (rc == 0) {
+				dns_pace(ps);
 				rc = dns->del(p->dns->state, name, &ps->own, &cur,
 					      &e);
+			}
 			dfo_rrset_clear(&cur);
 			if (rc == 0) {
 				dfo_log(DFO_LOG_NOTICE,

@@ -247,7 +247,10 @@ enum dfo_check_result {
 	DFO_CHECK_FAILED,  /* the check said unhealthy */
 	DFO_CHECK_TIMEOUT, /* killed at its deadline */
 	DFO_CHECK_CRASHED, /* died of a signal or exited without a result */
-	DFO_CHECK_ERROR,   /* could not be run (fork, pipe) */
+	DFO_CHECK_UNKNOWN, /* could not be run, for a reason of this host:
+			    * fork, pipe, out of descriptors or memory (in the
+			    * runner or reported by the check), interrupted.
+			    * Counts neither for nor against the target. */
 };
 
 const char *dfo_check_result_name(enum dfo_check_result r);
@@ -266,15 +269,45 @@ struct dfo_check_job {
 	char reason[256];               /* why it failed; empty if healthy */
 };
 
+/* What a batch of checks watches besides its children; any may be 0/NULL. */
+struct dfo_run_opts {
+	/* polled with the children; when readable, interrupted(arg) is
+	 * called: true ends the batch at once (-1: nothing to watch) */
+	int watch_fd;
+	bool (*interrupted)(void *arg);
+	/* children of this process that are not checks of this batch and
+	 * must be left alone (responders, a config-checking child): true
+	 * for those.  Every other child is an escaped or orphaned
+	 * descendant of a check, and is killed and reaped. */
+	bool (*tracked)(pid_t pid, void *arg);
+	void *arg;
+};
+
 /* Run every job, each attempt in its own forked child and process group,
  * at most `max_parallel` children at once (fewer if RLIMIT_NOFILE allows
- * fewer); a child still running at its deadline is killed (SIGKILL to its
- * group) and reaped, and an attempt seen ending after its deadline is a
- * timeout whatever it returned.  A job stops at its first healthy
- * attempt; a failed one is retried at once until `attempts`.  The first
- * call makes the process a child subreaper (prctl), so what a check
- * forks is reaped here too.  Returns 0, or negative if nothing could be
- * run at all.  The caller must be single-threaded. */
+ * fewer, or if fork or pipe fail for lack of processes or descriptors
+ * while others run: the batch then goes on with as many as ran); a child
+ * still running at its deadline is killed (SIGKILL to its group) and
+ * reaped, and an attempt seen ending after its deadline is a timeout
+ * whatever it returned.  A job stops at its first healthy attempt; a
+ * failed one is retried at once until `attempts`.  An attempt that could
+ * not run, or whose check reports a local failure (-EAGAIN, -EMFILE,
+ * -ENFILE, -ENOMEM, -ENOBUFS), is DFO_CHECK_UNKNOWN.  Each child gets
+ * SIGKILL if this process dies (PR_SET_PDEATHSIG).  The first call makes
+ * the process a child subreaper (prctl); what a check leaves behind
+ * (orphans re-parented here, even in another session) is killed and
+ * reaped before the call returns.  Returns 0; -EINTR if opts->interrupted
+ * ended the batch (jobs not done are UNKNOWN, "interrupted"); negative if
+ * nothing could be run at all.  The caller must be single-threaded. */
+int dfo_run_checks_opts(struct dfo_check_job *jobs, size_t n,
+			unsigned max_parallel, const struct dfo_run_opts *opts);
+/* The same with no options. */
 int dfo_run_checks(struct dfo_check_job *jobs, size_t n, unsigned max_parallel);
+
+/* Kill (SIGKILL, with its process group if it leads one) and reap every
+ * child of this process for which tracked(pid, arg) is not true (tracked
+ * may be NULL); waits at most ~50 ms for them, what is left is reaped by
+ * a later call.  Returns how many were reaped. */
+size_t dfo_children_sweep(bool (*tracked)(pid_t pid, void *arg), void *arg);
 
 #endif

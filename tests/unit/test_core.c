@@ -121,7 +121,7 @@ static const struct dfo_check_provider check_badname = {
 	.size = sizeof(struct dfo_check_provider),
 	.name = "Bad Name", .create = t_create, .check = t_check};
 
-static double t_next(void *s, double now) { return now + 1; }
+static double t_next(void *s, double last, double now) { return now + 1; }
 static double t_timeout(void *s) { return 1; }
 static unsigned t_retries(void *s) { return 1; }
 static const struct dfo_timer_provider timer_a = {
