@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,8 +130,12 @@ static const char *nagios_state(int status)
 
 /* In the new process: stdin from /dev/null, stdout to `out`, exec.
  * On failure, write errno to `report` and exit. */
-static void run_child(struct exec *x, int out, int report)
+static void run_child(struct exec *x, int out, int report, pid_t parent)
 {
+	/* Die with the check process (which dies with the agent). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(127);
 	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(out, 1) < 0)
 		goto fail;
@@ -188,11 +193,12 @@ static int exec_check(void *state, const struct dfo_check_target *target,
 		close(out[1]);
 		return dfo_err_set(err, -e, "pipe: %s", strerror(e));
 	}
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(out[0]);
 		close(report[0]);
-		run_child(x, out[1], report[1]);
+		run_child(x, out[1], report[1], parent);
 	}
 	int fork_errno = errno;
 	close(out[1]);

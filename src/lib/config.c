@@ -23,6 +23,7 @@
 struct mark {
 	char *key;
 	int line;
+	size_t seq; /* order of marking, for line_of() */
 };
 
 struct parse_ctx {
@@ -31,6 +32,7 @@ struct parse_ctx {
 	int nerr;
 	struct mark *marks;
 	size_t nmarks, cap;
+	bool sorted;                    /* marks sorted for line_of() */
 };
 
 static struct parse_ctx *current_ctx; /* set during cfg_parse only */
@@ -73,19 +75,43 @@ static void mark(struct parse_ctx *ctx, const char *a, const char *b,
 	char *key;
 	if (asprintf(&key, "%s\x1f%s%s%s", a, b, c ? "\x1f" : "", c ? c : "") < 0)
 		return;
-	ctx->marks[ctx->nmarks++] = (struct mark){key, line};
+	ctx->marks[ctx->nmarks++] = (struct mark){key, line, 0};
+	ctx->sorted = false;
+}
+
+/* By key, then in the order marked (the first of equal keys wins). */
+static int mark_cmp(const void *a, const void *b)
+{
+	const struct mark *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /* The line recorded for a key, or `def`. */
-static int line_of(const struct parse_ctx *ctx, const char *a, const char *b,
+static int line_of(struct parse_ctx *ctx, const char *a, const char *b,
 		   const char *c, int def)
 {
 	char key[512];
 	snprintf(key, sizeof(key), "%s\x1f%s%s%s", a, b, c ? "\x1f" : "",
 		 c ? c : "");
-	for (size_t i = 0; i < ctx->nmarks; i++)
-		if (strcmp(ctx->marks[i].key, key) == 0)
-			return ctx->marks[i].line;
+	/* Sorted once, then searched: a config of n instances costs
+	 * n log n here, not n squared. */
+	if (!ctx->sorted) {
+		for (size_t i = 0; i < ctx->nmarks; i++)
+			ctx->marks[i].seq = i;
+		qsort(ctx->marks, ctx->nmarks, sizeof(*ctx->marks), mark_cmp);
+		ctx->sorted = true;
+	}
+	size_t lo = 0, hi = ctx->nmarks;
+	while (lo < hi) { /* the first key >= key */
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(ctx->marks[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ctx->nmarks && strcmp(ctx->marks[lo].key, key) == 0)
+		return ctx->marks[lo].line;
 	return def;
 }
 

@@ -9,6 +9,8 @@
  *     slow   healthy after `delay` s  hang   sleeps forever
  *     crash  dereferences NULL        exit   _exit(0) with no result
  *     late   healthy after timeout + 0.3 s (past its deadline)
+ *     slowfail  unhealthy after `delay` s
+ *     local  a failure of this host, not of the target (-EMFILE)
  *     fork   forks two grandchildren that sleep, writes their pids to
  *            DIR/ADDR.pids, then reports healthy
  *     forkhang  the same, then hangs
@@ -118,6 +120,12 @@ static int fault_check(void *state, const struct dfo_check_target *t,
 		sleep_s(f->delay);
 		return 0;
 	}
+	if (strcmp(mode, "slowfail") == 0) {
+		sleep_s(f->delay);
+		return dfo_err_set(err, -ECONNREFUSED, "told to fail, slowly");
+	}
+	if (strcmp(mode, "local") == 0)
+		return dfo_err_set(err, -EMFILE, "socket: %s", strerror(EMFILE));
 	if (strcmp(mode, "late") == 0) {
 		sleep_s(t->timeout + 0.3);
 		return 0;

@@ -8,6 +8,15 @@
  * While FAILFILE exists, the operations it names ("list", "add", "del"
  * or "all", any of them) return -EIO.  Each failure is counted in
  * FAILFILE.count (one line per failure) so a test can see it happened.
+ * Every call is logged in FAILFILE.calls ("list", "add", "del" a line).
+ *
+ * dns "d" { nocas { file = "FILE" fail_file = "FAILFILE"
+ *                   swap_file = "SWAP" } }
+ *
+ * The same without compare-and-set: add/del ignore `expected`, as a
+ * service with no conditional change.  When list() finds SWAP, it answers
+ * from FILE as it was, then renames SWAP over FILE: another agent's
+ * change, landing right after the round's read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,12 +30,19 @@
 #include <dnsfailover/dnsfailover.h>
 
 struct flaky {
-	char *file, *fail;
+	char *file, *fail, *swap;
+	bool cas;
 };
 
 static cfg_opt_t flaky_opts[] = {
 	CFG_STR("file", NULL, CFGF_NODEFAULT),
 	CFG_STR("fail_file", NULL, CFGF_NODEFAULT),
+	CFG_END()};
+
+static cfg_opt_t nocas_opts[] = {
+	CFG_STR("file", NULL, CFGF_NODEFAULT),
+	CFG_STR("fail_file", NULL, CFGF_NODEFAULT),
+	CFG_STR("swap_file", NULL, CFGF_NODEFAULT),
 	CFG_END()};
 
 static void flaky_destroy(void *state)
@@ -36,6 +52,7 @@ static void flaky_destroy(void *state)
 		return;
 	free(f->file);
 	free(f->fail);
+	free(f->swap);
 	free(f);
 }
 
@@ -51,8 +68,36 @@ static int flaky_create(const char *instance, cfg_t *sec, void **state,
 		flaky_destroy(f);
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	}
+	f->cas = true;
 	*state = f;
 	return 0;
+}
+
+static int nocas_create(const char *instance, cfg_t *sec, void **state,
+			struct dfo_err *err)
+{
+	int rc = flaky_create(instance, sec, state, err);
+	if (rc < 0)
+		return rc;
+	struct flaky *f = *state;
+	const char *swap = cfg_getstr(sec, "swap_file");
+	f->cas = false;
+	if (swap && !(f->swap = strdup(swap))) {
+		flaky_destroy(f);
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static void called(struct flaky *f, const char *op)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s.calls", f->fail);
+	FILE *fp = fopen(path, "ae");
+	if (fp) {
+		fprintf(fp, "%s\n", op);
+		fclose(fp);
+	}
 }
 
 /* -EIO if the fail file names `op` or "all". */
@@ -111,17 +156,26 @@ static int flaky_list(void *state, const char *fqdn, struct dfo_rrset *out,
 		      struct dfo_err *err)
 {
 	struct flaky *f = state;
+	called(f, "list");
 	int rc = injected(f, "list", err);
-	return rc ? rc : load(f, fqdn, out, NULL, NULL, err);
+	if (rc == 0)
+		rc = load(f, fqdn, out, NULL, NULL, err);
+	if (rc == 0 && f->swap && access(f->swap, F_OK) == 0 &&
+	    rename(f->swap, f->file) < 0)
+		rc = dfo_err_set(err, -errno, "%s: %s", f->swap, strerror(errno));
+	return rc;
 }
 
 static int change(struct flaky *f, const char *op, const char *fqdn,
 		  const struct dfo_addr *addr, const struct dfo_rrset *expected,
 		  struct dfo_err *err)
 {
+	called(f, op);
 	int rc = injected(f, op, err);
 	if (rc)
 		return rc;
+	if (!f->cas)
+		expected = NULL;
 	char lock[4096], tmp[4096];
 	snprintf(lock, sizeof(lock), "%s.lock", f->file);
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", f->file, (int)getpid());
@@ -193,9 +247,22 @@ static const struct dfo_dns_provider flaky_provider = {
 	.del = flaky_del,
 };
 
+static const struct dfo_dns_provider nocas_provider = {
+	.name = "nocas",
+	.description = "test: records in a file, no compare-and-set",
+	.options = nocas_opts,
+	.create = nocas_create,
+	.destroy = flaky_destroy,
+	.flags = 0,
+	.list = flaky_list,
+	.add = flaky_add,
+	.del = flaky_del,
+};
+
 static int flaky_init(struct dfo_registry *reg, struct dfo_err *err)
 {
-	return dfo_register_dns(reg, &flaky_provider);
+	int rc = dfo_register_dns(reg, &flaky_provider);
+	return rc ? rc : dfo_register_dns(reg, &nocas_provider);
 }
 
 DFO_MODULE("test_flaky", flaky_init);
