@@ -51,6 +51,21 @@ static int mode_check(void *state, const struct dfo_check_target *t,
 	}
 	if (strcmp(mode, "noresult") == 0)
 		_exit(0);
+	if (strcmp(mode, "local") == 0)
+		return dfo_err_set(err, -EMFILE, "socket: out of descriptors");
+	if (strcmp(mode, "setsid") == 0) {
+		/* A grandchild that leaves the check's group and session. */
+		pid_t pid = fork();
+		if (pid == 0) {
+			setsid();
+			for (;;)
+				pause();
+		}
+		int v = (int)pid;
+		if (write(pids_fd[1], &v, sizeof(v)) != sizeof(v))
+			return -EIO;
+		return 0;
+	}
 	if (strncmp(mode, "fork", 4) == 0) {
 		for (int i = 0; i < 2; i++) {
 			pid_t pid = fork();
@@ -223,6 +238,81 @@ static void test_retries(void **unused)
 	assert_no_children();
 }
 
+/* A check reporting a shortage of this host is unknown, not failed. */
+static void test_local_failure(void **unused)
+{
+	struct dfo_check_job j;
+	job(&j, "local", 2, 3);
+	assert_int_equal(dfo_run_checks(&j, 1, 4), 0);
+	assert_int_equal(j.result, DFO_CHECK_UNKNOWN);
+	assert_string_equal(dfo_check_result_name(j.result), "unknown");
+	assert_non_null(strstr(j.reason, "out of descriptors"));
+	assert_no_children();
+}
+
+/* A grandchild that escaped with setsid is killed and reaped before the
+ * batch returns. */
+static void test_setsid_escape(void **unused)
+{
+	assert_int_equal(pipe(pids_fd), 0);
+	struct dfo_check_job j;
+	job(&j, "setsid", 1, 1);
+	assert_int_equal(dfo_run_checks(&j, 1, 4), 0);
+	assert_int_equal(j.result, DFO_CHECK_HEALTHY);
+	close(pids_fd[1]);
+	int pid;
+	assert_int_equal(read(pids_fd[0], &pid, sizeof(pid)), sizeof(pid));
+	close(pids_fd[0]);
+	assert_int_equal(kill(pid, 0), -1);
+	assert_int_equal(errno, ESRCH);
+	assert_no_children();
+}
+
+static int stop_pipe[2];
+static int interrupted_calls;
+
+static bool stop_now(void *arg)
+{
+	char c;
+	interrupted_calls++;
+	if (read(stop_pipe[0], &c, 1) != 1)
+		return false;
+	return c == 'T';
+}
+
+/* The watched fd: 'T' ends the batch at once, other bytes do not. */
+static void test_interrupt(void **unused)
+{
+	assert_int_equal(pipe(stop_pipe), 0);
+	struct dfo_run_opts o = {.watch_fd = stop_pipe[0],
+				 .interrupted = stop_now};
+	struct dfo_check_job j[3];
+	job(&j[0], "ok", 0.4, 1);
+	job(&j[1], "hang", 0.4, 1);
+	job(&j[2], "hang", 0.4, 1);
+	assert_int_equal(write(stop_pipe[1], "H", 1), 1);
+	double t0 = dfo_now();
+	assert_int_equal(dfo_run_checks_opts(j, 3, 2, &o), 0);
+	assert_true(dfo_now() - t0 >= 0.39); /* 'H' did not stop it */
+	assert_true(interrupted_calls >= 1);
+	assert_int_equal(j[1].result, DFO_CHECK_TIMEOUT);
+
+	job(&j[0], "hang", 30, 1);
+	job(&j[1], "hang", 30, 1);
+	job(&j[2], "hang", 30, 1);
+	assert_int_equal(write(stop_pipe[1], "T", 1), 1);
+	t0 = dfo_now();
+	assert_int_equal(dfo_run_checks_opts(j, 3, 2, &o), -EINTR);
+	assert_true(dfo_now() - t0 < 1.0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(j[i].result, DFO_CHECK_UNKNOWN);
+		assert_string_equal(j[i].reason, "interrupted");
+	}
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+	assert_no_children();
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -233,6 +323,9 @@ int main(void)
 		cmocka_unit_test(test_fork_hang),
 		cmocka_unit_test(test_parallel),
 		cmocka_unit_test(test_retries),
+		cmocka_unit_test(test_local_failure),
+		cmocka_unit_test(test_setsid_escape),
+		cmocka_unit_test(test_interrupt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
