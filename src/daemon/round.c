@@ -33,6 +33,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,20 +86,57 @@ static void round_error(struct pool_state *ps, const char *what,
 
 /* ---- calls to the dns provider ---- */
 
-/* TODO(ABI 2): space calls to an instance whose call_spacing() > 0,
- * waiting (signals honoured through ps->ro) until the previous call to
- * the same instance is that many seconds old. */
-static void dns_pace(struct pool_state *ps)
+/* When each dns instance (by its state) that asks for spacing was last
+ * called.  Entries of instances gone with a reload only cost a wait. */
+struct pace {
+	const void *state;
+	double last;
+};
+static struct pace paces[256];
+static size_t npaces;
+
+/* A rate-limited provider (call_spacing() > 0): wait until its previous
+ * call, from any pool, is that many seconds old.  SIGTERM ends the wait
+ * (through ps->ro): -EINTR. */
+static int dns_pace(struct pool_state *ps, struct dfo_err *e)
 {
-	(void)ps;
+	const struct dfo_instance *in = ps->pool->dns;
+	const struct dfo_dns_provider *dns = dfo_inst_dns(in);
+	if (!DFO_HAS(dns, call_spacing))
+		return 0;
+	double gap = dns->call_spacing(in->state);
+	if (!(gap > 0))
+		return 0;
+	if (gap > 3600)
+		gap = 3600;
+	struct pace *p = NULL;
+	for (size_t i = 0; i < npaces && !p; i++)
+		if (paces[i].state == in->state)
+			p = &paces[i];
+	if (!p) {
+		if (npaces == sizeof(paces) / sizeof(paces[0]))
+			npaces = 0; /* forget all: one extra wait at worst */
+		p = &paces[npaces++];
+		*p = (struct pace){in->state, -1e9};
+	}
+	const struct dfo_run_opts *ro = ps->ro;
+	for (double wait; (wait = p->last + gap - dfo_now()) > 0;) {
+		struct pollfd w = {.fd = ro ? ro->watch_fd : -1, .events = POLLIN};
+		int ms = (int)(wait * 1000) + 1;
+		if (poll(&w, 1, ms) > 0 && ro && ro->interrupted &&
+		    ro->interrupted(ro->arg))
+			return dfo_err_set(e, -EINTR, "interrupted");
+	}
+	p->last = dfo_now();
+	return 0;
 }
 
 static int dns_list(struct pool_state *ps, const char *fqdn,
 		    struct dfo_rrset *out, struct dfo_err *e)
 {
 	const struct dfo_pool *p = ps->pool;
-	dns_pace(ps);
-	return dfo_inst_dns(p->dns)->list(p->dns->state, fqdn, out, e);
+	int rc = dns_pace(ps, e);
+	return rc ? rc : dfo_inst_dns(p->dns)->list(p->dns->state, fqdn, out, e);
 }
 
 static int dns_add(struct pool_state *ps, const char *fqdn,
@@ -106,8 +144,9 @@ static int dns_add(struct pool_state *ps, const char *fqdn,
 		   struct dfo_err *e)
 {
 	const struct dfo_pool *p = ps->pool;
-	dns_pace(ps);
-	return dfo_inst_dns(p->dns)->add(p->dns->state, fqdn, a, expected, e);
+	int rc = dns_pace(ps, e);
+	return rc ? rc
+		  : dfo_inst_dns(p->dns)->add(p->dns->state, fqdn, a, expected, e);
 }
 
 /* Delete `a` from `fqdn` whose records the round read as `expected`.
@@ -133,8 +172,8 @@ static int dns_del(struct pool_state *ps, const char *fqdn,
 			return dfo_err_set(e, DFO_ESTALE, "%s changed since it "
 							  "was read", fqdn);
 	}
-	dns_pace(ps);
-	return dns->del(p->dns->state, fqdn, a, expected, e);
+	int rc = dns_pace(ps, e);
+	return rc ? rc : dns->del(p->dns->state, fqdn, a, expected, e);
 }
 
 static struct peer_state *peer_find(struct pool_state *ps,
@@ -682,11 +721,11 @@ void round_withdraw_on_exit(struct pool_state *ps)
 				dfo_rrset_clear(&cur);
 				break;
 			}
-			if (rc == 0) {
-				dns_pace(ps);
+			if (rc == 0)
+				rc = dns_pace(ps, &e);
+			if (rc == 0)
 				rc = dns->del(p->dns->state, name, &ps->own, &cur,
 					      &e);
-			}
 			dfo_rrset_clear(&cur);
 			if (rc == 0) {
 				dfo_log(DFO_LOG_NOTICE,

@@ -8,7 +8,9 @@
  * While FAILFILE exists, the operations it names ("list", "add", "del"
  * or "all", any of them) return -EIO.  Each failure is counted in
  * FAILFILE.count (one line per failure) so a test can see it happened.
- * Every call is logged in FAILFILE.calls ("list", "add", "del" a line).
+ * Every call is logged in FAILFILE.calls ("list", "add", "del", then the
+ * CLOCK_MONOTONIC time, a line).  With `spacing = S`, the instance asks
+ * the agent to leave S seconds between its calls (call_spacing).
  *
  * dns "d" { nocas { file = "FILE" fail_file = "FAILFILE"
  *                   swap_file = "SWAP" } }
@@ -32,11 +34,13 @@
 struct flaky {
 	char *file, *fail, *swap;
 	bool cas;
+	double spacing;
 };
 
 static cfg_opt_t flaky_opts[] = {
 	CFG_STR("file", NULL, CFGF_NODEFAULT),
 	CFG_STR("fail_file", NULL, CFGF_NODEFAULT),
+	CFG_FLOAT("spacing", 0, CFGF_NONE),
 	CFG_END()};
 
 static cfg_opt_t nocas_opts[] = {
@@ -69,6 +73,7 @@ static int flaky_create(const char *instance, cfg_t *sec, void **state,
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	}
 	f->cas = true;
+	f->spacing = cfg_getfloat(sec, "spacing");
 	*state = f;
 	return 0;
 }
@@ -95,9 +100,14 @@ static void called(struct flaky *f, const char *op)
 	snprintf(path, sizeof(path), "%s.calls", f->fail);
 	FILE *fp = fopen(path, "ae");
 	if (fp) {
-		fprintf(fp, "%s\n", op);
+		fprintf(fp, "%s %.6f\n", op, dfo_now());
 		fclose(fp);
 	}
+}
+
+static double flaky_spacing(void *state)
+{
+	return ((struct flaky *)state)->spacing;
 }
 
 /* -EIO if the fail file names `op` or "all". */
@@ -245,9 +255,11 @@ static const struct dfo_dns_provider flaky_provider = {
 	.list = flaky_list,
 	.add = flaky_add,
 	.del = flaky_del,
+	.call_spacing = flaky_spacing,
 };
 
 static const struct dfo_dns_provider nocas_provider = {
+	.size = sizeof(struct dfo_dns_provider),
 	.name = "nocas",
 	.description = "test: records in a file, no compare-and-set",
 	.options = nocas_opts,
