@@ -215,7 +215,7 @@ static bool engine_tracked(pid_t pid, void *arg)
 	for (size_t i = 0; i < e->sup.n; i++)
 		if (e->sup.r[i].pid == pid)
 			return true;
-	return false;
+	return events_tracked(pid);
 }
 
 void dfo_engine_watch(struct dfo_engine *e, int fd, pid_t pid)

@@ -266,6 +266,14 @@ static void kid_done(struct kid *k, int status)
 	k->pidfd = -1;
 }
 
+bool events_tracked(pid_t pid)
+{
+	for (size_t i = 0; i < MAX_KIDS; i++)
+		if (kids[i].pid == pid)
+			return true;
+	return false;
+}
+
 void events_reap(void)
 {
 	double now = dfo_now();
@@ -396,12 +404,12 @@ void events_error(const struct pool_state *ps, const char *what)
 void events_checks(const struct pool_state *ps,
 		   const struct dfo_check_job *jobs, size_t n)
 {
-	unsigned count[DFO_CHECK_ERROR + 1] = {0};
+	unsigned count[DFO_CHECK_UNKNOWN + 1] = {0};
 	for (size_t i = 0; i < n; i++)
 		if (jobs[i].result >= DFO_CHECK_HEALTHY &&
-		    jobs[i].result <= DFO_CHECK_ERROR)
+		    jobs[i].result <= DFO_CHECK_UNKNOWN)
 			count[jobs[i].result]++;
-	for (int r = DFO_CHECK_HEALTHY; r <= DFO_CHECK_ERROR; r++)
+	for (int r = DFO_CHECK_HEALTHY; r <= DFO_CHECK_UNKNOWN; r++)
 		if (count[r])
 			dfo_metric_add(metric(COUNTER, "dnsfailover_checks_total",
 					      H_CHECKS, ps->name, "result",

@@ -504,9 +504,10 @@ static int show_status(struct dfo_config *conf, bool json)
 	for (size_t i = 0; i < conf->npools; i++) {
 		const struct dfo_pool *p = &conf->pools[i];
 		const struct dfo_timer_provider *tm = dfo_inst_timer(p->timer);
-		double t1 = tm->next_round(p->timer->state, dfo_now());
+		/* The interval: the round after one due at t1. */
+		double t1 = dfo_now();
 		info[i].name = p->name;
-		info[i].interval = tm->next_round(p->timer->state, t1) - t1;
+		info[i].interval = tm->next_round(p->timer->state, t1, t1) - t1;
 	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -77,6 +77,8 @@ bool events_draining(struct pool_state *ps);
 size_t events_pollfds(struct pollfd *p, size_t max);
 double events_next(void);
 void events_reap(void);
+/* Is `pid` a notify program of ours (not an orphan to sweep)? */
+bool events_tracked(pid_t pid);
 /* At exit: wait for running programs up to their deadline, then kill. */
 void events_finish(void);
 
