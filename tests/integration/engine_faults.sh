@@ -22,7 +22,7 @@ status_file = "$T/status.json"
 dns "local" { hosts { file = "$H" } }
 ipsource "me" { static { address = "127.0.0.2" } }
 check "f" { fault { state_dir = "$D" } }
-timer "fast" { tick { interval = 0.4 timeout = 0.4 retries = 1 } }
+timer "fast" { tick { interval = 1 timeout = 1 retries = 1 } }
 pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
              timer = "fast" }
 C
@@ -34,8 +34,8 @@ wait_for 5 test -s "$T/status.json" || fail "no status after the first round"
 S=$T/status.json
 dur=$(status_get "$S" 's["pools"][0]["round_duration"]')
 echo "first round: $dur s"
-assert_eq "$(status_get "$S" 's["pools"][0]["round_duration"] < 0.4 + 0.25')" True \
-	"round ended on time (hang killed at 0.4 s): $dur s"
+assert_eq "$(status_get "$S" 's["pools"][0]["round_duration"] < 1 + 0.25')" True \
+	"round ended on time (hang killed at 1 s): $dur s"
 assert_eq "$(status_get "$S" '" ".join(p["result"] for p in s["pools"][0]["peers"])')" \
 	"timeout crashed timeout healthy" "results of hang, crash, late, fork"
 # (with sanitizers, ASan's SEGV handler turns the signal into exit 1)
@@ -56,7 +56,7 @@ min_fds() {
 }
 
 # Three failed peers go, one per round, in order; the forking one stays.
-wait_for 6 has_addrs "$H" "$F" "127.0.0.2 127.0.0.6" ||
+wait_for 12 has_addrs "$H" "$F" "127.0.0.2 127.0.0.6" ||
 	fail "failed peers not evicted: $(addrs "$H" "$F")"
 log=$(cat "$T/a.log")
 order=$(grep -o 'evicted 127.0.0.[0-9]' "$T/a.log" | awk '{print $2}' | tr '\n' ' ')
