@@ -308,33 +308,10 @@ static int hosts_list(void *state, const char *fqdn, struct dfo_rrset *out,
 
 /* ---- output ---- */
 
-struct out {
-	char *buf;
-	size_t len, cap;
-};
-
-static int out_put(struct out *o, const char *data, size_t len)
-{
-	if (o->len + len > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		while (cap < o->len + len)
-			cap *= 2;
-		char *b = realloc(o->buf, cap);
-		if (!b)
-			return -ENOMEM;
-		o->buf = b;
-		o->cap = cap;
-	}
-	if (len)
-		memcpy(o->buf + o->len, data, len);
-	o->len += len;
-	return 0;
-}
-
 /* The text without `fqdn` on the lines of `addr`: each such name goes with
  * the blanks before it; a line left with no name goes whole. */
 static int without(const struct text *t, const char *fqdn,
-		   const struct dfo_addr *addr, struct out *o)
+		   const struct dfo_addr *addr, struct dfo_sbuf *o)
 {
 	struct line l;
 	const char *limit = t->p + t->len;
@@ -342,7 +319,7 @@ static int without(const struct text *t, const char *fqdn,
 		line_at(p, limit, &l);
 		if (!l.has_addr || !dfo_addr_equal(&l.addr, addr) ||
 		    !line_has_name(&l, fqdn)) {
-			if (out_put(o, l.start, (size_t)(l.next - l.start)) < 0)
+			if (dfo_sbuf_add(o, l.start, (size_t)(l.next - l.start)) < 0)
 				return -ENOMEM;
 			continue;
 		}
@@ -359,7 +336,7 @@ static int without(const struct text *t, const char *fqdn,
 			const char *cut = n;
 			while (cut > copied && is_blank(cut[-1]))
 				cut--;
-			if (out_put(o, copied, (size_t)(cut - copied)) < 0)
+			if (dfo_sbuf_add(o, copied, (size_t)(cut - copied)) < 0)
 				return -ENOMEM;
 			copied = n + len;
 		}
@@ -367,7 +344,7 @@ static int without(const struct text *t, const char *fqdn,
 			o->len = mark; /* the line goes */
 			continue;
 		}
-		if (out_put(o, copied, (size_t)(l.next - copied)) < 0)
+		if (dfo_sbuf_add(o, copied, (size_t)(l.next - copied)) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -569,7 +546,7 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 	remove_stale_temps(target);
 	struct text t = {0};
 	struct stat st;
-	struct out o = {0};
+	struct dfo_sbuf o = {0};
 	struct dfo_rrset cur;
 	dfo_rrset_init(&cur, addr->family);
 	rc = read_file(target, &t, &st, err);
@@ -594,12 +571,12 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 			eol = "\r\n";
 		char a[DFO_ADDR_STRLEN];
 		dfo_addr_format(addr, a, sizeof(a));
-		if (out_put(&o, t.p, t.len) < 0 ||
+		if (dfo_sbuf_add(&o, t.p, t.len) < 0 ||
 		    (t.len && t.p[t.len - 1] != '\n' &&
-		     out_put(&o, eol, strlen(eol)) < 0) ||
-		    out_put(&o, a, strlen(a)) < 0 || out_put(&o, "\t", 1) < 0 ||
-		    out_put(&o, fqdn, strlen(fqdn)) < 0 ||
-		    out_put(&o, eol, strlen(eol)) < 0)
+		     dfo_sbuf_add(&o, eol, strlen(eol)) < 0) ||
+		    dfo_sbuf_add(&o, a, strlen(a)) < 0 || dfo_sbuf_add(&o, "\t", 1) < 0 ||
+		    dfo_sbuf_add(&o, fqdn, strlen(fqdn)) < 0 ||
+		    dfo_sbuf_add(&o, eol, strlen(eol)) < 0)
 			rc = -ENOMEM;
 	} else {
 		rc = without(&t, fqdn, addr, &o);
@@ -608,10 +585,10 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 		dfo_err_set(err, rc, "%s: %s", target, strerror(-rc));
 		goto out;
 	}
-	rc = replace_file(target, &st, o.buf ? o.buf : "", o.len, err);
+	rc = replace_file(target, &st, o.s ? o.s : "", o.len, err);
 out:
 	dfo_rrset_clear(&cur);
-	free(o.buf);
+	free(o.s);
 	free(t.p);
 	free(target);
 	close(lfd); /* releases the lock */
