@@ -74,18 +74,9 @@ int dfo_pidfd_open(pid_t pid)
 /* In the child: run the check, report, exit.  Never returns. */
 static void child_main(struct dfo_check_job *j, int wfd, pid_t parent)
 {
-	/* Die with the agent; it may have died before we asked. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() != parent)
-		_exit(0);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &sa, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Its own group, default signals, and death with the agent (at
+	 * once if the agent died before it could ask). */
+	dfo_child_setup(SIGKILL, parent);
 	/* A check that crashes every round must not fill the disk. */
 	struct rlimit nocore = {0, 0};
 	setrlimit(RLIMIT_CORE, &nocore);
@@ -199,23 +190,7 @@ static int start(struct slot *s, struct dfo_check_job *j, size_t others)
  * ours) and reap the leader. */
 static void reap(struct slot *s, int *status)
 {
-	kill(-s->pid, SIGKILL);
-	while (waitpid(s->pid, status, 0) < 0 && errno == EINTR)
-		;
-	/* Orphans of the group were re-parented to us (subreaper): reap
-	 * them too.  They were SIGKILLed, so this takes microseconds; the
-	 * wait is bounded all the same (a process stuck in D state). */
-	double until = dfo_now() + 0.05;
-	for (;;) {
-		pid_t r = waitpid(-s->pid, NULL, WNOHANG);
-		if (r > 0)
-			continue;
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 || dfo_now() > until)
-			break; /* ECHILD: none left */
-		usleep(200);
-	}
+	*status = dfo_child_kill_reap(s->pid);
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	close(s->pipefd);

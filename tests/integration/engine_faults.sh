@@ -31,7 +31,10 @@ agent=$AGENT_PID
 
 # First round: every check at once, so it lasts one timeout, not three.
 wait_for 5 test -s "$T/status.json" || fail "no status after the first round"
-S=$T/status.json
+# One snapshot of the first round: the next one shows other peers.
+cp "$T/status.json" "$T/first.json"
+S=$T/first.json
+assert_eq "$(status_get "$S" 's["pools"][0]["rounds"]')" 1 "snapshot of the first round"
 dur=$(status_get "$S" 's["pools"][0]["round_duration"]')
 echo "first round: $dur s"
 assert_eq "$(status_get "$S" 's["pools"][0]["round_duration"] < 1 + 0.25')" True \
@@ -63,6 +66,7 @@ order=$(grep -o 'evicted 127.0.0.[0-9]' "$T/a.log" | awk '{print $2}' | tr '\n' 
 assert_eq "$order" "127.0.0.3 127.0.0.4 127.0.0.5 " "eviction order"
 
 # Nothing left behind after several rounds: no zombie child, no fd more.
+S=$T/status.json
 fds1=$(min_fds)
 wait_rounds "$S" 4 || fail "rounds stopped"
 fds2=$(min_fds)
