@@ -165,17 +165,9 @@ void events_configure(const struct dfo_config *c)
 
 static void kid_run(const char *const *argv, size_t argc, enum event_type t,
 		    const struct pool_state *ps, const char *fqdn,
-		    const char *addr, const char *reason)
+		    const char *addr, const char *reason, pid_t parent)
 {
-	setpgid(0, 0);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	dfo_child_setup(SIGTERM, parent);
 	int fd = open("/dev/null", O_RDONLY);
 	if (fd >= 0 && fd != STDIN_FILENO) {
 		dup2(fd, STDIN_FILENO);
@@ -224,14 +216,14 @@ static void notify_spawn(const struct pool_state *ps, enum event_type t,
 			"dnsfailover_notify_failures_total", H_NOTIFY, NULL), 1);
 		return;
 	}
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	if (pid < 0) {
 		dfo_log(DFO_LOG_WARNING, "pool %s: notify: fork: %s", ps->name,
 			strerror(errno));
 		return;
 	}
 	if (pid == 0)
-		kid_run(argv, argc, t, ps, fqdn, addr, reason);
+		kid_run(argv, argc, t, ps, fqdn, addr, reason, parent);
 	setpgid(pid, pid);
 	k->pid = pid;
 	k->pidfd = dfo_pidfd_open(pid);

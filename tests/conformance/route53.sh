@@ -17,7 +17,7 @@ be_setup() {
  "insync_after": 0}
 J
 	start_fake_aws "$T/state.json"
-	BE_SECTION="route53 { zone = \"$BE_ZONE\" } }
+	BE_SECTION="route53 { zone = \"$BE_ZONE\"${R53_READ:+ read = \"$R53_READ\"} } }
 aws { region = \"us-east-1\" access_key_id = \"AKIDTEST\" secret_access_key = \"secrettest\"
       route53_endpoint = \"$FAKE\" timeout = 1 max_retries = 2 retry_time = $BE_TIMEOUT"
 }
