@@ -16,7 +16,7 @@ status_file = "$T/status.json"
 dns "local" { hosts { file = "$H" } }
 ipsource "me" { static { address = "127.0.0.2" } }
 check "f" { fault { state_dir = "$D" } }
-timer "fast" { tick { interval = 0.25 timeout = 0.2 retries = 1 } }
+timer "fast" { tick { interval = 0.5 timeout = 0.3 retries = 1 } }
 pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
              timer = "fast" fall = 3 rise = 3 }
 C
