@@ -98,7 +98,10 @@ timer "t" { tick { interval = 1 timeout = 1 retries = 1 } }
 pool "www" { fqdn = {"www.example.test"} dns = "local" ipsource = "me"
              check = "maint" timer = "t" }
 C
-"$dfo" -C "$work/t.conf" --list-plugins | grep -q "^  flag " || fail "plugin not listed"
+# Captured, not piped into grep -q: under pipefail the early exit of
+# grep -q makes the listing die of SIGPIPE and the pipeline fail.
+out=$("$dfo" -C "$work/t.conf" --list-plugins) || fail "--list-plugins with the plugin"
+grep -q "^  flag " <<<"$out" || fail "plugin not listed: $out"
 "$dfo" -C "$work/t.conf" -t || fail "config with the plugin rejected"
 touch "$work/maint/127.0.0.9"
 "$dfo" -C "$work/t.conf" --try check/maint 127.0.0.2 || fail "--try: 127.0.0.2 should be healthy"
