@@ -7,7 +7,7 @@ BUILD="autoconf automake libtool libltdl-dev pkg-config make gcc
   libcurl4-openssl-dev libconfuse-dev libmnl-dev libldns-dev libssl-dev libexpat1-dev
   libmicrohttpd-dev"
 TEST="libcmocka-dev python3 python3-botocore python3-dnspython iproute2 bind9 bind9-dnsutils
-  knot knot-dnsutils nginx-light openssl procps psmisc curl nftables
+  knot knot-dnsutils unbound nginx-light openssl procps psmisc curl nftables
   python3-prometheus-client systemd man-db clang llvm
   dpkg-dev debhelper dh-autoreconf"
 
