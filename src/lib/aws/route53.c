@@ -374,6 +374,32 @@ static int list_fn(void *ctx, const char *path, const char *text)
 	return 0;
 }
 
+/* One page of ListResourceRecordSets from (name, type, ident), each NULL
+ * for none, walked into `l` (l->truncated says whether more follow). */
+static int list_page(struct dfo_aws *aws, const char *path, const char *name,
+		     const char *type, const char *ident, const char *maxitems,
+		     struct listing *l, struct dfo_err *err)
+{
+	struct dfo_aws_query q;
+	struct dfo_http_response resp;
+	dfo_aws_query_init(&q);
+	if ((name && dfo_aws_query_add(&q, "name", name) < 0) ||
+	    (type && dfo_aws_query_add(&q, "type", type) < 0) ||
+	    dfo_aws_query_add(&q, "maxitems", maxitems) < 0 ||
+	    (ident && dfo_aws_query_add(&q, "identifier", ident) < 0)) {
+		dfo_aws_query_clear(&q);
+		return dfo_err_set(err, -ENOMEM, "route53: out of memory");
+	}
+	int rc = r53_call(aws, "GET", path, &q, NULL, &resp, err);
+	dfo_aws_query_clear(&q);
+	l->truncated = false;
+	if (rc == 0)
+		rc = xml_walk("route53 ListResourceRecordSets", resp.body,
+			      resp.len, list_fn, l, err);
+	dfo_http_response_free(&resp);
+	return rc;
+}
+
 int dfo_r53_list(struct dfo_aws *aws, const char *zone_id, const char *name,
 		 const char *type, struct dfo_r53_rrset **sets, size_t *n,
 		 struct dfo_err *err)
@@ -387,24 +413,7 @@ int dfo_r53_list(struct dfo_aws *aws, const char *zone_id, const char *name,
 	*sets = NULL;
 	*n = 0;
 	for (int page = 0;; page++) {
-		struct dfo_aws_query q;
-		struct dfo_http_response resp;
-		dfo_aws_query_init(&q);
-		if (dfo_aws_query_add(&q, "name", name) < 0 ||
-		    dfo_aws_query_add(&q, "type", type) < 0 ||
-		    dfo_aws_query_add(&q, "maxitems", "100") < 0 ||
-		    (ident && dfo_aws_query_add(&q, "identifier", ident) < 0)) {
-			dfo_aws_query_clear(&q);
-			rc = dfo_err_set(err, -ENOMEM, "route53: out of memory");
-			break;
-		}
-		rc = r53_call(aws, "GET", path, &q, NULL, &resp, err);
-		dfo_aws_query_clear(&q);
-		l.truncated = false;
-		if (rc == 0)
-			rc = xml_walk("route53 ListResourceRecordSets",
-				      resp.body, resp.len, list_fn, &l, err);
-		dfo_http_response_free(&resp);
+		rc = list_page(aws, path, name, type, ident, "100", &l, err);
 		if (rc < 0)
 			break;
 		/* Go on only while the next page still holds this name and
@@ -451,24 +460,7 @@ int dfo_r53_list_zone(struct dfo_aws *aws, const char *zone_id,
 	char *name = NULL, *type = NULL, *ident = NULL;
 	int rc = 0;
 	for (int page = 0;; page++) {
-		struct dfo_aws_query q;
-		struct dfo_http_response resp;
-		dfo_aws_query_init(&q);
-		if ((name && dfo_aws_query_add(&q, "name", name) < 0) ||
-		    (type && dfo_aws_query_add(&q, "type", type) < 0) ||
-		    dfo_aws_query_add(&q, "maxitems", "300") < 0 ||
-		    (ident && dfo_aws_query_add(&q, "identifier", ident) < 0)) {
-			dfo_aws_query_clear(&q);
-			rc = dfo_err_set(err, -ENOMEM, "route53: out of memory");
-			break;
-		}
-		rc = r53_call(aws, "GET", path, &q, NULL, &resp, err);
-		dfo_aws_query_clear(&q);
-		l.truncated = false;
-		if (rc == 0)
-			rc = xml_walk("route53 ListResourceRecordSets",
-				      resp.body, resp.len, list_fn, &l, err);
-		dfo_http_response_free(&resp);
+		rc = list_page(aws, path, name, type, ident, "300", &l, err);
 		if (rc < 0 || !l.truncated)
 			break;
 		if (!l.next_name || !l.next_type) {
