@@ -9,10 +9,20 @@
 need_cmd man
 
 D=$TOP_BUILDDIR/doc
+# The pages name installed paths, which are as long as the operator's
+# prefix: distcheck's prefix is deep enough that a justified line holding
+# it "cannot adjust".  The markup is checked with the prefix shortened to
+# /usr, so the test judges the page, not the directory it was built in.
+prefix=$(sed -n 's/^prefix = //p' "$TOP_BUILDDIR/Makefile")
 for page in dnsfailover.8 dnsfailover.conf.5 dnsfailover-aws.1 dnsfailover-plugins.7; do
 	[ -f "$D/$page" ] || fail "$page not built"
 	grep -n "@[a-zA-Z_]*@" "$D/$page" && fail "$page: unsubstituted"
-	warn=$(MANWIDTH=80 man --warnings -l "$D/$page" 2>&1 >"$T/$page.txt")
+	if [ -n "$prefix" ] && [ "$prefix" != /usr ]; then
+		sed "s|$prefix/|/usr/|g" "$D/$page" >"$T/$page"
+	else
+		cp "$D/$page" "$T/$page"
+	fi
+	warn=$(MANWIDTH=80 man --warnings -l "$T/$page" 2>&1 >"$T/$page.txt")
 	[ -z "$warn" ] || fail "$page: man --warnings: $warn"
 	[ "$(wc -l <"$T/$page.txt")" -gt 30 ] || fail "$page renders to nothing"
 done
