@@ -292,8 +292,8 @@ struct dfo_run_opts {
  * whatever it returned.  A job stops at its first healthy attempt; a
  * failed one is retried at once until `attempts`.  An attempt that could
  * not run, or whose check reports a local failure (-EAGAIN, -EMFILE,
- * -ENFILE, -ENOMEM, -ENOBUFS), is DFO_CHECK_UNKNOWN.  Each child gets
- * SIGKILL if this process dies (PR_SET_PDEATHSIG).  The first call makes
+ * -ENFILE, -ENOMEM, -ENOBUFS), is DFO_CHECK_UNKNOWN.  Each child's
+ * process group is SIGKILLed if this process dies (PR_SET_PDEATHSIG).  The first call makes
  * the process a child subreaper (prctl); what a check leaves behind
  * (orphans re-parented here, even in another session) is killed and
  * reaped before the call returns.  Returns 0; -EINTR if opts->interrupted

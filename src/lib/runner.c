@@ -10,8 +10,11 @@
  * reaped with the group leader.  What escaped the group (setsid) is
  * re-parented here too when the check ends, and is found among this
  * process's children and killed before the batch returns.  Each child
- * asks for SIGKILL when the agent dies (PR_SET_PDEATHSIG), and checks
- * that the agent did not die before it asked.  An attempt observed to
+ * asks for SIGTERM when the agent dies (PR_SET_PDEATHSIG), and checks
+ * that the agent did not die before it asked; its handler SIGKILLs the
+ * child's whole group.  (What escaped the group while the agent was
+ * SIGKILLed is out of reach: under systemd the unit's cgroup is killed
+ * with it.)  An attempt observed to
  * end at or after its deadline is a timeout even if the child managed to
  * exit(0).
  *
@@ -71,12 +74,31 @@ int dfo_pidfd_open(pid_t pid)
 #endif
 }
 
+/* The check process's parent-death signal: the whole group goes, not
+ * only this process, so that what the check's program started (an exec
+ * check's shell and its children) does not outlive a SIGKILLed agent.
+ * The kernel's parent-death signal reaches only the process that asked. */
+static void group_death(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+	_exit(128 + SIGKILL);
+}
+
 /* In the child: run the check, report, exit.  Never returns. */
 static void child_main(struct dfo_check_job *j, int wfd, pid_t parent)
 {
 	/* Its own group, default signals, and death with the agent (at
-	 * once if the agent died before it could ask). */
-	dfo_child_setup(SIGKILL, parent);
+	 * once if the agent died before it could ask), of the whole
+	 * group. */
+	dfo_child_setup(SIGTERM, parent);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = group_death;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	if (getppid() != parent)
+		group_death(SIGTERM);
 	/* A check that crashes every round must not fill the disk. */
 	struct rlimit nocore = {0, 0};
 	setrlimit(RLIMIT_CORE, &nocore);

@@ -20,7 +20,7 @@ status_file = "$T/status.json"
 dns "local" { hosts { file = "$H" } }
 ipsource "me" { static { address = "127.0.0.2" } }
 check "x" { exec { command = {"/bin/sh", "-c", "setsid sleep $Z & setsid sleep $E & exit 0"} } }
-check "hang" { exec { command = {"/bin/sh", "-c", "exec /bin/sleep $K"} } }
+check "hang" { exec { command = {"/bin/sh", "-c", "/bin/sleep $K & exec /bin/sleep $K"} } }
 timer "fast" { tick { interval = 0.2 timeout = 1 retries = 1 } }
 timer "slow" { tick { interval = 30 timeout = 60 retries = 1 } }
 pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "x"
@@ -52,12 +52,14 @@ wait $agent
 sleep 0.3
 assert_eq "$(escaped)" 0 "escaped sleepers after the agent stopped"
 
-# SIGKILL the agent during a long check: the check and the program it
-# runs die too.
+# SIGKILL the agent during a long check: the check, the program it runs
+# and that program's own child (a background sleep of the shell) die too.
 sed -i 's/check = "x"/check = "hang"/; s/timer = "fast"/timer = "slow"/' "$T/a.conf"
 start_agent b "$T/a.conf"
 agent=$AGENT_PID
-wait_for 10 pgrep -f -x "/bin/sleep $K" >/dev/null || fail "the check did not start"
+# Two sleepers per check: the self-check and the two peers' = 6.
+sleepers() { [ "$(pgrep -f -x "/bin/sleep $K" | wc -l)" = "$1" ]; }
+wait_for 10 sleepers 6 || fail "the checks did not start: $(pgrep -a -f "sleep $K")"
 checks=$(pgrep -P "$agent" | tr '\n' ' ')
 [ -n "$checks" ] || fail "no check process under the agent"
 kill -KILL $agent
@@ -69,7 +71,7 @@ wait_for 5 gone || fail "checks survive a SIGKILLed agent: $(pgrep -a -f "sleep 
 "$DFO" -C "$T/a.conf" --try check/hang 127.0.0.3 --timeout 60 >/dev/null 2>&1 &
 try=$!
 track $try
-wait_for 10 pgrep -f -x "/bin/sleep $K" >/dev/null || fail "--try did not start the check"
+wait_for 10 sleepers 2 || fail "--try did not start the check: $(pgrep -a -f "sleep $K")"
 kill -KILL $try
 wait $try 2>/dev/null
 wait_for 5 gone || fail "the check survives a SIGKILLed --try: $(pgrep -a -f "sleep $K")"
