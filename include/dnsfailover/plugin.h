@@ -49,8 +49,12 @@
  *    never holds a secret (key, password, token);
  *  - never exit(), never write to stdout; log with dfo_log();
  *  - never sleep without a bound: network calls use the core's http helper
- *    (http.h) or their own timeouts.  Checks are the exception: they run in
- *    a child process that the core kills at the deadline;
+ *    (http.h) or their own timeouts, and a wait longer than 100 ms (a
+ *    server that does not answer, a lock, a retry delay) asks
+ *    dfo_stopping() (util.h) at least every 100 ms and gives up with
+ *    -EINTR, so that SIGTERM takes effect within a second; the http helper
+ *    does this itself.  Checks are the exception: they run in a child
+ *    process that the core kills at the deadline;
  *  - the agent is single-threaded and calls every dns, ipsource, check
  *    and timer operation from its main thread.  Only a responder may
  *    start threads, inside its own process; the core functions it may

@@ -33,6 +33,15 @@ int dfo_sbuf_addf(struct dfo_sbuf *b, const char *fmt, ...)
 /* CLOCK_MONOTONIC, in seconds. */
 double dfo_now(void);
 
+/* Whether this process is stopping: SIGTERM or SIGINT is pending (the
+ * core blocks both and reads them between operations), or the core has
+ * read one and the time it gives the last operations of a stopping agent
+ * (withdraw_on_exit) is up.  A provider's long wait (a retry loop, a
+ * lock, a server that does not answer) asks at least every 100 ms and
+ * gives up with -EINTR, so that SIGTERM takes effect within a second at
+ * any moment.  One system call; safe from any thread. */
+bool dfo_stopping(void);
+
 /* Read the whole regular file `path`, at most `max` bytes, into a
  * malloc'd buffer (*data, NUL-terminated after *len bytes; free() it).
  * Anything but a regular file (a FIFO, a device) is refused with

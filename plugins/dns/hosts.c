@@ -373,13 +373,6 @@ static int resolve(const char *path, char **target, struct dfo_err *err)
 	return 0;
 }
 
-static bool signal_pending(void)
-{
-	sigset_t set;
-	return sigpending(&set) == 0 &&
-	       (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1);
-}
-
 /* Lock `lock` exclusively within `timeout` seconds: the descriptor that
  * holds it, or negative. */
 static int lock_take(const char *lock, double timeout, struct dfo_err *err)
@@ -404,7 +397,7 @@ static int lock_take(const char *lock, double timeout, struct dfo_err *err)
 			return dfo_err_set(err, -e, "%s: lock: %s", lock,
 					   strerror(e));
 		}
-		if (signal_pending()) {
+		if (dfo_stopping()) {
 			close(fd);
 			return dfo_err_set(err, -EINTR,
 					   "%s: gave up waiting for the lock: "

@@ -509,12 +509,18 @@ static int tsig_check(const struct rfc *r, const uint8_t *ans, size_t len,
 /* ------------------------------------------------------------------ */
 /* Talking to the server                                               */
 
+/* Wait for `events` until `deadline`, in slices of 100 ms at most so a
+ * stopping agent gives up at once (-EINTR). */
 static int wait_fd(int fd, short events, double deadline)
 {
 	for (;;) {
 		double left = deadline - dfo_now();
 		if (left <= 0)
 			return -ETIMEDOUT;
+		if (dfo_stopping())
+			return -EINTR;
+		if (left > 0.1)
+			left = 0.1;
 		struct pollfd p = {.fd = fd, .events = events};
 		int n = poll(&p, 1, (int)(left * 1000) + 1);
 		if (n > 0)
@@ -599,6 +605,7 @@ out:
 	if (rc < 0)
 		dfo_err_set(err, rc, "%s (TCP): %s", r->where,
 			    rc == -ETIMEDOUT ? "no answer in time"
+			    : rc == -EINTR   ? "interrupted: stopping"
 					     : strerror(-rc));
 	return rc;
 }
@@ -647,6 +654,7 @@ static int exchange(const struct rfc *r, const uint8_t *req, size_t len,
 	if (rc < 0)
 		return dfo_err_set(err, rc, "%s: %s", r->where,
 				   rc == -ETIMEDOUT ? "no answer in time"
+				   : rc == -EINTR ? "interrupted: stopping"
 				   : rc == -ECONNREFUSED
 					   ? "connection refused (no server)"
 					   : strerror(-rc));

@@ -31,6 +31,7 @@
 #include "ops.h"
 
 #define MAX_POLL 64
+#define WITHDRAW_BOUND 10.0 /* seconds, see dnsfailover(8) SIGNALS */
 
 struct dfo_engine {
 	struct dfo_config *conf;   /* not owned */
@@ -191,6 +192,8 @@ static int read_signals(struct dfo_engine *e)
 			dfo_log(DFO_LOG_NOTICE, "%s: stopping",
 				strsignal((int)si.ssi_signo));
 			ev = DFO_ENGINE_STOP;
+			/* What runs of the round gives up now. */
+			dfo_stop_at(dfo_now());
 		}
 	}
 	return ev;
@@ -352,6 +355,9 @@ void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf)
 
 void dfo_engine_shutdown(struct dfo_engine *e)
 {
+	/* withdraw_on_exit gets WITHDRAW_BOUND seconds in all; a provider
+	 * still waiting then (or at another SIGTERM) gives up. */
+	dfo_stop_at(dfo_now() + WITHDRAW_BOUND);
 	for (size_t i = 0; i < e->npools; i++)
 		round_withdraw_on_exit(&e->pools[i]);
 	if (e->started) {

@@ -226,6 +226,11 @@ int dfo_responder_ctx_init(struct dfo_responder_ctx *ctx, int ready_fd);
 
 /* ---- processes ---- */
 
+/* dfo_stopping() is true from dfo_now() == `when` on (HUGE_VAL: never,
+ * but for a pending SIGTERM/SIGINT).  The engine sets it to now when it
+ * reads SIGTERM, and to now + the withdraw bound for withdraw_on_exit. */
+void dfo_stop_at(double when);
+
 /* In a child just forked from `parent`: a process group of its own,
  * `deathsig` when the parent dies (raised at once if it already has),
  * every signal back to its default and none blocked. */

@@ -31,6 +31,7 @@ struct xfer {
 	const struct dfo_http_request *req;
 	CURL *h;
 	bool aborted;
+	bool stopped; /* the agent is stopping (dfo_stopping) */
 };
 
 #define LIBCURL_SONAME "libcurl.so.4"
@@ -130,6 +131,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 		return len;
 	}
 	return buf_append(&x->body, data, len) == 0 ? len : 0;
+}
+
+/* Called by libcurl at least once a second, also while it waits. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	struct xfer *x = ctx;
+	if (dfo_stopping()) {
+		x->stopped = true;
+		return 1;
+	}
+	return 0;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
@@ -242,6 +256,9 @@ static int do_request(CURL *h, const struct dfo_http_request *req,
 	SETOPT(CURLOPT_WRITEDATA, &x);
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(CURLOPT_HEADERDATA, &x);
+	SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SETOPT(CURLOPT_XFERINFODATA, &x);
+	SETOPT(CURLOPT_NOPROGRESS, 0L);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_USERAGENT, "dnsfailover/" PACKAGE_VERSION);
 	if (req->family == AF_INET)
@@ -286,7 +303,10 @@ static int do_request(CURL *h, const struct dfo_http_request *req,
 	if (cc != CURLE_OK) {
 		char shown[512];
 		dfo_url_redact(req->url, shown, sizeof(shown));
-		if (x.aborted)
+		if (x.stopped)
+			rc = dfo_err_set(err, -EINTR, "%s: interrupted: stopping",
+					 shown);
+		else if (x.aborted)
 			rc = dfo_err_set(err, -ECANCELED, "%s: transfer aborted",
 					 shown);
 		else

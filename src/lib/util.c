@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +54,24 @@ double dfo_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* dfo_now() from which dfo_stopping() is true; +inf: not stopping. */
+static _Atomic double stop_at = HUGE_VAL;
+
+void dfo_stop_at(double when)
+{
+	stop_at = when;
+}
+
+bool dfo_stopping(void)
+{
+	sigset_t set;
+	if (sigpending(&set) == 0 &&
+	    (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1))
+		return true;
+	double at = stop_at;
+	return at != HUGE_VAL && dfo_now() >= at;
 }
 
 int dfo_file_read(const char *path, size_t max, char **data, size_t *len,

@@ -45,14 +45,22 @@ double aws_wallclock(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void aws_sleep(double secs)
+int aws_sleep(double secs)
 {
-	if (secs <= 0)
-		return;
-	struct timespec ts = {(time_t)secs,
-			      (long)((secs - (double)(time_t)secs) * 1e9)};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	/* In slices of 50 ms: a stopping agent does not wait out a retry
+	 * delay. */
+	double until = dfo_now() + secs;
+	for (;;) {
+		if (dfo_stopping())
+			return -EINTR;
+		double left = until - dfo_now();
+		if (left <= 0)
+			return 0;
+		if (left > 0.05)
+			left = 0.05;
+		struct timespec ts = {0, (long)(left * 1e9)};
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* ---- query strings ---- */
@@ -696,7 +704,8 @@ int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 		if (rc == 0) {
 			rc = answer_error(call, resp, &retry, err);
 		} else {
-			retry = rc != -ECANCELED && rc != -EINVAL && rc != -ENOMEM;
+			retry = rc != -ECANCELED && rc != -EINVAL &&
+				rc != -ENOMEM && rc != -EINTR;
 			if (err && rc != -ECANCELED) {
 				char msg[sizeof(err->msg)];
 				snprintf(msg, sizeof(msg), "%s", err->msg);
@@ -716,7 +725,11 @@ int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 		dfo_log(DFO_LOG_INFO, "%s: %s; retry %d in %.2f s",
 			call->service, err ? err->msg : "failed", attempt + 1,
 			delay);
-		aws_sleep(delay);
+		if (aws_sleep(delay) < 0) {
+			rc = dfo_err_set(err, -EINTR, "%s %s: interrupted: "
+					 "stopping", call->service, call->method);
+			break;
+		}
 	}
 	goto out;
 nomem:

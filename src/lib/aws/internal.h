@@ -56,7 +56,8 @@ int sbuf_add_xml(struct dfo_sbuf *b, const char *text);
 
 /* Wall-clock seconds. */
 double aws_wallclock(void);
-/* Sleep for `secs` (capped to >= 0). */
-void aws_sleep(double secs);
+/* Sleep for `secs` (nothing if <= 0): 0, or -EINTR as soon as the
+ * agent is stopping (dfo_stopping). */
+int aws_sleep(double secs);
 
 #endif

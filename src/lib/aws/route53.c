@@ -626,6 +626,8 @@ int dfo_r53_wait(struct dfo_aws *aws, const char *change_id, double interval,
 			return dfo_err_set(err, -ETIMEDOUT, "route53: change %s "
 					   "still PENDING after %.1f s",
 					   change_id, bound);
-		aws_sleep(interval < left ? interval : left);
+		if (aws_sleep(interval < left ? interval : left) < 0)
+			return dfo_err_set(err, -EINTR, "route53: change %s: "
+					   "interrupted: stopping", change_id);
 	}
 }
