@@ -15,8 +15,9 @@
  * followed: the file it names is the one read, locked and replaced (the
  * link stays).  Every change holds an exclusive flock(2) on TARGET.lock,
  * waiting at most `lock_timeout` seconds (and giving up at once when the
- * agent has a SIGTERM/SIGINT pending), reads the file, checks the
- * compare-and-set, writes TARGET.tmp.PID, fsyncs it, renames it over
+ * agent is stopping, dfo_stopping()), reads the file, checks the
+ * compare-and-set (and refuses to delete the last record of a name and
+ * family), writes TARGET.tmp.PID, fsyncs it, renames it over
  * TARGET and fsyncs the directory, so a reader sees the old file or the
  * new one, never half of one.  Temporary files are only ever written under
  * the lock, so one found while holding it is the leftover of a writer
@@ -556,6 +557,17 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 	bool present = dfo_rrset_contains(&cur, addr);
 	if ((op == OP_ADD && present) || (op == OP_DEL && !present))
 		goto out; /* nothing to do */
+	/* Never the last record, even when asked (an operator's --try): the
+	 * name would vanish.  Read under the lock, so this also stops the
+	 * second of two agents that each took the other for dead. */
+	if (op == OP_DEL && cur.count == 1) {
+		char a[DFO_ADDR_STRLEN];
+		dfo_addr_format(addr, a, sizeof(a));
+		rc = dfo_err_set(err, -EBUSY, "not deleting %s: it is the last "
+				 "%s record of %s", a,
+				 addr->family == AF_INET6 ? "AAAA" : "A", fqdn);
+		goto out;
+	}
 	if (op == OP_ADD) {
 		/* Append a line, in the file's own line ending. */
 		const char *eol = "\n";

@@ -3,9 +3,6 @@ BE_ZONE=conf.test
 H=$T/hosts
 # The silent case: another writer holds FILE.lock; lock_timeout bounds it.
 BE_TIMEOUT=2
-# Known defect of dns "hosts" the suite shows (for the hosts helper):
-#  - last-record-refused: it deletes the last record of a name.
-BE_KNOWN_FAIL="last-record-refused"
 
 be_setup() {
 	cat >"$H" <<F
