@@ -43,7 +43,9 @@ while True:
     s.recv(4096)
 ' "$UP_PORT" &
 track $!
-sleep 0.3
+# An upstream that refused is skipped for 1 s (SERVFAIL at once, rightly):
+# let that pass, so the query below really goes to the silent socket.
+sleep 1.2
 out=$(dig +time=5 +tries=1 -p "$DNS_PORT" @127.0.0.1 silent.example. A)
 ms=$(qtime "$out")
 assert_eq "$(status_of "$out")" SERVFAIL "unknown name, upstream silent"
