@@ -284,9 +284,11 @@ static int park_restore(struct parse_ctx *ctx, const char *file, bool check)
 				rc = -ENOMEM;
 				goto next;
 			}
-			memcpy(all, pk->values, pk->n * sizeof(*all));
-			memcpy(all + pk->n, opt->values,
-			       opt->nvalues * sizeof(*all));
+			if (pk->n)
+				memcpy(all, pk->values, pk->n * sizeof(*all));
+			if (opt->nvalues)
+				memcpy(all + pk->n, opt->values,
+				       opt->nvalues * sizeof(*all));
 		}
 		free(opt->values);
 		opt->values = all;

@@ -29,7 +29,8 @@ int dfo_sbuf_add(struct dfo_sbuf *b, const char *data, size_t len)
 		b->s = s;
 		b->cap = cap;
 	}
-	memcpy(b->s + b->len, data, len);
+	if (len) /* data may be NULL then */
+		memcpy(b->s + b->len, data, len);
 	b->len += len;
 	b->s[b->len] = '\0';
 	return 0;
