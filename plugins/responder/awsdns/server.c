@@ -95,6 +95,8 @@ struct worker {
 	struct pending *pend;
 	uint16_t *by_id; /* upstream id -> pending index + 1 */
 	size_t npend;
+	size_t nused;    /* pending entries in use: the loop's timeout and
+			  * sweep() need not walk 4096 of them to know */
 	size_t pend_hint;
 	struct tcpconn *conns;
 	struct evtag quit_tag;
@@ -265,6 +267,8 @@ static void pending_free(struct worker *w, struct pending *p)
 {
 	if (p->used && w->by_id[p->up_id] == (uint16_t)(p - w->pend) + 1)
 		w->by_id[p->up_id] = 0;
+	if (p->used)
+		w->nused--;
 	p->used = false;
 }
 
@@ -425,7 +429,7 @@ static void upstream_down(struct worker *w, size_t i, double now)
 
 static void sweep(struct worker *w, double now)
 {
-	for (size_t k = 0; k < w->npend; k++) {
+	for (size_t k = 0; w->nused && k < w->npend; k++) {
 		struct pending *p = &w->pend[k];
 		if (p->used && now >= p->deadline) {
 			w->stat_up_err++;
@@ -525,6 +529,7 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 	while (w->by_id[id]);
 	p->up_id = id;
 	p->used = true;
+	w->nused++;
 	w->by_id[id] = (uint16_t)(i + 1);
 	if (pending_send(w, p, now) < 0) {
 		/* every upstream is down: answer now */
@@ -736,10 +741,7 @@ static void *worker_main(void *arg)
 	struct epoll_event evs[64];
 	bool quit = false;
 	while (!quit) {
-		bool busy = false;
-		for (size_t k = 0; k < w->npend && !busy; k++)
-			busy = w->pend[k].used;
-		int timeout = busy ? 20 : 1000;
+		int timeout = w->nused ? 20 : 1000;
 		atomic_fetch_add(&w->qs, 1); /* even: idle */
 		int n = epoll_wait(w->ep, evs, 64, timeout);
 		atomic_fetch_add(&w->qs, 1); /* odd: may hold the index */
