@@ -14,7 +14,8 @@
 # See bench/README.md.
 #
 #   BUILD=build bash bench/awsdns.sh
-#   N=10000 BIG=100000 SECS=10 LAT_SECS=3 THREADS=1 CLIENTS=4 ONLY="awsdns knot"
+#   N=10000 BIG=100000 SECS=10 LAT_SECS=3 THREADS=1 CLIENTS=4 OUTSTANDING=100
+#   LAT_OUTSTANDING=30 ONLY="awsdns knot"
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -24,7 +25,12 @@ SECS=${SECS:-10}         # dnsperf -l of a throughput run
 LAT_SECS=${LAT_SECS:-3}  # dnsperf -l -v of a latency run
 THREADS=${THREADS:-1}    # server threads (awsdns, unbound, knot)
 CLIENTS=${CLIENTS:-4}    # dnsperf -c
-OUTSTANDING=${OUTSTANDING:-100} # dnsperf -q
+OUTSTANDING=${OUTSTANDING:-100} # dnsperf -q of a throughput run
+# dnsperf -q of a latency run: enough to keep the server saturated (the
+# qps of 30 outstanding match those of 100 here), no more: every further
+# outstanding query only waits in the socket buffer, adding 1/qps to each
+# reply's time, which measures dnsperf's queue, not the server.
+LAT_OUTSTANDING=${LAT_OUTSTANDING:-30}
 ONLY=${ONLY:-"awsdns dnsmasq unbound knot"}
 BUILD=${BUILD:-$top/build}
 DFO=$BUILD/dnsfailover
@@ -79,6 +85,9 @@ wait_answer() {
 
 have_awsdns() { [ -e "$PLUGINS/awsdns.so" ] || [ -e "$PLUGINS/responder_awsdns.so" ]; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# CPU time of a process, all its threads, user + system, in clock ticks.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0; }
+TICK=$(getconf CLK_TCK)
 
 # ---- the data: names, addresses, query files, the peers' files ----
 $PY - "$N" "$W" "$DOMAIN" <<'PY'
@@ -120,21 +129,28 @@ PY
 read -r LAST_NAME LAST_PTR <"$W/first_last"
 
 # ---- measuring one server ----
-declare -A QPS P50 P99 RSS
+declare -A QPS P50 P99 RSS CPU
 # measure NAME PORT PID: A and PTR, throughput then latency.
 measure() {
-	local name=$1 port=$2 pid=$3 kind out lat
+	local name=$1 port=$2 pid=$3 kind out lat t0 t1 done_q
 	for kind in a ptr; do
+		t0=$(cpu_ticks "$pid")
 		out=$(dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.$kind" -l "$SECS" \
 			-c "$CLIENTS" -T 1 -q "$OUTSTANDING" -t 2 2>&1)
+		t1=$(cpu_ticks "$pid")
 		QPS[$name.$kind]=$(echo "$out" | awk '/Queries per second:/ { printf "%.0f", $4 }')
+		# The server's CPU per answered query: what it leaves to the
+		# client on a shared machine, steadier than the qps.
+		done_q=$(echo "$out" | awk '/Queries completed:/ { print $3 }')
+		CPU[$name.$kind]=$(awk -v d="$((t1 - t0))" -v n="${done_q:-0}" -v hz="$TICK" \
+			'BEGIN { if (n > 0) printf "%.2f", d / hz * 1e6 / n; else print "-" }')
 		local lost
 		lost=$(echo "$out" | awk '/Queries lost:/ { print $3 }')
 		[ "${lost:-0}" = 0 ] || echo "  $name $kind: $lost queries lost" >&2
 		echo "$out" | grep -q "NOERROR" || echo "  $name $kind: $(echo "$out" | grep 'Response codes')" >&2
 		# Latency: every reply's time (-v), a shorter run at the same load.
 		dnsperf -s 127.0.0.1 -p "$port" -d "$W/queries.$kind" -l "$LAT_SECS" \
-			-c "$CLIENTS" -T 1 -q "$OUTSTANDING" -t 2 -v 2>/dev/null |
+			-c "$CLIENTS" -T 1 -q "$LAT_OUTSTANDING" -t 2 -v 2>/dev/null |
 			awk '/^> / { print $NF }' | sort -g >"$W/lat"
 		lat=$(awk '{ v[NR] = $1 }
 			END {
@@ -287,7 +303,7 @@ C
 	stop "$pid"
 }
 
-echo "awsdns.sh: $N names, dnsperf -l $SECS -c $CLIENTS -q $OUTSTANDING (latency: -l $LAT_SECS -v),"
+echo "awsdns.sh: $N names, dnsperf -l $SECS -c $CLIENTS -q $OUTSTANDING (latency: -l $LAT_SECS -q $LAT_OUTSTANDING -v),"
 echo "           server threads $THREADS, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in $ONLY; do
 	echo "== $s" >&2
@@ -298,17 +314,21 @@ mib() { [ -n "${1:-}" ] && [ "$1" != 0 ] && awk -v k="$1" 'BEGIN { printf "%.1f"
 ratio() { [ -n "${1:-}" ] && [ -n "${2:-}" ] && [ "${2:-0}" != 0 ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
 
 echo
-printf "%-8s %10s %9s %9s %10s %9s %9s %8s\n" server "A qps" "A p50 ms" "A p99 ms" "PTR qps" "PTR p50" "PTR p99" "RSS MiB"
+printf "%-8s %9s %8s %8s %8s %9s %8s %8s %8s %7s\n" server "A qps" "A us/q" "A p50" "A p99" \
+	"PTR qps" "PTR us/q" "PTR p50" "PTR p99" "RSS MiB"
 for s in $ONLY; do
-	printf "%-8s %10s %9s %9s %10s %9s %9s %8s\n" "$s" "${QPS[$s.a]:--}" "${P50[$s.a]:--}" "${P99[$s.a]:--}" \
-		"${QPS[$s.ptr]:--}" "${P50[$s.ptr]:--}" "${P99[$s.ptr]:--}" "$(mib "${RSS[$s]:-}")"
+	printf "%-8s %9s %8s %8s %8s %9s %8s %8s %8s %7s\n" "$s" "${QPS[$s.a]:--}" "${CPU[$s.a]:--}" \
+		"${P50[$s.a]:--}" "${P99[$s.a]:--}" "${QPS[$s.ptr]:--}" "${CPU[$s.ptr]:--}" \
+		"${P50[$s.ptr]:--}" "${P99[$s.ptr]:--}" "$(mib "${RSS[$s]:-}")"
 done
+echo "(us/q: the server's CPU microseconds per answered query; p50/p99 in ms)"
 if [ -n "${QPS[awsdns.a]:-}" ]; then
 	echo
 	echo "awsdns RSS: $(mib "${RSS_CHILD:-}") MiB the responder, $(mib "${RSS[awsdns]}") MiB with the agent"
 	for s in dnsmasq unbound knot; do
 		[ -n "${QPS[$s.a]:-}" ] || continue
-		echo "awsdns / $s: A $(ratio "${QPS[awsdns.a]}" "${QPS[$s.a]}") x, PTR $(ratio "${QPS[awsdns.ptr]}" "${QPS[$s.ptr]}") x"
+		echo "awsdns / $s: A $(ratio "${QPS[awsdns.a]}" "${QPS[$s.a]}") x, PTR $(ratio "${QPS[awsdns.ptr]}" "${QPS[$s.ptr]}") x qps;" \
+			"CPU per query A $(ratio "${CPU[$s.a]}" "${CPU[awsdns.a]}") x, PTR $(ratio "${CPU[$s.ptr]}" "${CPU[awsdns.ptr]}") x less"
 	done
 	echo "targets: A >= knot and >= 1.3 x dnsmasq; PTR >= knot; p99 < 0.8 ms"
 fi
@@ -358,7 +378,7 @@ PY
 		serve=$(echo "$(date +%s.%N) - $t0" | bc)
 		child=$(child_of "$agent")
 		echo "$BIG instances: fake hands them out in $(printf %.2f "$handout") s; awsdns serves after $(printf %.2f "$serve") s" \
-			"(+$(printf %.2f "$(echo "$serve - $handout" | bc)") s, target < 2 s); responder RSS $(mib "$(rss_kib "${child:-$agent}")") MiB (target < 50 MiB)"
+			"($(printf %+.2f "$(echo "$serve - $handout" | bc)") s, target < +2 s); responder RSS $(mib "$(rss_kib "${child:-$agent}")") MiB (target < 50 MiB)"
 	else
 		echo "$BIG instances: awsdns did not serve within 300 s: $(tail -5 "$W/awsdns-big.log")"
 	fi

@@ -1,6 +1,7 @@
 #!/bin/bash
-# Install what dnsfailover needs to build, test and benchmark, from
-# Debian 12's packages.  Idempotent; does nothing when all is there.
+# Install what dnsfailover needs to build (no argument), test (`test`) and
+# benchmark (`bench`: the tests' packages and bench/'s), from Debian 12's
+# packages.  Idempotent; does nothing when all is there.
 set -euo pipefail
 
 BUILD="autoconf automake libtool libltdl-dev pkg-config make gcc
@@ -10,9 +11,13 @@ TEST="libcmocka-dev python3 python3-botocore python3-dnspython iproute2 bind9 bi
   knot knot-dnsutils unbound nginx-light openssl procps psmisc curl nftables
   python3-prometheus-client systemd man-db clang llvm
   dpkg-dev debhelper dh-autoreconf"
+# `deps.sh bench`: the peers and load generator of bench/ as well.
+BENCH="dnsperf dnsmasq-base"
 
 want=""
-for p in $BUILD ${1:+$TEST}; do
+extra=""
+[ "${1:-}" = bench ] && extra=$BENCH
+for p in $BUILD ${1:+$TEST} $extra; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		want="$want $p"
 done
