@@ -81,7 +81,9 @@ int dfo_pidfd_open(pid_t pid)
 static void group_death(int sig)
 {
 	(void)sig;
-	kill(0, SIGKILL);
+	/* The group this process leads (dfo_child_setup): never 0, which
+	 * would be the agent's own group if setpgid had failed. */
+	kill(-getpid(), SIGKILL);
 	_exit(128 + SIGKILL);
 }
 
