@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "awsdns.h"
+#include "dnshdr.h"
 
 static uint32_t hash_bytes(const uint8_t *p, size_t n)
 {
@@ -231,8 +232,7 @@ int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 		int n = txt_rdata(conf->extra[i], v, rd, sizeof(rd));
 		if (n < 0 || tl + 2 + (size_t)n > sizeof(txt))
 			continue;
-		txt[tl] = (uint8_t)(n >> 8);
-		txt[tl + 1] = (uint8_t)n;
+		dns_put16(txt + tl, (uint16_t)n);
 		memcpy(txt + tl + 2, rd, (size_t)n);
 		tl += 2 + (size_t)n;
 		it->txt_n++;
@@ -304,8 +304,7 @@ static int rdata_from_text(const char *type, const char *v, uint8_t *out,
 		if (cap < 2 || sscanf(v, "%u %255s", &pref, host) != 2 ||
 		    pref > 0xffff)
 			return -1;
-		out[0] = (uint8_t)(pref >> 8);
-		out[1] = (uint8_t)pref;
+		dns_put16(out, (uint16_t)pref);
 		int n = wire_name_from_text(host, out + 2, cap - 2);
 		return n < 0 ? -1 : n + 2;
 	}
@@ -319,10 +318,8 @@ static int rdata_from_text(const char *type, const char *v, uint8_t *out,
 			return -1;
 		uint16_t f[3] = {(uint16_t)prio, (uint16_t)weight,
 				 (uint16_t)port};
-		for (int i = 0; i < 3; i++) {
-			out[2 * i] = (uint8_t)(f[i] >> 8);
-			out[2 * i + 1] = (uint8_t)f[i];
-		}
+		for (int i = 0; i < 3; i++)
+			dns_put16(out + 2 * i, f[i]);
 		int n = wire_name_from_text(host, out + 6, cap - 6);
 		return n < 0 ? -1 : n + 6;
 	}
@@ -404,18 +401,11 @@ int index_add_rrset(struct awsdns_index *ix, const char *name,
 		if (rl < 0 || len + 12 + (size_t)rl > sizeof(rrs))
 			continue;
 		uint8_t *p = rrs + len;
-		p[0] = 0xc0;
-		p[1] = WIRE_HDR;
-		p[2] = (uint8_t)(rtype >> 8);
-		p[3] = (uint8_t)rtype;
-		p[4] = 0;
-		p[5] = 1;
-		p[6] = (uint8_t)(ttl >> 24);
-		p[7] = (uint8_t)(ttl >> 16);
-		p[8] = (uint8_t)(ttl >> 8);
-		p[9] = (uint8_t)ttl;
-		p[10] = (uint8_t)(rl >> 8);
-		p[11] = (uint8_t)rl;
+		dns_put16(p, 0xc000 | WIRE_HDR); /* owner: the query name */
+		dns_put16(p + 2, rtype);
+		dns_put16(p + 4, 1); /* IN */
+		dns_put32(p + 6, ttl);
+		dns_put16(p + 10, (uint16_t)rl);
 		memcpy(p + 12, rd, (size_t)rl);
 		len += 12 + (size_t)rl;
 		n++;
@@ -606,13 +596,8 @@ int index_seal(struct awsdns_index *ix)
 	memcpy(p + 11, dom, dl);
 	p += 11 + dl;
 	uint32_t f[5] = {ix->serial, 3600, 600, 86400, ix->ttl};
-	for (int i = 0; i < 5; i++) {
-		p[0] = (uint8_t)(f[i] >> 24);
-		p[1] = (uint8_t)(f[i] >> 16);
-		p[2] = (uint8_t)(f[i] >> 8);
-		p[3] = (uint8_t)f[i];
-		p += 4;
-	}
+	for (int i = 0; i < 5; i++, p += 4)
+		dns_put32(p, f[i]);
 	ix->soa_len = (size_t)(p - ix->soa_rdata);
 	return 0;
 }
@@ -691,7 +676,7 @@ static void put_extras(const struct awsdns_index *ix,
 	const uint8_t *p = ix->arena + it->txt_off;
 	const uint8_t *end = p + it->txt_len;
 	while (p + 2 <= end) {
-		size_t n = (size_t)(p[0] << 8 | p[1]);
+		size_t n = dns_get16(p);
 		if (!wire_put_rr(w, SEC_AR, WIRE_HDR, T_TXT, ttl, p + 2, n))
 			return;
 		p += 2 + n;
@@ -728,7 +713,7 @@ static enum idx_result answer_name(const struct awsdns_index *ix,
 			for (const uint8_t *p = ix->arena + it->txt_off,
 					   *e = p + it->txt_len;
 			     p + 2 <= e && fits;) {
-				size_t l = (size_t)(p[0] << 8 | p[1]);
+				size_t l = dns_get16(p);
 				fits = wire_put_rr(w, SEC_AN, WIRE_HDR, T_TXT,
 						   ix->ttl, p + 2, l);
 				p += 2 + l;

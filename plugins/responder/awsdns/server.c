@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "awsdns.h"
+#include "dnshdr.h"
 
 #define BATCH 32
 #define UDP_BUF 4096
@@ -284,17 +285,12 @@ static int pending_send(struct worker *w, struct pending *p, double now)
 		uint8_t pkt[WIRE_HDR + WIRE_MAXNAME + 1 + 4 + WIRE_OPT_LEN];
 		size_t len = p->q.qend;
 		memcpy(pkt, p->qpkt, len);
-		pkt[0] = (uint8_t)(p->up_id >> 8);
-		pkt[1] = (uint8_t)p->up_id;
-		pkt[2] = 0x01; /* RD */
-		pkt[3] = 0;
-		memset(pkt + 4, 0, 8);
-		pkt[5] = 1;
-		pkt[11] = 1; /* our own OPT: 1232 bytes, no DO */
-		memset(pkt + len, 0, WIRE_OPT_LEN);
-		pkt[len + 2] = T_OPT;
-		pkt[len + 3] = WIRE_UDP_MAX >> 8;
-		pkt[len + 4] = WIRE_UDP_MAX & 0xff;
+		memset(pkt, 0, WIRE_HDR);
+		dns_set_id(pkt, p->up_id);
+		dns_flag2(pkt, DNS_FLAG_RD, true);
+		dns_set_qdcount(pkt, 1);
+		dns_set_arcount(pkt, 1); /* our own OPT: 1232 bytes, no DO */
+		dns_opt_write(pkt + len, WIRE_UDP_MAX, 0, false);
 		len += WIRE_OPT_LEN;
 		if (send(w->up[i].fd, pkt, len, MSG_DONTWAIT) < 0) {
 			w->stat_up_err++;
@@ -356,7 +352,7 @@ static void upstream_answer(struct worker *w, const uint8_t *pkt,
 {
 	if (len < WIRE_HDR)
 		return;
-	uint16_t id = (uint16_t)(pkt[0] << 8 | pkt[1]);
+	uint16_t id = dns_id(pkt);
 	uint16_t slot = w->by_id[id];
 	if (!slot)
 		return;
@@ -396,14 +392,10 @@ static void upstream_answer(struct worker *w, const uint8_t *pkt,
 		keep = p->q.qend; /* cannot happen over UDP; be safe */
 	memcpy(out, pkt, keep);
 	if (ai.opt_off) {
-		uint16_t ar = (uint16_t)(out[10] << 8 | out[11]);
-		ar--;
-		out[10] = (uint8_t)(ar >> 8);
-		out[11] = (uint8_t)ar;
+		dns_set_arcount(out, (uint16_t)(dns_arcount(out) - 1));
 	}
-	out[0] = (uint8_t)(p->q.id >> 8);
-	out[1] = (uint8_t)p->q.id;
-	out[2] = (uint8_t)((out[2] & ~0x01) | (p->q.flags1 & 0x01));
+	dns_set_id(out, p->q.id);
+	dns_flag2(out, DNS_FLAG_RD, p->q.flags1 & DNS_FLAG_RD);
 	memcpy(out + WIRE_HDR, p->qpkt + WIRE_HDR, p->q.qend - WIRE_HDR);
 	size_t n = upstream_relay_fit(out, keep, cap, client_max(p), &p->q);
 	count(w, (struct sockaddr *)&p->peer, &p->q,
@@ -649,8 +641,7 @@ static void tcp_queue(struct worker *w, size_t ci, const uint8_t *msg,
 		c->out = o;
 		c->outcap = cap;
 	}
-	c->out[c->outlen] = (uint8_t)(len >> 8);
-	c->out[c->outlen + 1] = (uint8_t)len;
+	dns_put16(c->out + c->outlen, (uint16_t)len);
 	memcpy(c->out + c->outlen + 2, msg, len);
 	c->outlen += 2 + len;
 	tcp_flush(w, ci);
@@ -661,7 +652,7 @@ static void tcp_process(struct worker *w, size_t ci, double now)
 {
 	struct tcpconn *c = &w->conns[ci];
 	while (c->fd >= 0 && !c->waiting && c->inlen >= 2) {
-		size_t mlen = (size_t)(c->in[0] << 8 | c->in[1]);
+		size_t mlen = dns_get16(c->in); /* RFC 1035 4.2.2 length */
 		if (mlen > TCP_QMAX) {
 			tcp_close(w, ci);
 			return;

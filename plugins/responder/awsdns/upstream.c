@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "awsdns.h"
+#include "dnshdr.h"
 
 #define CACHE_MAX_TTL 86400u
 #define CACHE_WAYS 2
@@ -189,10 +190,7 @@ static void shard_put(struct shard *c, uint32_t h,
 		return;
 	memcpy(e->pkt, pkt, keep);
 	if (ai->opt_off) { /* the OPT RR was the last additional record */
-		uint16_t ar = (uint16_t)(e->pkt[10] << 8 | e->pkt[11]);
-		ar--;
-		e->pkt[10] = (uint8_t)(ar >> 8);
-		e->pkt[11] = (uint8_t)ar;
+		dns_set_arcount(e->pkt, (uint16_t)(dns_arcount(e->pkt) - 1));
 	}
 	e->len = (uint16_t)keep;
 	e->hash = h;
@@ -210,9 +208,7 @@ static void shard_put(struct shard *c, uint32_t h,
 		if (o + 4u > keep)
 			continue;
 		e->ttl_off[e->nttl] = o;
-		const uint8_t *p = e->pkt + o;
-		e->ttl[e->nttl++] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-				    (uint32_t)p[2] << 8 | p[3];
+		e->ttl[e->nttl++] = dns_get32(e->pkt + o);
 	}
 	c->bytes += keep;
 	c->count++;
@@ -253,18 +249,13 @@ static size_t shard_get(struct shard *c, uint32_t h,
 			return 0;
 		memcpy(buf, e->pkt, e->len);
 		/* the client's id and question (its case) */
-		buf[0] = (uint8_t)(q->id >> 8);
-		buf[1] = (uint8_t)q->id;
+		dns_set_id(buf, q->id);
 		memcpy(buf + WIRE_HDR, qpkt + WIRE_HDR, q->qend - WIRE_HDR);
-		buf[2] = (uint8_t)((buf[2] & ~0x01) | (q->flags1 & 0x01));
+		dns_flag2(buf, DNS_FLAG_RD, q->flags1 & DNS_FLAG_RD);
 		uint32_t age = (uint32_t)(now - e->stored);
 		for (unsigned k = 0; k < e->nttl; k++) {
 			uint32_t t = e->ttl[k] > age ? e->ttl[k] - age : 0;
-			uint8_t *p = buf + e->ttl_off[k];
-			p[0] = (uint8_t)(t >> 24);
-			p[1] = (uint8_t)(t >> 16);
-			p[2] = (uint8_t)(t >> 8);
-			p[3] = (uint8_t)t;
+			dns_put32(buf + e->ttl_off[k], t);
 		}
 		*rcode = e->rcode;
 		*nodata = e->nodata;
@@ -282,20 +273,15 @@ size_t upstream_relay_fit(uint8_t *buf, size_t len, size_t cap, size_t max,
 	if (len > room) {
 		/* TC, the question only */
 		len = q->qend;
-		buf[2] |= 0x02;
-		memset(buf + 6, 0, 6);
+		dns_flag2(buf, DNS_FLAG_TC, true);
+		dns_set_ancount(buf, 0);
+		dns_set_nscount(buf, 0);
+		dns_set_arcount(buf, 0);
 	}
 	if (q->edns) {
-		uint8_t *p = buf + len;
-		memset(p, 0, WIRE_OPT_LEN);
-		p[2] = T_OPT;
-		p[3] = WIRE_UDP_MAX >> 8;
-		p[4] = WIRE_UDP_MAX & 0xff;
+		dns_opt_write(buf + len, WIRE_UDP_MAX, 0, false);
 		len += WIRE_OPT_LEN;
-		uint16_t ar = (uint16_t)(buf[10] << 8 | buf[11]);
-		ar++;
-		buf[10] = (uint8_t)(ar >> 8);
-		buf[11] = (uint8_t)ar;
+		dns_set_arcount(buf, (uint16_t)(dns_arcount(buf) + 1));
 	}
 	return len;
 }

@@ -8,31 +8,7 @@
 #include <string.h>
 
 #include "awsdns.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
+#include "dnshdr.h"
 
 static uint8_t lower(uint8_t c)
 {
@@ -78,14 +54,14 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 	q->nlabels = 0;
 	if (len < WIRE_HDR)
 		return WIRE_DROP;
-	q->id = get16(pkt);
+	q->id = dns_id(pkt);
 	q->flags1 = pkt[2];
-	if (pkt[2] & 0x80) /* QR: a response, never answered */
+	if (dns_qr(pkt)) /* a response, never answered */
 		return WIRE_DROP;
-	if ((pkt[2] >> 3 & 0xf) != 0) /* only QUERY */
+	if (dns_opcode(pkt) != DNS_OPCODE_QUERY)
 		return WIRE_NOTIMP;
-	uint16_t qd = get16(pkt + 4), an = get16(pkt + 6), ns = get16(pkt + 8),
-		 ar = get16(pkt + 10);
+	uint16_t qd = dns_qdcount(pkt), an = dns_ancount(pkt),
+		 ns = dns_nscount(pkt), ar = dns_arcount(pkt);
 	if (qd != 1 || an != 0 || ns != 0)
 		return WIRE_FORMERR;
 	/* The question: an uncompressed name, type, class. */
@@ -112,8 +88,8 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 	q->name_len = n;
 	if (o + 4 > len)
 		return WIRE_FORMERR;
-	q->qtype = get16(pkt + o);
-	q->qclass = get16(pkt + o + 2);
+	q->qtype = dns_get16(pkt + o);
+	q->qclass = dns_get16(pkt + o + 2);
 	q->qend = o + 4;
 	/* The additional section: an OPT RR at most; others are skipped. */
 	o = q->qend;
@@ -122,8 +98,8 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 		size_t name_at = o;
 		if (name_skip(pkt, len, &o) < 0 || o + 10 > len)
 			return WIRE_FORMERR;
-		uint16_t type = get16(pkt + o);
-		uint16_t rdlen = get16(pkt + o + 8);
+		uint16_t type = dns_get16(pkt + o);
+		uint16_t rdlen = dns_get16(pkt + o + 8);
 		if (o + 10 + rdlen > len)
 			return WIRE_FORMERR;
 		if (type == T_OPT) {
@@ -132,11 +108,11 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 				return WIRE_FORMERR;
 			opt = true;
 			q->edns = true;
-			uint16_t size = get16(pkt + o + 2);
+			const uint8_t *rr = pkt + name_at;
+			uint16_t size = dns_opt_size(rr);
 			q->udp_size = size < WIRE_UDP_MIN ? WIRE_UDP_MIN : size;
-			uint8_t version = pkt[o + 5];
-			q->do_bit = (pkt[o + 6] & 0x80) != 0;
-			if (version != 0)
+			q->do_bit = dns_opt_do(rr);
+			if (dns_opt_version(rr) != 0)
 				return WIRE_BADVERS;
 		}
 		o += 10 + (size_t)rdlen;
@@ -185,11 +161,11 @@ bool wire_put_rr(struct wire_writer *w, int sec, uint16_t owner_off,
 	    w->count[sec] == 0xffff)
 		return false;
 	uint8_t *p = w->buf + w->len;
-	put16(p, (uint16_t)(0xc000 | owner_off));
-	put16(p + 2, type);
-	put16(p + 4, 1); /* IN */
-	put32(p + 6, ttl);
-	put16(p + 10, (uint16_t)rdlen);
+	dns_put16(p, (uint16_t)(0xc000 | owner_off));
+	dns_put16(p + 2, type);
+	dns_put16(p + 4, 1); /* IN */
+	dns_put32(p + 6, ttl);
+	dns_put16(p + 10, (uint16_t)rdlen);
 	memcpy(p + 12, rdata, rdlen);
 	w->len += 12 + rdlen;
 	w->count[sec]++;
@@ -213,27 +189,22 @@ size_t wire_finish(struct wire_writer *w, const struct wire_query *q,
 	if (w->tc)
 		w->len = q->qend;
 	/* QR, opcode 0, AA, TC, RD copied; RA; rcode (low 4 bits). */
-	b[2] = (uint8_t)(0x80 | (aa ? 0x04 : 0) | (w->tc ? 0x02 : 0) |
-			 (q->flags1 & 0x01));
-	b[3] = (uint8_t)(0x80 | (rcode & 0xf));
-	put16(b + 4, 1);
-	put16(b + 6, w->count[SEC_AN]);
-	put16(b + 8, w->count[SEC_NS]);
+	b[2] = (uint8_t)(DNS_FLAG_QR | (q->flags1 & DNS_FLAG_RD));
+	dns_flag2(b, DNS_FLAG_AA, aa);
+	dns_flag2(b, DNS_FLAG_TC, w->tc);
+	b[3] = DNS_FLAG_RA;
+	dns_set_rcode(b, (unsigned)rcode);
+	dns_set_qdcount(b, 1);
+	dns_set_ancount(b, w->count[SEC_AN]);
+	dns_set_nscount(b, w->count[SEC_NS]);
 	uint16_t ar = w->count[SEC_AR];
 	if (w->edns) {
-		uint8_t *p = b + w->len;
-		p[0] = 0; /* root */
-		put16(p + 1, T_OPT);
-		put16(p + 3, WIRE_UDP_MAX);
-		p[5] = (uint8_t)(rcode >> 4); /* extended rcode */
-		p[6] = 0;                     /* version */
-		p[7] = 0;                     /* flags: DO not echoed */
-		p[8] = 0;
-		put16(p + 9, 0);
+		/* DO not echoed */
+		dns_opt_write(b + w->len, WIRE_UDP_MAX, (unsigned)rcode, false);
 		w->len += WIRE_OPT_LEN;
 		ar++;
 	}
-	put16(b + 10, ar);
+	dns_set_arcount(b, ar);
 	return w->len;
 }
 
@@ -258,14 +229,14 @@ size_t wire_error(uint8_t *buf, size_t cap, const uint8_t *pkt, size_t len,
 		w.edns = copy.edns;
 		memset(w.count, 0, sizeof(w.count));
 		size_t n = wire_finish(&w, &copy, rcode, false);
-		put16(buf + 4, 0);
-		buf[2] = (uint8_t)((buf[2] & ~0x78) | (pkt[2] & 0x78));
+		dns_set_qdcount(buf, 0);
+		dns_set_opcode(buf, dns_opcode(pkt));
 		return n;
 	}
 	if (!wire_begin(&w, buf, cap, cap, &copy, pkt))
 		return 0;
 	size_t n = wire_finish(&w, &copy, rcode, false);
-	buf[2] = (uint8_t)((buf[2] & ~0x78) | (pkt[2] & 0x78)); /* opcode */
+	dns_set_opcode(buf, dns_opcode(pkt));
 	return n;
 }
 
@@ -323,21 +294,22 @@ int wire_answer_scan(const uint8_t *pkt, size_t len,
 		     const struct wire_query *q, struct wire_answer_info *ai)
 {
 	memset(ai, 0, sizeof(*ai));
-	if (len < WIRE_HDR || get16(pkt) != q->id || !(pkt[2] & 0x80))
+	if (len < WIRE_HDR || dns_id(pkt) != q->id || !dns_qr(pkt))
 		return -EINVAL;
-	if (get16(pkt + 4) != 1)
+	if (dns_qdcount(pkt) != 1)
 		return -EINVAL;
-	ai->rcode = pkt[3] & 0xf;
-	ai->tc = (pkt[2] & 0x02) != 0;
+	ai->rcode = (int)dns_rcode(pkt);
+	ai->tc = dns_tc(pkt);
 	/* The question must be ours (as sent: same case-folded name). */
 	if (name_eq_at(pkt, len, WIRE_HDR, q->name, q->name_len) < 0)
 		return -EINVAL;
 	size_t o = WIRE_HDR + q->name_len;
-	if (o + 4 > len || get16(pkt + o) != q->qtype ||
-	    get16(pkt + o + 2) != q->qclass)
+	if (o + 4 > len || dns_get16(pkt + o) != q->qtype ||
+	    dns_get16(pkt + o + 2) != q->qclass)
 		return -EINVAL;
 	o += 4;
-	uint16_t an = get16(pkt + 6), ns = get16(pkt + 8), ar = get16(pkt + 10);
+	uint16_t an = dns_ancount(pkt), ns = dns_nscount(pkt),
+		 ar = dns_arcount(pkt);
 	ai->ancount = an;
 	uint32_t min = UINT32_MAX;
 	unsigned total = (unsigned)an + ns + ar;
@@ -345,9 +317,9 @@ int wire_answer_scan(const uint8_t *pkt, size_t len,
 		size_t rr = o;
 		if (name_skip(pkt, len, &o) < 0 || o + 10 > len)
 			return -EINVAL;
-		uint16_t type = get16(pkt + o);
-		uint32_t ttl = get32(pkt + o + 4);
-		uint16_t rdlen = get16(pkt + o + 8);
+		uint16_t type = dns_get16(pkt + o);
+		uint32_t ttl = dns_get32(pkt + o + 4);
+		uint16_t rdlen = dns_get16(pkt + o + 8);
 		if (o + 10 + rdlen > len)
 			return -EINVAL;
 		if (type == T_OPT) {
@@ -356,7 +328,9 @@ int wire_answer_scan(const uint8_t *pkt, size_t len,
 				return -EINVAL;
 			ai->opt_off = rr;
 			/* an extended rcode from upstream: not ours to cache */
-			if (pkt[o + 4] != 0)
+			/* (o is past the owner: the accessors count from a
+			 * one-byte root owner) */
+			if (dns_opt_ercode(pkt + o - 1) != 0)
 				ai->rcode = RC_SERVFAIL;
 			o += 10 + (size_t)rdlen;
 			break;
@@ -374,7 +348,7 @@ int wire_answer_scan(const uint8_t *pkt, size_t len,
 			/* RFC 2308: min(SOA TTL, SOA MINIMUM) */
 			if (rdlen >= 22 && o + 10 + rdlen <= len) {
 				uint32_t minimum =
-					get32(pkt + o + 10 + rdlen - 4);
+					dns_get32(pkt + o + 10 + rdlen - 4);
 				uint32_t neg = ttl < minimum ? ttl : minimum;
 				if (an == 0 && neg < min)
 					min = neg;
