@@ -11,9 +11,11 @@ chaos_rfc2136.sh, which starts named and writes the agents' configs).
 
 At the end it prints the samples with the name empty, the healthy peers
 evicted (a record that left while its server had been up for the whole
-detection window before), and the longest time from a server stopping
-to its record leaving the zone, against interval + timeout x retries.
-Exit 0 when the must-be-zero figures are zero.
+detection window before), and the time from a server stopping to its
+record leaving the zone, against the bound it prints: interval + timeout
+x retries plus a stated margin for the rounds the proxy's faults cost.
+Exit 0 when the must-be-zero figures are zero and no removal took longer
+than that bound.
 
 argv: workdir named_port proxy_port check_port duration n_agents dfo
       interval timeout retries dns_timeout fqdn
@@ -387,21 +389,36 @@ print("samples with the name empty: %d (must be 0)" % empty)
 print("healthy peers evicted: %d (must be 0)%s" % (
     len(healthy_evicted),
     "".join("\n  %s at %.2f s" % (a, t) for t, a in healthy_evicted)))
+# The removal bound, enforced.  Detection takes at most one round plus
+# the self-check's retries (interval + timeout x retries).  The proxy then
+# costs the removing agent at most MARGIN_ROUNDS rounds: an update dropped
+# (dns_timeout lost), delayed (MAX_DELAY), refused, or applied with its
+# answer lost, each followed by the next round or a one-round back-off.
+# Other agents race for the same removal, so losing more rounds than that
+# needs every one of them to be hit at once.
+MARGIN_ROUNDS = int(os.environ.get("CHAOS_MARGIN_ROUNDS", "2"))
+margin = MARGIN_ROUNDS * (interval + dns_timeout + MAX_DELAY)
+limit = bound + margin
+over = []
 if lat:
     lat.sort()
+    over = [x for x in lat if x > limit]
     print("server stop -> record out of the zone: %d measured, median %.2f s, "
-          "longest %.2f s; bound interval + timeout x retries = %.1f + %.1f x %d "
-          "= %.1f s (%s)" % (len(lat), lat[len(lat) // 2], lat[-1], interval,
-                              timeout, retries, bound,
-                              "within" if lat[-1] <= bound else
-                              "over: lost races and dropped/refused updates "
-                              "cost extra rounds"))
+          "longest %.2f s (all: %s)" % (len(lat), lat[len(lat) // 2], lat[-1],
+                                        " ".join("%.2f" % x for x in lat)))
+    print("removal bound: interval + timeout x retries = %.1f + %.1f x %d = "
+          "%.1f s, plus a margin of %d rounds lost to the proxy's faults, "
+          "%d x (interval + dns_timeout + max delay) = %d x (%.1f + %.1f + "
+          "%.1f) = %.1f s: %.1f s; over it: %d (must be 0)"
+          % (interval, timeout, retries, bound, MARGIN_ROUNDS, MARGIN_ROUNDS,
+             MARGIN_ROUNDS, interval, dns_timeout, MAX_DELAY, margin, limit,
+             len(over)))
 else:
     print("server stop -> record out of the zone: none measured")
 print("stops not followed by a removal before the server came back: %d" % unremoved)
 print("all %d addresses back %s" % (n_agents, "within 20 s of the end of the chaos"
                                     if converged else "NOT within 20 s"))
 ok = empty == 0 and not healthy_evicted and converged and len(ss) > duration * 5
-ok = ok and len(lat) >= 1
+ok = ok and len(lat) >= 1 and not over
 print("chaos: %s" % ("PASS" if ok else "FAIL"), flush=True)
 sys.exit(0 if ok else 1)
