@@ -14,6 +14,10 @@
  *     fork   forks two grandchildren that sleep, writes their pids to
  *            DIR/ADDR.pids, then reports healthy
  *     forkhang  the same, then hangs
+ *     failfor N TAG  unhealthy for the first N checks of ADDR since this
+ *            mode was written, healthy after; each check appends a line
+ *            to DIR/ADDR.TAG, so a test reads how many checks ran (a new
+ *            TAG starts a new count)
  * ipsource "fault" { fault { file = "FILE" } }
  *   The address written in FILE; an error if FILE is missing or says
  *   "fail".
@@ -65,6 +69,39 @@ static int fault_create(const char *instance, cfg_t *sec, void **state,
 	return 0;
 }
 
+/* The n-th check (from 1) of this mode: append a line to DIR/ADDR.TAG
+ * and count the lines (checks run in their own processes). */
+static long count_call(const char *dir, const char *addr, const char *tag)
+{
+	char path[4096], line[64];
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, addr, tag);
+	FILE *fp = fopen(path, "a+e");
+	if (!fp)
+		return -1;
+	fputs("check\n", fp);
+	fflush(fp);
+	rewind(fp);
+	long n = 0;
+	while (fgets(line, sizeof(line), fp))
+		n++;
+	fclose(fp);
+	return n;
+}
+
+/* "failfor N TAG" from a state file: true and the fields if it says so. */
+static bool read_failfor(const char *path, long *n, char *tag, size_t len)
+{
+	FILE *fp = fopen(path, "re");
+	if (!fp)
+		return false;
+	char word[64];
+	bool ok = fscanf(fp, "%63s %ld %63s", word, n, tag) == 3 &&
+		  strcmp(word, "failfor") == 0 && len >= 64 &&
+		  !strchr(tag, '/');
+	fclose(fp);
+	return ok;
+}
+
 /* First word of a small file into buf; false if unreadable. */
 static bool read_word(const char *path, char *buf, size_t len)
 {
@@ -114,6 +151,18 @@ static int fault_check(void *state, const struct dfo_check_target *t,
 	}
 	if (strcmp(mode, "ok") == 0)
 		return 0;
+	long n;
+	char tag[64];
+	if (f->dir && strcmp(mode, "failfor") == 0 &&
+	    read_failfor(path, &n, tag, sizeof(tag))) {
+		long call = count_call(f->dir, addr, tag);
+		if (call < 0)
+			return dfo_err_set(err, -EMFILE, "cannot count checks");
+		if (call <= n)
+			return dfo_err_set(err, -ECONNREFUSED,
+					   "told to fail (%ld of %ld)", call, n);
+		return 0;
+	}
 	if (strcmp(mode, "fail") == 0)
 		return dfo_err_set(err, -ECONNREFUSED, "told to fail");
 	if (strcmp(mode, "slow") == 0) {
