@@ -47,6 +47,12 @@ static void build(void)
 		if (index_add(ix, &c, &inst) < 0)
 			abort();
 	}
+	/* a name with empty non-terminals above it (b.c, c) */
+	struct dfo_aws_tag deep[] = {{"Name", "a.b.c"}, {"Class", "w=`b"}};
+	struct dfo_ec2_instance di = {.id = "i-deep", .private_ip = "10.1.0.1",
+				      .tags = deep, .ntags = 2};
+	if (index_add(ix, &c, &di) < 0)
+		abort();
 	const char *vals[] = {"10.9.0.1", "10.9.0.2"};
 	const char *txt[] = {"\"a b\" \"c\\\"d\" \\065"};
 	const char *mx[] = {"10 mail.corp.internal."};

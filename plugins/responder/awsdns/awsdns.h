@@ -51,6 +51,8 @@ enum {
 	T_ANY = 255,
 };
 
+enum { C_IN = 1, C_CH = 3, C_HS = 4 };
+
 enum {
 	RC_NOERROR = 0,
 	RC_FORMERR = 1,
@@ -82,8 +84,11 @@ struct wire_query {
 	uint8_t nlabels;                /* labels, root excluded */
 	uint8_t label_off[128];         /* offset of each label in name */
 	bool edns;       /* an OPT RR came with it */
-	bool do_bit;     /* DNSSEC OK */
-	uint16_t udp_size; /* what the client takes over UDP (>= 512) */
+	bool do_bit;     /* DNSSEC OK (echoed in the answer's OPT) */
+	bool ra;         /* answers say recursion available (the caller
+			  * sets it: false from wire_parse) */
+	uint16_t udp_size; /* what the client takes over UDP, 512 to
+			    * WIRE_UDP_MAX (what we advertise) */
 };
 
 /* Parse a query of `len` bytes.  The verdict says whether to answer; on
@@ -99,6 +104,7 @@ struct wire_writer {
 	size_t len;   /* bytes written */
 	size_t limit; /* the answer's size limit, OPT reserved */
 	uint16_t count[3]; /* answer, authority, additional */
+	size_t sec_off[3]; /* where each section's records start */
 	bool tc;
 	bool edns;
 };
@@ -117,13 +123,25 @@ bool wire_begin(struct wire_writer *w, uint8_t *buf, size_t cap, size_t max,
 bool wire_put(struct wire_writer *w, int sec, const uint8_t *rrs, size_t len,
 	      unsigned n);
 /* Append one record: owner a pointer to `owner_off` (12 = the query
- * name), type, TTL, rdata.  False if it does not fit. */
+ * name), type, TTL, rdata.  False if it does not fit.  A record the
+ * section already holds (same owner, type, rdata) is not written again
+ * (RFC 2181 section 5), and that is success. */
 bool wire_put_rr(struct wire_writer *w, int sec, uint16_t owner_off,
 		 uint16_t type, uint32_t ttl, const uint8_t *rdata,
 		 size_t rdlen);
+/* A point of the answer to go back to: an RRset that must go whole or
+ * not at all (RFC 2181 section 9) is written after a mark and rolled
+ * back when one of its records does not fit. */
+struct wire_mark {
+	size_t len;
+	uint16_t count[3];
+};
+void wire_mark(const struct wire_writer *w, struct wire_mark *m);
+void wire_rollback(struct wire_writer *w, const struct wire_mark *m);
 /* Drop every record written and set TC (the answer did not fit). */
 void wire_truncate(struct wire_writer *w);
-/* Finish: flags (QR, AA if `aa`, RA, RD copied), rcode, counts, OPT.
+/* Finish: flags (QR, AA if `aa`, RA if q->ra, RD copied), rcode,
+ * counts, OPT (DO echoed).
  * Returns the answer's length. */
 size_t wire_finish(struct wire_writer *w, const struct wire_query *q,
 		   int rcode, bool aa);
@@ -221,8 +239,9 @@ struct awsdns_index {
 	size_t arena_len, arena_cap;
 	struct idx_inst *inst;
 	size_t ninst, inst_cap;
-	struct idx_name *names;
-	size_t nnames, names_cap;
+	struct idx_name *names; /* nnames names, then nents empty
+				 * non-terminals (no instance) */
+	size_t nnames, nents, names_cap;
 	uint32_t *name_tab; /* open addressing: name index + 1 */
 	size_t name_mask;
 	struct idx_rev *revs;
@@ -313,9 +332,9 @@ size_t cache_get(struct cache *c, const struct wire_query *q,
 size_t cache_count(struct cache *c);
 
 /* Relay an upstream answer (already without its OPT, as the cache keeps
- * it, `len` bytes in buf) to the client of q: add an OPT when q had
- * one, set TC and drop the records when longer than `max`.  Returns the
- * new length. */
+ * it, `len` bytes in buf) to the client of q: AA cleared, RA set, an
+ * OPT (DO echoed) when q had one, TC and no records when longer than
+ * `max`.  Returns the new length. */
 size_t upstream_relay_fit(uint8_t *buf, size_t len, size_t cap, size_t max,
 			  const struct wire_query *q);
 

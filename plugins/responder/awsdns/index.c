@@ -502,12 +502,73 @@ static size_t table_size(size_t n)
 }
 
 
+/* The labels of a key (wire labels, no root byte) after the first. */
+static size_t key_parents(const uint8_t *key, size_t len)
+{
+	size_t n = 0;
+	for (size_t o = (size_t)key[0] + 1; o < len; o += (size_t)key[o] + 1)
+		n++;
+	return n;
+}
+
+/* RFC 8020: a name with names below it exists, even with no instance of
+ * its own (an empty non-terminal: "b" when an instance is "a.b").  Each
+ * proper suffix of a name not itself a name becomes an entry without
+ * instances (NODATA); its key points into the name's.  The table has
+ * room (sized for every suffix). */
+static int add_empty_nonterminals(struct awsdns_index *ix)
+{
+	size_t real = ix->nnames;
+	for (size_t i = 0; i < real; i++) {
+		const struct idx_name nm = ix->names[i];
+		const uint8_t *key = ix->arena + nm.key_off;
+		for (size_t o = (size_t)key[0] + 1; o < nm.key_len;
+		     o += (size_t)key[o] + 1) {
+			uint16_t kl = (uint16_t)(nm.key_len - o);
+			uint32_t hv = hash_bytes(key + o, kl);
+			size_t h = hv & ix->name_mask;
+			bool found = false;
+			for (; ix->name_tab[h]; h = (h + 1) & ix->name_mask) {
+				const struct idx_name *e =
+					&ix->names[ix->name_tab[h] - 1];
+				if (e->hash == hv &&
+				    key_eq(ix, e->key_off, e->key_len, key + o,
+					   kl)) {
+					found = true;
+					break;
+				}
+			}
+			if (found)
+				break; /* and so are its own parents */
+			void *arr = ix->names;
+			size_t n = ix->nnames + ix->nents;
+			if (grow(&arr, &ix->names_cap, n + 1,
+				 sizeof(*ix->names)) < 0)
+				return -ENOMEM;
+			ix->names = arr;
+			ix->names[n] = (struct idx_name){
+				.hash = hv,
+				.key_off = nm.key_off + (uint32_t)o,
+				.key_len = kl,
+			};
+			ix->name_tab[h] = (uint32_t)n + 1;
+			ix->nents++;
+		}
+	}
+	return 0;
+}
+
 int index_seal(struct awsdns_index *ix)
 {
 	if (resolve_aliases(ix) < 0)
 		return -ENOMEM;
-	/* names: one entry per distinct key; instances chained */
-	size_t ns = table_size(ix->nnames);
+	/* names: one entry per distinct key; instances chained; room for
+	 * the empty non-terminals */
+	size_t slots = ix->nnames;
+	for (size_t i = 0; i < ix->nnames; i++)
+		slots += key_parents(ix->arena + ix->names[i].key_off,
+				     ix->names[i].key_len);
+	size_t ns = table_size(slots);
 	ix->name_tab = calloc(ns, sizeof(uint32_t));
 	ix->rev_tab = calloc(table_size(ix->nrevs), sizeof(uint32_t));
 	ix->rr_tab = calloc(table_size(ix->nrrsets), sizeof(uint32_t));
@@ -542,6 +603,8 @@ int index_seal(struct awsdns_index *ix)
 		ix->name_tab[h] = (uint32_t)++kept;
 	}
 	ix->nnames = kept;
+	if (add_empty_nonterminals(ix) < 0)
+		return -ENOMEM;
 	ix->rev_mask = table_size(ix->nrevs) - 1;
 	for (size_t i = 0; i < ix->nrevs; i++) {
 		struct idx_rev *r = &ix->revs[i];
@@ -667,9 +730,9 @@ bool index_is_local(const struct awsdns_index *ix, const struct wire_query *q)
 	return under(q, ix->domain, ix->domain_len) >= 0;
 }
 
-/* The TXT extras of an instance into the additional section, as many as
- * fit. */
-static void put_extras(const struct awsdns_index *ix,
+/* The TXT extras of an instance into the additional section (the same
+ * record of two instances once); false if one did not fit. */
+static bool put_extras(const struct awsdns_index *ix,
 		       const struct idx_inst *it, struct wire_writer *w,
 		       uint32_t ttl)
 {
@@ -678,8 +741,32 @@ static void put_extras(const struct awsdns_index *ix,
 	while (p + 2 <= end) {
 		size_t n = dns_get16(p);
 		if (!wire_put_rr(w, SEC_AR, WIRE_HDR, T_TXT, ttl, p + 2, n))
-			return;
+			return false;
 		p += 2 + n;
+	}
+	return true;
+}
+
+/* The extras of every instance of a chain: they are one TXT set (their
+ * owner is the query name), so it goes whole or not at all (RFC 2181
+ * section 9: the additional section needs no TC). */
+static void put_extras_set(const struct awsdns_index *ix, uint32_t first,
+			   bool by_rev, struct wire_writer *w)
+{
+	struct wire_mark m;
+	wire_mark(w, &m);
+	while (first) {
+		uint32_t inst = first;
+		if (by_rev) {
+			inst = ix->revs[first - 1].inst;
+			first = ix->revs[first - 1].next;
+		} else {
+			first = ix->inst[first - 1].next;
+		}
+		if (!put_extras(ix, &ix->inst[inst - 1], w, ix->ttl)) {
+			wire_rollback(w, &m);
+			return;
+		}
 	}
 }
 
@@ -727,8 +814,7 @@ static enum idx_result answer_name(const struct awsdns_index *ix,
 	if (n == 0)
 		return IDX_NODATA;
 	if (t != T_TXT)
-		for (uint32_t i = nm->first; i; i = ix->inst[i - 1].next)
-			put_extras(ix, &ix->inst[i - 1], w, ix->ttl);
+		put_extras_set(ix, nm->first, false, w);
 	return IDX_ANSWER;
 }
 
@@ -795,9 +881,7 @@ static enum idx_result answer_reverse(const struct awsdns_index *ix,
 			return IDX_ANSWER;
 		}
 	}
-	for (const struct idx_rev *e = r; e;
-	     e = e->next ? &ix->revs[e->next - 1] : NULL)
-		put_extras(ix, &ix->inst[e->inst - 1], w, ix->ttl);
+	put_extras_set(ix, (uint32_t)(r - ix->revs) + 1, true, w);
 	return IDX_ANSWER;
 }
 
@@ -875,7 +959,7 @@ enum idx_result index_answer(const struct awsdns_index *ix,
 			return answer_reverse(ix, rv, q, w);
 	}
 	const struct idx_name *nm = find_name(ix, q->name, q->name_len - 1);
-	if (nm)
+	if (nm && nm->first) /* empty non-terminals only under domain */
 		r = answer_name(ix, nm, q, w);
 	if (r == IDX_NONE && ix->nrrsets) {
 		const struct idx_rrset *s =

@@ -449,6 +449,7 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 	struct wire_query q;
 	enum wire_verdict v = wire_parse(buf, len, &q);
 	const struct sockaddr *sa = (const struct sockaddr *)peer;
+	q.ra = w->nup > 0; /* recursion offered: through upstream */
 	if (v == WIRE_DROP) {
 		w->stat_dropped++;
 		return 0;
@@ -461,6 +462,12 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 		return wire_error(buf, cap, buf, len, &q, rc);
 	}
 	if (!conf_allowed(w->sh->conf, sa)) {
+		count(w, sa, &q, QR_REFUSED);
+		return wire_error(buf, cap, buf, len, &q, RC_REFUSED);
+	}
+	if (q.qclass == C_CH || q.qclass == C_HS) {
+		/* never upstream (version.bind would tell the upstream's
+		 * version), never ours: refused, as Knot does */
 		count(w, sa, &q, QR_REFUSED);
 		return wire_error(buf, cap, buf, len, &q, RC_REFUSED);
 	}

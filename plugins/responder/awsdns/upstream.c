@@ -270,6 +270,9 @@ size_t upstream_relay_fit(uint8_t *buf, size_t len, size_t cap, size_t max,
 	size_t room = (max < cap ? max : cap);
 	if (q->edns)
 		room -= WIRE_OPT_LEN;
+	/* not ours: never authoritative; recursion is what we offer */
+	dns_flag2(buf, DNS_FLAG_AA, false);
+	dns_flag3(buf, DNS_FLAG_RA, true);
 	if (len > room) {
 		/* TC, the question only */
 		len = q->qend;
@@ -279,7 +282,7 @@ size_t upstream_relay_fit(uint8_t *buf, size_t len, size_t cap, size_t max,
 		dns_set_arcount(buf, 0);
 	}
 	if (q->edns) {
-		dns_opt_write(buf + len, WIRE_UDP_MAX, 0, false);
+		dns_opt_write(buf + len, WIRE_UDP_MAX, 0, q->do_bit);
 		len += WIRE_OPT_LEN;
 		dns_set_arcount(buf, (uint16_t)(dns_arcount(buf) + 1));
 	}

@@ -50,6 +50,7 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 	q->edns = false;
 	q->do_bit = false;
 	q->udp_size = WIRE_UDP_MIN;
+	q->ra = false;
 	q->name_len = 0;
 	q->nlabels = 0;
 	if (len < WIRE_HDR)
@@ -110,7 +111,11 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 			q->edns = true;
 			const uint8_t *rr = pkt + name_at;
 			uint16_t size = dns_opt_size(rr);
-			q->udp_size = size < WIRE_UDP_MIN ? WIRE_UDP_MIN : size;
+			/* at least 512 (RFC 6891 6.2.3), at most what our
+			 * own OPT advertises */
+			q->udp_size = size < WIRE_UDP_MIN   ? WIRE_UDP_MIN
+				      : size > WIRE_UDP_MAX ? WIRE_UDP_MAX
+							    : size;
 			q->do_bit = dns_opt_do(rr);
 			if (dns_opt_version(rr) != 0)
 				return WIRE_BADVERS;
@@ -127,6 +132,7 @@ bool wire_begin(struct wire_writer *w, uint8_t *buf, size_t cap, size_t max,
 	w->tc = false;
 	w->edns = q->edns;
 	memset(w->count, 0, sizeof(w->count));
+	memset(w->sec_off, 0, sizeof(w->sec_off));
 	size_t limit = max < cap ? max : cap;
 	if (q->edns) {
 		if (limit < WIRE_OPT_LEN)
@@ -147,18 +153,48 @@ bool wire_put(struct wire_writer *w, int sec, const uint8_t *rrs, size_t len,
 {
 	if (len > w->limit - w->len || w->count[sec] + n > 0xffff)
 		return false;
+	if (w->count[sec] == 0)
+		w->sec_off[sec] = w->len;
 	memcpy(w->buf + w->len, rrs, len);
 	w->len += len;
 	w->count[sec] = (uint16_t)(w->count[sec] + n);
 	return true;
 }
 
+/* Whether section `sec` already holds the record (owner pointer, type,
+ * class IN, rdata): every record the writer writes has a pointer for
+ * its owner, so the records are walked from the section's start. */
+static bool wire_has_rr(const struct wire_writer *w, int sec,
+			const uint8_t head[6], const uint8_t *rdata,
+			size_t rdlen)
+{
+	size_t o = w->sec_off[sec];
+	for (unsigned i = 0; i < w->count[sec] && o + 12 <= w->len; i++) {
+		const uint8_t *p = w->buf + o;
+		size_t l = dns_get16(p + 10);
+		if (l == rdlen && memcmp(p, head, 6) == 0 &&
+		    memcmp(p + 12, rdata, rdlen) == 0)
+			return true;
+		o += 12 + l;
+	}
+	return false;
+}
+
 bool wire_put_rr(struct wire_writer *w, int sec, uint16_t owner_off,
 		 uint16_t type, uint32_t ttl, const uint8_t *rdata,
 		 size_t rdlen)
 {
-	if (rdlen > 0xffff || 12 + rdlen > w->limit - w->len ||
-	    w->count[sec] == 0xffff)
+	if (rdlen > 0xffff)
+		return false;
+	uint8_t head[6];
+	dns_put16(head, (uint16_t)(0xc000 | owner_off));
+	dns_put16(head + 2, type);
+	dns_put16(head + 4, 1); /* IN */
+	if (w->count[sec] == 0)
+		w->sec_off[sec] = w->len;
+	else if (wire_has_rr(w, sec, head, rdata, rdlen))
+		return true; /* RFC 2181 5: a set holds no duplicates */
+	if (12 + rdlen > w->limit - w->len || w->count[sec] == 0xffff)
 		return false;
 	uint8_t *p = w->buf + w->len;
 	dns_put16(p, (uint16_t)(0xc000 | owner_off));
@@ -170,6 +206,18 @@ bool wire_put_rr(struct wire_writer *w, int sec, uint16_t owner_off,
 	w->len += 12 + rdlen;
 	w->count[sec]++;
 	return true;
+}
+
+void wire_mark(const struct wire_writer *w, struct wire_mark *m)
+{
+	m->len = w->len;
+	memcpy(m->count, w->count, sizeof(m->count));
+}
+
+void wire_rollback(struct wire_writer *w, const struct wire_mark *m)
+{
+	w->len = m->len;
+	memcpy(w->count, m->count, sizeof(w->count));
 }
 
 void wire_truncate(struct wire_writer *w)
@@ -188,19 +236,22 @@ size_t wire_finish(struct wire_writer *w, const struct wire_query *q,
 	uint8_t *b = w->buf;
 	if (w->tc)
 		w->len = q->qend;
-	/* QR, opcode 0, AA, TC, RD copied; RA; rcode (low 4 bits). */
+	/* QR, opcode 0, AA, TC, RD copied; RA if recursion is offered;
+	 * rcode (low 4 bits). */
 	b[2] = (uint8_t)(DNS_FLAG_QR | (q->flags1 & DNS_FLAG_RD));
 	dns_flag2(b, DNS_FLAG_AA, aa);
 	dns_flag2(b, DNS_FLAG_TC, w->tc);
-	b[3] = DNS_FLAG_RA;
+	b[3] = 0;
+	dns_flag3(b, DNS_FLAG_RA, q->ra);
 	dns_set_rcode(b, (unsigned)rcode);
 	dns_set_qdcount(b, 1);
 	dns_set_ancount(b, w->count[SEC_AN]);
 	dns_set_nscount(b, w->count[SEC_NS]);
 	uint16_t ar = w->count[SEC_AR];
 	if (w->edns) {
-		/* DO not echoed */
-		dns_opt_write(b + w->len, WIRE_UDP_MAX, (unsigned)rcode, false);
+		/* DO echoed (RFC 3225 3) */
+		dns_opt_write(b + w->len, WIRE_UDP_MAX, (unsigned)rcode,
+			      q->do_bit);
 		w->len += WIRE_OPT_LEN;
 		ar++;
 	}
@@ -213,6 +264,9 @@ size_t wire_error(uint8_t *buf, size_t cap, const uint8_t *pkt, size_t len,
 {
 	if (len < WIRE_HDR || cap < WIRE_HDR + WIRE_OPT_LEN)
 		return 0;
+	/* read before buf (which may be pkt) is written: RFC 1035 4.1.1
+	 * has the opcode copied into the answer */
+	unsigned opcode = dns_opcode(pkt);
 	struct wire_writer w;
 	struct wire_query copy = *q;
 	if (rcode == RC_BADVERS && !copy.edns)
@@ -228,15 +282,16 @@ size_t wire_error(uint8_t *buf, size_t cap, const uint8_t *pkt, size_t len,
 		w.tc = false;
 		w.edns = copy.edns;
 		memset(w.count, 0, sizeof(w.count));
+		memset(w.sec_off, 0, sizeof(w.sec_off));
 		size_t n = wire_finish(&w, &copy, rcode, false);
 		dns_set_qdcount(buf, 0);
-		dns_set_opcode(buf, dns_opcode(pkt));
+		dns_set_opcode(buf, opcode);
 		return n;
 	}
 	if (!wire_begin(&w, buf, cap, cap, &copy, pkt))
 		return 0;
 	size_t n = wire_finish(&w, &copy, rcode, false);
-	dns_set_opcode(buf, dns_opcode(pkt));
+	dns_set_opcode(buf, opcode);
 	return n;
 }
 
