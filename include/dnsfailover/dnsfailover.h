@@ -7,5 +7,6 @@
 #include <dnsfailover/log.h>
 #include <dnsfailover/metrics.h>
 #include <dnsfailover/plugin.h>
+#include <dnsfailover/tsig.h>
 #include <dnsfailover/util.h>
 #endif

@@ -17,10 +17,9 @@
  *    here, and the prerequisite makes the server refuse it too if the
  *    set shrank meanwhile.
  *
- * ldns builds and reads the messages.  TSIG is done here (ldns 1.8 signs
- * only some of the algorithms): the MAC is an HMAC (libcrypto) over the
- * message and the TSIG variables; an answer's TSIG record is found by a
- * bounds-checked walk of the answer (tests/fuzz/dns_rfc2136_answer.c).
+ * ldns builds and reads the messages.  TSIG is the core's
+ * (include/dnsfailover/tsig.h; ldns 1.8 signs only some of the
+ * algorithms), shared with the awsdns responder's zone transfers.
  *
  * Every request goes over UDP (TCP when asked, or when the request is
  * larger than 512 bytes), again over TCP when the answer is truncated,
@@ -42,11 +41,8 @@
 #include <unistd.h>
 
 #include <ldns/ldns.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <dnsfailover/dnsfailover.h>
+#include <dnsfailover/tsig.h>
 
 #define RFC_MAXMSG 65535
 #define RFC_UDPMAX 512
@@ -73,20 +69,6 @@ enum {
 	RC_BADTRUNC = 22,
 };
 
-#define TYPE_TSIG 250
-#define CLASS_ANY 255
-
-struct alg {
-	const char *name; /* as configured, and the TSIG algorithm name */
-	const EVP_MD *(*md)(void);
-};
-
-static const struct alg algs[] = {
-	{"hmac-sha1", EVP_sha1},     {"hmac-sha224", EVP_sha224},
-	{"hmac-sha256", EVP_sha256}, {"hmac-sha384", EVP_sha384},
-	{"hmac-sha512", EVP_sha512},
-};
-
 struct zcache {
 	char *fqdn; /* lower case, no final dot */
 	char *zone;
@@ -98,13 +80,7 @@ struct rfc {
 	unsigned port;
 	char where[DFO_ADDR_STRLEN + 10]; /* "192.0.2.53:53", "[::1]:53" */
 	char *zone;                       /* configured, or NULL */
-	/* TSIG; keylen 0: unsigned */
-	uint8_t key[256]; /* the key name, canonical wire form */
-	size_t keylen;
-	char *key_name;
-	const struct alg *alg;
-	uint8_t *secret;
-	size_t secret_len;
+	struct dfo_tsig_key *key; /* NULL: unsigned */
 	uint32_t ttl;
 	double timeout;
 	bool tcp;
@@ -131,11 +107,7 @@ static void rfc_destroy(void *state)
 		return;
 	free(r->instance);
 	free(r->zone);
-	free(r->key_name);
-	if (r->secret) {
-		OPENSSL_cleanse(r->secret, r->secret_len);
-		free(r->secret);
-	}
+	dfo_tsig_key_free(r->key);
 	for (unsigned i = 0; i < RFC_ZCACHE; i++) {
 		free(r->zc[i].fqdn);
 		free(r->zc[i].zone);
@@ -180,49 +152,6 @@ static int name_wire(const char *text, uint8_t out[256], size_t *outlen)
 	return 0;
 }
 
-/* Read the (possibly compressed) name at *off of a message of len bytes
- * into out, lower-cased, uncompressed; *off moves past it.  0 or
- * -EBADMSG. */
-static int name_read(const uint8_t *m, size_t len, size_t *off,
-		     uint8_t out[256], size_t *outlen)
-{
-	size_t p = *off, o = 0, end = 0;
-	int jumps = 0;
-	bool jumped = false;
-	for (;;) {
-		if (p >= len)
-			return -EBADMSG;
-		uint8_t l = m[p];
-		if ((l & 0xc0) == 0xc0) {
-			if (p + 1 >= len || ++jumps > 64)
-				return -EBADMSG;
-			size_t to = ((size_t)(l & 0x3f) << 8) | m[p + 1];
-			if (!jumped)
-				end = p + 2;
-			jumped = true;
-			if (to >= p) /* pointers go back only: no loops */
-				return -EBADMSG;
-			p = to;
-			continue;
-		}
-		if (l & 0xc0)
-			return -EBADMSG;
-		if (o + 1 + l > 255 || p + 1 + l > len)
-			return -EBADMSG;
-		out[o++] = l;
-		if (l == 0) {
-			p++;
-			break;
-		}
-		for (size_t k = 0; k < l; k++)
-			out[o++] = (uint8_t)tolower(m[p + 1 + k]);
-		p += 1 + (size_t)l;
-	}
-	*off = jumped ? end : p;
-	*outlen = o;
-	return 0;
-}
-
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
@@ -232,172 +161,6 @@ static void put16(uint8_t *p, unsigned v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
-}
-
-/* ------------------------------------------------------------------ */
-/* TSIG                                                                */
-
-/* A TSIG record found in an answer. */
-struct tsig_rr {
-	size_t off; /* where the record starts: the MAC covers [0, off) */
-	uint8_t owner[256], alg[256];
-	size_t ownerlen, alglen;
-	uint64_t time;
-	uint16_t fudge, error, orig_id, otherlen;
-	const uint8_t *mac, *other;
-	uint16_t maclen;
-};
-
-/* Walk a message: 1 if its last record is a TSIG (filled in t), 0 if it
- * has none, -EBADMSG if it is malformed or has a TSIG elsewhere. */
-static int tsig_find(const uint8_t *m, size_t len, struct tsig_rr *t)
-{
-	if (len < 12)
-		return -EBADMSG;
-	unsigned qd = get16(m + 4);
-	unsigned rrs = (unsigned)get16(m + 6) + get16(m + 8) + get16(m + 10);
-	size_t p = 12;
-	uint8_t name[256];
-	size_t nl;
-	for (unsigned i = 0; i < qd; i++) {
-		if (name_read(m, len, &p, name, &nl) < 0 || p + 4 > len)
-			return -EBADMSG;
-		p += 4;
-	}
-	for (unsigned i = 0; i < rrs; i++) {
-		size_t start = p;
-		if (name_read(m, len, &p, name, &nl) < 0 || p + 10 > len)
-			return -EBADMSG;
-		unsigned type = get16(m + p), cls = get16(m + p + 2);
-		size_t rdlen = get16(m + p + 8);
-		p += 10;
-		if (p + rdlen > len)
-			return -EBADMSG;
-		if (type != TYPE_TSIG) {
-			p += rdlen;
-			continue;
-		}
-		/* The TSIG is the last record, in the additional section. */
-		if (i != rrs - 1 || get16(m + 10) == 0 || cls != CLASS_ANY)
-			return -EBADMSG;
-		size_t end = p + rdlen;
-		t->off = start;
-		memcpy(t->owner, name, nl);
-		t->ownerlen = nl;
-		if (name_read(m, end, &p, t->alg, &t->alglen) < 0 || p + 10 > end)
-			return -EBADMSG;
-		t->time = ((uint64_t)get16(m + p) << 32) |
-			  ((uint64_t)get16(m + p + 2) << 16) | get16(m + p + 4);
-		t->fudge = get16(m + p + 6);
-		t->maclen = get16(m + p + 8);
-		p += 10;
-		if (p + t->maclen + 6 > end)
-			return -EBADMSG;
-		t->mac = m + p;
-		p += t->maclen;
-		t->orig_id = get16(m + p);
-		t->error = get16(m + p + 2);
-		t->otherlen = get16(m + p + 4);
-		p += 6;
-		if (p + t->otherlen != end)
-			return -EBADMSG;
-		t->other = m + p;
-		return 1;
-	}
-	return p == len ? 0 : -EBADMSG;
-}
-
-/* Append the TSIG variables (RFC 8945 4.3.3) to buf at *n. */
-static void tsig_vars(uint8_t *buf, size_t *n, const uint8_t *owner,
-		      size_t ownerlen, const uint8_t *alg, size_t alglen,
-		      uint64_t time, unsigned fudge, unsigned error,
-		      const uint8_t *other, unsigned otherlen)
-{
-	size_t p = *n;
-	memcpy(buf + p, owner, ownerlen);
-	p += ownerlen;
-	put16(buf + p, CLASS_ANY);
-	memset(buf + p + 2, 0, 4); /* TTL */
-	p += 6;
-	memcpy(buf + p, alg, alglen);
-	p += alglen;
-	put16(buf + p, (unsigned)(time >> 32));
-	put16(buf + p + 2, (unsigned)(time >> 16));
-	put16(buf + p + 4, (unsigned)time);
-	put16(buf + p + 6, fudge);
-	put16(buf + p + 8, error);
-	put16(buf + p + 10, otherlen);
-	p += 12;
-	if (otherlen)
-		memcpy(buf + p, other, otherlen);
-	*n = p + otherlen;
-}
-
-static int tsig_hmac(const struct rfc *r, const uint8_t *data, size_t len,
-		     uint8_t *mac, unsigned *maclen)
-{
-	if (!HMAC(r->alg->md(), r->secret, (int)r->secret_len, data, len, mac,
-		  maclen))
-		return -EIO;
-	return 0;
-}
-
-static size_t alg_wire(const struct rfc *r, uint8_t out[256])
-{
-	size_t n = 0;
-	name_wire(r->alg->name, out, &n); /* a constant that fits */
-	return n;
-}
-
-/* Sign the request in *msg (len bytes, malloc'd): returns a new malloc'd
- * message in *msg with the TSIG record appended, its MAC in mac. */
-static int tsig_sign(const struct rfc *r, uint8_t **msg, size_t *len,
-		     uint8_t mac[EVP_MAX_MD_SIZE], unsigned *maclen)
-{
-	uint8_t aw[256];
-	size_t awl = alg_wire(r, aw);
-	uint64_t now = (uint64_t)time(NULL);
-	size_t cap = *len + 2 * 256 + 64 + EVP_MAX_MD_SIZE;
-	uint8_t *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	size_t n = *len;
-	memcpy(buf, *msg, n);
-	tsig_vars(buf, &n, r->key, r->keylen, aw, awl, now, RFC_FUDGE, 0, NULL, 0);
-	int rc = tsig_hmac(r, buf, n, mac, maclen);
-	if (rc < 0) {
-		free(buf);
-		return rc;
-	}
-	/* Now the record itself, after the message. */
-	n = *len;
-	memcpy(buf + n, r->key, r->keylen);
-	n += r->keylen;
-	put16(buf + n, TYPE_TSIG);
-	put16(buf + n + 2, CLASS_ANY);
-	memset(buf + n + 4, 0, 4);
-	size_t rdl = n + 8;
-	n += 10;
-	memcpy(buf + n, aw, awl);
-	n += awl;
-	put16(buf + n, (unsigned)(now >> 32));
-	put16(buf + n + 2, (unsigned)(now >> 16));
-	put16(buf + n + 4, (unsigned)now);
-	put16(buf + n + 6, RFC_FUDGE);
-	put16(buf + n + 8, *maclen);
-	n += 10;
-	memcpy(buf + n, mac, *maclen);
-	n += *maclen;
-	memcpy(buf + n, buf, 2); /* original id */
-	put16(buf + n + 2, 0);   /* error */
-	put16(buf + n + 4, 0);   /* other length */
-	n += 6;
-	put16(buf + rdl, (unsigned)(n - rdl - 2));
-	put16(buf + 10, get16(buf + 10) + 1u); /* ARCOUNT */
-	free(*msg);
-	*msg = buf;
-	*len = n;
-	return 0;
 }
 
 static const char *rcode_name(unsigned rc)
@@ -452,58 +215,41 @@ static int tsig_check(const struct rfc *r, const uint8_t *ans, size_t len,
 		      const uint8_t *reqmac, unsigned reqmaclen, time_t now,
 		      struct dfo_err *err)
 {
-	struct tsig_rr t;
-	int rc = tsig_find(ans, len, &t);
-	if (rc < 0)
+	struct dfo_tsig_seen t;
+	int rc = dfo_tsig_verify(r->key, ans, len, reqmac, reqmaclen,
+				 (uint64_t)now, 0, &t);
+	if (rc == -EBADMSG)
 		return dfo_err_set(err, -EBADMSG, "malformed answer from %s",
 				   r->where);
-	if (rc == 0)
-		return 0;
+	if (rc >= 0)
+		return rc;
 	if (t.error)
 		return dfo_err_set(err, -EACCES,
 				   "%s from %s (TSIG error: key '%s' %s)",
-				   rcode_name(t.error), r->where, r->key_name,
+				   rcode_name(t.error), r->where,
+				   dfo_tsig_key_name(r->key),
 				   t.error == RC_BADTIME ? "or clock refused"
 							 : "refused");
-	uint8_t aw[256];
-	size_t awl = alg_wire(r, aw);
-	if (t.ownerlen != r->keylen || memcmp(t.owner, r->key, r->keylen) ||
-	    t.alglen != awl || memcmp(t.alg, aw, awl))
+	switch (rc == -EACCES ? t.verdict : 0) {
+	case DFO_TSIG_BADKEY:
 		return dfo_err_set(err, -EBADMSG,
 				   "answer from %s signed with another key",
 				   r->where);
-	size_t cap = 2 + reqmaclen + t.off + 2 * 256 + 16 + t.otherlen;
-	uint8_t *buf = malloc(cap);
-	if (!buf)
-		return dfo_err_set(err, -ENOMEM, "out of memory");
-	size_t n = 0;
-	put16(buf, reqmaclen);
-	memcpy(buf + 2, reqmac, reqmaclen);
-	n = 2 + reqmaclen;
-	memcpy(buf + n, ans, t.off);
-	put16(buf + n, t.orig_id);
-	put16(buf + n + 10, get16(ans + 10) - 1u);
-	n += t.off;
-	tsig_vars(buf, &n, t.owner, t.ownerlen, t.alg, t.alglen, t.time,
-		  t.fudge, t.error, t.other, t.otherlen);
-	uint8_t mac[EVP_MAX_MD_SIZE];
-	unsigned maclen = 0;
-	rc = tsig_hmac(r, buf, n, mac, &maclen);
-	free(buf);
-	if (rc < 0)
-		return dfo_err_set(err, rc, "HMAC failed");
-	if (t.maclen != maclen || CRYPTO_memcmp(mac, t.mac, maclen) != 0)
+	case DFO_TSIG_BADSIG:
 		return dfo_err_set(err, -EBADMSG,
 				   "answer from %s fails TSIG verification "
 				   "(wrong key_secret?)", r->where);
-	uint64_t diff = (uint64_t)now > t.time ? (uint64_t)now - t.time
-					       : t.time - (uint64_t)now;
-	if (diff > t.fudge)
+	case DFO_TSIG_BADTIME: {
+		uint64_t diff = (uint64_t)now > t.time ? (uint64_t)now - t.time
+						       : t.time - (uint64_t)now;
 		return dfo_err_set(err, -EBADMSG,
 				   "answer from %s is signed %llu s away from "
 				   "this host's clock", r->where,
 				   (unsigned long long)diff);
-	return 1;
+	}
+	default:
+		return dfo_err_set(err, rc, "TSIG: %s", strerror(-rc));
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -687,7 +433,7 @@ static int answer_parse(const struct rfc *r, const uint8_t *ans, size_t len,
 {
 	int signed_ok = 0;
 	*out = NULL;
-	if (r->keylen) {
+	if (r->key) {
 		signed_ok = tsig_check(r, ans, len, reqmac, reqmaclen, now, err);
 		if (signed_ok < 0)
 			return signed_ok;
@@ -697,7 +443,7 @@ static int answer_parse(const struct rfc *r, const uint8_t *ans, size_t len,
 		return dfo_err_set(err, -EBADMSG, "malformed answer from %s",
 				   r->where);
 	*rcode = ldns_pkt_get_rcode(p);
-	if (r->keylen && !signed_ok) {
+	if (r->key && !signed_ok) {
 		/* An unsigned answer is believed only when it refuses. */
 		bool refusal = *rcode != RC_NOERROR && *rcode != RC_NXDOMAIN &&
 			       *rcode != RC_YXRRSET && *rcode != RC_NXRRSET;
@@ -723,12 +469,23 @@ static int request(struct rfc *r, ldns_pkt *pkt, ldns_pkt **out,
 	size_t len = 0;
 	if (ldns_pkt2wire(&wire, pkt, &len) != LDNS_STATUS_OK || !wire)
 		return dfo_err_set(err, -ENOMEM, "cannot build the request");
-	uint8_t mac[EVP_MAX_MD_SIZE];
-	unsigned maclen = 0;
+	uint8_t mac[DFO_TSIG_MAXMAC];
+	size_t maclen = 0;
 	int rc;
-	if (r->keylen && (rc = tsig_sign(r, &wire, &len, mac, &maclen)) < 0) {
-		free(wire);
-		return dfo_err_set(err, rc, "cannot sign the request");
+	if (r->key) {
+		uint8_t *big = realloc(wire, len + DFO_TSIG_MAXRR);
+		rc = big ? 0 : -ENOMEM;
+		if (big) {
+			wire = big;
+			rc = dfo_tsig_sign(r->key, wire, &len,
+					   len + DFO_TSIG_MAXRR, NULL, 0,
+					   (uint64_t)time(NULL), 0, mac,
+					   &maclen);
+		}
+		if (rc < 0) {
+			free(wire);
+			return dfo_err_set(err, rc, "cannot sign the request");
+		}
 	}
 	uint8_t *ans = malloc(RFC_MAXMSG);
 	if (!ans) {
@@ -1141,238 +898,33 @@ bad:
 			   "[IPV6]:PORT", text);
 }
 
-/* A token of a key file: a word, a "string", or one of { } ; */
-struct ktok {
-	const char *p;
-	int line;
-};
-
-/* Next token into buf; 0 at the end, 1 a token, -1 an error. */
-static int ktok_next(struct ktok *k, char *buf, size_t len)
-{
-	for (;;) {
-		while (isspace((unsigned char)*k->p)) {
-			if (*k->p == '\n')
-				k->line++;
-			k->p++;
-		}
-		if (*k->p == '#' || (k->p[0] == '/' && k->p[1] == '/')) {
-			while (*k->p && *k->p != '\n')
-				k->p++;
-		} else if (k->p[0] == '/' && k->p[1] == '*') {
-			const char *e = strstr(k->p + 2, "*/");
-			if (!e)
-				return -1;
-			for (; k->p < e; k->p++)
-				if (*k->p == '\n')
-					k->line++;
-			k->p = e + 2;
-		} else {
-			break;
-		}
-	}
-	if (!*k->p)
-		return 0;
-	size_t n = 0;
-	if (*k->p == '{' || *k->p == '}' || *k->p == ';') {
-		buf[n++] = *k->p++;
-	} else if (*k->p == '"') {
-		k->p++;
-		while (*k->p && *k->p != '"' && *k->p != '\n') {
-			if (n + 1 >= len)
-				return -1;
-			buf[n++] = *k->p++;
-		}
-		if (*k->p != '"')
-			return -1;
-		k->p++;
-	} else {
-		while (*k->p && !isspace((unsigned char)*k->p) &&
-		       !strchr("{};\"", *k->p)) {
-			if (n + 1 >= len)
-				return -1;
-			buf[n++] = *k->p++;
-		}
-	}
-	buf[n] = '\0';
-	return 1;
-}
-
-/*
- * Read a key file as tsig-keygen writes it:
- *     key "NAME" { algorithm hmac-sha256; secret "BASE64"; };
- * and take the key named `want` (or the first one when want is NULL).
- * Messages name the file and a line, never the secret.
- */
-static int keyfile_read(const char *path, const char *want, char **name,
-			char **alg, char **secret, struct dfo_err *err)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return dfo_err_set(err, -errno, "key_file %s: %s", path,
-				   strerror(errno));
-	char *data = calloc(1, 65536);
-	size_t n = data ? fread(data, 1, 65535, f) : 0;
-	bool big = data && !feof(f);
-	fclose(f);
-	if (!data)
-		return dfo_err_set(err, -ENOMEM, "out of memory");
-	int rc = 0;
-	if (big) {
-		rc = dfo_err_set(err, -EFBIG, "key_file %s: too large", path);
-		goto out;
-	}
-	data[n] = '\0';
-	struct ktok k = {data, 1};
-	char tok[1024], kname[300], kalg[64], ksec[1024];
-	int t;
-	while ((t = ktok_next(&k, tok, sizeof(tok))) == 1) {
-		if (strcmp(tok, "key") != 0) {
-			/* Another statement: skip it, with its block. */
-			int depth = 0;
-			while ((t = ktok_next(&k, tok, sizeof(tok))) == 1) {
-				if (tok[0] == '{' && !tok[1])
-					depth++;
-				else if (tok[0] == '}' && !tok[1])
-					depth--;
-				else if (tok[0] == ';' && !tok[1] && depth == 0)
-					break;
-			}
-			if (t != 1)
-				break;
-			continue;
-		}
-		if (ktok_next(&k, kname, sizeof(kname)) != 1 ||
-		    ktok_next(&k, tok, sizeof(tok)) != 1 || strcmp(tok, "{"))
-			goto syntax;
-		kalg[0] = ksec[0] = '\0';
-		for (;;) {
-			if (ktok_next(&k, tok, sizeof(tok)) != 1)
-				goto syntax;
-			if (!strcmp(tok, "}"))
-				break;
-			char *dst = !strcmp(tok, "algorithm") ? kalg
-				    : !strcmp(tok, "secret")  ? ksec
-							      : NULL;
-			size_t dl = dst == kalg ? sizeof(kalg) : sizeof(ksec);
-			if (!dst || ktok_next(&k, dst, dl) != 1 ||
-			    ktok_next(&k, tok, sizeof(tok)) != 1 || strcmp(tok, ";"))
-				goto syntax;
-		}
-		if (ktok_next(&k, tok, sizeof(tok)) != 1 || strcmp(tok, ";"))
-			goto syntax;
-		if (want && strcasecmp(want, kname) != 0)
-			continue;
-		if (!kalg[0] || !ksec[0]) {
-			rc = dfo_err_set(err, -EINVAL,
-					 "key_file %s: key '%s' lacks an "
-					 "algorithm or a secret", path, kname);
-			goto out;
-		}
-		*name = strdup(kname);
-		*alg = strdup(kalg);
-		*secret = strdup(ksec);
-		if (!*name || !*alg || !*secret)
-			rc = dfo_err_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (t < 0)
-		goto syntax;
-	rc = dfo_err_set(err, -ENOENT, "key_file %s: no key%s%s%s", path,
-			 want ? " '" : "", want ? want : "", want ? "'" : "");
-	goto out;
-syntax:
-	rc = dfo_err_set(err, -EINVAL,
-			 "key_file %s:%d: not a key file (key \"NAME\" { "
-			 "algorithm ALG; secret \"BASE64\"; };)", path, k.line);
-out:
-	OPENSSL_cleanse(data, 65536);
-	free(data);
-	OPENSSL_cleanse(ksec, sizeof(ksec));
-	return rc;
-}
-
 static int key_setup(struct rfc *r, cfg_t *sec, struct dfo_err *err)
 {
 	const char *name = cfg_getstr(sec, "key_name");
 	const char *alg = cfg_getstr(sec, "key_algorithm");
 	const char *secret = cfg_getstr(sec, "key_secret");
 	const char *file = cfg_getstr(sec, "key_file");
-	char *fname = NULL, *falg = NULL, *fsecret = NULL;
-	int rc = 0;
+	int rc;
 	if (secret && file)
 		return dfo_err_set(err, -EINVAL,
 				   "key_secret and key_file: give one of them");
 	if (file) {
-		rc = keyfile_read(file, name, &fname, &falg, &fsecret, err);
-		if (rc < 0)
-			goto out;
-		if (alg && strcasecmp(alg, falg) != 0) {
-			rc = dfo_err_set(err, -EINVAL,
-					 "key_algorithm %s, but key_file %s "
-					 "says %s", alg, file, falg);
-			goto out;
+		rc = dfo_tsig_key_file(file, name, alg, &r->key, err);
+		if (rc < 0 && err) {
+			char why[sizeof(err->msg)];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			dfo_err_set(err, rc, "key_file: %s", why);
 		}
-		name = fname;
-		alg = falg;
-		secret = fsecret;
+		return rc;
 	}
 	if (!name && !secret)
-		goto out; /* unsigned */
-	if (!name || !*name) {
-		rc = dfo_err_set(err, -EINVAL, "key_secret needs key_name");
-		goto out;
-	}
-	if (!secret || !*secret) {
-		rc = dfo_err_set(err, -EINVAL,
-				 "key_name needs key_secret or key_file");
-		goto out;
-	}
-	if (!alg)
-		alg = "hmac-sha256";
-	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strcasecmp(alg, algs[i].name) == 0 ||
-		    (strncasecmp(alg, algs[i].name, strlen(algs[i].name)) == 0 &&
-		     !strcmp(alg + strlen(algs[i].name), ".")))
-			r->alg = &algs[i];
-	if (!r->alg) {
-		rc = dfo_err_set(err, -EINVAL,
-				 "key_algorithm '%s': one of hmac-sha1, "
-				 "hmac-sha224, hmac-sha256, hmac-sha384, "
-				 "hmac-sha512", alg);
-		goto out;
-	}
-	if (name_wire(name, r->key, &r->keylen) < 0) {
-		rc = dfo_err_set(err, -EINVAL, "key_name '%s' is not a domain name",
-				 name);
-		goto out;
-	}
-	ldns_rdf *b = NULL;
-	if (ldns_str2rdf_b64(&b, secret) != LDNS_STATUS_OK || !b ||
-	    ldns_rdf_size(b) == 0) {
-		ldns_rdf_deep_free(b);
-		r->keylen = 0;
-		rc = dfo_err_set(err, -EINVAL, "the secret of key '%s' is not "
-				 "base64", name);
-		goto out;
-	}
-	r->secret_len = ldns_rdf_size(b);
-	r->secret = malloc(r->secret_len);
-	if (r->secret)
-		memcpy(r->secret, ldns_rdf_data(b), r->secret_len);
-	OPENSSL_cleanse(ldns_rdf_data(b), ldns_rdf_size(b));
-	ldns_rdf_deep_free(b);
-	r->key_name = strdup(name);
-	if (!r->secret || !r->key_name)
-		rc = dfo_err_set(err, -ENOMEM, "out of memory");
-out:
-	free(fname);
-	free(falg);
-	if (fsecret) {
-		OPENSSL_cleanse(fsecret, strlen(fsecret));
-		free(fsecret);
-	}
-	return rc;
+		return 0; /* unsigned */
+	if (!name || !*name)
+		return dfo_err_set(err, -EINVAL, "key_secret needs key_name");
+	if (!secret || !*secret)
+		return dfo_err_set(err, -EINVAL,
+				   "key_name needs key_secret or key_file");
+	return dfo_tsig_key_new(name, alg, secret, &r->key, err);
 }
 
 static int rfc_create(const char *instance, cfg_t *sec, void **state,
@@ -1458,8 +1010,8 @@ static int rfc_start(void *state, struct dfo_err *err)
 	ldns_rdf_deep_free(zone);
 	if (rc == 0)
 		dfo_log(DFO_LOG_INFO, "dns/%s: zone %s at %s%s%s", r->instance,
-			r->zone, r->where, r->keylen ? ", key " : "",
-			r->keylen ? r->key_name : "");
+			r->zone, r->where, r->key ? ", key " : "",
+			r->key ? dfo_tsig_key_name(r->key) : "");
 	return rc;
 }
 
