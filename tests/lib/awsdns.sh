@@ -27,7 +27,8 @@ PY
 # data (never recursing anywhere): "." is a static zone with a SOA, so
 # unknown names get NXDOMAIN with a SOA.  Names: shadow. (also an
 # instance), nodata. (TXT only: NODATA for A), up-only., www.up.test. and
-# upstream.ec2.test. (under awsdns's domain: never asked).
+# upstream.ec2.test. (under awsdns's domain: never asked).  UNBOUND_EXTRA:
+# more lines of its server: section.
 start_upstream() {
 	UP_PORT=$(free_dns_port)
 	cat >"$T/unbound.conf" <<U
@@ -54,6 +55,7 @@ server:
 	local-data: "up-only. 300 IN A 192.0.2.1"
 	local-data: "www.up.test. 300 IN A 192.0.2.80"
 	local-data: "upstream.ec2.test. 300 IN A 192.0.2.77"
+${UNBOUND_EXTRA:-}
 remote-control:
 	control-enable: no
 U
@@ -120,13 +122,15 @@ PY
 # start_awsdns NAME [awsdns options...]: dnsfailover running only the
 # awsdns responder "vpc" on 127.0.0.1:$DNS_PORT and [::1]:$DNS_PORT,
 # upstream the unbound of start_upstream (unless the options name one);
-# waits until it answers.  AWSDNS_PID is the agent.
+# waits until it answers.  AWSDNS_PID is the agent.  AWSDNS_TOP: lines
+# for the top of the config (metrics_listen...).
 start_awsdns() {
 	local name=$1
 	shift
 	DNS_PORT=$(free_dns_port)
 	aws_conf "$T/$name.conf"
 	cat >>"$T/$name.conf" <<C
+${AWSDNS_TOP:-}
 responder "vpc" { awsdns {
 	listen = {"127.0.0.1:$DNS_PORT", "[::1]:$DNS_PORT"}
 	threads = 2

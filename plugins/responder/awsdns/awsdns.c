@@ -583,6 +583,12 @@ static void metrics_register(struct awsdns *s)
 		DFO_METRIC_COUNTER, "dnsfailover_awsdns_upstream_errors_total",
 		"Upstream queries that timed out, were refused or failed",
 		labels);
+	s->metrics.upstream_mismatched = dfo_metric_register(
+		DFO_METRIC_COUNTER,
+		"dnsfailover_awsdns_upstream_mismatched_total",
+		"Packets on an upstream query's socket that were not its "
+		"answer (id or question): dropped (RFC 5452)",
+		labels);
 	s->metrics.dropped = dfo_metric_register(
 		DFO_METRIC_COUNTER, "dnsfailover_awsdns_dropped_total",
 		"Packets dropped without an answer", labels);

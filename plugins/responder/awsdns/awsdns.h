@@ -7,7 +7,8 @@
  *               line, swapped whole through one atomic pointer
  *   wire.c      query parsing and answer writing, bounds-checked
  *   upstream.c  forwarding, the answer cache, RFC 2308 negative caching
- *   server.c    UDP (recvmmsg/sendmmsg, SO_REUSEPORT per thread) and TCP
+ *   server.c    UDP (recvmmsg/sendmmsg, SO_REUSEPORT per thread) and TCP,
+ *               forwarding (a socket of its own per upstream query)
  *
  * Every function here returns 0 or a negative errno unless it says
  * otherwise.  Nothing on the answering path allocates, except the
@@ -394,6 +395,7 @@ enum {
 struct awsdns_metrics {
 	struct dfo_metric *queries[QT_COUNT][QR_COUNT];
 	struct dfo_metric *upstream_errors;
+	struct dfo_metric *upstream_mismatched; /* RFC 5452: dropped */
 	struct dfo_metric *dropped;
 };
 

@@ -1,16 +1,29 @@
 /*
  * awsdns server: one worker thread per core (or `threads`), each with its
  * own UDP and TCP sockets on every listen address (SO_REUSEPORT: the
- * kernel spreads clients over the workers), its own upstream sockets and
- * its own table of queries waiting for upstream.  The workers share the
- * index pointer (read once per batch), the answer cache (locked by
- * shard) and the quit descriptor.
+ * kernel spreads clients over the workers) and its own table of queries
+ * waiting for upstream.  The workers share the index pointer (read once
+ * per batch), the answer cache (locked by shard) and the quit descriptor.
  *
  * UDP: up to BATCH queries per recvmmsg(), answered in place (the answer
  * is written over the query) and sent with one sendmmsg(); a query that
- * waits for upstream is answered with sendto() when its answer comes.
- * TCP: length-prefixed messages, one query at a time per connection,
- * connections closed after IDLE seconds of silence.
+ * waits for upstream is answered with sendmsg() when its answer comes.
+ * On a wildcard address (0.0.0.0, ::) the address each query was sent to
+ * comes with it (IP_PKTINFO, IPV6_RECVPKTINFO) and its answer leaves from
+ * that address.
+ *
+ * Upstream (RFC 5452): every query to upstream goes out on a socket of
+ * its own, opened for it (a fresh random source port from the kernel),
+ * with a random id from getrandom(); only an answer from that upstream to
+ * that port, with that id and that question, is taken.  Anything else
+ * that reaches the socket is dropped and counted.  An answer with TC is
+ * asked again over TCP (RFC 7766), whose answer is whole.
+ *
+ * TCP: length-prefixed messages, one query at a time per connection.  A
+ * message must arrive whole within TCP_MSG_TIME of its first byte, and a
+ * connection silent for TCP_IDLE between messages is closed; with every
+ * slot taken, a new connection closes the one quiet the longest instead
+ * of being refused (RFC 7766 section 6.2).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -35,21 +48,27 @@
 #define MAX_PENDING 4096
 #define MAX_CONNS 128
 #define TCP_IDLE 10.0
+#define TCP_MSG_TIME 2.0 /* seconds a message may take to arrive whole */
 #define TCP_QMAX 4096
 #define UP_DOWN_FOR 1.0 /* seconds an upstream that refused is skipped */
+#define CMSG_SPACE_PKT                                                      \
+	CMSG_SPACE(sizeof(struct in6_pktinfo) > sizeof(struct in_pktinfo)   \
+			   ? sizeof(struct in6_pktinfo)                     \
+			   : sizeof(struct in_pktinfo))
 
 enum { EV_QUIT = 0, EV_UDP, EV_TCP_LISTEN, EV_TCP_CONN, EV_UP };
 
 struct evtag {
 	int kind;
 	int fd;
-	size_t i; /* listener, upstream or connection index */
+	size_t i; /* listener, pending query or connection index */
 };
 
 struct tcpconn {
 	int fd; /* -1: free */
 	uint32_t gen;
-	double last;
+	double last;      /* last byte read or written */
+	double msg_start; /* first byte of the message being read */
 	bool waiting; /* a query of it is with upstream */
 	uint8_t in[2 + TCP_QMAX];
 	size_t inlen;
@@ -58,25 +77,37 @@ struct tcpconn {
 	struct evtag tag;
 };
 
+/* The local address a UDP query came to, for its answer (wildcard
+ * listeners only): the control message to send it with. */
+struct local_addr {
+	size_t len; /* 0: none */
+	uint8_t cmsg[CMSG_SPACE_PKT];
+};
+
 struct pending {
 	bool used;
 	uint16_t up_id;
 	uint8_t up_idx;
 	uint8_t tries;
+	bool up_tcp;      /* asked over TCP (after a TC answer) */
+	bool up_sent;     /* TCP: the query is written */
+	int up_fd;        /* its own socket to upstream; -1: none */
+	struct evtag up_tag;
+	uint8_t *tbuf;    /* TCP: the query out, then the answer in */
+	size_t tlen, toff, tcap;
 	double deadline;
 	struct wire_query q;
 	uint8_t qpkt[WIRE_HDR + WIRE_MAXNAME + 1 + 4];
 	int fd; /* UDP socket to answer from; -1: TCP */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
+	struct local_addr local;
 	size_t conn;
 	uint32_t conn_gen;
 };
 
 struct upstream_sock {
-	int fd;
 	double down_until;
-	struct evtag tag;
 };
 
 struct worker {
@@ -88,28 +119,32 @@ struct worker {
 	int ep;
 	int *udp;
 	int *tcp;
+	bool *pktinfo; /* per listener: a wildcard address */
 	size_t nl;
 	struct evtag *ltag;
 	struct upstream_sock *up;
 	size_t nup;
 	size_t up_next;
 	struct pending *pend;
-	uint16_t *by_id; /* upstream id -> pending index + 1 */
 	size_t npend;
 	size_t nused;    /* pending entries in use: the loop's timeout and
 			  * sweep() need not walk 4096 of them to know */
 	size_t pend_hint;
 	struct tcpconn *conns;
 	struct evtag quit_tag;
-	uint64_t rng;
+	uint8_t rnd[256]; /* from getrandom(), used up two bytes at a time */
+	size_t rnd_pos;
+	uint64_t rng; /* fallback if getrandom() fails */
 	uint64_t stat[QT_COUNT][QR_COUNT];
-	uint64_t stat_up_err, stat_dropped;
+	uint64_t stat_up_err, stat_dropped, stat_mismatch;
 	double next_flush, next_sweep;
 	bool debug;
 	/* UDP batch */
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_storage peers[BATCH];
+	uint8_t ctrl[BATCH][CMSG_SPACE_PKT];
+	struct local_addr locals[BATCH];
 	uint8_t (*bufs)[UDP_BUF];
 	struct mmsghdr out[BATCH];
 	struct iovec outiov[BATCH];
@@ -126,13 +161,29 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A random 16-bit id (RFC 5452 section 9.2): from getrandom(), read 256
+ * bytes at a time. */
 static uint16_t rnd16(struct worker *w)
 {
-	/* xorshift64*, seeded from getrandom() */
-	w->rng ^= w->rng >> 12;
-	w->rng ^= w->rng << 25;
-	w->rng ^= w->rng >> 27;
-	return (uint16_t)((w->rng * 2685821657736338717ull) >> 48);
+	if (w->rnd_pos + 2 > sizeof(w->rnd)) {
+		if (getrandom(w->rnd, sizeof(w->rnd), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(w->rnd)) {
+			/* not seeded yet (early boot): xorshift64* */
+			for (size_t i = 0; i < sizeof(w->rnd); i++) {
+				w->rng ^= w->rng >> 12;
+				w->rng ^= w->rng << 25;
+				w->rng ^= w->rng >> 27;
+				w->rnd[i] = (uint8_t)((w->rng *
+						       2685821657736338717ull) >>
+						      56);
+			}
+		}
+		w->rnd_pos = 0;
+	}
+	uint16_t v = (uint16_t)(w->rnd[w->rnd_pos] << 8 |
+				w->rnd[w->rnd_pos + 1]);
+	w->rnd_pos += 2;
+	return v;
 }
 
 static int qt_of(uint16_t t)
@@ -169,6 +220,11 @@ static void flush_stats(struct worker *w)
 	if (w->stat_dropped) {
 		dfo_metric_add(m->dropped, (double)w->stat_dropped);
 		w->stat_dropped = 0;
+	}
+	if (w->stat_mismatch) {
+		dfo_metric_add(m->upstream_mismatched,
+			       (double)w->stat_mismatch);
+		w->stat_mismatch = 0;
 	}
 }
 
@@ -264,44 +320,123 @@ static int pending_new(struct worker *w)
 	return -1;
 }
 
+/* Close p's socket to upstream (and forget its TCP buffer). */
+static void pending_close_up(struct worker *w, struct pending *p)
+{
+	if (p->up_fd >= 0) {
+		epoll_ctl(w->ep, EPOLL_CTL_DEL, p->up_fd, NULL);
+		close(p->up_fd);
+		p->up_fd = -1;
+	}
+	free(p->tbuf);
+	p->tbuf = NULL;
+	p->tlen = p->toff = p->tcap = 0;
+}
+
 static void pending_free(struct worker *w, struct pending *p)
 {
-	if (p->used && w->by_id[p->up_id] == (uint16_t)(p - w->pend) + 1)
-		w->by_id[p->up_id] = 0;
+	pending_close_up(w, p);
 	if (p->used)
 		w->nused--;
 	p->used = false;
 }
 
-/* Send p's question to the next upstream that is not known down; 0, or
- * -1 if none is usable. */
+/* A socket of p's own to upstream i, connected, in the epoll set: UDP, or
+ * TCP (connecting).  The kernel gives it a random free source port. */
+static int up_socket(struct worker *w, struct pending *p, size_t i, int type)
+{
+	const struct awsdns_conf *conf = w->sh->conf;
+	const struct sockaddr_storage *ss = &conf->upstream[i];
+	int fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)ss, conf->upstream_len[i]) <
+		    0 &&
+	    errno != EINPROGRESS) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	p->up_tag = (struct evtag){EV_UP, fd, (size_t)(p - w->pend)};
+	struct epoll_event ev = {.events = EPOLLIN |
+					   (type == SOCK_STREAM ? EPOLLOUT : 0),
+				 .data.ptr = &p->up_tag};
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	p->up_fd = fd;
+	p->up_idx = (uint8_t)i;
+	return 0;
+}
+
+/* p's question as we ask it upstream, with a fresh random id, into out
+ * (room for the question and our OPT); returns its length. */
+static size_t up_query(struct worker *w, struct pending *p, uint8_t *out)
+{
+	size_t len = p->q.qend;
+	p->up_id = rnd16(w);
+	memcpy(out, p->qpkt, len);
+	memset(out, 0, WIRE_HDR);
+	dns_set_id(out, p->up_id);
+	dns_flag2(out, DNS_FLAG_RD, true);
+	dns_set_qdcount(out, 1);
+	dns_set_arcount(out, 1); /* our own OPT: 1232 bytes, no DO */
+	dns_opt_write(out + len, WIRE_UDP_MAX, 0, false);
+	return len + WIRE_OPT_LEN;
+}
+
+/* Send p's question over UDP to the next upstream that is not known
+ * down, on a new socket; 0, or -1 if none is usable. */
 static int pending_send(struct worker *w, struct pending *p, double now)
 {
+	pending_close_up(w, p);
+	p->up_tcp = false;
 	for (size_t k = 0; k < w->nup; k++) {
 		size_t i = (w->up_next + k) % w->nup;
 		if (w->up[i].down_until > now)
 			continue;
 		w->up_next = i + 1;
 		uint8_t pkt[WIRE_HDR + WIRE_MAXNAME + 1 + 4 + WIRE_OPT_LEN];
-		size_t len = p->q.qend;
-		memcpy(pkt, p->qpkt, len);
-		memset(pkt, 0, WIRE_HDR);
-		dns_set_id(pkt, p->up_id);
-		dns_flag2(pkt, DNS_FLAG_RD, true);
-		dns_set_qdcount(pkt, 1);
-		dns_set_arcount(pkt, 1); /* our own OPT: 1232 bytes, no DO */
-		dns_opt_write(pkt + len, WIRE_UDP_MAX, 0, false);
-		len += WIRE_OPT_LEN;
-		if (send(w->up[i].fd, pkt, len, MSG_DONTWAIT) < 0) {
+		size_t len = up_query(w, p, pkt);
+		if (up_socket(w, p, i, SOCK_DGRAM) < 0) {
+			w->stat_up_err++;
+			return -1; /* out of descriptors: no upstream now */
+		}
+		if (send(p->up_fd, pkt, len, MSG_DONTWAIT) < 0) {
 			w->stat_up_err++;
 			w->up[i].down_until = now + UP_DOWN_FOR;
+			pending_close_up(w, p);
 			continue;
 		}
-		p->up_idx = (uint8_t)i;
 		p->tries++;
 		return 0;
 	}
 	return -1;
+}
+
+/* Ask p's question again over TCP, to the upstream that answered with TC
+ * (RFC 7766 section 5); 0, or negative. */
+static int pending_send_tcp(struct worker *w, struct pending *p, double now)
+{
+	size_t i = p->up_idx;
+	pending_close_up(w, p);
+	p->tcap = 2 + 65535;
+	if (!(p->tbuf = malloc(p->tcap)))
+		return -ENOMEM;
+	size_t len = up_query(w, p, p->tbuf + 2);
+	p->tbuf[0] = (uint8_t)(len >> 8);
+	p->tbuf[1] = (uint8_t)len;
+	p->tlen = 2 + len;
+	p->toff = 0;
+	p->up_sent = false;
+	p->up_tcp = true;
+	int rc = up_socket(w, p, i, SOCK_STREAM);
+	if (rc < 0)
+		return rc;
+	p->deadline = now + w->sh->conf->upstream_timeout;
+	return 0;
 }
 
 static void tcp_queue(struct worker *w, size_t ci, const uint8_t *msg,
@@ -315,8 +450,15 @@ static void pending_reply(struct worker *w, struct pending *p, uint8_t *buf,
 	if (len == 0)
 		return;
 	if (p->fd >= 0) {
-		sendto(p->fd, buf, len, MSG_DONTWAIT,
-		       (struct sockaddr *)&p->peer, p->peerlen);
+		struct iovec iov = {buf, len};
+		struct msghdr mh = {.msg_name = &p->peer,
+				    .msg_namelen = p->peerlen,
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = p->local.len ? p->local.cmsg
+								: NULL,
+				    .msg_controllen = p->local.len};
+		sendmsg(p->fd, &mh, MSG_DONTWAIT);
 		return;
 	}
 	struct tcpconn *c = &w->conns[p->conn];
@@ -346,34 +488,13 @@ static void pending_fail(struct worker *w, struct pending *p)
 	pending_free(w, p);
 }
 
-/* An answer came from upstream socket i. */
-static void upstream_answer(struct worker *w, const uint8_t *pkt,
-			    size_t len, double now)
+/* Relay the upstream answer pkt (scanned into ai) to p's client. */
+static void upstream_relay(struct worker *w, struct pending *p,
+			   const uint8_t *pkt, size_t len,
+			   const struct wire_answer_info *ai)
 {
-	if (len < WIRE_HDR)
-		return;
-	uint16_t id = dns_id(pkt);
-	uint16_t slot = w->by_id[id];
-	if (!slot)
-		return;
-	struct pending *p = &w->pend[slot - 1];
-	struct wire_answer_info ai;
-	if (!p->used || p->up_id != id)
-		return;
-	uint16_t client_id = p->q.id;
-	p->q.id = id; /* upstream answers our id */
-	int rc = wire_answer_scan(pkt, len, &p->q, &ai);
-	p->q.id = client_id;
-	if (rc < 0)
-		return; /* not the answer to p: wait for the right one */
-	if (ai.rcode != RC_NOERROR && ai.rcode != RC_NXDOMAIN) {
-		w->stat_up_err++;
-		pending_fail(w, p);
-		return;
-	}
-	cache_put(w->sh->cache, &p->q, pkt, len, &ai, now);
 	struct awsdns_index *ix = atomic_load(&w->sh->index);
-	bool negative = ai.rcode == RC_NXDOMAIN || !ai.has_answer_of_qtype;
+	bool negative = ai->rcode == RC_NXDOMAIN || !ai->has_answer_of_qtype;
 	uint8_t *out = w->scratch;
 	size_t cap = sizeof(w->scratch);
 	if (negative && index_knows(ix, &p->q, p->qpkt, w->probe,
@@ -383,15 +504,14 @@ static void upstream_answer(struct worker *w, const uint8_t *pkt,
 					client_max(p), RC_SERVFAIL, &result);
 		count(w, (struct sockaddr *)&p->peer, &p->q, result);
 		pending_reply(w, p, out, n);
-		pending_free(w, p);
 		return;
 	}
-	/* relay: without upstream's OPT, with the client's id and question */
-	size_t keep = ai.opt_off ? ai.opt_off : len;
+	/* without upstream's OPT, with the client's id and question */
+	size_t keep = ai->opt_off ? ai->opt_off : len;
 	if (keep > cap - WIRE_OPT_LEN)
-		keep = p->q.qend; /* cannot happen over UDP; be safe */
+		keep = p->q.qend; /* bigger than anything we can relay */
 	memcpy(out, pkt, keep);
-	if (ai.opt_off) {
+	if (ai->opt_off) {
 		dns_set_arcount(out, (uint16_t)(dns_arcount(out) - 1));
 	}
 	dns_set_id(out, p->q.id);
@@ -401,22 +521,108 @@ static void upstream_answer(struct worker *w, const uint8_t *pkt,
 	count(w, (struct sockaddr *)&p->peer, &p->q,
 	      negative ? QR_NXDOMAIN : QR_UPSTREAM);
 	pending_reply(w, p, out, n);
+}
+
+/* An answer came for p from its upstream socket.  One that is not the
+ * answer to p (id, question) is dropped and counted: p waits on. */
+static void upstream_answer(struct worker *w, struct pending *p,
+			    const uint8_t *pkt, size_t len, double now)
+{
+	struct wire_answer_info ai;
+	uint16_t client_id = p->q.id;
+	p->q.id = p->up_id; /* upstream answers our id */
+	int rc = len >= WIRE_HDR ? wire_answer_scan(pkt, len, &p->q, &ai)
+				 : -EINVAL;
+	p->q.id = client_id;
+	if (rc < 0) {
+		w->stat_mismatch++;
+		return;
+	}
+	if (ai.tc && !p->up_tcp) {
+		if (pending_send_tcp(w, p, now) < 0) {
+			w->stat_up_err++;
+			pending_fail(w, p);
+		}
+		return;
+	}
+	if (ai.rcode != RC_NOERROR && ai.rcode != RC_NXDOMAIN) {
+		w->stat_up_err++;
+		pending_fail(w, p);
+		return;
+	}
+	cache_put(w->sh->cache, &p->q, pkt, len, &ai, now);
+	upstream_relay(w, p, pkt, len, &ai);
 	pending_free(w, p);
 }
 
-/* Every pending query of upstream i fails over to the next upstream, or
- * fails (it refused: ICMP port unreachable). */
-static void upstream_down(struct worker *w, size_t i, double now)
+/* p's upstream refused (ICMP port unreachable): it is skipped for a
+ * while, and p goes to the next upstream, or fails. */
+static void upstream_down(struct worker *w, struct pending *p, double now)
 {
-	w->up[i].down_until = now + UP_DOWN_FOR;
+	w->up[p->up_idx].down_until = now + UP_DOWN_FOR;
 	w->stat_up_err++;
-	for (size_t k = 0; k < w->npend; k++) {
-		struct pending *p = &w->pend[k];
-		if (!p->used || p->up_idx != i)
-			continue;
-		if (p->tries >= w->nup || pending_send(w, p, now) < 0)
-			pending_fail(w, p);
+	if (p->tries >= w->nup || pending_send(w, p, now) < 0)
+		pending_fail(w, p);
+}
+
+/* p's UDP socket is readable: its answer, or something to drop. */
+static void upstream_udp(struct worker *w, struct pending *p, double now)
+{
+	for (int b = 0; b < BATCH && p->used && !p->up_tcp; b++) {
+		ssize_t k = recv(p->up_fd, w->rx, sizeof(w->rx), MSG_DONTWAIT);
+		if (k < 0) {
+			if (errno == ECONNREFUSED)
+				upstream_down(w, p, now);
+			return;
+		}
+		upstream_answer(w, p, w->rx, (size_t)k, now);
 	}
+}
+
+/* p's TCP socket is ready: write the query, then read the answer. */
+static void upstream_tcp(struct worker *w, struct pending *p, uint32_t events,
+			 double now)
+{
+	if (!p->up_sent && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		ssize_t k = send(p->up_fd, p->tbuf + p->toff, p->tlen - p->toff,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			goto failed;
+		if (k > 0)
+			p->toff += (size_t)k;
+		if (p->toff < p->tlen)
+			return;
+		p->up_sent = true;
+		p->toff = 0;
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.ptr = &p->up_tag};
+		epoll_ctl(w->ep, EPOLL_CTL_MOD, p->up_fd, &ev);
+		return;
+	}
+	if (!p->up_sent || !(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		return;
+	size_t want = p->toff < 2 ? 2 : 2 + (size_t)(p->tbuf[0] << 8 |
+						     p->tbuf[1]);
+	ssize_t k = recv(p->up_fd, p->tbuf + p->toff, want - p->toff,
+			 MSG_DONTWAIT);
+	if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (k <= 0)
+		goto failed;
+	p->toff += (size_t)k;
+	if (p->toff < 2)
+		return;
+	want = 2 + (size_t)(p->tbuf[0] << 8 | p->tbuf[1]);
+	if (p->toff < want)
+		return;
+	/* the whole message: a TC here is passed on as it is */
+	upstream_answer(w, p, p->tbuf + 2, want - 2, now);
+	if (p->used) /* not the answer: nothing else comes on it */
+		goto failed;
+	return;
+failed:
+	w->stat_up_err++;
+	pending_fail(w, p);
 }
 
 static void sweep(struct worker *w, double now)
@@ -430,21 +636,26 @@ static void sweep(struct worker *w, double now)
 	}
 	for (size_t i = 0; i < MAX_CONNS; i++) {
 		struct tcpconn *c = &w->conns[i];
-		if (c->fd >= 0 && !c->waiting && now - c->last > TCP_IDLE)
+		if (c->fd < 0 || c->waiting)
+			continue;
+		if (c->inlen > 0 ? now - c->msg_start > TCP_MSG_TIME
+				 : now - c->last > TCP_IDLE)
 			tcp_close(w, i);
 	}
 }
 
 /*
  * Handle one query of `len` bytes in buf (of `cap` bytes), from `peer`;
- * `fd` is its UDP socket (-1 for TCP connection `conn`).  Returns the
+ * `fd` is its UDP socket (-1 for TCP connection `conn`), `local` what to
+ * answer it from (NULL: the socket's address).  Returns the
  * length of the answer written into buf, 0 for none now (dropped, or
  * waiting for upstream).
  */
 static size_t handle(struct worker *w, const struct awsdns_index *ix,
 		     uint8_t *buf, size_t len, size_t cap,
 		     const struct sockaddr_storage *peer, socklen_t peerlen,
-		     int fd, size_t conn, double now)
+		     const struct local_addr *local, int fd, size_t conn,
+		     double now)
 {
 	struct wire_query q;
 	enum wire_verdict v = wire_parse(buf, len, &q);
@@ -514,22 +725,20 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 	}
 	struct pending *p = &w->pend[i];
 	memset(p, 0, offsetof(struct pending, q));
+	p->up_fd = -1;
 	p->q = q;
 	memcpy(p->qpkt, buf, q.qend);
 	p->fd = fd;
 	memcpy(&p->peer, peer, peerlen);
 	p->peerlen = peerlen;
+	p->local.len = 0;
+	if (local && local->len)
+		p->local = *local;
 	p->conn = conn;
 	p->conn_gen = fd < 0 ? w->conns[conn].gen : 0;
 	p->deadline = now + w->sh->conf->upstream_timeout;
-	uint16_t id;
-	do
-		id = rnd16(w);
-	while (w->by_id[id]);
-	p->up_id = id;
 	p->used = true;
 	w->nused++;
-	w->by_id[id] = (uint16_t)(i + 1);
 	if (pending_send(w, p, now) < 0) {
 		/* every upstream is down: answer now */
 		pending_free(w, p);
@@ -546,9 +755,46 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 
 /* ---- UDP ---- */
 
-static void udp_batch(struct worker *w, int fd, const struct awsdns_index *ix,
-		      double now)
+/* The control message to answer from the address a query came to, made
+ * from the one it came with (IP_PKTINFO, IPV6_PKTINFO). */
+static void local_from(struct local_addr *l, const struct msghdr *mh)
 {
+	l->len = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)mh); c;
+	     c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		struct msghdr out = {.msg_control = l->cmsg,
+				     .msg_controllen = sizeof(l->cmsg)};
+		struct cmsghdr *o = CMSG_FIRSTHDR(&out);
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo in, pi;
+			memcpy(&in, CMSG_DATA(c), sizeof(in));
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi_spec_dst = in.ipi_addr;
+			o->cmsg_level = IPPROTO_IP;
+			o->cmsg_type = IP_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			l->len = CMSG_SPACE(sizeof(pi));
+			return;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 &&
+		    c->cmsg_type == IPV6_PKTINFO) {
+			o->cmsg_level = IPPROTO_IPV6;
+			o->cmsg_type = IPV6_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+			memcpy(CMSG_DATA(o), CMSG_DATA(c),
+			       sizeof(struct in6_pktinfo));
+			l->len = CMSG_SPACE(sizeof(struct in6_pktinfo));
+			return;
+		}
+	}
+}
+
+static void udp_batch(struct worker *w, size_t li,
+		      const struct awsdns_index *ix, double now)
+{
+	int fd = w->udp[li];
+	bool pi = w->pktinfo[li];
 	for (int i = 0; i < BATCH; i++) {
 		w->iov[i].iov_base = w->bufs[i];
 		w->iov[i].iov_len = UDP_BUF;
@@ -557,6 +803,10 @@ static void udp_batch(struct worker *w, int fd, const struct awsdns_index *ix,
 		w->msgs[i].msg_hdr.msg_iovlen = 1;
 		w->msgs[i].msg_hdr.msg_name = &w->peers[i];
 		w->msgs[i].msg_hdr.msg_namelen = sizeof(w->peers[i]);
+		if (pi) {
+			w->msgs[i].msg_hdr.msg_control = w->ctrl[i];
+			w->msgs[i].msg_hdr.msg_controllen = sizeof(w->ctrl[i]);
+		}
 	}
 	int n = recvmmsg(fd, w->msgs, BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
@@ -568,9 +818,15 @@ static void udp_batch(struct worker *w, int fd, const struct awsdns_index *ix,
 			w->stat_dropped++;
 			continue;
 		}
+		struct local_addr *l = NULL;
+		if (pi) {
+			l = &w->locals[i];
+			local_from(l, &w->msgs[i].msg_hdr);
+		}
 		size_t alen = handle(w, ix, w->bufs[i], len, UDP_BUF,
 				     &w->peers[i],
-				     w->msgs[i].msg_hdr.msg_namelen, fd, 0, now);
+				     w->msgs[i].msg_hdr.msg_namelen, l, fd, 0,
+				     now);
 		if (alen == 0)
 			continue;
 		w->outiov[nout].iov_base = w->bufs[i];
@@ -581,6 +837,10 @@ static void udp_batch(struct worker *w, int fd, const struct awsdns_index *ix,
 		w->out[nout].msg_hdr.msg_name = &w->peers[i];
 		w->out[nout].msg_hdr.msg_namelen =
 			w->msgs[i].msg_hdr.msg_namelen;
+		if (l && l->len) {
+			w->out[nout].msg_hdr.msg_control = l->cmsg;
+			w->out[nout].msg_hdr.msg_controllen = l->len;
+		}
 		nout++;
 	}
 	for (int sent = 0; sent < nout;) {
@@ -626,6 +886,7 @@ static void tcp_flush(struct worker *w, size_t ci)
 			return;
 		}
 		c->outoff += (size_t)k;
+		c->last = now_mono();
 	}
 	if (c->outoff == c->outlen)
 		c->outoff = c->outlen = 0;
@@ -676,9 +937,10 @@ static void tcp_process(struct worker *w, size_t ci, double now)
 		memcpy(buf, c->in + 2, mlen);
 		memmove(c->in, c->in + 2 + mlen, c->inlen - 2 - mlen);
 		c->inlen -= 2 + mlen;
+		c->msg_start = now; /* of the next one, if it began */
 		struct awsdns_index *ix = atomic_load(&w->sh->index);
 		size_t n = handle(w, ix, buf, mlen, sizeof(w->tmp) - 2, &peer,
-				  pl, -1, ci, now);
+				  pl, NULL, -1, ci, now);
 		if (n > 0) {
 			tcp_queue(w, ci, buf, n);
 		} else if (!c->waiting) {
@@ -699,9 +961,32 @@ static void tcp_read(struct worker *w, size_t ci, double now)
 	}
 	if (k < 0)
 		return;
+	if (c->inlen == 0)
+		c->msg_start = now;
 	c->inlen += (size_t)k;
 	c->last = now;
 	tcp_process(w, ci, now);
+}
+
+/* A free connection slot; with none, the slot of the connection quiet
+ * the longest that waits for nothing (closed), else none (-1). */
+static long tcp_slot(struct worker *w)
+{
+	long victim = -1;
+	for (size_t ci = 0; ci < MAX_CONNS; ci++) {
+		struct tcpconn *c = &w->conns[ci];
+		if (c->fd < 0)
+			return (long)ci;
+		if (c->waiting)
+			continue;
+		if (victim < 0 || c->last < w->conns[victim].last)
+			victim = (long)ci;
+	}
+	if (victim >= 0) {
+		tcp_close(w, (size_t)victim);
+		w->stat_dropped++;
+	}
+	return victim;
 }
 
 static void tcp_accept(struct worker *w, int lfd, double now)
@@ -710,20 +995,19 @@ static void tcp_accept(struct worker *w, int lfd, double now)
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		size_t ci;
-		for (ci = 0; ci < MAX_CONNS && w->conns[ci].fd >= 0; ci++)
-			;
-		if (ci == MAX_CONNS) {
+		long slot = tcp_slot(w);
+		if (slot < 0) {
 			close(fd);
 			w->stat_dropped++;
 			continue;
 		}
+		size_t ci = (size_t)slot;
 		struct tcpconn *c = &w->conns[ci];
 		c->fd = fd;
 		c->inlen = 0;
 		c->outlen = c->outoff = 0;
 		c->waiting = false;
-		c->last = now;
+		c->last = c->msg_start = now;
 		c->tag = (struct evtag){EV_TCP_CONN, fd, ci};
 		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->tag};
 		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
@@ -752,7 +1036,7 @@ static void *worker_main(void *arg)
 				quit = true;
 				break;
 			case EV_UDP:
-				udp_batch(w, t->fd, ix, now);
+				udp_batch(w, t->i, ix, now);
 				break;
 			case EV_TCP_LISTEN:
 				tcp_accept(w, t->fd, now);
@@ -769,20 +1053,14 @@ static void *worker_main(void *arg)
 				    evs[i].events & EPOLLIN)
 					tcp_read(w, t->i, now);
 				break;
-			case EV_UP:
-				for (int b = 0; b < BATCH; b++) {
-					ssize_t k = recv(t->fd, w->rx,
-							 sizeof(w->rx),
-							 MSG_DONTWAIT);
-					if (k < 0) {
-						if (errno == ECONNREFUSED)
-							upstream_down(w, t->i,
-								      now);
-						break;
-					}
-					upstream_answer(w, w->rx, (size_t)k,
-							now);
-				}
+			case EV_UP: {
+				struct pending *p = &w->pend[t->i];
+				if (!p->used || p->up_fd != t->fd)
+					break;
+				if (p->up_tcp)
+					upstream_tcp(w, p, evs[i].events, now);
+				else
+					upstream_udp(w, p, now);
 				/* answered TCP clients may go on */
 				for (size_t c = 0; c < MAX_CONNS; c++)
 					if (w->conns[c].fd >= 0 &&
@@ -790,6 +1068,7 @@ static void *worker_main(void *arg)
 					    w->conns[c].inlen >= 2)
 						tcp_process(w, c, now);
 				break;
+			}
 			}
 		}
 		if (now >= w->next_sweep) {
@@ -850,6 +1129,23 @@ static int sock_bind(int type, const struct sockaddr_storage *ss,
 	return fd;
 }
 
+/* On a wildcard address, ask for the address each query is sent to
+ * (answers leave from it); true if asked. */
+static bool udp_pktinfo(int fd, const struct sockaddr_storage *ss)
+{
+	int one = 1;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+		return s4->sin_addr.s_addr == htonl(INADDR_ANY) &&
+		       setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one,
+				  sizeof(one)) == 0;
+	}
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	return IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) &&
+	       setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+			  sizeof(one)) == 0;
+}
+
 static int ep_add(struct worker *w, int fd, struct evtag *tag)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
@@ -874,22 +1170,25 @@ int server_worker_new(struct awsdns_shared *sh, unsigned n,
 	w->up = calloc(w->nup ? w->nup : 1, sizeof(*w->up));
 	w->npend = MAX_PENDING;
 	w->pend = calloc(w->npend, sizeof(*w->pend));
-	w->by_id = calloc(65536, sizeof(uint16_t));
+	w->pktinfo = calloc(w->nl ? w->nl : 1, sizeof(bool));
 	w->conns = calloc(MAX_CONNS, sizeof(*w->conns));
 	w->bufs = malloc(BATCH * sizeof(*w->bufs));
 	int rc = 0;
 	if (!w->udp || !w->tcp || !w->ltag || !w->up || !w->pend ||
-	    !w->by_id || !w->conns || !w->bufs) {
+	    !w->pktinfo || !w->conns || !w->bufs) {
 		rc = dfo_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < w->nl; i++)
 		w->udp[i] = w->tcp[i] = -1;
-	for (size_t i = 0; i < w->nup; i++)
-		w->up[i].fd = -1;
+	for (size_t i = 0; i < w->npend; i++)
+		w->pend[i].up_fd = -1;
 	for (size_t i = 0; i < MAX_CONNS; i++)
 		w->conns[i].fd = -1;
-	if (getrandom(&w->rng, sizeof(w->rng), 0) != sizeof(w->rng) || !w->rng)
+	w->rnd_pos = sizeof(w->rnd); /* read on first use */
+	if (getrandom(&w->rng, sizeof(w->rng), GRND_NONBLOCK) !=
+		    sizeof(w->rng) ||
+	    !w->rng)
 		w->rng = (uint64_t)now_mono() * 1000003u + n + 1;
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ep < 0) {
@@ -907,6 +1206,7 @@ int server_worker_new(struct awsdns_shared *sh, unsigned n,
 		if (rc < 0)
 			goto fail;
 		w->udp[i] = rc;
+		w->pktinfo[i] = udp_pktinfo(rc, &conf->listen[i]);
 		int big = 1 << 20;
 		setsockopt(rc, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 		rc = sock_bind(SOCK_STREAM, &conf->listen[i],
@@ -918,25 +1218,6 @@ int server_worker_new(struct awsdns_shared *sh, unsigned n,
 		w->ltag[2 * i + 1] = (struct evtag){EV_TCP_LISTEN, w->tcp[i], i};
 		if ((rc = ep_add(w, w->udp[i], &w->ltag[2 * i])) < 0 ||
 		    (rc = ep_add(w, w->tcp[i], &w->ltag[2 * i + 1])) < 0) {
-			dfo_err_set(err, rc, "epoll: %s", strerror(-rc));
-			goto fail;
-		}
-	}
-	for (size_t i = 0; i < w->nup; i++) {
-		const struct sockaddr_storage *ss = &conf->upstream[i];
-		int fd = socket(ss->ss_family,
-				SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0 || connect(fd, (const struct sockaddr *)ss,
-				      conf->upstream_len[i]) < 0) {
-			rc = dfo_err_set(err, -errno, "upstream socket: %s",
-					 strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			goto fail;
-		}
-		w->up[i].fd = fd;
-		w->up[i].tag = (struct evtag){EV_UP, fd, i};
-		if ((rc = ep_add(w, fd, &w->up[i].tag)) < 0) {
 			dfo_err_set(err, rc, "epoll: %s", strerror(-rc));
 			goto fail;
 		}
@@ -971,9 +1252,11 @@ void server_worker_free(struct worker *w)
 		if (w->tcp && w->tcp[i] >= 0)
 			close(w->tcp[i]);
 	}
-	for (size_t i = 0; w->up && i < w->nup; i++)
-		if (w->up[i].fd >= 0)
-			close(w->up[i].fd);
+	for (size_t i = 0; w->pend && i < w->npend; i++) {
+		if (w->pend[i].up_fd >= 0)
+			close(w->pend[i].up_fd);
+		free(w->pend[i].tbuf);
+	}
 	if (w->conns)
 		for (size_t i = 0; i < MAX_CONNS; i++)
 			if (w->conns[i].fd >= 0) {
@@ -987,7 +1270,7 @@ void server_worker_free(struct worker *w)
 	free(w->ltag);
 	free(w->up);
 	free(w->pend);
-	free(w->by_id);
+	free(w->pktinfo);
 	free(w->conns);
 	free(w->bufs);
 	free(w);
