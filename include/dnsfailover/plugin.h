@@ -295,6 +295,16 @@ struct dfo_responder_provider {
 	 * changed, it is stopped and a new one started. */
 	int (*run)(void *state, struct dfo_responder_ctx *ctx,
 		   struct dfo_err *err);
+	/* Optional (appended to ABI 2): a command line of the provider's
+	 * own, for a drop-in of the program the responder replaces.  The
+	 * core calls it, before reading any config and with the plugins of
+	 * the default plugin dir loaded, when the program runs under the
+	 * provider's name (argv[0]'s base name is NAME: argv as given) or
+	 * its first argument is `--NAME` or `--NAME-WORD` (argv from that
+	 * argument on).  It returns an exit status or does not return (it
+	 * may exec).  Unlike every other operation it may print to stdout
+	 * and stderr: it is the program's command line. */
+	int (*command)(int argc, char **argv);
 };
 
 /* ------------------------------------------------------------------ */

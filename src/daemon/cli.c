@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,4 +375,70 @@ int dfo_cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
 			kind);
 		return 1;
 	}
+}
+
+/* ---- a provider's own command ---------------------------------------- */
+
+/* The provider name a command line may call: argv[0]'s base name unless
+ * it is the program's own, else `--NAME` of `--NAME[-WORD]` when that is
+ * not a core option.  Copied into name; *shift: where its argv starts. */
+static bool command_name(int argc, char **argv, const struct option *core,
+			 char *name, size_t cap, int *shift)
+{
+	const char *slash = argv[0] ? strrchr(argv[0], '/') : NULL;
+	const char *base = slash ? slash + 1 : argv[0];
+	if (base && strcmp(base, "dnsfailover") != 0 &&
+	    strncmp(base, "lt-", 3) != 0 && strlen(base) < cap) {
+		snprintf(name, cap, "%s", base);
+		*shift = 0;
+		return true;
+	}
+	if (argc < 2 || strncmp(argv[1], "--", 2) != 0 || !argv[1][2])
+		return false;
+	const char *opt = argv[1] + 2;
+	size_t l = strcspn(opt, "=");
+	for (const struct option *o = core; o->name; o++)
+		if (strlen(o->name) == l && strncmp(o->name, opt, l) == 0)
+			return false;
+	l = strcspn(opt, "-=");
+	if (l == 0 || l >= cap)
+		return false;
+	memcpy(name, opt, l);
+	name[l] = '\0';
+	*shift = 1;
+	return true;
+}
+
+bool dfo_cli_provider_command(int argc, char **argv,
+			      const struct option *core_opts, int *status)
+{
+	char name[64];
+	int shift;
+	if (!command_name(argc, argv, core_opts, name, sizeof(name), &shift))
+		return false;
+	struct dfo_registry *reg = dfo_registry_new();
+	struct dfo_loader *loader = NULL;
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	bool ran = false;
+	if (reg && dfo_loader_load_dir(&loader, reg, dfo_default_plugin_dir(),
+				       &e) >= 0) {
+		const struct dfo_entry *en =
+			dfo_registry_find(reg, DFO_KIND_RESPONDER, name);
+		const struct dfo_responder_provider *p = en ? en->ops : NULL;
+		if (p && DFO_HAS(p, command)) {
+			*status = p->command(argc - shift, argv + shift);
+			ran = true;
+		}
+	} else {
+		/* a provider's name or option, not the core's: say why it
+		 * cannot be had */
+		fprintf(stderr, "dnsfailover: %s\n",
+			reg ? e.msg : "out of memory");
+		*status = 1;
+		ran = true;
+	}
+	dfo_loader_free(loader);
+	dfo_registry_free(reg);
+	return ran;
 }

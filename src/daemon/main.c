@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "awsdns_ini.h"
 #include "cli.h"
 #include "engine.h"
 #include "ops.h"
@@ -74,10 +73,11 @@ static void usage(FILE *out)
 "                        pool using the check, else 5 s); the check runs in\n"
 "                        a child killed at the deadline, as in the daemon\n"
 "        --awsdns-ini FILE\n"
-"                        print the responder (and aws) sections that do what\n"
-"                        the original awsdns's awsdns.ini FILE did, for\n"
-"                        moving to this config; the secret key is not\n"
-"                        printed but read from $AWS_SECRET_ACCESS_KEY\n"
+"                        (the awsdns plugin's) print the responder (and aws)\n"
+"                        sections that do what the original awsdns's\n"
+"                        awsdns.ini FILE did, notes as comments, for moving\n"
+"                        to this config; its keys are not printed: the\n"
+"                        daemon takes them from its environment\n"
 "        --status        show the state the agent last wrote to the\n"
 "                        config's status_file: per pool its state, own\n"
 "                        address, last round, each name's records with\n"
@@ -99,11 +99,13 @@ static void usage(FILE *out)
 "    DNSFAILOVER_PLUGIN_DIR  plugin directory when the config sets none\n"
 "    AWS_*                   AWS credentials and region (see the README)\n"
 "\n"
-"AWSDNS\n"
-"    Run as awsdns (a link to this program; also dnsfailover --awsdns ...),\n"
-"    it is a drop-in for the original awsdns: it reads awsdns.ini (-c FILE,\n"
-"    else ./awsdns.ini, /etc/awsdns.ini, ~/awsdns.ini) and serves its\n"
-"    responder, on port 53 of every address unless -l says where.\n"
+"PROVIDER COMMANDS\n"
+"    A responder plugin may bring a command of its own, run under its name\n"
+"    (a link to this program) or as dnsfailover --NAME[-WORD] ARGS.  The\n"
+"    awsdns plugin's: awsdns (also dnsfailover --awsdns ...), a drop-in for\n"
+"    the original awsdns: it reads awsdns.ini (-c FILE, else ./awsdns.ini,\n"
+"    /etc/awsdns.ini, ~/awsdns.ini) and serves its responder, on port 53 of\n"
+"    every address unless -l says where (see awsdns(8)).\n"
 "\n"
 "EXIT STATUS\n"
 "    0 on a clean stop or success, 1 on a configuration or start-up error\n"
@@ -111,8 +113,7 @@ static void usage(FILE *out)
 		SYSCONFDIR "/dnsfailover.conf", PLUGINDIR);
 }
 
-enum { OPT_LIST = 256, OPT_TRY, OPT_TIMEOUT, OPT_AWSDNS_INI, OPT_STATUS,
-       OPT_JSON };
+enum { OPT_LIST = 256, OPT_TRY, OPT_TIMEOUT, OPT_STATUS, OPT_JSON };
 
 static const struct option long_opts[] = {
 	{"config", required_argument, NULL, 'C'},
@@ -123,7 +124,6 @@ static const struct option long_opts[] = {
 	{"list-plugins", no_argument, NULL, OPT_LIST},
 	{"try", required_argument, NULL, OPT_TRY},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"awsdns-ini", required_argument, NULL, OPT_AWSDNS_INI},
 	{"status", no_argument, NULL, OPT_STATUS},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"help", no_argument, NULL, 'h'},
@@ -532,11 +532,11 @@ int main(int argc, char **argv)
 			    .log_level = -1,
 			    .timeout = -1};
 	int c;
-	/* The awsdns command: the same program under another name. */
-	if (dfo_awsdns_is_front(argv[0]))
-		return dfo_awsdns_main(argc, argv);
-	if (argc > 1 && strcmp(argv[1], "--awsdns") == 0)
-		return dfo_awsdns_main(argc - 1, argv + 1);
+	/* A responder's own command (the awsdns command, --awsdns-ini):
+	 * the same program under a provider's name or option. */
+	int cmd_status;
+	if (dfo_cli_provider_command(argc, argv, long_opts, &cmd_status))
+		return cmd_status;
 	/* '+': stop at the first non-option, so --try's arguments stay. */
 	while ((c = getopt_long(argc, argv, "+C:fP:l:thV", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -585,8 +585,6 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
-		case OPT_AWSDNS_INI:
-			return dfo_awsdns_ini_print(optarg);
 		case 'h':
 			usage(stdout);
 			return 0;

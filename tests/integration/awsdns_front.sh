@@ -57,9 +57,13 @@ assert_eq "$(q +short @127.0.0.1 web1 A)" "10.0.0.1" "forward"
 assert_eq "$(q +short @127.0.0.1 web2 A | sort | tr '\n' ' ')" "10.0.0.2 10.0.0.3 " "every instance of a name"
 assert_eq "$(q +short @::1 -x 10.0.0.1)" "web1." "reverse over IPv6"
 out=$(q @127.0.0.1 web1 A)
-assert_contains "$out" "Class=web" "extra as TXT"
-assert_contains "$out" "id=i-001" "extra id"
+# as the original answered (issue 21 #14): "attribute = value", the SOA
+# in every answer, the file's TTL
+assert_contains "$out" '"tag:Class = web"' "extra as TXT, the original's text"
+assert_contains "$out" '"id = i-001"' "extra id"
 assert_contains "$out" "flags: qr aa" "authoritative"
+assert_contains "$out" "AUTHORITY: 1," "the SOA with a positive answer, as the original"
+assert_contains "$out" "web1.			30	IN	A	10.0.0.1" "ttl of the file"
 assert_contains "$(q +tcp @127.0.0.1 web1 A)" "10.0.0.1" "TCP"
 assert_contains "$(q @127.0.0.1 old A)" "status: NXDOMAIN" "stopped instance not served"
 pass "awsdns -c x.ini -l ... answers from the fake AWS"
@@ -77,7 +81,8 @@ for f in /proc/$agent/fd/*; do
 	case $(readlink "$f") in */memfd:*) conf=$f ;; esac
 done
 [ -n "$conf" ] || fail "the config is not an anonymous file"
-grep -q 'secret_access_key = "${AWS_SECRET_ACCESS_KEY}"' "$conf" || fail "config: $(cat "$conf")"
+grep -q 'txt_format = "spaced"' "$conf" || fail "config: $(cat "$conf")"
+grep -q 'secret_access_key' "$conf" && fail "a key in the generated config"
 grep -qF "$SECRET" "$conf" && fail "secret in the generated config"
 pass "serves as nobody; the secret is in no argument, log or file"
 

@@ -2,7 +2,9 @@
 # The drop-in for the original awsdns: awsdns.ini read as Python's
 # ConfigParser read it, mapped onto the awsdns responder; errors as
 # FILE:LINE; the search order ./, /etc/, ~/; `dnsfailover --awsdns-ini`
-# prints a config that -t accepts, without the secret.
+# prints a config that -t accepts as written (notes as comments, the keys
+# left to the environment), answering as the original did (TTL 3600,
+# "attribute = value", the SOA always) unless the file says otherwise.
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
 SECRET='wJalrXUtnFEMI/K7MDENG+bPxRfiCYzzSECRETzz'
@@ -29,8 +31,8 @@ out=$("$DFO" --awsdns-ini "$T/awsdns.ini" 2>"$T/err") || fail "--awsdns-ini: $(c
 err=$(cat "$T/err")
 assert_not_contains "$out$err" "$SECRET" "secret printed"
 assert_contains "$out" 'upstream = {"10.0.0.2"}' "dns_server"
-assert_contains "$out" 'access_key_id = "AKIDEXAMPLE"' "key id"
-assert_contains "$out" 'secret_access_key = "${AWS_SECRET_ACCESS_KEY}"' "secret reference"
+assert_not_contains "$out" 'access_key_id =' "no key in the config"
+assert_contains "$out" "# environment, AWS_ACCESS_KEY_ID (AKIDEXAMPLE) and AWS_SECRET_ACCESS_KEY." "the comment says where the keys go"
 assert_contains "$out" 'region = "us-east-1"' "region"
 assert_contains "$out" 'forward = "tag:Name"' "forward"
 assert_contains "$out" 'reverse = "private_ip_address"' "reverse"
@@ -38,9 +40,12 @@ assert_contains "$out" 'extra = {"tag:Class", "id", "key_name"}' "extra, continu
 assert_contains "$out" 'log_level = "debug"' "loglevel"
 assert_contains "$out" 'listen = {"0.0.0.0:53"' "port 53 of every address"
 assert_not_contains "$out" 'allow =' "allow left at its default"
-assert_contains "$err" "not printed; the aws section reads it from \$AWS_SECRET_ACCESS_KEY" "stderr says where the secret went"
-assert_contains "$err" "$T/awsdns.ini:11: note: extra: boto's 'key_pair' is 'key_name' here" "alias noted"
-assert_contains "$err" "$T/awsdns.ini:14: note: autorefresh ignored" "autorefresh noted"
+assert_eq "$err" "" "nothing on stderr"
+assert_contains "$out" "# $T/awsdns.ini:11: note: extra: boto's 'key_pair' is 'key_name' here" "alias noted (a comment)"
+assert_contains "$out" "# $T/awsdns.ini:14: note: autorefresh ignored" "autorefresh noted (a comment)"
+assert_contains "$out" 'ttl = 3600' "the original's TTL when none is given"
+assert_contains "$out" 'txt_format = "spaced"' "the original's TXT"
+assert_contains "$out" 'soa = "always"' "the original's SOA"
 pass "the original's example converted, secret not printed"
 
 # ---- ConfigParser's syntax: ':' too, comments, case, [DEFAULT], other sections ----
@@ -74,7 +79,7 @@ pass "ConfigParser syntax"
 printf '[awsdns]\nforward = tag:Name\n' >"$T/min.ini"
 out=$("$DFO" --awsdns-ini "$T/min.ini" 2>"$T/err") || fail "min.ini: $(cat "$T/err")"
 assert_contains "$out" 'upstream = {}' "no upstream"
-assert_contains "$(cat "$T/err")" "no dns_server: answering from AWS only" "said so"
+assert_contains "$out" "# $T/min.ini: note: no dns_server: answering from AWS only" "said so, as a comment"
 
 # ---- errors, each with FILE:LINE ----
 cat >"$T/bad.ini" <<'EOF'
@@ -157,11 +162,24 @@ fi
 
 # ---- the printed config is one that -t accepts (with the awsdns plugin) ----
 if { [ -e "$DFO_PLUGINS/awsdns.so" ] || [ -e "$DFO_PLUGINS/responder_awsdns.so" ]; }; then
-	"$DFO" --awsdns-ini "$T/awsdns.ini" >"$T/native.conf" 2>/dev/null
-	out=$(AWS_SECRET_ACCESS_KEY=$SECRET "$DFO" -C "$T/native.conf" -t 2>&1) ||
-		fail "-t rejects the printed config: $out"
-	assert_not_contains "$out" "$SECRET" "-t shows no secret"
-	pass "--awsdns-ini output accepted by -t"
+	# as written: stdout and stderr in one file, no secret in the
+	# environment (issue 21 #16: a note on stderr broke it)
+	(unset AWS_SECRET_ACCESS_KEY AWS_ACCESS_KEY_ID
+	 "$DFO" --awsdns-ini "$T/awsdns.ini" >"$T/native.conf" 2>&1 &&
+		"$DFO" -C "$T/native.conf" -t >"$T/t.out" 2>&1) ||
+		fail "-t rejects the printed config: $(cat "$T/t.out")"
+	assert_not_contains "$(cat "$T/t.out" "$T/native.conf")" "$SECRET" "no secret"
+	# what the file says wins over the original's defaults
+	printf '[awsdns]\nttl = 30\ntxt_format = rfc1464\nsoa = negative\n' >"$T/own.ini"
+	out=$("$DFO" --awsdns-ini "$T/own.ini" 2>&1) || fail "own.ini: $out"
+	assert_contains "$out" 'ttl = 30' "ttl of the file"
+	assert_contains "$out" 'txt_format = "rfc1464"' "txt_format of the file"
+	assert_contains "$out" 'soa = "negative"' "soa of the file"
+	printf '[awsdns]\nsoa = sometimes\n' >"$T/own.ini"
+	out=$("$DFO" --awsdns-ini "$T/own.ini" 2>&1) && fail "soa = sometimes accepted"
+	assert_contains "$out" "$T/own.ini:2: soa: 'sometimes' is not always or negative" "soa checked"
+	"$DFO" --awsdns-ini="$T/awsdns.ini" >/dev/null || fail "--awsdns-ini=FILE"
+	pass "--awsdns-ini output accepted by -t as written"
 else
 	echo "no awsdns plugin built: -t of the printed config not run"
 fi

@@ -42,6 +42,10 @@ inst = [
 for k in range(3):
     inst.append({"id": "i-01%d" % k, "private_ip": "10.0.4.%d" % (k + 1),
                  "tags": {"Name": "fat", "Class": ("%d" % k) * 190}})
+# no usable name: empty, a label over 63 bytes (issue 21 #17)
+inst.append({"id": "i-0empty", "private_ip": "10.0.6.1", "tags": {"Name": ""}})
+inst.append({"id": "i-0long", "private_ip": "10.0.6.2",
+             "tags": {"Name": "x" * 70 + ".ok"}})
 # huge: 100 addresses, 1,600 bytes of answer
 for k in range(100):
     inst.append({"id": "i-1%02d" % k, "private_ip": "10.0.5.%d" % (k + 1),
@@ -52,7 +56,7 @@ PY
 start_fake_aws "$T/state.json"
 start_upstream
 start_awsdns a "upstream = {\"127.0.0.1:$UP_PORT\"} domain = \"ec2.test\"
-	extra = {\"tag:Class\"} ttl = 45"
+	extra = {\"tag:Class\"} ttl = 45 refresh = 1"
 
 # 9. The opcode of a query awsdns does not implement is copied into the
 # NOTIMP answer (Knot: the same for STATUS).
@@ -136,6 +140,16 @@ assert_eq "$(status_of "$out")" REFUSED "version.bind CH"
 assert_not_contains "$out" "unbound" "upstream's version not leaked"
 assert_contains "$(dig +time=2 +tries=1 -p "$UP_PORT" @127.0.0.1 -c CH -t TXT -q version.bind)" \
 	"unbound" "(the upstream would have told it)"
+
+# 17. Instances without a usable name: logged once per load, with
+# examples (a warning when their count changes, else info).
+wait_for 30 sh -c "grep -c 'without a usable name' '$T/a.log' | grep -q '^[3-9]'" ||
+	fail "not logged at each refresh: $(grep -i skipped "$T/a.log")"
+line=$(grep -m1 'without a usable name' "$T/a.log")
+assert_contains "$line" "warning: awsdns vpc: 2 instances without a usable name" "count, a warning the first time"
+assert_contains "$line" "i-0empty (tag:Name: empty)" "example: empty"
+assert_contains "$line" "i-0long (tag:Name: a label of 70 bytes)" "example: a long label"
+assert_contains "$(grep 'without a usable name' "$T/a.log" | sed -n 2p)" "info: awsdns vpc: 2 instances" "then info"
 
 kill -0 $AWSDNS_PID || fail "dnsfailover died"
 pass "awsdns protocol: opcode, ENT, no duplicates, AA/RA, DO, 1232, TXT set, CH/HS"

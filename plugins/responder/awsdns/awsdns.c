@@ -43,6 +43,7 @@ struct awsdns {
 	char **zone_ids; /* of route53_zones, looked up on first use */
 	atomic_bool quitting;
 	bool failing; /* the last refresh failed (logged once) */
+	size_t skipped; /* instances without a name at the last load */
 	double loaded_at;
 };
 
@@ -66,6 +67,12 @@ static cfg_opt_t awsdns_opts[] = {
 	CFG_STR_LIST("filters", "{\"instance-state-name=running\"}", CFGF_NONE),
 	/* TTL of the answers from AWS. */
 	CFG_INT("ttl", 60, CFGF_NONE),
+	/* The extras' text: "rfc1464" (attribute=value, RFC 1464 quoting)
+	 * or "spaced" (attribute = value, as the original awsdns wrote). */
+	CFG_STR("txt_format", "rfc1464", CFGF_NONE),
+	/* The SOA of answers from AWS: "negative" (only in NXDOMAIN and
+	 * NODATA, RFC 2308) or "always" (the original awsdns's). */
+	CFG_STR("soa", "negative", CFGF_NONE),
 	/* Seconds between background refreshes of the index. */
 	CFG_FLOAT("refresh", 60, CFGF_NONE),
 	/* Route 53 hosted zones whose records are served too. */
@@ -350,6 +357,17 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 	if (ttl < 0 || ttl > 604800)
 		return dfo_err_set(err, -EINVAL, "ttl must be 0..604800");
 	c->ttl = (uint32_t)ttl;
+	const char *tf = cfg_getstr(sec, "txt_format");
+	const char *soa = cfg_getstr(sec, "soa");
+	if (strcmp(tf, "rfc1464") != 0 && strcmp(tf, "spaced") != 0)
+		return dfo_err_set(err, -EINVAL,
+				   "txt_format: '%s' is not rfc1464 or spaced",
+				   tf);
+	if (strcmp(soa, "negative") != 0 && strcmp(soa, "always") != 0)
+		return dfo_err_set(err, -EINVAL,
+				   "soa: '%s' is not negative or always", soa);
+	c->txt_spaced = strcmp(tf, "spaced") == 0;
+	c->soa_always = strcmp(soa, "always") == 0;
 	c->refresh = cfg_getfloat(sec, "refresh");
 	if (!(c->refresh >= 1 && c->refresh <= 86400))
 		return dfo_err_set(err, -EINVAL,
@@ -413,6 +431,8 @@ static int awsdns_create(const char *instance, cfg_t *sec, void **state,
 		.nextra = s->conf.nextra,
 		.domain = s->conf.domain,
 		.ttl = s->conf.ttl,
+		.txt_spaced = s->conf.txt_spaced,
+		.soa_always = s->conf.soa_always,
 	};
 	s->sh.quit_fd = -1;
 	*state = s;
@@ -503,6 +523,29 @@ static int load(struct awsdns *s, struct awsdns_index **out,
 	return 0;
 }
 
+/* The instances of a load that had no usable name, once per load: a
+ * warning when their count changed since the last load, else info. */
+static void log_skipped(struct awsdns *s, const struct awsdns_index *ix)
+{
+	size_t n = ix->skipped;
+	if (n == 0) {
+		s->skipped = 0;
+		return;
+	}
+	char ex[3 * 100 + 8] = "";
+	size_t nex = sizeof(ix->skipped_ex) / sizeof(ix->skipped_ex[0]);
+	for (size_t i = 0, o = 0; i < n && i < nex; i++)
+		o += (size_t)snprintf(ex + o, sizeof(ex) - o, "%s%s",
+				      i ? ", " : "", ix->skipped_ex[i]);
+	dfo_log(n != s->skipped ? DFO_LOG_WARNING : DFO_LOG_INFO,
+		"awsdns %s: %zu instance%s without a usable name (%s: none, "
+		"empty, a label over 63 bytes or over 255 in all) skipped: "
+		"%s%s",
+		s->conf.instance, n, n == 1 ? "" : "s", s->conf.forward, ex,
+		n > nex ? ", ..." : "");
+	s->skipped = n;
+}
+
 static void publish_gauges(struct awsdns *s, const struct awsdns_index *ix,
 			   double secs)
 {
@@ -544,6 +587,7 @@ static void *refresh_main(void *arg)
 		index_free(old);
 		dfo_metric_add(s->m_refresh_ok, 1);
 		publish_gauges(s, nix, secs);
+		log_skipped(s, nix);
 		dfo_log(s->failing ? DFO_LOG_NOTICE : DFO_LOG_INFO,
 			"awsdns %s: refreshed%s: %zu instances (%+ld), %zu names, "
 			"%zu records in %.2f s",
@@ -710,6 +754,7 @@ static int awsdns_start(void *state, struct dfo_err *err)
 		c->instance, ix->ninst, ix->instances_seen - ix->ninst,
 		ix->nnames, ix->nrevs, ix->nrrsets, index_bytes(ix) / 1024,
 		secs);
+	log_skipped(s, ix);
 	if (c->user && (rc = dfo_drop_privileges(c->user, err)) < 0)
 		goto fail;
 	return 0;
@@ -764,6 +809,7 @@ static const struct dfo_responder_provider awsdns_provider = {
 	.start = awsdns_start,
 	.stop = awsdns_stop,
 	.run = awsdns_run,
+	.command = awsdns_command,
 };
 
 static int awsdns_init(struct dfo_registry *reg, struct dfo_err *err)

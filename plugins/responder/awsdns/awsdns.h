@@ -9,6 +9,10 @@
  *   upstream.c  forwarding, the answer cache, RFC 2308 negative caching
  *   server.c    UDP (recvmmsg/sendmmsg, SO_REUSEPORT per thread) and TCP,
  *               forwarding (a socket of its own per upstream query)
+ *   ini.c       the original awsdns's awsdns.ini, read and converted
+ *   command.c   the awsdns command and --awsdns-ini (the provider's own
+ *               command line)
+ *   dnshdr.h    the DNS header's fields, by name
  *
  * Every function here returns 0 or a negative errno unless it says
  * otherwise.  Nothing on the answering path allocates, except the
@@ -21,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <dnsfailover/dnsfailover.h>
@@ -262,6 +267,11 @@ struct awsdns_index {
 	uint8_t soa_rdata[WIRE_MAXNAME * 2 + 20];
 	size_t soa_len;
 	size_t instances_seen; /* DescribeInstances gave that many */
+	bool txt_spaced, soa_always; /* from index_conf */
+	/* instances without a usable forward name, skipped: how many, and
+	 * the first few as "ID (why)" for the log */
+	size_t skipped;
+	char skipped_ex[3][96];
 };
 
 /* How the index is built. */
@@ -272,6 +282,10 @@ struct index_conf {
 	size_t nextra;
 	const char *domain;   /* NULL: none */
 	uint32_t ttl;
+	bool txt_spaced; /* extras as "attribute = value" (the original
+			  * awsdns's), not RFC 1464's "attribute=value" */
+	bool soa_always; /* the SOA in every answer from AWS (the original's),
+			  * not only in negative ones */
 };
 
 /* An empty index for `conf` (instances are added with index_add). */
@@ -279,7 +293,8 @@ int index_new(struct awsdns_index **out, const struct index_conf *conf,
 	      struct dfo_err *err);
 void index_free(struct awsdns_index *ix);
 /* Add one instance of DescribeInstances; an instance without a usable
- * forward name is counted and skipped. */
+ * forward name (none, empty, a label over 63 bytes, over 255 in all) is
+ * counted and skipped, the first few kept as examples. */
 int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 	      const struct dfo_ec2_instance *inst);
 /* Add one Route 53 record set (values as AWS writes them). */
@@ -364,6 +379,7 @@ struct awsdns_conf {
 	struct dfo_ec2_filter *filters;
 	size_t nfilters;
 	uint32_t ttl;
+	bool txt_spaced, soa_always;
 	double refresh;
 	char **zones;
 	size_t nzones;
@@ -375,6 +391,48 @@ struct awsdns_conf {
 
 /* Whether the address `sa` may ask. */
 bool conf_allowed(const struct awsdns_conf *conf, const struct sockaddr *sa);
+
+/* ------------------------------------------------------------------ */
+/* ini.c and command.c: the original awsdns's drop-in                  */
+
+/* The variable the daemon takes the ini file's secret key from. */
+#define DFO_AWSDNS_SECRET_VAR "AWS_SECRET_ACCESS_KEY"
+
+/* "ADDRESS", "ADDRESS:PORT" or "[V6]:PORT" into a canonical "ADDR:PORT"
+ * ("[V6]:PORT", or the bare address when `bare53` and the port is 53);
+ * port `defport` when none.  0 or -1. */
+int awsdns_hostport_canon(const char *text, int defport, bool bare53,
+			  char *out, size_t outlen);
+
+/* The keys of an ini file (malloc'd; NULL: none given). */
+struct awsdns_ini_keys {
+	char *access_key_id;
+	char *secret;
+};
+/* Free the keys, the secret wiped first. */
+void awsdns_ini_keys_wipe(struct awsdns_ini_keys *keys);
+
+/*
+ * Read the [awsdns] section of the ini file `path` and write the
+ * equivalent config to `out`: an optional log_level, an aws section for
+ * a region, and `responder "awsdns" { awsdns { ... } }` listening on
+ * `listen`, answering as the original did (ttl 3600 unless given, TXT
+ * "attribute = value", the SOA in every answer: txt_format and soa of
+ * the file may say otherwise), dropping privileges to `user` when not
+ * NULL.  The keys are never written: *keys receives them, for the
+ * daemon's environment.  Errors go to stderr as "FILE:LINE: message"
+ * (all of them, values of secrets never shown); notes to `notes` as
+ * comments ("# FILE:LINE: note: ..."), or to stderr when it is NULL.
+ * Returns 0, or -1 on errors (nothing usable written).
+ */
+int awsdns_ini_convert(const char *path, FILE *out, FILE *notes,
+		       const char *const *listen, size_t nlisten,
+		       const char *user, struct awsdns_ini_keys *keys);
+
+/* The provider's command (its table's `command`): argv[0] "awsdns" or
+ * "--awsdns" runs the awsdns command [-c FILE] [-l ADDRESS:PORT]...
+ * [-f]; "--awsdns-ini" FILE prints the config. */
+int awsdns_command(int argc, char **argv);
 
 /* ------------------------------------------------------------------ */
 /* server.c                                                            */

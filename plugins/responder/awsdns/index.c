@@ -69,6 +69,8 @@ int index_new(struct awsdns_index **out, const struct index_conf *conf,
 	if (!ix)
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	ix->ttl = conf->ttl;
+	ix->txt_spaced = conf->txt_spaced;
+	ix->soa_always = conf->soa_always;
 	ix->serial = (uint32_t)time(NULL);
 	if (conf->domain && conf->domain[0]) {
 		int n = wire_name_from_text(conf->domain, ix->domain,
@@ -113,14 +115,20 @@ size_t index_bytes(const struct awsdns_index *ix)
 
 /* RFC 1464: "attribute=value", with '`', '=' and leading or trailing
  * blanks of the attribute name quoted by a backquote; the value as is.
+ * `spaced`: the original awsdns's "attribute = value", nothing quoted.
  * As TXT rdata: character-strings of at most 255 bytes.  Returns the
  * rdata length, or -1 if it does not fit `cap`. */
-static int txt_rdata(const char *attr, const char *value, uint8_t *out,
-		     size_t cap)
+static int txt_rdata(const char *attr, const char *value, bool spaced,
+		     uint8_t *out, size_t cap)
 {
 	char text[1024];
 	size_t n = 0, al = strlen(attr);
-	for (size_t i = 0; i < al; i++) {
+	for (size_t i = 0; i < al && spaced; i++) {
+		if (n + 1 >= sizeof(text))
+			return -1;
+		text[n++] = attr[i];
+	}
+	for (size_t i = 0; i < al && !spaced; i++) {
 		char c = attr[i];
 		bool edge = (i == 0 || i + 1 == al) && (c == ' ' || c == '\t');
 		if (c == '`' || c == '=' || edge) {
@@ -133,9 +141,13 @@ static int txt_rdata(const char *attr, const char *value, uint8_t *out,
 		text[n++] = c;
 	}
 	size_t vl = strlen(value);
-	if (n + 1 + vl > sizeof(text))
+	if (n + 3 + vl > sizeof(text))
 		return -1;
+	if (spaced)
+		text[n++] = ' ';
 	text[n++] = '=';
+	if (spaced)
+		text[n++] = ' ';
 	memcpy(text + n, value, vl);
 	n += vl;
 	size_t o = 0;
@@ -172,6 +184,33 @@ static bool addr16(const char *text, uint8_t out[16])
 	return inet_pton(AF_INET6, text, out) == 1;
 }
 
+/* Count an instance skipped for want of a usable name; keep the first
+ * few as examples ("i-0abc (tag:Name: a label of 70 bytes)"). */
+static void skip_inst(struct awsdns_index *ix, const struct index_conf *conf,
+		      const struct dfo_ec2_instance *inst, const char *fwd)
+{
+	size_t k = ix->skipped++;
+	if (k >= sizeof(ix->skipped_ex) / sizeof(ix->skipped_ex[0]))
+		return;
+	char why[48];
+	size_t longest = 0, total = fwd ? strlen(fwd) : 0;
+	for (const char *p = fwd; p && *p;) {
+		size_t l = strcspn(p, ".");
+		longest = l > longest ? l : longest;
+		p += l + (p[l] == '.');
+	}
+	if (!fwd || !*fwd)
+		snprintf(why, sizeof(why), "%s", fwd ? "empty" : "none");
+	else if (longest > 63)
+		snprintf(why, sizeof(why), "a label of %zu bytes", longest);
+	else if (total > 253)
+		snprintf(why, sizeof(why), "%zu bytes", total);
+	else
+		snprintf(why, sizeof(why), "not a DNS name");
+	snprintf(ix->skipped_ex[k], sizeof(ix->skipped_ex[k]), "%.40s (%s: %s)",
+		 inst->id ? inst->id : "?", conf->forward, why);
+}
+
 int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 	      const struct dfo_ec2_instance *inst)
 {
@@ -179,15 +218,19 @@ int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 	const char *fwd = dfo_ec2_instance_attr(inst, conf->forward);
 	uint8_t key[WIRE_MAXNAME + 1];
 	int klen = fwd ? name_key(fwd, key, sizeof(key)) : -EINVAL;
-	if (klen < 0)
-		return 0; /* no name: nothing to answer with */
+	if (klen < 0) { /* no name: nothing to answer with */
+		skip_inst(ix, conf, inst, fwd);
+		return 0;
+	}
 	/* its name in PTR answers: under domain when one is set */
 	uint8_t ptr[WIRE_MAXNAME + 1];
 	size_t plen = (size_t)klen;
 	memcpy(ptr, key, plen);
 	if (ix->domain_len > 0) {
-		if (plen + ix->domain_len > WIRE_MAXNAME)
+		if (plen + ix->domain_len > WIRE_MAXNAME) {
+			skip_inst(ix, conf, inst, fwd);
 			return 0;
+		}
 		memcpy(ptr + plen, ix->domain, ix->domain_len);
 		plen += ix->domain_len;
 	} else {
@@ -229,7 +272,8 @@ int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 		if (!v)
 			continue;
 		uint8_t rd[1300];
-		int n = txt_rdata(conf->extra[i], v, rd, sizeof(rd));
+		int n = txt_rdata(conf->extra[i], v, conf->txt_spaced, rd,
+				  sizeof(rd));
 		if (n < 0 || tl + 2 + (size_t)n > sizeof(txt))
 			continue;
 		dns_put16(txt + tl, (uint16_t)n);
@@ -770,11 +814,16 @@ static void put_extras_set(const struct awsdns_index *ix, uint32_t first,
 	}
 }
 
-/* Answer from a forward name.  Whole answer or TC. */
+static void put_soa(const struct awsdns_index *ix, int dom_at,
+		    struct wire_writer *w);
+
+/* Answer from a forward name.  Whole answer or TC.  With soa_always, the
+ * SOA (of the domain at `soa_at` of the name) goes between the answer
+ * and the extras. */
 static enum idx_result answer_name(const struct awsdns_index *ix,
 				   const struct idx_name *nm,
 				   const struct wire_query *q,
-				   struct wire_writer *w)
+				   struct wire_writer *w, int soa_at)
 {
 	uint16_t t = q->qtype;
 	bool any = t == T_ANY;
@@ -813,6 +862,8 @@ static enum idx_result answer_name(const struct awsdns_index *ix,
 	}
 	if (n == 0)
 		return IDX_NODATA;
+	if (ix->soa_always)
+		put_soa(ix, soa_at, w);
 	if (t != T_TXT)
 		put_extras_set(ix, nm->first, false, w);
 	return IDX_ANSWER;
@@ -881,6 +932,8 @@ static enum idx_result answer_reverse(const struct awsdns_index *ix,
 			return IDX_ANSWER;
 		}
 	}
+	if (ix->soa_always)
+		put_soa(ix, 0, w);
 	put_extras_set(ix, (uint32_t)(r - ix->revs) + 1, true, w);
 	return IDX_ANSWER;
 }
@@ -920,6 +973,8 @@ static void put_soa(const struct awsdns_index *ix, int dom_at,
 		    struct wire_writer *w)
 {
 	uint16_t owner = (uint16_t)(WIRE_HDR + (dom_at < 0 ? 0 : dom_at));
+	if (w->tc || w->count[SEC_AR])
+		return; /* (sections are written in order) */
 	wire_put_rr(w, SEC_NS, owner, T_SOA, ix->ttl, ix->soa_rdata,
 		    ix->soa_len);
 }
@@ -946,7 +1001,7 @@ enum idx_result index_answer(const struct awsdns_index *ix,
 		} else {
 			const struct idx_name *nm =
 				find_name(ix, q->name, (size_t)at);
-			r = nm ? answer_name(ix, nm, q, w) : IDX_NXDOMAIN;
+			r = nm ? answer_name(ix, nm, q, w, at) : IDX_NXDOMAIN;
 		}
 		if (r == IDX_NODATA || r == IDX_NXDOMAIN)
 			put_soa(ix, at, w);
@@ -960,14 +1015,14 @@ enum idx_result index_answer(const struct awsdns_index *ix,
 	}
 	const struct idx_name *nm = find_name(ix, q->name, q->name_len - 1);
 	if (nm && nm->first) /* empty non-terminals only under domain */
-		r = answer_name(ix, nm, q, w);
+		r = answer_name(ix, nm, q, w, 0);
 	if (r == IDX_NONE && ix->nrrsets) {
 		const struct idx_rrset *s =
 			find_rrsets(ix, q->name, q->name_len);
 		if (s)
 			r = answer_rrsets(ix, s, q, w);
 	}
-	if (r == IDX_NODATA)
+	if (r == IDX_NODATA || (r == IDX_ANSWER && ix->soa_always))
 		put_soa(ix, 0, w); /* the name is its own apex */
 	return r;
 }
