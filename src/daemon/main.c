@@ -55,8 +55,9 @@ static void usage(FILE *out)
 "                        all is well, 1 otherwise\n"
 "        --list-plugins  list the providers of each kind, the module each\n"
 "                        comes from and its options; needs no config (the\n"
-"                        plugin dir is -C's plugin_dir, else\n"
-"                        $DNSFAILOVER_PLUGIN_DIR, else %s)\n"
+"                        plugin dirs are -C's plugin_dir, else\n"
+"                        $DNSFAILOVER_PLUGIN_DIR, else %s\n"
+"                        then %s)\n"
 "        --try KIND/NAME [ARG...]\n"
 "                        run one operation of one configured instance once\n"
 "                        and print the result:\n"
@@ -64,9 +65,11 @@ static void usage(FILE *out)
 "                                                      how long\n"
 "                          ipsource/NAME [ipv4|ipv6]   the address found\n"
 "                          dns/NAME list FQDN [ipv4|ipv6]\n"
+"                                (a name with no records prints nothing)\n"
 "                          dns/NAME add|del FQDN ADDRESS [--expect A,B]\n"
 "                                (--expect: compare-and-set against that set,\n"
-"                                \"\" for none; exit 2 if it no longer holds)\n"
+"                                \"\" for none; exit 2 if it no longer holds;\n"
+"                                del of the last record: refused, exit 3)\n"
 "                          timer/NAME                  the next round times\n"
 "                        exit 0 if it succeeded (a check: healthy), else 1\n"
 "        --timeout S     deadline of a --try check (default: the timer of a\n"
@@ -96,7 +99,8 @@ static void usage(FILE *out)
 "                        on; a bad one is logged and the running one kept\n"
 "\n"
 "ENVIRONMENT\n"
-"    DNSFAILOVER_PLUGIN_DIR  plugin directory when the config sets none\n"
+"    DNSFAILOVER_PLUGIN_DIR  plugin directories (DIR:DIR...) when the config\n"
+"                            sets none\n"
 "    AWS_*                   AWS credentials and region (see the README)\n"
 "\n"
 "PROVIDER COMMANDS\n"
@@ -110,7 +114,7 @@ static void usage(FILE *out)
 "EXIT STATUS\n"
 "    0 on a clean stop or success, 1 on a configuration or start-up error\n"
 "    or when a pool with on_self_failure = exit failed its self-check\n",
-		SYSCONFDIR "/dnsfailover.conf", PLUGINDIR);
+		SYSCONFDIR "/dnsfailover.conf", PLUGINDIR, DROPINDIR);
 }
 
 enum { OPT_LIST = 256, OPT_TRY, OPT_TIMEOUT, OPT_STATUS, OPT_JSON };
@@ -176,25 +180,25 @@ static int daemonize(void)
 	return 0;
 }
 
-/* Load plugins: from the config's plugin_dir if it names one. */
+/* Load plugins: from the config's plugin_dir if it names one, else from
+ * the default path (the stock directory, then the drop-in one). */
 static int load_plugins(const struct options *o, struct dfo_loader **loader,
 			struct dfo_registry *reg)
 {
 	struct dfo_err e;
 	dfo_err_clear(&e);
-	char *dir = NULL;
+	char **dirs = NULL;
 	if (o->config_given || access(o->config, R_OK) == 0) {
-		dir = dfo_config_plugin_dir(o->config, &e);
-		if (!dir && e.code < 0) {
+		dirs = dfo_config_plugin_dir(o->config, &e);
+		if (!dirs && e.code < 0) {
 			dfo_log(DFO_LOG_ERR, "%s", e.msg);
 			return -1;
 		}
 	}
-	const char *d = dir ? dir : dfo_default_plugin_dir();
-	int rc = dfo_loader_load_dir(loader, reg, d, &e);
+	int rc = dfo_loader_load_path(loader, reg, dirs, &e);
 	if (rc < 0)
 		dfo_log(DFO_LOG_ERR, "%s", e.msg);
-	free(dir);
+	dfo_strv_free(dirs);
 	return rc;
 }
 

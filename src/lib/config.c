@@ -398,7 +398,7 @@ static int schema_build(struct schema *s, const struct dfo_registry *reg)
 	if (!s->root)
 		goto oom;
 	cfg_opt_t *r = s->root;
-	*r++ = (cfg_opt_t)CFG_STR("plugin_dir", NULL, CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_STR_LIST("plugin_dir", NULL, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_STR("status_file", NULL, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_STR("log_level", "notice", CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_INT("max_parallel", 64, CFGF_NONE);
@@ -552,13 +552,54 @@ static char *read_text(const char *file, struct dfo_err *err)
 static void mark(struct parse_ctx *ctx, const char *a, const char *b,
 		 const char *c, int line);
 
-/* Walk the top level of a config text: returns plugin_dir (malloc'd) if
- * set, and records where each top-level titled section starts. */
-static char *scan_top(const char *text, const char *file, struct parse_ctx *ctx,
+/* plugin_dir's value at sc->p (after the '='): a string, or a list of
+ * them in braces.  Returns a NULL-terminated vector, NULL if no memory. */
+static char **scan_dirs(struct scan *sc, char *value, size_t size)
+{
+	size_t n = 0;
+	char **v = calloc(1, sizeof(*v));
+	bool list = *sc->p == '{';
+	sc->p += list;
+	while (v && (skip_space(sc), *sc->p) && *sc->p != '}') {
+		const char *start = sc->p;
+		if (*sc->p == '"' || *sc->p == '\'')
+			scan_string(sc, value, size);
+		else
+			scan_bare(sc, value, size);
+		if (sc->p == start)
+			break; /* not a list of strings: left to libconfuse */
+		char **w = realloc(v, (n + 2) * sizeof(*v));
+		if (!w || !(w[n] = strdup(value))) {
+			dfo_strv_free(w ? w : v);
+			return NULL;
+		}
+		v = w;
+		v[++n] = NULL;
+		if (!list)
+			return v;
+	}
+	if (list && *sc->p == '}')
+		sc->p++;
+	return v;
+}
+
+/* libconfuse would take the last plugin_dir: a second one is an error. */
+static void dup_dir(struct parse_ctx *ctx, const char *file, int line,
+		    int first, struct dfo_err *err)
+{
+	dfo_err_set(err, -EINVAL,
+		    "%s:%d: plugin_dir set a second time (first on line %d)",
+		    file, line, first);
+	if (ctx)
+		report(ctx, file, line,
+		       "plugin_dir set a second time (first on line %d)", first);
+}
+
+static char **scan_top(const char *text, const char *file, struct parse_ctx *ctx,
 		      struct dfo_err *dup_err)
 {
 	struct scan sc = {text, 1, 0};
-	char word[64], value[4096], *dir = NULL;
+	char word[64], value[4096], **dirs = NULL;
 	int depth = 0, open_line = 0, dir_line = 0;
 	while ((skip_space(&sc), *sc.p)) {
 		char ch = *sc.p;
@@ -584,6 +625,20 @@ static char *scan_top(const char *text, const char *file, struct parse_ctx *ctx,
 				sc.p++;
 				skip_space(&sc);
 			}
+			if (strcmp(word, "plugin_dir") == 0 &&
+			    (*sc.p == '{' || *sc.p == '"' || *sc.p == '\'')) {
+				char **v = scan_dirs(&sc, value, sizeof(value));
+				if (dirs) {
+					dfo_strv_free(v);
+					dup_dir(ctx, file, line, dir_line, dup_err);
+					continue;
+				}
+				if (!(dirs = v))
+					dfo_err_set(dup_err, -ENOMEM,
+						    "out of memory");
+				dir_line = line;
+				continue;
+			}
 			bool has_value = true;
 			if (*sc.p == '"' || *sc.p == '\'')
 				scan_string(&sc, value, sizeof(value));
@@ -592,20 +647,18 @@ static char *scan_top(const char *text, const char *file, struct parse_ctx *ctx,
 			else
 				has_value = false;
 			if (has_value && strcmp(word, "plugin_dir") == 0) {
-				if (dir) {
-					/* libconfuse would take the last one. */
-					dfo_err_set(dup_err, -EINVAL,
-						    "%s:%d: plugin_dir set a second "
-						    "time (first on line %d)",
-						    file, line, dir_line);
-					if (ctx)
-						report(ctx, file, line,
-						       "plugin_dir set a second time "
-						       "(first on line %d)",
-						       dir_line);
+				if (dirs) {
+					dup_dir(ctx, file, line, dir_line, dup_err);
 					continue;
 				}
-				dir = strdup(value);
+				if ((dirs = calloc(2, sizeof(*dirs))) &&
+				    !(dirs[0] = strdup(value))) {
+					free(dirs);
+					dirs = NULL;
+				}
+				if (!dirs)
+					dfo_err_set(dup_err, -ENOMEM,
+						    "out of memory");
 				dir_line = line;
 			} else if (has_value && ctx) {
 				mark(ctx, word, value, NULL, line);
@@ -624,22 +677,22 @@ static char *scan_top(const char *text, const char *file, struct parse_ctx *ctx,
 		report(ctx, file, open_line,
 		       "this section is not closed: '}' missing before the end "
 		       "of the file");
-	return dir;
+	return dirs;
 }
 
-char *dfo_config_plugin_dir(const char *file, struct dfo_err *err)
+char **dfo_config_plugin_dir(const char *file, struct dfo_err *err)
 {
 	char *text = read_text(file, err);
 	if (!text)
 		return NULL;
 	dfo_err_clear(err);
-	char *dir = scan_top(text, file, NULL, err);
+	char **dirs = scan_top(text, file, NULL, err);
 	free(text);
 	if (err && err->code < 0) {
-		free(dir);
+		dfo_strv_free(dirs);
 		return NULL;
 	}
-	return dir;
+	return dirs;
 }
 
 /* ---- the config proper ---- */
@@ -985,7 +1038,7 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		goto fail;
 	char *text = read_text(file, NULL);
 	if (text) {
-		free(scan_top(text, file, &ctx, NULL));
+		dfo_strv_free(scan_top(text, file, &ctx, NULL));
 		free(text);
 	}
 	cfg_set_error_function(c->cfg, cfg_errfn);
@@ -1014,7 +1067,8 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		goto fail;
 	}
 
-	const char *pd = cfg_getstr(c->cfg, "plugin_dir");
+	const char *pd = cfg_size(c->cfg, "plugin_dir")
+				 ? cfg_getnstr(c->cfg, "plugin_dir", 0) : NULL;
 	c->plugin_dir = strdup(pd ? pd : dfo_default_plugin_dir());
 	const char *sf = cfg_getstr(c->cfg, "status_file");
 	c->status_file = sf ? strdup(sf) : NULL;

@@ -86,6 +86,16 @@ void dfo_loader_crash_fd(int fd);
 /* Close the modules; their provider tables become invalid. */
 void dfo_loader_free(struct dfo_loader *loader);
 
+/* Load the modules of each directory of `dirs` (NULL-terminated) in turn,
+ * as dfo_loader_load_dir() does; a provider name registered twice is an
+ * error naming both modules.  An error if no directory holds a module.
+ * dirs NULL: the default path, $DNSFAILOVER_PLUGIN_DIR (a ':'-separated
+ * list) if set, else the stock directory then the drop-in directory
+ * (skipped if it does not exist). */
+int dfo_loader_load_path(struct dfo_loader **loader, struct dfo_registry *reg,
+			 char *const *dirs, struct dfo_err *err);
+void dfo_strv_free(char **v);
+
 /* The plugin directory when no config says otherwise:
  * $DNSFAILOVER_PLUGIN_DIR, else the built-in one. */
 const char *dfo_default_plugin_dir(void);
@@ -149,10 +159,11 @@ struct dfo_config {
 	size_t npools;
 };
 
-/* Read only `plugin_dir` from `file` (all else ignored).  Returns a
- * malloc'd string, or NULL if the file sets none; *err is set and NULL
+/* Read only `plugin_dir` from `file` (all else ignored): a string or a
+ * list of them.  Returns a malloc'd NULL-terminated vector (free with
+ * dfo_strv_free()), or NULL if the file sets none; *err is set and NULL
  * returned if the file cannot be read (check err->code). */
-char *dfo_config_plugin_dir(const char *file, struct dfo_err *err);
+char **dfo_config_plugin_dir(const char *file, struct dfo_err *err);
 
 /* Parse `file` against the schema of `reg`, check it and create every
  * instance.  On error returns negative; every problem found has been

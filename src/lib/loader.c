@@ -249,17 +249,19 @@ int dfo_loader_load_files(struct dfo_loader **loaderp, struct dfo_registry *reg,
 	return 0;
 }
 
-int dfo_loader_load_dir(struct dfo_loader **loaderp, struct dfo_registry *reg,
-			const char *dir, struct dfo_err *err)
+/* Load the modules of one directory, in name order; *found counts them.
+ * A missing directory is skipped if `optional`. */
+static int load_dir(struct dfo_loader *l, struct dfo_registry *reg,
+		    const char *dir, bool optional, size_t *found,
+		    struct dfo_err *err)
 {
-	struct dfo_loader *l = loader_get(loaderp, err);
-	if (!l)
-		return err ? err->code : -ENOMEM;
-
 	DIR *d = opendir(dir);
-	if (!d)
+	if (!d) {
+		if (optional && errno == ENOENT)
+			return 0;
 		return dfo_err_set(err, -errno, "plugin_dir %s: %s", dir,
 				   strerror(errno));
+	}
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;
@@ -283,9 +285,6 @@ int dfo_loader_load_dir(struct dfo_loader **loaderp, struct dfo_registry *reg,
 		n++;
 	}
 	closedir(d);
-	if (rc == 0 && n == 0)
-		rc = dfo_err_set(err, -ENOENT, "plugin_dir %s: no plugin (*.so) in it",
-				 dir);
 	if (rc == 0)
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -296,12 +295,99 @@ int dfo_loader_load_dir(struct dfo_loader **loaderp, struct dfo_registry *reg,
 					 dir, names[i]);
 			break;
 		}
+		if (is_loaded(l, path))
+			continue;
 		rc = load_one(l, reg, path, err);
 	}
+	*found += n;
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
 	return rc;
+}
+
+int dfo_loader_load_dir(struct dfo_loader **loaderp, struct dfo_registry *reg,
+			const char *dir, struct dfo_err *err)
+{
+	struct dfo_loader *l = loader_get(loaderp, err);
+	if (!l)
+		return err ? err->code : -ENOMEM;
+	size_t found = 0;
+	int rc = load_dir(l, reg, dir, false, &found, err);
+	if (rc == 0 && found == 0)
+		rc = dfo_err_set(err, -ENOENT, "plugin_dir %s: no plugin (*.so) in it",
+				 dir);
+	return rc;
+}
+
+/* The default path: $DNSFAILOVER_PLUGIN_DIR (a list, split on ':') if
+ * set, else the stock directory then the drop-in one (optional). */
+static char **default_path(bool *optional_last)
+{
+	const char *env = getenv("DNSFAILOVER_PLUGIN_DIR");
+	char **v = calloc(env && *env ? strlen(env) / 2 + 2 : 3, sizeof(*v));
+	if (!v)
+		return NULL;
+	*optional_last = !(env && *env);
+	if (!(env && *env)) {
+		v[0] = strdup(PLUGINDIR);
+		v[1] = strdup(DROPINDIR);
+		if (v[0] && v[1])
+			return v;
+		dfo_strv_free(v);
+		return NULL;
+	}
+	size_t n = 0;
+	for (const char *p = env; *p;) {
+		size_t len = strcspn(p, ":");
+		if (len && !(v[n++] = strndup(p, len))) {
+			dfo_strv_free(v);
+			return NULL;
+		}
+		p += len + (p[len] == ':');
+	}
+	return v;
+}
+
+int dfo_loader_load_path(struct dfo_loader **loaderp, struct dfo_registry *reg,
+			 char *const *dirs, struct dfo_err *err)
+{
+	struct dfo_loader *l = loader_get(loaderp, err);
+	if (!l)
+		return err ? err->code : -ENOMEM;
+	bool optional_last = false;
+	char **def = dirs ? NULL : default_path(&optional_last);
+	if (!dirs && !def)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	char *const *v = dirs ? dirs : def;
+	size_t found = 0, n = 0;
+	int rc = 0;
+	for (; rc == 0 && v[n]; n++)
+		rc = load_dir(l, reg, v[n], optional_last && !v[n + 1], &found,
+			      err);
+	if (rc == 0 && found == 0) {
+		char list[1024] = "";
+		for (size_t i = 0; i < n; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 "%s%s", i ? ", " : "", v[i]);
+		if (n == 1)
+			rc = dfo_err_set(err, -ENOENT,
+					 "plugin_dir %s: no plugin (*.so) in it",
+					 list);
+		else
+			rc = dfo_err_set(err, -ENOENT,
+					 "plugin_dir: no plugin (*.so) in %s",
+					 list);
+	}
+	dfo_strv_free(def);
+	return rc;
+}
+
+void dfo_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
 }
 
 void dfo_loader_free(struct dfo_loader *l)

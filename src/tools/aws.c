@@ -253,16 +253,14 @@ int main(int argc, char **argv)
 	if (conf) {
 		/* The providers define the rest of the file: load plugin_dir
 		 * as the daemon does (instances are checked, not created). */
-		char *dir = dfo_config_plugin_dir(conf, &err);
-		if (!dir && err.code < 0) {
+		char **dirs = dfo_config_plugin_dir(conf, &err);
+		if (!dirs && err.code < 0) {
 			rc = fail(&err);
 			goto out;
 		}
 		dfo_err_clear(&err);
-		int lr = dfo_loader_load_dir(&loader, reg,
-					     dir ? dir : dfo_default_plugin_dir(),
-					     &err);
-		free(dir);
+		int lr = dfo_loader_load_path(&loader, reg, dirs, &err);
+		dfo_strv_free(dirs);
 		if (lr < 0 || dfo_config_load(&cf, reg, conf, false, &err) < 0) {
 			rc = fail(&err);
 			goto out;

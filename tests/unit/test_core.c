@@ -530,10 +530,25 @@ static void plugin_dir_scan(void **state)
 	fclose(fp);
 	struct dfo_err err;
 	dfo_err_clear(&err);
-	char *dir = dfo_config_plugin_dir(path, &err);
+	char **dir = dfo_config_plugin_dir(path, &err);
 	assert_non_null(dir);
-	assert_string_equal(dir, "/opt/dfo/plugins");
-	free(dir);
+	assert_string_equal(dir[0], "/opt/dfo/plugins");
+	assert_null(dir[1]);
+	dfo_strv_free(dir);
+
+	/* A list, searched in order. */
+	fp = fopen(path, "w");
+	fputs("plugin_dir = {\"/usr/lib/dfo\", # stock\n"
+	      "  '/etc/dfo/plugins.d'\n  \"/opt/x\"}\nlog_level = info\n",
+	      fp);
+	fclose(fp);
+	dir = dfo_config_plugin_dir(path, &err);
+	assert_non_null(dir);
+	assert_string_equal(dir[0], "/usr/lib/dfo");
+	assert_string_equal(dir[1], "/etc/dfo/plugins.d");
+	assert_string_equal(dir[2], "/opt/x");
+	assert_null(dir[3]);
+	dfo_strv_free(dir);
 }
 
 int main(void)
