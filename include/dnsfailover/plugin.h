@@ -106,6 +106,13 @@ void dfo_err_clear(struct dfo_err *err);
  * are no longer the ones that were read.  Not an error: re-read later. */
 #define DFO_ESTALE (-ESTALE)
 
+/* Returned by a dns del() that would remove the last record of a name
+ * (of its family): every dns provider refuses it, unconditional or not,
+ * read at the service just before (or atomically with) the change, so
+ * that two agents each taking the other for dead cannot empty the name.
+ * Nothing is changed. */
+#define DFO_ELAST (-EBUSY)
+
 /* ------------------------------------------------------------------ */
 /* Kinds                                                               */
 
@@ -196,7 +203,8 @@ struct dfo_dns_provider {
 	int (*add)(void *state, const char *fqdn, const struct dfo_addr *addr,
 		   const struct dfo_rrset *expected, struct dfo_err *err);
 	/* Remove `addr` from the records of `fqdn`, leaving the TTL and the
-	 * other records untouched.  Same `expected` rule as add(). */
+	 * other records untouched.  Same `expected` rule as add().  Never
+	 * the last record: DFO_ELAST, nothing changed. */
 	int (*del)(void *state, const char *fqdn, const struct dfo_addr *addr,
 		   const struct dfo_rrset *expected, struct dfo_err *err);
 	/* Optional (ABI 2): seconds the agent leaves between two calls of
@@ -237,7 +245,13 @@ struct dfo_check_provider {
 	/* 0 if healthy; otherwise negative, with the reason in err.  Runs in
 	 * a forked child that the core kills at the deadline, so it need
 	 * not enforce target->timeout itself (it may, to report a better
-	 * reason). */
+	 * reason).
+	 *
+	 * -EAGAIN, -EMFILE, -ENFILE, -ENOMEM and -ENOBUFS mean "could not
+	 * run here" (this host lacks a resource): the result is *unknown*
+	 * and never counts against the target.  Every other negative value
+	 * means the target is *unhealthy*, e.g. -ECONNREFUSED, -ETIMEDOUT,
+	 * -EHOSTDOWN, -EPROTO, -EINVAL. */
 	int (*check)(void *state, const struct dfo_check_target *target,
 		     struct dfo_err *err);
 };

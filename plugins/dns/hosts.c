@@ -563,7 +563,7 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 	if (op == OP_DEL && cur.count == 1) {
 		char a[DFO_ADDR_STRLEN];
 		dfo_addr_format(addr, a, sizeof(a));
-		rc = dfo_err_set(err, -EBUSY, "not deleting %s: it is the last "
+		rc = dfo_err_set(err, DFO_ELAST, "not deleting %s: it is the last "
 				 "%s record of %s", a,
 				 addr->family == AF_INET6 ? "AAAA" : "A", fqdn);
 		goto out;

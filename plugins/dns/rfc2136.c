@@ -817,7 +817,7 @@ static int change(struct rfc *r, bool add, const char *fqdn,
 		}
 		if (!add && exp->count == 1 && dfo_rrset_contains(exp, a)) {
 			char at[DFO_ADDR_STRLEN];
-			rc = dfo_err_set(err, -EBUSY,
+			rc = dfo_err_set(err, DFO_ELAST,
 					 "not deleting %s: it is the last %s "
 					 "record of %s",
 					 dfo_addr_format(a, at, sizeof(at)),

@@ -559,7 +559,7 @@ static int change(struct r53 *s, const char *fqdn, const struct dfo_addr *addr,
 				: !dfo_rrset_remove(&new, addr))
 				rc = dfo_err_set(err, -ENOMEM, "out of memory");
 			else if (!new.count)
-				rc = dfo_err_set(err, -EPERM, "route53: refusing "
+				rc = dfo_err_set(err, DFO_ELAST, "route53: refusing "
 						 "to delete the last %s record of "
 						 "%s", rtype(addr->family), fqdn);
 			else

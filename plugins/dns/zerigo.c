@@ -707,7 +707,7 @@ static int zg_change(struct zerigo *z, enum zg_op op, const char *fqdn,
 	 * name would vanish.  Read just now, so this also stops the second
 	 * of two agents that each took the other for dead. */
 	if (op == ZG_DEL && cur.count == 1 && dfo_rrset_contains(&cur, addr)) {
-		rc = dfo_err_set(err, -EBUSY, "not deleting %s: it is the last "
+		rc = dfo_err_set(err, DFO_ELAST, "not deleting %s: it is the last "
 				 "%s record of %s", a, type, name);
 		goto out;
 	}

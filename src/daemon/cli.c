@@ -294,6 +294,12 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 			       e.msg[0] ? e.msg : strerror(-rc), dfo_now() - t0);
 			return 2;
 		}
+		if (rc == DFO_ELAST && op[0] == 'd') {
+			printf("dns/%s %s %s %s: refused (last record): %s "
+			       "(%.3f s)\n", in->name, op, argv[1], argv[2],
+			       e.msg[0] ? e.msg : strerror(-rc), dfo_now() - t0);
+			return 3;
+		}
 		if (rc < 0) {
 			printf("dns/%s %s %s %s: error: %s (%.3f s)\n", in->name, op,
 			       argv[1], argv[2], e.msg[0] ? e.msg : strerror(-rc),

@@ -121,7 +121,8 @@ static void child_main(struct dfo_check_job *j, int wfd, pid_t parent)
 	_exit(0);
 }
 
-/* A failure of this host, not of the target. */
+/* A failure of this host, not of the target: the "could not run here"
+ * values of the check contract in <dnsfailover/plugin.h>. */
 static bool local_failure(int rc)
 {
 	return rc == -EAGAIN || rc == -EMFILE || rc == -ENFILE ||

@@ -160,9 +160,12 @@ be_seed "l.$Z" A 60 192.0.2.2
 be_dump >"$T/before"
 try del "l.$Z" 192.0.2.2
 [ "$RC" != 0 ] || bad "the last record was deleted: $OUT"
+# DFO_ELAST, the dns contract's one code for it: --try exits 3.
+expect_rc 3 "delete of the last record refused as DFO_ELAST"
 be_seed "l.$Z" A 60 192.0.2.2
 try del "l.$Z" 192.0.2.2 --expect 192.0.2.2
 [ "$RC" != 0 ] || bad "the last record was deleted (compare-and-set): $OUT"
+expect_rc 3 "compare-and-set delete of the last record refused as DFO_ELAST"
 expect_rrs "l.$Z" A "192.0.2.2" "last record"
 same_dump "$T/before" "refused delete of the last record"
 case_end
