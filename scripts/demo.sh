@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-bash scripts/deps.sh test
+bash scripts/deps.sh demo
 if [ ! -x build/dnsfailover ] || [ ! -e build/plugins/.libs/check_tcp.so ]; then
 	echo "== building in build/"
 	[ -x configure ] || ./autogen.sh

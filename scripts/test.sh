@@ -11,11 +11,21 @@ cd "$(dirname "$0")/.."
 top=$PWD
 jobs=$(nproc 2>/dev/null || echo 2)
 
+t_stage=$(date +%s)
+# "== NAME took N s", since the previous one.
+took() {
+	local now
+	now=$(date +%s)
+	echo "== $1 took $((now - t_stage)) s"
+	t_stage=$now
+}
+
 bash scripts/deps.sh test || exit 1
 [ -x configure ] || ./autogen.sh >/dev/null || exit 1
 
 pass=0 fail=0 skip=0
 status=0
+took deps
 run_suite() { # name, configure args...
 	local name=$1
 	shift
@@ -55,7 +65,9 @@ run_suite() { # name, configure args...
 }
 
 run_suite build-test
+took build-test
 run_suite build-test-san --enable-sanitizers
+took build-test-san
 
 # distcheck proves the tarball: it builds, installs, uninstalls and runs
 # tests out of tree.  The whole suite already ran twice above, so the
@@ -75,6 +87,7 @@ else
 	fail=$((fail + 1))
 	status=1
 fi
+took distcheck
 
 # Fuzzing, after the corpus replay of make check: a crash fails, its
 # input is printed above.
@@ -86,6 +99,7 @@ else
 	fail=$((fail + 1))
 	status=1
 fi
+took fuzz
 
 # The Debian packages, once (a full package build: slow).
 echo "== deb"
@@ -95,6 +109,7 @@ case $? in
 77) skip=$((skip + 1)) ;;
 *) fail=$((fail + 1)); status=1 ;;
 esac
+took deb
 
 if [ $skip -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"

@@ -66,9 +66,14 @@ ps -u "$U" >/dev/null 2>&1 && skip "uid $U is in use"
 W=$T/nproc
 mkdir -p "$W"
 chmod 755 "$T"
+# The program and its plugins are copied where that user can read them:
+# the checkout may be under a directory it cannot enter (/root is 0700).
+mkdir -p "$W/plugins"
+cp "$DFO" "$W/dnsfailover"
+cp -L "$P"/*.so "$W/plugins/"
 for i in 2 $(seq 10 49); do echo "127.0.0.$i	$F"; done >"$W/hosts"
 cat >"$W/a.conf" <<C
-plugin_dir = "$P"
+plugin_dir = "$W/plugins"
 status_file = "$W/status.json"
 dns "local" { hosts { file = "$W/hosts" } }
 ipsource "me" { static { address = "127.0.0.2" } }
@@ -79,7 +84,7 @@ pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "x"
 C
 chown -R "$U:$U" "$W"
 prlimit --nproc=6 setpriv --reuid="$U" --regid="$U" --clear-groups -- \
-	"$DFO" -f -C "$W/a.conf" -l info 2>"$T/nproc.log" &
+	"$W/dnsfailover" -f -C "$W/a.conf" -l info 2>"$T/nproc.log" &
 agent=$!
 track $agent
 sleep 5
