@@ -92,6 +92,9 @@ void pool_state_clear(struct pool_state *ps);
 /* Write the status of every pool to `path` with dfo_file_replace()
  * (atomic, fsynced).  0 or -errno. */
 int status_write(const char *path, const struct pool_state *ps, size_t n);
+/* "schema_version" of the status file: raised when a field changes
+ * meaning or goes away (fields are only added within a version). */
+#define STATUS_SCHEMA_VERSION 1
 
 /* ---- responders ---- */
 

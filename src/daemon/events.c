@@ -410,9 +410,75 @@ void events_checks(const struct pool_state *ps,
 	ops_watchdog();
 }
 
+/* The round-duration histogram, by pool: kept here (rounds run in the
+ * agent), written after the core's metrics. */
+static const double hist_le[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+				 2.5, 5, 10, 30, 60, 120};
+#define HIST_N (sizeof(hist_le) / sizeof(hist_le[0]))
+#define HIST_POOLS 256
+static struct hist {
+	char pool[128];
+	unsigned long bucket[HIST_N]; /* cumulative counts are summed at write */
+	unsigned long count;
+	double sum;
+} hists[HIST_POOLS];
+static size_t nhists;
+
+static void hist_observe(const char *pool, double v)
+{
+	size_t i = 0;
+	while (i < nhists && strcmp(hists[i].pool, pool) != 0)
+		i++;
+	if (i == nhists) {
+		if (nhists == HIST_POOLS || strlen(pool) >= sizeof(hists[0].pool))
+			return;
+		snprintf(hists[nhists++].pool, sizeof(hists[0].pool), "%s", pool);
+	}
+	struct hist *h = &hists[i];
+	for (size_t b = 0; b < HIST_N; b++)
+		if (v <= hist_le[b]) {
+			h->bucket[b]++;
+			break;
+		}
+	h->count++;
+	h->sum += v;
+}
+
+int events_metrics_write(struct dfo_sbuf *out)
+{
+	int rc = 0;
+	if (nhists)
+		rc = dfo_sbuf_addf(out, "# HELP dnsfailover_round_length_seconds "
+				   "Duration of rounds, by pool.\n# TYPE "
+				   "dnsfailover_round_length_seconds histogram\n");
+	for (size_t i = 0; i < nhists && rc == 0; i++) {
+		const struct hist *h = &hists[i];
+		char pool[160] = "";
+		label_escape(pool, sizeof(pool), h->pool);
+		unsigned long cum = 0;
+		for (size_t b = 0; b < HIST_N && rc == 0; b++) {
+			cum += h->bucket[b];
+			rc = dfo_sbuf_addf(out, "dnsfailover_round_length_seconds_"
+					   "bucket{pool=\"%s\",le=\"%g\"} %lu\n",
+					   pool, hist_le[b], cum);
+		}
+		if (rc == 0)
+			rc = dfo_sbuf_addf(out, "dnsfailover_round_length_seconds_"
+					   "bucket{pool=\"%s\",le=\"+Inf\"} %lu\n"
+					   "dnsfailover_round_length_seconds_sum"
+					   "{pool=\"%s\"} %.9g\n"
+					   "dnsfailover_round_length_seconds_count"
+					   "{pool=\"%s\"} %lu\n",
+					   pool, h->count, pool, h->sum, pool,
+					   h->count);
+	}
+	return rc;
+}
+
 void events_round(const struct pool_state *ps)
 {
 	const char *p = ps->name;
+	hist_observe(p, ps->round_duration);
 	dfo_metric_add(metric(COUNTER, "dnsfailover_rounds_total", H_ROUNDS, p,
 			      NULL, NULL),
 		       1);

@@ -132,7 +132,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	}
 	if (strcmp(url, "/metrics") == 0) {
 		struct dfo_sbuf b = {0};
-		if (dfo_metrics_write(&b) < 0 || dfo_sbuf_add(&b, "", 0) < 0) {
+		if (dfo_sbuf_addf(&b, "# HELP dnsfailover_build_info The version "
+				  "of this build (always 1).\n"
+				  "# TYPE dnsfailover_build_info gauge\n"
+				  "dnsfailover_build_info{version=\"%s\","
+				  "plugin_abi=\"%d\"} 1\n",
+				  PACKAGE_VERSION, DFO_PLUGIN_ABI) < 0 ||
+		    dfo_metrics_write(&b) < 0 || events_metrics_write(&b) < 0 ||
+		    dfo_sbuf_add(&b, "", 0) < 0) {
 			free(b.s);
 			static char msg[] = "out of memory\n";
 			return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, text, msg,

@@ -68,6 +68,10 @@ void events_checks(const struct pool_state *ps,
 /* The round is over: rounds, duration, peers up. */
 void events_round(const struct pool_state *ps);
 
+/* Append the round-duration histogram (Prometheus text) to out. */
+struct dfo_sbuf;
+int events_metrics_write(struct dfo_sbuf *out);
+
 /* Does the pool's drain_file exist?  Updates ps->draining and emits
  * EV_DRAINING / EV_UNDRAINED when that changes. */
 bool events_draining(struct pool_state *ps);

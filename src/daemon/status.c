@@ -137,8 +137,9 @@ int status_write(const char *path, const struct pool_state *ps, size_t n)
 		return -errno;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(f, "{\"pid\": %d, \"updated\": %.3f,\n \"pools\": [",
-		(int)getpid(), (double)ts.tv_sec + ts.tv_nsec / 1e9);
+	fprintf(f, "{\"schema_version\": %d, \"pid\": %d, \"updated\": %.3f,"
+		   "\n \"pools\": [",
+		STATUS_SCHEMA_VERSION, (int)getpid(), (double)ts.tv_sec + ts.tv_nsec / 1e9);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", f);
 		put_pool(f, &ps[i]);

@@ -301,8 +301,14 @@ static bool show_pool(FILE *out, const struct jval *pool,
 			interval = info[i].interval;
 
 	why[0] = '\0';
-	if (!strcmp(state, "error") || !strcmp(state, "self-check failing"))
-		snprintf(why, whylen, "%s", state);
+	const struct jval *self0 = jget(pool, "self");
+	const char *self_reason = self0 ? jstr(self0, "reason") : "";
+	if (!strcmp(state, "error"))
+		snprintf(why, whylen, "%s", jstr(pool, "error")[0]
+						   ? jstr(pool, "error") : state);
+	else if (!strcmp(state, "self-check failing"))
+		snprintf(why, whylen, "%s", self_reason[0] ? self_reason
+							   : state);
 	else if (!(started > 0))
 		snprintf(why, whylen, "no round yet");
 	else if (interval > 0 && now - started > 3 * interval)

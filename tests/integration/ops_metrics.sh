@@ -77,6 +77,18 @@ assert value("dnsfailover_dns_errors_total", pool="www", op="del") == 0
 assert value("dnsfailover_ipsource_errors_total", pool="www", op="own_addr") == 0
 assert value("dnsfailover_events_total", pool="www", event="evicted") == 1
 assert value("dnsfailover_events_total", pool="www", event="peer_down") == 1
+# Issue 18: the build, and a histogram of round durations.
+info = fams["dnsfailover_build_info"]
+assert info.type == "gauge", info.type
+assert info.samples[0].value == 1 and info.samples[0].labels["version"], info.samples
+h = fams["dnsfailover_round_length_seconds"]
+assert h.type == "histogram", h.type
+n = value("dnsfailover_round_length_seconds_count", pool="www")
+assert n >= rounds - 1, (n, rounds)
+assert value("dnsfailover_round_length_seconds_bucket", pool="www", le="+Inf") == n
+assert value("dnsfailover_round_length_seconds_bucket", pool="www", le="0.01") <= \
+    value("dnsfailover_round_length_seconds_bucket", pool="www", le="1") <= n
+assert value("dnsfailover_round_length_seconds_sum", pool="www") > 0
 for bad, code in (("/nope", 404),):
     try:
         urllib.request.urlopen(base + bad, timeout=5)
