@@ -107,6 +107,29 @@ int dfo_aws_clone(struct dfo_aws *src, struct dfo_aws **out,
  * with err on failure. */
 struct dfo_aws *dfo_aws_default(struct dfo_err *err);
 
+/* Another account, region or profile, as seen from a client: what
+ * dfo_aws_derive() changes.  NULL strings: as the client has it. */
+struct dfo_aws_source {
+	const char *region;
+	const char *profile;      /* of the shared files */
+	/* An IAM role to assume through STS AssumeRole with the client's
+	 * credentials (or the profile's); NULL: none, the client's own. */
+	const char *role_arn;
+	const char *external_id;  /* the role's trust policy may ask one */
+	const char *session_name; /* NULL: "dnsfailover" */
+	unsigned duration;        /* seconds, 900..43200; 0: 3600 */
+};
+
+/* A new client with src's settings but `s`'s region, profile and role
+ * (copied), and its own libcurl handle (another thread may use it).
+ * With a role, the credentials are temporary: AssumeRole (at
+ * sts_endpoint, else https://sts.REGION.amazonaws.com, signed with the
+ * credentials the chain finds for the profile) when first needed and
+ * again 5 minutes before they expire.  Nothing is contacted here.  Free
+ * with dfo_aws_free(). */
+int dfo_aws_derive(struct dfo_aws *src, const struct dfo_aws_source *s,
+		   struct dfo_aws **out, struct dfo_err *err);
+
 /* Connections the client's libcurl handle opened, requests it made. */
 void dfo_aws_http_stats(const struct dfo_aws *aws, unsigned long *connects,
 			unsigned long *requests);
@@ -133,7 +156,7 @@ struct dfo_aws_creds {
 	char *session_token; /* NULL unless temporary */
 	time_t expires;      /* wall clock; 0: never */
 	const char *source;  /* "config", "environment", "shared files
-				(profile x)", "instance role x" */
+				(profile x)", "instance role x", "role ARN" */
 };
 
 /* The current credentials, resolved or renewed as needed.  *out is owned

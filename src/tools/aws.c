@@ -16,7 +16,10 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dnsfailover-aws [-C FILE] [-v] COMMAND ...\n"
+		"usage: dnsfailover-aws [-C FILE] [-v] [-R REGION] [-p PROFILE]\n"
+		"         [-r ROLE_ARN [-x EXTERNAL_ID] [-s SESSION] [-d SECS]] COMMAND ...\n"
+		"  (-R, -p, -r: a client derived from the config's, as a source of\n"
+		"   awsdns; -r assumes the role through STS AssumeRole)\n"
 		"  imds [-e URL] [-1] PATH [COUNT [INTERVAL]]  GET metadata\n"
 		"  creds [COUNT [INTERVAL]]       the credentials' source and key id\n"
 		"  region                         the region found\n"
@@ -223,9 +226,16 @@ int main(int argc, char **argv)
 {
 	const char *conf = NULL;
 	int verbose = 0, opt;
-	while ((opt = getopt(argc, argv, "+C:vh")) != -1) {
+	struct dfo_aws_source src = {0};
+	while ((opt = getopt(argc, argv, "+C:vhR:p:r:x:s:d:")) != -1) {
 		switch (opt) {
 		case 'C': conf = optarg; break;
+		case 'R': src.region = optarg; break;
+		case 'p': src.profile = optarg; break;
+		case 'r': src.role_arn = optarg; break;
+		case 'x': src.external_id = optarg; break;
+		case 's': src.session_name = optarg; break;
+		case 'd': src.duration = (unsigned)atoi(optarg); break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -245,7 +255,7 @@ int main(int argc, char **argv)
 	struct dfo_loader *loader = NULL;
 	struct dfo_config *cf = NULL;
 	int rc = 2;
-	struct dfo_aws *aws = NULL;
+	struct dfo_aws *aws = NULL, *derived = NULL;
 	if (!reg) {
 		fprintf(stderr, "dnsfailover-aws: out of memory\n");
 		return 1;
@@ -270,6 +280,14 @@ int main(int argc, char **argv)
 		rc = fail(&err);
 		goto out;
 	}
+	if ((src.region || src.profile || src.role_arn || src.external_id ||
+	     src.session_name || src.duration) &&
+	    dfo_aws_derive(aws, &src, &derived, &err) < 0) {
+		rc = fail(&err);
+		goto out;
+	}
+	if (derived)
+		aws = derived;
 	if (strcmp(argv[0], "imds") == 0) {
 		rc = cmd_imds(conf ? aws : NULL, argc, argv);
 	} else if (strcmp(argv[0], "creds") == 0) {
@@ -316,6 +334,7 @@ int main(int argc, char **argv)
 	if (rc == 2)
 		usage(stderr);
 out:
+	dfo_aws_free(derived);
 	dfo_config_free(cf);
 	dfo_loader_free(loader);
 	dfo_registry_free(reg);

@@ -1,7 +1,16 @@
 #!/usr/bin/python3
 """A fake AWS for the tests, on 127.0.0.1 (a free port, written to
---port-file): the EC2 Query API (DescribeInstances), Route 53 (REST XML)
-and instance metadata (IMDSv2).
+--port-file): the EC2 Query API (DescribeInstances), Route 53 (REST XML),
+STS AssumeRole and instance metadata (IMDSv2).
+
+Accounts and regions: a key belongs to an account (the state's "account",
+default 000000000000, or the role's for AssumeRole's keys); an instance
+with "account" or "region" is seen only by that account and in that
+region (the signing region; the state's "region", when set, is that of
+the instances that name none).  "roles": {ARN: {"external_id", "ttl",
+"trust": [ACCOUNT...]}} are the roles AssumeRole grants; their keys
+expire (ExpiredToken) after min(DurationSeconds, ttl).  "down_regions":
+[REGION...] makes EC2 answer 503 there.
 
 Every signed request is checked by recomputing its SigV4 signature with
 botocore's signer over the request as received (same X-Amz-Date, only the
@@ -39,12 +48,16 @@ SIG_MSG = ("The request signature we calculated does not match the "
 lock = threading.Lock()
 S = {}          # state
 KEYS = {}       # access key id -> (secret, token or None)
+KEY_ACCOUNT = {}  # access key id -> account (AssumeRole's keys)
+KEY_EXPIRES = {}  # access key id -> time.time() it expires
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 TOKENS = {}     # IMDS token -> expiry (time.time())
 FAULTS = []     # [{"service", "kind", "count", "delay"}]
 STATS = {"ec2": 0, "route53": 0, "token_put": 0, "imds_get": 0,
          "imds_401": 0, "sig_fail": 0, "role_creds": 0, "faults": 0,
          "get_change": 0, "connections": 0, "throttled": 0,
-         "dns_queries": 0, "get_zone": 0}
+         "dns_queries": 0, "get_zone": 0, "assume_role": 0,
+         "assume_role_denied": 0, "expired": 0}
 DNS_PORT = [0]  # the fake's DNS server (UDP and TCP), once started
 
 
@@ -90,6 +103,13 @@ def r53_error(code, msg, typ="Sender"):
             '<Type>%s</Type><Code>%s</Code><Message>%s</Message></Error>'
             '<RequestId>%s</RequestId></ErrorResponse>'
             % (R53_NS, typ, code, escape(msg), rid()))
+
+
+def sts_error(code, msg):
+    return ('<?xml version="1.0"?>\n<ErrorResponse xmlns="%s"><Error>'
+            '<Type>Sender</Type><Code>%s</Code><Message>%s</Message>'
+            '</Error><RequestId>%s</RequestId></ErrorResponse>'
+            % (STS_NS, code, escape(msg), rid()))
 
 
 def take_fault(service):
@@ -149,6 +169,9 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/2013-04-01/"):
             return self.route53(method, data)
         if method == "POST" and path == "/":
+            form = dict(urllib.parse.parse_qsl(data.decode(errors="replace")))
+            if form.get("Action") == "AssumeRole":
+                return self.sts(data, form)
             return self.ec2(data)
         self.reply(404, "not found", "text/plain")
 
@@ -273,6 +296,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(403, error(
                 "InvalidClientTokenId" if service != "ec2" else "AuthFailure",
                 "The security token included in the request is invalid."))
+        with lock:
+            expires = KEY_EXPIRES.get(akid)
+        if expires and time.time() > expires:
+            with lock:
+                STATS["expired"] += 1
+            return self.reply(403 if service != "ec2" else 400, error(
+                "ExpiredToken" if service != "ec2" else "RequestExpired",
+                "The security token included in the request is expired"))
         date = self.headers.get("X-Amz-Date", "")
         try:
             when = datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(
@@ -298,6 +329,10 @@ class Handler(BaseHTTPRequestHandler):
         want = signer.signature(signer.string_to_sign(req, creq), req)
         if svc != service or day != date[:8] or want != sig:
             return self.fail_sig(error, creq)
+        with lock:
+            self.account = KEY_ACCOUNT.get(akid, S.get("account",
+                                                      "000000000000"))
+        self.region = region
         return None
 
     def fail_sig(self, error, why):
@@ -338,6 +373,61 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, body_ok[: len(body_ok) // 2] + "<<&>")
         return True
 
+    # ---- STS ----
+    def sts(self, data, p):
+        with lock:
+            STATS["assume_role"] += 1
+        if self.verify(data, "sts", sts_error):
+            return
+        arn = p.get("RoleArn", "")
+        if p.get("Version") != "2011-06-15":
+            return self.reply(400, sts_error("InvalidAction", "bad Version"))
+        name = p.get("RoleSessionName", "")
+        if not re.fullmatch(r"[\w+=,.@-]{2,64}", name):
+            return self.reply(400, sts_error(
+                "ValidationError", "1 validation error detected: Value at "
+                "'roleSessionName' failed to satisfy constraint"))
+        dur = int(p.get("DurationSeconds") or 3600)
+        if not 900 <= dur <= 43200:
+            return self.reply(400, sts_error(
+                "ValidationError", "DurationSeconds out of range"))
+        role = S.get("roles", {}).get(arn)
+        denied = (role is None or
+                  role.get("external_id") != p.get("ExternalId") or
+                  ("trust" in role and self.account not in role["trust"]))
+        if denied:
+            with lock:
+                STATS["assume_role_denied"] += 1
+            return self.reply(403, sts_error(
+                "AccessDenied", "User: arn:aws:iam::%s:user/test is not "
+                "authorized to perform: sts:AssumeRole on resource: %s"
+                % (self.account, arn)))
+        account = arn.split(":")[4]
+        ttl = min(dur, role.get("ttl", dur))
+        with lock:
+            n = STATS["assume_role"]
+            akid = "ASIASTS%08d" % n
+            secret = "stssecret%d" % n
+            token = "ststoken%d/+=" % n
+            KEYS[akid] = (secret, token)
+            KEY_ACCOUNT[akid] = account
+            KEY_EXPIRES[akid] = time.time() + ttl
+        exp = datetime.fromtimestamp(time.time() + ttl, timezone.utc)
+        xml = ('<AssumeRoleResponse xmlns="%s"><AssumeRoleResult>'
+               '<SourceIdentity/><AssumedRoleUser><AssumedRoleId>AROAFAKE:%s'
+               '</AssumedRoleId><Arn>arn:aws:sts::%s:assumed-role/%s/%s</Arn>'
+               '</AssumedRoleUser><Credentials><AccessKeyId>%s</AccessKeyId>'
+               '<SecretAccessKey>%s</SecretAccessKey><SessionToken>%s'
+               '</SessionToken><Expiration>%s</Expiration></Credentials>'
+               '</AssumeRoleResult><ResponseMetadata><RequestId>%s'
+               '</RequestId></ResponseMetadata></AssumeRoleResponse>' % (
+                   STS_NS, escape(name), account, arn.split("/")[-1],
+                   escape(name), akid, secret, escape(token),
+                   exp.strftime("%Y-%m-%dT%H:%M:%SZ"), rid()))
+        if self.fault("sts", sts_error, xml):
+            return
+        self.reply(200, xml)
+
     # ---- EC2 ----
     def ec2(self, data):
         with lock:
@@ -361,6 +451,10 @@ class Handler(BaseHTTPRequestHandler):
                 j += 1
             filters.append((p["Filter.%d.Name" % i], vals))
             i += 1
+        if self.region in S.get("down_regions", []):
+            return self.reply(503, ec2_error("Unavailable", "The service "
+                                             "is unavailable. Please try "
+                                             "again shortly."))
         insts = self.filtered(filters)
         start = int(p.get("NextToken", "0") or 0)
         size = S.get("page_size", 1000)
@@ -375,11 +469,15 @@ class Handler(BaseHTTPRequestHandler):
         """The instances that pass the filters (with --instances, cached
         per filter set: paging through 100,000 stays linear)."""
         key = (id(S.get("instances")), len(S.get("instances", [])),
-               repr(filters))
+               repr(filters), self.account, self.region)
         if GENERATED and key in FILTERED:
             return FILTERED[key]
+        dflt = S.get("account", "000000000000")
         insts = [x for x in S.get("instances", [])
-                 if all(self.match(x, n, v) for n, v in filters)]
+                 if x.get("account", dflt) == self.account and
+                 x.get("region", S.get("region", self.region)) ==
+                 self.region and
+                 all(self.match(x, n, v) for n, v in filters)]
         if GENERATED:
             FILTERED.clear()
             FILTERED[key] = insts

@@ -222,8 +222,6 @@ int dfo_aws_new(struct dfo_aws **out, const struct dfo_aws_settings *s,
 	return 0;
 }
 
-void aws_creds_clear(struct dfo_aws_creds *c);
-
 static int copy_creds(struct dfo_aws_creds *dst, const struct dfo_aws_creds *src)
 {
 	memset(dst, 0, sizeof(*dst));
@@ -235,6 +233,91 @@ static int copy_creds(struct dfo_aws_creds *dst, const struct dfo_aws_creds *src
 		return -ENOMEM;
 	}
 	dst->expires = src->expires;
+	return 0;
+}
+
+/* The role of a derived client, copied to a (whose base is made from
+ * base_of, the client whose credentials ask for the role). */
+static int role_set(struct dfo_aws *a, const char *arn, const char *ext,
+		    const char *session, unsigned duration,
+		    struct dfo_aws *base_of, struct dfo_err *err)
+{
+	if (!arn)
+		return 0;
+	int rc = dfo_aws_clone(base_of, &a->base, err);
+	if (rc < 0)
+		return rc;
+	if (dup_opt(&a->role_arn, arn) || dup_opt(&a->external_id, ext) ||
+	    dup_opt(&a->session_name, session))
+		return dfo_err_set(err, -ENOMEM, "aws: out of memory");
+	a->duration = duration;
+	return 0;
+}
+
+/* RoleSessionName: 2 to 64 of [A-Za-z0-9+=,.@_-]. */
+static bool session_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 64)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789+=,.@_-") == n;
+}
+
+int dfo_aws_derive(struct dfo_aws *src, const struct dfo_aws_source *s,
+		   struct dfo_aws **out, struct dfo_err *err)
+{
+	*out = NULL;
+	if (s->role_arn && strncmp(s->role_arn, "arn:", 4) != 0)
+		return dfo_err_set(err, -EINVAL, "role_arn '%s' is not an ARN "
+				   "(arn:aws:iam::ACCOUNT:role/NAME)",
+				   s->role_arn);
+	if (s->session_name && !session_name_ok(s->session_name))
+		return dfo_err_set(err, -EINVAL, "session name '%s': 2 to 64 "
+				   "of A-Z a-z 0-9 + = , . @ _ -",
+				   s->session_name);
+	if (s->duration && (s->duration < 900 || s->duration > 43200))
+		return dfo_err_set(err, -EINVAL, "role duration %u: 900 to "
+				   "43200 seconds", s->duration);
+	if (s->external_id && !s->role_arn)
+		return dfo_err_set(err, -EINVAL, "external_id needs role_arn");
+	/* The base: src's settings, with the region and profile asked.  A
+	 * profile replaces src's keys: it is where the keys come from. */
+	struct dfo_aws_settings set = {
+		.region = s->region ? s->region : src->region,
+		.access_key_id = s->profile ? NULL : src->akid,
+		.secret_access_key = s->profile ? NULL : src->secret,
+		.session_token = s->profile ? NULL : src->token,
+		.profile = s->profile ? s->profile : src->profile,
+		.ec2_endpoint = src->ec2_endpoint,
+		.route53_endpoint = src->route53_endpoint,
+		.sts_endpoint = src->sts_endpoint,
+		.imds_endpoint = src->imds_endpoint,
+		.timeout = src->timeout,
+		.max_retries = src->max_retries,
+		.retry_time = src->retry_time,
+	};
+	struct dfo_aws *a;
+	int rc = dfo_aws_new(&a, &set, err);
+	if (rc < 0)
+		return rc;
+	if (!s->region && src->region_found &&
+	    !(a->region_found = strdup(src->region_found)))
+		rc = dfo_err_set(err, -ENOMEM, "aws: out of memory");
+	if (rc == 0 && s->role_arn) {
+		struct dfo_aws *plain;
+		rc = dfo_aws_new(&plain, &set, err);
+		if (rc == 0) {
+			rc = role_set(a, s->role_arn, s->external_id,
+				      s->session_name, s->duration, plain, err);
+			dfo_aws_free(plain);
+		}
+	}
+	if (rc < 0) {
+		dfo_aws_free(a);
+		return rc;
+	}
+	*out = a;
 	return 0;
 }
 
@@ -268,6 +351,13 @@ int dfo_aws_clone(struct dfo_aws *src, struct dfo_aws **out,
 		dfo_aws_free(a);
 		return dfo_err_set(err, -ENOMEM, "aws: out of memory");
 	}
+	if (src->role_arn &&
+	    (rc = role_set(a, src->role_arn, src->external_id,
+			   src->session_name, src->duration, src->base,
+			   err)) < 0) {
+		dfo_aws_free(a);
+		return rc;
+	}
 	if (src->have_creds) {
 		memcpy(a->creds_source, src->creds_source, sizeof(a->creds_source));
 		a->creds.source = a->creds_source;
@@ -294,6 +384,10 @@ void dfo_aws_free(struct dfo_aws *a)
 	free(a->sts_endpoint);
 	free(a->imds_endpoint);
 	free(a->region_found);
+	free(a->role_arn);
+	free(a->external_id);
+	free(a->session_name);
+	dfo_aws_free(a->base);
 	aws_creds_clear(&a->creds);
 	dfo_imds_free(a->imds);
 	dfo_http_session_free(a->http);

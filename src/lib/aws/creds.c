@@ -16,8 +16,6 @@
 
 #define REFRESH_BEFORE 300 /* renew temporary credentials this early */
 
-void aws_creds_clear(struct dfo_aws_creds *c);
-
 static void free_secret(char *s)
 {
 	if (s) {
@@ -230,6 +228,8 @@ out:
 static int resolve(struct dfo_aws *a, struct dfo_aws_creds *c,
 		   struct dfo_err *err)
 {
+	if (a->role_arn)
+		return aws_assume_role(a, c, err);
 	if (a->akid) {
 		snprintf(a->creds_source, sizeof(a->creds_source),
 			 "aws {} config section");

@@ -26,7 +26,20 @@ struct dfo_aws {
 	struct dfo_http_session *http; /* kept handle: connection reuse */
 	struct dfo_aws *committed_prev, *committed_next; /* see below */
 	bool committed;
+	/* A role (dfo_aws_derive): its credentials are AssumeRole's, asked
+	 * with `base`'s (the same settings without the role). */
+	char *role_arn, *external_id, *session_name;
+	unsigned duration;
+	struct dfo_aws *base;
 };
+
+/* Free the strings of c (wiping the secrets) and zero it.  creds.c. */
+void aws_creds_clear(struct dfo_aws_creds *c);
+
+/* AssumeRole of a->role_arn with a->base's credentials, into c (source
+ * set in a->creds_source).  sts.c. */
+int aws_assume_role(struct dfo_aws *a, struct dfo_aws_creds *c,
+		    struct dfo_err *err);
 
 /* The client of a config's `aws {}` section (NULL: none), staged: it is
  * not the default until dfo_aws_commit().  Called by dfo_config_load(),
