@@ -167,7 +167,7 @@ static void kid_run(const char *const *argv, size_t argc, enum event_type t,
 		    const struct pool_state *ps, const char *fqdn,
 		    const char *addr, const char *reason, pid_t parent)
 {
-	dfo_child_setup(SIGTERM, parent);
+	dfo_child_setup(NULL, SIGTERM, parent);
 	int fd = open("/dev/null", O_RDONLY);
 	if (fd >= 0 && fd != STDIN_FILENO) {
 		dup2(fd, STDIN_FILENO);

@@ -536,6 +536,9 @@ int main(int argc, char **argv)
 			    .log_level = -1,
 			    .timeout = -1};
 	int c;
+	/* Children it has from the start (a shell's process substitution)
+	 * are not its own to kill. */
+	dfo_children_mine_init();
 	/* A responder's own command (the awsdns command, --awsdns-ini):
 	 * the same program under a provider's name or option. */
 	int cmd_status;

@@ -30,7 +30,7 @@
 static void child_run(struct supervisor *s, struct responder *r, int ready_wr,
 		      pid_t parent)
 {
-	dfo_child_setup(SIGTERM, parent);
+	dfo_child_setup(NULL, SIGTERM, parent);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	for (size_t i = 0; i < s->n; i++) {

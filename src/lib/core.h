@@ -7,6 +7,7 @@
 #define DFO_CORE_H
 
 #include <confuse.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -242,14 +243,35 @@ int dfo_responder_ctx_init(struct dfo_responder_ctx *ctx, int ready_fd);
  * reads SIGTERM, and to now + the withdraw bound for withdraw_on_exit. */
 void dfo_stop_at(double when);
 
+/* What children forked in a row need, found once in the parent: the
+ * signals with a handler or ignored (reset in each child), and the
+ * parent's pid. */
+struct dfo_child_plan {
+	sigset_t reset;
+	pid_t parent;
+};
+void dfo_child_plan_init(struct dfo_child_plan *p);
+
 /* In a child just forked from `parent`: a process group of its own,
  * `deathsig` when the parent dies (raised at once if it already has),
- * every signal back to its default and none blocked. */
-void dfo_child_setup(int deathsig, pid_t parent);
+ * every signal back to its default (with a plan: those it names; NULL:
+ * all, one system call each) and none blocked. */
+void dfo_child_setup(const struct dfo_child_plan *plan, int deathsig,
+		     pid_t parent);
 /* SIGKILL the process group that `pid` leads, reap `pid` (its wait
  * status is returned) and, within 50 ms, the group's orphans that were
  * re-parented to this process. */
 int dfo_child_kill_reap(pid_t pid);
+/* Reap `pid` if it is gone, without waiting: 1 (its status in *status;
+ * the group's orphans already gone reaped too), 0 if it is still there,
+ * -ECHILD if it is not a child. */
+int dfo_child_try_reap(pid_t pid, int *status);
+
+/* Note which children are not this process's own: those it has now (a
+ * shell's process substitution), and those in its process group.
+ * dfo_children_sweep never kills them.  Called by main before it starts
+ * any child; the first sweep or batch of checks calls it otherwise. */
+void dfo_children_mine_init(void);
 
 /* A pidfd for a child (readable once it exits), or -1 with errno set
  * where the kernel has none (callers then fall back on other signs). */
@@ -304,8 +326,9 @@ struct dfo_run_opts {
  * fewer, or if fork or pipe fail for lack of processes or descriptors
  * while others run: the batch then goes on with as many as ran); a child
  * still running at its deadline is killed (SIGKILL to its group) and
- * reaped, and an attempt seen ending after its deadline is a timeout
- * whatever it returned.  A job stops at its first healthy attempt; a
+ * reaped, and an attempt whose check returned after its deadline is a
+ * timeout whatever it returned (one that returned before it counts, even
+ * if this process reads its answer later).  A job stops at its first healthy attempt; a
  * failed one is retried at once until `attempts`.  An attempt that could
  * not run, or whose check reports a local failure (-EAGAIN, -EMFILE,
  * -ENFILE, -ENOMEM, -ENOBUFS), is DFO_CHECK_UNKNOWN.  Each child's
@@ -321,9 +344,10 @@ int dfo_run_checks_opts(struct dfo_check_job *jobs, size_t n,
 int dfo_run_checks(struct dfo_check_job *jobs, size_t n, unsigned max_parallel);
 
 /* Kill (SIGKILL, with its process group if it leads one) and reap every
- * child of this process for which tracked(pid, arg) is not true (tracked
- * may be NULL); waits at most ~50 ms for them, what is left is reaped by
- * a later call.  Returns how many were reaped. */
+ * child of this process that it started or that was re-parented to it
+ * (not those of dfo_children_mine_init), for which tracked(pid, arg) is
+ * not true (tracked may be NULL); waits at most ~50 ms for them, what is
+ * left is reaped by a later call.  Returns how many were reaped. */
 size_t dfo_children_sweep(bool (*tracked)(pid_t pid, void *arg), void *arg);
 
 #endif

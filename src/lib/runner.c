@@ -1,22 +1,36 @@
 /*
  * The check runner.  Each attempt runs in a forked child that leads its
- * own process group; it writes {int rc; char msg[256]} to a pipe and
- * exits.  The parent waits on the pipe and a pidfd per child, kills the
- * group at the deadline, and always reaps: no zombie, no leaked fd.
+ * own process group; it writes its report {rc, when the check returned,
+ * message} to a pipe and exits.  The parent watches a pidfd per child
+ * (one epoll set for the batch): when the child has exited, its report
+ * is read, its group SIGKILLed and the leader reaped, without waiting.
+ * A child still running at its deadline is SIGKILLed with its group and
+ * reaped when its pidfd says it is gone, while the batch goes on.  No
+ * zombie, no leaked fd.
+ *
+ * The verdict is the report's, if the check returned before its
+ * deadline by the report's own clock (CLOCK_MONOTONIC, shared by every
+ * process): an agent busy with a thousand children may read an answer
+ * late without calling it a timeout.  A report written at or after the
+ * deadline is a timeout, even if the child managed to exit(0).
  *
  * Whatever the check forked is in the child's group and dies with it.
  * The runner makes its process a child subreaper, so those orphans are
  * re-parented to it (not to an init that may never reap them) and are
  * reaped with the group leader.  What escaped the group (setsid) is
  * re-parented here too when the check ends, and is found among this
- * process's children and killed before the batch returns.  Each child
- * asks for SIGTERM when the agent dies (PR_SET_PDEATHSIG), and checks
- * that the agent did not die before it asked; its handler SIGKILLs the
- * child's whole group.  (What escaped the group while the agent was
- * SIGKILLed is out of reach: under systemd the unit's cgroup is killed
- * with it.)  An attempt observed to
- * end at or after its deadline is a timeout even if the child managed to
- * exit(0).
+ * process's children and killed before the batch returns
+ * (dfo_children_sweep: only children this process started and their
+ * orphans).  Each child asks for SIGTERM when the agent dies
+ * (PR_SET_PDEATHSIG), and checks that the agent did not die before it
+ * asked; its handler SIGKILLs the child's whole group.  (What escaped
+ * the group while the agent was SIGKILLed is out of reach: under systemd
+ * the unit's cgroup is killed with it.)
+ *
+ * What a child costs is kept low, as a round forks one per peer: the
+ * signals reset in it are only those with a handler or ignored (found
+ * once per batch, dfo_child_plan_init), and the programs are linked with
+ * -z now, so that no child resolves symbols (and dirties pages) anew.
  *
  * A check that could not run is not a verdict on its target: fork and
  * pipe failures, and a check's own report of a local shortage (EAGAIN,
@@ -26,16 +40,16 @@
  */
 #include "config.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -87,19 +101,30 @@ static void group_death(int sig)
 	_exit(128 + SIGKILL);
 }
 
+/* What a check's child writes to its pipe, in one write (atomic: under
+ * PIPE_BUF).  `done` is when the check returned, on the monotonic clock
+ * that every process shares: an answer written before the deadline
+ * counts even when a busy agent reads it later. */
+struct report {
+	int rc;
+	double done;
+	char msg[MSG_LEN];
+};
+
 /* In the child: run the check, report, exit.  Never returns. */
-static void child_main(struct dfo_check_job *j, int wfd, pid_t parent)
+static void child_main(struct dfo_check_job *j, int wfd,
+		       const struct dfo_child_plan *plan)
 {
 	/* Its own group, default signals, and death with the agent (at
 	 * once if the agent died before it could ask), of the whole
 	 * group. */
-	dfo_child_setup(SIGTERM, parent);
+	dfo_child_setup(plan, SIGTERM, plan->parent);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = group_death;
 	sigfillset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
-	if (getppid() != parent)
+	if (getppid() != plan->parent)
 		group_death(SIGTERM);
 	/* A check that crashes every round must not fill the disk. */
 	struct rlimit nocore = {0, 0};
@@ -108,15 +133,14 @@ static void child_main(struct dfo_check_job *j, int wfd, pid_t parent)
 	struct dfo_err e;
 	dfo_err_clear(&e);
 	int rc = j->prov->check(j->state, &j->target, &e);
-	char out[sizeof(int) + MSG_LEN];
-	memset(out, 0, sizeof(out));
-	if (rc > 0)
-		rc = -rc;
-	memcpy(out, &rc, sizeof(rc));
-	if (rc < 0 && !e.msg[0])
-		snprintf(e.msg, sizeof(e.msg), "%s", strerror(-rc));
-	memcpy(out + sizeof(int), e.msg, strnlen(e.msg, MSG_LEN - 1));
-	ssize_t w = write(wfd, out, sizeof(out));
+	struct report out;
+	memset(&out, 0, sizeof(out));
+	out.done = dfo_now();
+	out.rc = rc > 0 ? -rc : rc;
+	if (out.rc < 0 && !e.msg[0])
+		snprintf(e.msg, sizeof(e.msg), "%s", strerror(-out.rc));
+	memcpy(out.msg, e.msg, strnlen(e.msg, MSG_LEN - 1));
+	ssize_t w = write(wfd, &out, sizeof(out));
 	(void)w;
 	_exit(0);
 }
@@ -129,27 +153,33 @@ static bool local_failure(int rc)
 	       rc == -ENOMEM || rc == -ENOBUFS;
 }
 
-/* One running attempt.  Kept apart from the jobs, so that memory for
- * the child's answer exists only for the max_parallel running ones. */
+/* One child of the batch.  Kept apart from the jobs, so that memory for
+ * the child's answer exists only for the max_parallel running ones.  A
+ * slot whose attempt has its result but whose child has not been reaped
+ * yet (killed, dying) has no job: the loop reaps it when its pidfd says
+ * so, instead of waiting for it while other answers queue up. */
 struct slot {
-	struct dfo_check_job *job;
+	struct dfo_check_job *job; /* NULL: free, or dying (pid > 0) */
 	pid_t pid;
 	int pidfd, pipefd;
 	bool eof;
 	double deadline, started;
 	size_t got;
-	char buf[sizeof(int) + MSG_LEN];
+	union {
+		struct report r;
+		char b[sizeof(struct report)];
+	} buf;
 };
 
-static void finish(struct slot *s, enum dfo_check_result r, const char *fmt,
-		   ...) __attribute__((format(printf, 3, 4)));
+static void finish(struct dfo_check_job *j, double latency,
+		   enum dfo_check_result r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void finish(struct slot *s, enum dfo_check_result r, const char *fmt,
-		   ...)
+static void finish(struct dfo_check_job *j, double latency,
+		   enum dfo_check_result r, const char *fmt, ...)
 {
-	struct dfo_check_job *j = s->job;
 	j->result = r;
-	j->latency = dfo_now() - s->started;
+	j->latency = latency;
 	if (fmt) {
 		va_list ap;
 		va_start(ap, fmt);
@@ -164,26 +194,26 @@ static void finish(struct slot *s, enum dfo_check_result r, const char *fmt,
  * then UNKNOWN); -EAGAIN if it could not start for a lack of processes or
  * descriptors and `others` children are running (the job is left as it
  * was, to be started when one of them ends). */
-static int start(struct slot *s, struct dfo_check_job *j, size_t others)
+static int start(struct slot *s, struct dfo_check_job *j, size_t others,
+		 const struct dfo_child_plan *plan)
 {
 	int p[2];
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, offsetof(struct slot, buf));
 	s->job = j;
 	s->pidfd = s->pipefd = -1;
 	s->started = dfo_now();
 	s->deadline = s->started + (j->target.timeout > 0 ? j->target.timeout : 5);
-	if (pipe2(p, O_CLOEXEC) < 0) {
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
 		int e = errno;
 		if (others && local_failure(-e))
 			return -EAGAIN;
 		j->tries++;
-		finish(s, DFO_CHECK_UNKNOWN, "could not run the check: pipe: %s",
-		       strerror(e));
+		finish(j, 0, DFO_CHECK_UNKNOWN,
+		       "could not run the check: pipe: %s", strerror(e));
 		return -1;
 	}
-	/* Non-blocking: a grandchild may hold the write end open. */
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	pid_t parent = getpid();
+	/* Non-blocking (both ends: the child writes less than PIPE_BUF into
+	 * an empty pipe): a grandchild may hold the write end open. */
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -192,15 +222,12 @@ static int start(struct slot *s, struct dfo_check_job *j, size_t others)
 		if (others && local_failure(-e))
 			return -EAGAIN;
 		j->tries++;
-		finish(s, DFO_CHECK_UNKNOWN, "could not run the check: fork: %s",
-		       strerror(e));
+		finish(j, 0, DFO_CHECK_UNKNOWN,
+		       "could not run the check: fork: %s", strerror(e));
 		return -1;
 	}
-	if (pid == 0) {
-		setpgid(0, 0);
-		close(p[0]);
-		child_main(j, p[1], parent);
-	}
+	if (pid == 0)
+		child_main(j, p[1], plan);
 	j->tries++;
 	setpgid(pid, pid); /* both sides, so no race with kill(-pid) */
 	close(p[1]);
@@ -211,53 +238,54 @@ static int start(struct slot *s, struct dfo_check_job *j, size_t others)
 	return 0;
 }
 
-/* Kill the group (the leader is not reaped yet, so its pgid is still
- * ours) and reap the leader. */
-static void reap(struct slot *s, int *status)
+/* Read what the child wrote so far. */
+static void drain(struct slot *s)
 {
-	*status = dfo_child_kill_reap(s->pid);
-	if (s->pidfd >= 0)
-		close(s->pidfd);
-	close(s->pipefd);
-	s->pid = 0;
-	s->pidfd = s->pipefd = -1;
+	while (!s->eof && s->got < sizeof(s->buf)) {
+		ssize_t r = read(s->pipefd, s->buf.b + s->got,
+				 sizeof(s->buf) - s->got);
+		if (r > 0)
+			s->got += (size_t)r;
+		else if (r == 0)
+			s->eof = true;
+		else if (errno != EINTR)
+			break;
+	}
 }
 
-/* The child is gone (or must go): decide the attempt's result. */
-static void conclude(struct slot *s, bool timed_out)
+/* The attempt's result from the child's report, if it sent one in time:
+ * true.  False: there is none, or it came too late. */
+static bool verdict(struct slot *s)
 {
-	int status = 0;
-	/* Drain what the child wrote before it exited. */
-	while (!timed_out && s->got < sizeof(s->buf)) {
-		ssize_t r = read(s->pipefd, s->buf + s->got, sizeof(s->buf) - s->got);
-		if (r <= 0)
-			break;
-		s->got += (size_t)r;
-	}
-	reap(s, &status);
-	if (timed_out) {
-		finish(s, DFO_CHECK_TIMEOUT, "timed out after %.3g s",
-		       s->job->target.timeout);
-	} else if (s->got == sizeof(s->buf)) {
-		int rc;
-		memcpy(&rc, s->buf, sizeof(rc));
-		s->buf[sizeof(s->buf) - 1] = '\0';
-		if (rc == 0)
-			finish(s, DFO_CHECK_HEALTHY, NULL);
-		else if (local_failure(rc))
-			finish(s, DFO_CHECK_UNKNOWN,
-			       "could not run the check here: %s",
-			       s->buf + sizeof(int));
-		else
-			finish(s, DFO_CHECK_FAILED, "%s", s->buf + sizeof(int));
-	} else if (WIFSIGNALED(status)) {
-		finish(s, DFO_CHECK_CRASHED, "check crashed: signal %d (%s)",
-		       WTERMSIG(status), strsignal(WTERMSIG(status)));
-	} else {
-		finish(s, DFO_CHECK_CRASHED,
+	if (s->got < sizeof(s->buf))
+		return false;
+	struct report *r = &s->buf.r;
+	if (!(r->done >= s->started && r->done < s->deadline))
+		return false;
+	r->msg[MSG_LEN - 1] = '\0';
+	double lat = r->done - s->started;
+	if (r->rc == 0)
+		finish(s->job, lat, DFO_CHECK_HEALTHY, NULL);
+	else if (local_failure(r->rc))
+		finish(s->job, lat, DFO_CHECK_UNKNOWN,
+		       "could not run the check here: %s", r->msg);
+	else
+		finish(s->job, lat, DFO_CHECK_FAILED, "%s", r->msg);
+	return true;
+}
+
+/* No report: the child died without one (its wait status). */
+static void died(struct slot *s, int status)
+{
+	double lat = dfo_now() - s->started;
+	if (WIFSIGNALED(status))
+		finish(s->job, lat, DFO_CHECK_CRASHED,
+		       "check crashed: signal %d (%s)", WTERMSIG(status),
+		       strsignal(WTERMSIG(status)));
+	else
+		finish(s->job, lat, DFO_CHECK_CRASHED,
 		       "check exited with status %d without a result",
 		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	}
 }
 
 /* How many children the fd limit allows at once: each holds a pipe end
@@ -271,145 +299,253 @@ static unsigned fd_budget(unsigned want)
 	return spare < want ? (unsigned)(spare ? spare : 1) : want;
 }
 
-/* ---- children ---- */
+/* ---- the batch ---- */
 
-struct pids {
-	pid_t *v;
-	size_t n, cap;
+/* The batch's state.  Children are watched through an epoll set: a
+ * check's pidfd (readable once it exits, its report then in the pipe),
+ * or its pipe where the kernel has no pidfds; the watched fd of the
+ * options under the key WATCH. */
+struct batch {
+	struct dfo_check_job *jobs;
+	size_t n, next;            /* jobs; the next one not started */
+	struct slot *slot;
+	size_t nslot, used;        /* slots; those holding a child */
+	size_t *free, nfree;       /* free slots (a stack) */
+	size_t *queue, qhead, qtail; /* jobs to retry */
+	int ep;
+	const struct dfo_run_opts *opts;
+	struct dfo_child_plan plan;
 };
 
-static void pids_add(struct pids *p, pid_t pid)
+#define WATCH UINT64_MAX
+
+static int fd_of(const struct slot *s)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 16;
-		pid_t *v = realloc(p->v, cap * sizeof(*v));
-		if (!v)
-			return;
-		p->v = v;
-		p->cap = cap;
-	}
-	p->v[p->n++] = pid;
+	return s->pidfd >= 0 ? s->pidfd : s->pipefd;
 }
 
-/* From /proc/self/task/TID/children, where the kernel has it. */
-static bool children_from_tasks(struct pids *out)
+/* The slot holds no child any more. */
+static void slot_free(struct batch *b, struct slot *s)
 {
-	DIR *d = opendir("/proc/self/task");
-	if (!d)
-		return false;
-	bool ok = true;
-	struct dirent *de;
-	while (ok && (de = readdir(d))) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/self/task/%.20s/children",
-			 de->d_name);
-		FILE *f = fopen(path, "re");
-		if (!f) {
-			ok = false;
+	int fd = fd_of(s);
+	if (fd >= 0) /* children forked since share it: take it out first */
+		epoll_ctl(b->ep, EPOLL_CTL_DEL, fd, NULL);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (s->pipefd >= 0)
+		close(s->pipefd);
+	s->pidfd = s->pipefd = -1;
+	s->pid = 0;
+	s->job = NULL;
+	b->free[b->nfree++] = (size_t)(s - b->slot);
+	b->used--;
+}
+
+/* Kill the group (its leader not reaped yet, so the pgid is still the
+ * leader's) and reap the leader, without waiting; 1 if reaped. */
+static int kill_try_reap(struct slot *s, int *status)
+{
+	kill(-s->pid, SIGKILL);
+	return dfo_child_try_reap(s->pid, status);
+}
+
+/* The attempt is over; retry it if it may be. */
+static void ended(struct batch *b, struct dfo_check_job *j)
+{
+	if (j->result != DFO_CHECK_HEALTHY && j->tries < j->attempts)
+		b->queue[b->qtail++ % b->n] = (size_t)(j - b->jobs);
+}
+
+/* The slot's fd is readable: the child exited (pidfd), or wrote or
+ * closed its pipe (no pidfd). */
+static void on_event(struct batch *b, struct slot *s)
+{
+	int status = 0;
+	if (!s->job) { /* dying: killed at its deadline */
+		if (kill_try_reap(s, &status) != 0)
+			slot_free(b, s);
+		return;
+	}
+	drain(s);
+	if (s->pidfd < 0) {
+		/* Only the pipe: a report or EOF is the end; wait for it. */
+		if (s->got < sizeof(s->buf) && !s->eof)
+			return;
+		status = dfo_child_kill_reap(s->pid);
+	} else if (kill_try_reap(s, &status) == 0) {
+		return; /* not gone after all */
+	}
+	struct dfo_check_job *j = s->job;
+	if (!verdict(s)) {
+		if (s->got == sizeof(s->buf)) /* reported too late */
+			finish(j, dfo_now() - s->started, DFO_CHECK_TIMEOUT,
+			       "timed out after %.3g s", j->target.timeout);
+		else
+			died(s, status);
+	}
+	slot_free(b, s);
+	ended(b, j);
+}
+
+/* Past its deadline: the report if it came in time, else a timeout;
+ * the group is killed and the slot stays until the leader is reaped. */
+static void on_deadline(struct batch *b, struct slot *s, double now)
+{
+	struct dfo_check_job *j = s->job;
+	drain(s);
+	if (!verdict(s))
+		finish(j, now - s->started, DFO_CHECK_TIMEOUT,
+		       "timed out after %.3g s", j->target.timeout);
+	s->job = NULL;
+	int status;
+	if (s->pidfd < 0) {
+		status = dfo_child_kill_reap(s->pid);
+		slot_free(b, s);
+	} else if (kill_try_reap(s, &status) != 0) {
+		slot_free(b, s);
+	} else {
+		s->deadline = now + 1; /* a SIGKILLed child not gone in 1 s:
+					* dfo_children_sweep's */
+	}
+	ended(b, j);
+}
+
+/* Start attempts while slots are free: retries first, then new jobs. */
+static void fill(struct batch *b)
+{
+	while (b->nfree && (b->qhead != b->qtail || b->next < b->n)) {
+		bool retry = b->qhead != b->qtail;
+		struct dfo_check_job *j =
+			retry ? &b->jobs[b->queue[b->qhead % b->n]]
+			      : &b->jobs[b->next];
+		struct slot *s = &b->slot[b->free[b->nfree - 1]];
+		int rc = start(s, j, b->used, &b->plan);
+		if (rc == -EAGAIN) {
+			/* Out of processes or fds: on with fewer. */
+			dfo_log(DFO_LOG_INFO, "checks: at most %zu at once for "
+					      "now (no more processes or "
+					      "descriptors)", b->used);
+			b->nfree = 0;
 			break;
 		}
-		long pid;
-		while (fscanf(f, "%ld", &pid) == 1)
-			pids_add(out, (pid_t)pid);
-		fclose(f);
-	}
-	closedir(d);
-	return ok;
-}
-
-/* Else: every process whose parent is this one. */
-static void children_from_proc(struct pids *out)
-{
-	DIR *d = opendir("/proc");
-	if (!d)
-		return;
-	pid_t self = getpid();
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!isdigit((unsigned char)de->d_name[0]))
+		if (retry)
+			b->qhead++;
+		else
+			b->next++;
+		if (rc < 0)
 			continue;
-		char path[64], buf[512];
-		snprintf(path, sizeof(path), "/proc/%.20s/stat", de->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t r = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (r <= 0)
-			continue;
-		buf[r] = '\0';
-		/* "pid (comm) S ppid ...": comm may hold anything */
-		char *q = strrchr(buf, ')');
-		char st;
-		long ppid;
-		if (q && sscanf(q + 1, " %c %ld", &st, &ppid) == 2 && ppid == self)
-			pids_add(out, (pid_t)atol(de->d_name));
-	}
-	closedir(d);
-}
-
-static void children_list(struct pids *out)
-{
-	out->n = 0;
-	if (!children_from_tasks(out)) {
-		out->n = 0;
-		children_from_proc(out);
+		b->nfree--;
+		b->used++;
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.u64 = (uint64_t)(s - b->slot)};
+		if (epoll_ctl(b->ep, EPOLL_CTL_ADD, fd_of(s), &ev) < 0)
+			s->deadline = 0; /* cannot watch it: ends at once */
 	}
 }
 
-size_t dfo_children_sweep(bool (*tracked)(pid_t pid, void *arg), void *arg)
+/* End every attempt now (interrupted, or cannot wait any more). */
+static void end_all(struct batch *b, const char *why)
 {
-	struct pids c = {0};
-	children_list(&c);
-	size_t k = 0;
-	for (size_t i = 0; i < c.n; i++) {
-		pid_t pid = c.v[i];
-		if (tracked && tracked(pid, arg))
+	for (size_t i = 0; i < b->nslot; i++) {
+		struct slot *s = &b->slot[i];
+		if (!s->pid)
 			continue;
-		/* It left the check's group (setsid): its own group goes. */
-		if (getpgid(pid) == pid)
-			kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-		c.v[k++] = pid;
+		struct dfo_check_job *j = s->job;
+		dfo_child_kill_reap(s->pid);
+		slot_free(b, s);
+		if (j)
+			finish(j, 0, DFO_CHECK_UNKNOWN, "%s", why);
 	}
-	size_t reaped = 0;
-	double until = dfo_now() + 0.05;
-	for (size_t i = 0; i < k; i++) {
-		for (;;) {
-			pid_t r = waitpid(c.v[i], NULL, WNOHANG);
-			if (r == c.v[i] || (r < 0 && errno != EINTR)) {
-				reaped += r > 0;
-				break;
-			}
-			if (r == 0 && dfo_now() > until)
-				break; /* a later sweep reaps it */
-			if (r == 0)
-				usleep(500);
+}
+
+/* Wait for the next events and handle them: 0, -EINTR if the options'
+ * watched fd ended the batch, -errno if it cannot wait. */
+static int step(struct batch *b)
+{
+	double now = dfo_now(), wait = 3600;
+	for (size_t i = 0; i < b->nslot; i++)
+		if (b->slot[i].pid && b->slot[i].deadline - now < wait)
+			wait = b->slot[i].deadline - now;
+	int ms = wait <= 0 ? 0 : (int)(wait * 1000) + 1;
+	struct epoll_event ev[64];
+	int k = epoll_wait(b->ep, ev, 64, ms);
+	if (k < 0 && errno != EINTR)
+		return -errno;
+	for (int i = 0; i < k; i++) {
+		if (ev[i].data.u64 == WATCH) {
+			if (b->opts->interrupted(b->opts->arg))
+				return -EINTR;
+			continue;
+		}
+		struct slot *s = &b->slot[ev[i].data.u64];
+		if (s->pid)
+			on_event(b, s);
+	}
+	now = dfo_now();
+	for (size_t i = 0; i < b->nslot; i++) {
+		struct slot *s = &b->slot[i];
+		if (!s->pid || now < s->deadline)
+			continue;
+		if (s->job) {
+			on_deadline(b, s, now);
+		} else { /* still dying after 1 s: the sweep's now */
+			slot_free(b, s);
 		}
 	}
-	free(c.v);
-	return reaped;
+	return 0;
 }
-
-/* ---- the batch ---- */
 
 struct sweep_arg {
 	const struct dfo_run_opts *opts;
-	const struct slot *run;
-	size_t running;
 };
 
-/* A child the sweep must leave alone: a running check, or the caller's. */
+/* A child the sweep must leave alone: the caller's. */
 static bool sweep_tracked(pid_t pid, void *arg)
 {
 	const struct sweep_arg *a = arg;
-	for (size_t i = 0; i < a->running; i++)
-		if (a->run[i].pid == pid)
-			return true;
 	return a->opts && a->opts->tracked &&
 	       a->opts->tracked(pid, a->opts->arg);
+}
+
+static int batch_init(struct batch *b, struct dfo_check_job *jobs, size_t n,
+		      unsigned max_parallel, const struct dfo_run_opts *opts)
+{
+	memset(b, 0, sizeof(*b));
+	b->jobs = jobs;
+	b->n = n;
+	b->opts = opts;
+	if (max_parallel == 0)
+		max_parallel = 1;
+	max_parallel = fd_budget(max_parallel);
+	if (n && max_parallel > n)
+		max_parallel = (unsigned)n;
+	b->nslot = max_parallel;
+	b->slot = calloc(b->nslot, sizeof(*b->slot));
+	b->free = calloc(b->nslot, sizeof(*b->free));
+	b->queue = calloc(n ? n : 1, sizeof(*b->queue));
+	b->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!b->slot || !b->free || !b->queue || b->ep < 0)
+		return b->ep < 0 ? -errno : -ENOMEM;
+	for (size_t i = 0; i < b->nslot; i++) {
+		b->slot[i].pidfd = b->slot[i].pipefd = -1;
+		b->free[b->nfree++] = b->nslot - 1 - i;
+	}
+	if (opts && opts->interrupted && opts->watch_fd >= 0) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WATCH};
+		if (epoll_ctl(b->ep, EPOLL_CTL_ADD, opts->watch_fd, &ev) < 0)
+			return -errno;
+	}
+	dfo_child_plan_init(&b->plan);
+	return 0;
+}
+
+static void batch_free(struct batch *b)
+{
+	if (b->ep >= 0)
+		close(b->ep);
+	free(b->slot);
+	free(b->free);
+	free(b->queue);
 }
 
 int dfo_run_checks(struct dfo_check_job *jobs, size_t n, unsigned max_parallel)
@@ -422,26 +558,9 @@ int dfo_run_checks_opts(struct dfo_check_job *jobs, size_t n,
 {
 	static bool subreaper;
 	if (!subreaper) {
+		dfo_children_mine_init();
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 		subreaper = true;
-	}
-	int watch = opts && opts->interrupted ? opts->watch_fd : -1;
-	if (max_parallel == 0)
-		max_parallel = 1;
-	max_parallel = fd_budget(max_parallel);
-	if (n && max_parallel > n)
-		max_parallel = (unsigned)n;
-	size_t next = 0, running = 0;
-	struct slot *run = calloc(max_parallel, sizeof(*run));
-	/* two per slot, and the watched fd last */
-	struct pollfd *pfd = calloc(2 * (size_t)max_parallel + 1, sizeof(*pfd));
-	size_t *queue = calloc(n ? n : 1, sizeof(*queue)); /* retry queue */
-	size_t qhead = 0, qtail = 0;
-	if (!run || !pfd || !queue) {
-		free(run);
-		free(pfd);
-		free(queue);
-		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
 		jobs[i].result = DFO_CHECK_PENDING;
@@ -451,99 +570,23 @@ int dfo_run_checks_opts(struct dfo_check_job *jobs, size_t n,
 		if (jobs[i].attempts == 0)
 			jobs[i].attempts = 1;
 	}
-	int ret = 0;
-
+	struct batch b;
+	int ret = batch_init(&b, jobs, n, max_parallel, opts);
+	if (ret < 0) {
+		batch_free(&b);
+		return ret;
+	}
 	for (;;) {
-		/* Fill free slots: retries first, then new jobs. */
-		while (running < max_parallel && (qhead != qtail || next < n)) {
-			bool retry = qhead != qtail;
-			struct dfo_check_job *j =
-				retry ? &jobs[queue[qhead % n]] : &jobs[next];
-			int rc = start(&run[running], j, running);
-			if (rc == -EAGAIN) {
-				/* Out of processes or fds: on with fewer. */
-				dfo_log(DFO_LOG_INFO, "checks: at most %zu at once "
-						      "for now (no more processes "
-						      "or descriptors)", running);
-				max_parallel = (unsigned)running;
-				break;
-			}
-			if (retry)
-				qhead++;
-			else
-				next++;
-			if (rc == 0)
-				running++;
-		}
-		if (running == 0)
+		fill(&b);
+		if (b.used == 0)
 			break;
-
-		double now = dfo_now(), wait = 3600;
-		for (size_t i = 0; i < running; i++) {
-			pfd[2 * i] = (struct pollfd){
-				.fd = run[i].eof ? -1 : run[i].pipefd, .events = POLLIN};
-			pfd[2 * i + 1] = (struct pollfd){.fd = run[i].pidfd, .events = POLLIN};
-			if (run[i].deadline - now < wait)
-				wait = run[i].deadline - now;
-		}
-		pfd[2 * running] = (struct pollfd){.fd = watch, .events = POLLIN};
-		int ms = wait <= 0 ? 0 : (int)(wait * 1000) + 1;
-		/* Without pidfds a dead child is only seen on its pipe (EOF). */
-		int r = poll(pfd, 2 * running + 1, ms);
-		if (r < 0 && errno != EINTR) {
-			/* Cannot wait any more: end every running attempt. */
-			int e = errno;
-			for (size_t i = 0; i < running; i++) {
-				int status;
-				reap(&run[i], &status);
-				finish(&run[i], DFO_CHECK_UNKNOWN, "poll: %s",
-				       strerror(e));
-			}
-			running = 0;
+		ret = step(&b);
+		if (ret < 0) {
+			end_all(&b, ret == -EINTR ? "interrupted"
+						  : "cannot wait for checks");
+			if (ret != -EINTR)
+				ret = 0;
 			break;
-		}
-		if (r > 0 && (pfd[2 * running].revents & POLLIN) &&
-		    opts->interrupted(opts->arg)) {
-			for (size_t i = 0; i < running; i++) {
-				int status;
-				reap(&run[i], &status);
-				finish(&run[i], DFO_CHECK_UNKNOWN, "interrupted");
-			}
-			running = 0;
-			ret = -EINTR;
-			break;
-		}
-		now = dfo_now();
-		for (size_t i = 0; i < running;) {
-			struct slot *s = &run[i];
-			bool done = false, timed_out = false;
-			if (pfd[2 * i].revents & (POLLIN | POLLHUP | POLLERR)) {
-				ssize_t k = read(s->pipefd, s->buf + s->got,
-						 sizeof(s->buf) - s->got);
-				if (k > 0)
-					s->got += (size_t)k;
-				if (k == 0)
-					s->eof = true;
-				/* Without a pidfd, EOF is how a child's end is seen. */
-				if (s->got == sizeof(s->buf) || (s->eof && s->pidfd < 0))
-					done = true;
-			}
-			if (pfd[2 * i + 1].revents & POLLIN)
-				done = true;
-			/* Past the deadline nothing counts, not even exit(0). */
-			if (now >= s->deadline)
-				done = timed_out = true;
-			if (!done) {
-				i++;
-				continue;
-			}
-			conclude(s, timed_out);
-			struct dfo_check_job *j = s->job;
-			if (j->result != DFO_CHECK_HEALTHY && j->tries < j->attempts)
-				queue[qtail++ % n] = (size_t)(j - jobs);
-			run[i] = run[--running];
-			pfd[2 * i] = pfd[2 * running];
-			pfd[2 * i + 1] = pfd[2 * running + 1];
 		}
 	}
 	/* Jobs never started (interrupted): unknown. */
@@ -554,10 +597,8 @@ int dfo_run_checks_opts(struct dfo_check_job *jobs, size_t n,
 				 ret == -EINTR ? "interrupted" : "not run");
 		}
 	/* What the checks left behind, re-parented here: kill, reap. */
-	struct sweep_arg sa = {opts, run, 0};
+	struct sweep_arg sa = {opts};
 	dfo_children_sweep(sweep_tracked, &sa);
-	free(run);
-	free(pfd);
-	free(queue);
+	batch_free(&b);
 	return ret;
 }
