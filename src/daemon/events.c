@@ -110,6 +110,7 @@ static const char H_WDRAW[] = "Times this host removed its own record, by pool a
 static const char H_REMOVED[] = "Times another agent removed this host's record, by pool and name.";
 static const char H_DNSERR[] = "Errors of the dns provider, by pool and operation.";
 static const char H_IPERR[] = "Errors of the ipsource, by pool and operation.";
+static const char H_CHKERR[] = "Checks that could not start or run, by pool and operation.";
 static const char H_UP[] = "Peers whose last check passed, by pool.";
 static const char H_PEERS[] = "Peers seen in the pool's records, by pool.";
 static const char H_SELF[] = "1 if this host's last self-check passed, by pool.";
@@ -117,9 +118,24 @@ static const char H_DRAIN[] = "1 while the pool's drain file exists, by pool.";
 static const char H_EVENTS[] = "State changes, by pool and event (DFO_EVENT).";
 static const char H_NOTIFY[] = "Notify programs that failed, could not run or overran their deadline.";
 
-static const char *const results[] = {"healthy", "failed", "timeout",
-				       "crashed", "error"};
-static const char *const dns_ops[] = {"list", "add", "del"};
+/* Each operation of enum round_op: its counter and the op label. */
+static const struct {
+	const char *metric, *help, *op;
+} round_ops[ROUND_OP_N] = {
+	[ROUND_OP_OWN_ADDR] = {"dnsfailover_ipsource_errors_total", H_IPERR,
+			       "own_addr"},
+	[ROUND_OP_IPSOURCE_START] = {"dnsfailover_ipsource_errors_total",
+				     H_IPERR, "start"},
+	[ROUND_OP_DNS_START] = {"dnsfailover_dns_errors_total", H_DNSERR,
+				"start"},
+	[ROUND_OP_CHECK_START] = {"dnsfailover_check_errors_total", H_CHKERR,
+				  "start"},
+	[ROUND_OP_DNS_LIST] = {"dnsfailover_dns_errors_total", H_DNSERR, "list"},
+	[ROUND_OP_DNS_ADD] = {"dnsfailover_dns_errors_total", H_DNSERR, "add"},
+	[ROUND_OP_DNS_DEL] = {"dnsfailover_dns_errors_total", H_DNSERR, "del"},
+	[ROUND_OP_CHECKS_RUN] = {"dnsfailover_check_errors_total", H_CHKERR,
+				 "run"},
+};
 
 static void register_pool(const struct dfo_pool *p)
 {
@@ -130,9 +146,9 @@ static void register_pool(const struct dfo_pool *p)
 	       p->name, NULL, NULL);
 	metric(GAUGE, "dnsfailover_last_round_timestamp_seconds", H_LAST, p->name,
 	       NULL, NULL);
-	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++)
+	for (int r = DFO_CHECK_HEALTHY; r <= DFO_CHECK_UNKNOWN; r++)
 		metric(COUNTER, "dnsfailover_checks_total", H_CHECKS, p->name,
-		       "result", results[i]);
+		       "result", dfo_check_result_name(r));
 	for (size_t f = 0; f < p->nfqdn; f++) {
 		metric(COUNTER, "dnsfailover_evictions_total", H_EVICT, p->name,
 		       "fqdn", p->fqdn[f]);
@@ -141,11 +157,9 @@ static void register_pool(const struct dfo_pool *p)
 		metric(COUNTER, "dnsfailover_withdrawals_total", H_WDRAW, p->name,
 		       "fqdn", p->fqdn[f]);
 	}
-	for (size_t i = 0; i < sizeof(dns_ops) / sizeof(dns_ops[0]); i++)
-		metric(COUNTER, "dnsfailover_dns_errors_total", H_DNSERR, p->name,
-		       "op", dns_ops[i]);
-	metric(COUNTER, "dnsfailover_ipsource_errors_total", H_IPERR, p->name,
-	       "op", "own_addr");
+	for (int i = 0; i < ROUND_OP_N; i++)
+		metric(COUNTER, round_ops[i].metric, round_ops[i].help, p->name,
+		       "op", round_ops[i].op);
 	metric(GAUGE, "dnsfailover_peers_up", H_UP, p->name, NULL, NULL);
 	metric(GAUGE, "dnsfailover_peers", H_PEERS, p->name, NULL, NULL);
 	metric(GAUGE, "dnsfailover_self_healthy", H_SELF, p->name, NULL, NULL);
@@ -376,19 +390,13 @@ void event_emit(const struct pool_state *ps, enum event_type t,
 	ops_watchdog();
 }
 
-void events_error(const struct pool_state *ps, const char *what)
+void events_error(const struct pool_state *ps, enum round_op op)
 {
-	if (strncmp(what, "dns ", 4) == 0) {
-		char op[8] = "";
-		sscanf(what + 4, "%7s", op);
-		dfo_metric_add(metric(COUNTER, "dnsfailover_dns_errors_total",
-				      H_DNSERR, ps->name, "op", op),
+	if (op >= 0 && op < ROUND_OP_N)
+		dfo_metric_add(metric(COUNTER, round_ops[op].metric,
+				      round_ops[op].help, ps->name, "op",
+				      round_ops[op].op),
 			       1);
-	} else {
-		dfo_metric_add(metric(COUNTER, "dnsfailover_ipsource_errors_total",
-				      H_IPERR, ps->name, "op", "own_addr"),
-			       1);
-	}
 	if (ps->errors == 1)
 		event_emit(ps, EV_DNS_ERROR, NULL, NULL, ps->error);
 }

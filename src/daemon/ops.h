@@ -56,10 +56,24 @@ void event_emit(const struct pool_state *ps, enum event_type t,
 		const char *fqdn, const struct dfo_addr *addr,
 		const char *reason);
 
-/* A dns or ipsource error of the round (`what` as round_error() gets it:
- * "ipsource", "dns list NAME", "dns add NAME", "dns del NAME ADDR"):
- * counted by operation; the first of a run is an EV_DNS_ERROR. */
-void events_error(const struct pool_state *ps, const char *what);
+/* The operation whose failure stopped a round. */
+enum round_op {
+	ROUND_OP_OWN_ADDR,       /* the ipsource's own_addr() */
+	ROUND_OP_IPSOURCE_START, /* start() of the pool's instances */
+	ROUND_OP_DNS_START,
+	ROUND_OP_CHECK_START,
+	ROUND_OP_DNS_LIST,       /* the dns provider's list(), add(), del() */
+	ROUND_OP_DNS_ADD,
+	ROUND_OP_DNS_DEL,        /* a dead peer's eviction, or withdrawing */
+	ROUND_OP_CHECKS_RUN,     /* checks that could not run (unknown) */
+	ROUND_OP_N
+};
+
+/* An error of the round, by the operation that failed: counted in
+ * dnsfailover_{ipsource,dns,check}_errors_total by op (its name as the
+ * code calls it: own_addr, start, list, add, del, run); the first of a
+ * run is an EV_DNS_ERROR. */
+void events_error(const struct pool_state *ps, enum round_op op);
 
 /* The checks of a round (self first, then each peer): counted by result. */
 void events_checks(const struct pool_state *ps,

@@ -69,8 +69,8 @@ void pool_state_clear(struct pool_state *ps)
 }
 
 /* A dns or ipsource error: log it, back off, skip the rest. */
-static void round_error(struct pool_state *ps, const char *what,
-			const struct dfo_err *e, int rc)
+static void round_error(struct pool_state *ps, enum round_op op,
+			const char *what, const struct dfo_err *e, int rc)
 {
 	ps->round_failed = true;
 	ps->errors++;
@@ -81,7 +81,7 @@ static void round_error(struct pool_state *ps, const char *what,
 	dfo_log(DFO_LOG_WARNING,
 		"pool %s: %s; nothing changed this round, next try in %u "
 		"round(s)", ps->name, ps->error, skip + 1);
-	events_error(ps, what);
+	events_error(ps, op);
 }
 
 /* ---- calls to the dns provider ---- */
@@ -280,7 +280,7 @@ static void withdraw_self(struct pool_state *ps, const char *why)
 			char what[300];
 			snprintf(what, sizeof(what), "cannot withdraw %s from %s",
 				 a, fq->name);
-			round_error(ps, what, &e, rc);
+			round_error(ps, ROUND_OP_DNS_DEL, what, &e, rc);
 			return;
 		}
 	}
@@ -296,10 +296,14 @@ static int round_read(struct pool_state *ps)
 	/* start() of each instance, once, in the agent: a failure is an
 	 * error of the round, retried with back-off. */
 	struct dfo_instance *used[] = {p->ipsource, p->dns, p->check};
+	static const enum round_op start_op[] = {ROUND_OP_IPSOURCE_START,
+						 ROUND_OP_DNS_START,
+						 ROUND_OP_CHECK_START};
 	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
 		int rc = dfo_instance_start(used[i], &e);
 		if (rc < 0) {
-			round_error(ps, dfo_kind_name(used[i]->kind), &e, rc);
+			round_error(ps, start_op[i],
+				    dfo_kind_name(used[i]->kind), &e, rc);
 			return rc;
 		}
 	}
@@ -308,7 +312,7 @@ static int round_read(struct pool_state *ps)
 	if (rc == 0 && own.family != p->family)
 		rc = dfo_err_set(&e, -EAFNOSUPPORT, "address of the wrong family");
 	if (rc < 0) {
-		round_error(ps, "ipsource", &e, rc);
+		round_error(ps, ROUND_OP_OWN_ADDR, "ipsource", &e, rc);
 		return rc;
 	}
 	char a[DFO_ADDR_STRLEN], b[DFO_ADDR_STRLEN];
@@ -333,7 +337,7 @@ static int round_read(struct pool_state *ps)
 		if (rc < 0) {
 			char what[300];
 			snprintf(what, sizeof(what), "dns list %s", fq->name);
-			round_error(ps, what, &e, rc);
+			round_error(ps, ROUND_OP_DNS_LIST, what, &e, rc);
 			return rc;
 		}
 		dfo_rrset_sort(&fq->records);
@@ -438,7 +442,7 @@ static int round_join(struct pool_state *ps)
 		if (rc < 0) {
 			char what[300];
 			snprintf(what, sizeof(what), "dns add %s", fq->name);
-			round_error(ps, what, &e, rc);
+			round_error(ps, ROUND_OP_DNS_ADD, what, &e, rc);
 			return rc;
 		}
 		dfo_log(DFO_LOG_NOTICE, "pool %s: %s %s as %s", ps->name,
@@ -551,7 +555,8 @@ static void round_evict(struct pool_state *ps)
 				char what[300];
 				snprintf(what, sizeof(what), "dns del %s %s",
 					 fq->name, a);
-				round_error(ps, what, &e, rc);
+				round_error(ps, ROUND_OP_DNS_DEL, what, &e,
+					    rc);
 			}
 			break; /* at most one per FQDN and round */
 		}
@@ -593,7 +598,7 @@ static bool round_sure(struct pool_state *ps, const struct dfo_check_job *jobs,
 		snprintf(what, sizeof(what), "%zu of %zu checks could not run "
 					     "(%s)", unknown, n,
 			 fmt(&jobs[first].target.addr, a));
-	round_error(ps, what, &e, -EAGAIN);
+	round_error(ps, ROUND_OP_CHECKS_RUN, what, &e, -EAGAIN);
 	return false;
 }
 

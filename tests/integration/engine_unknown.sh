@@ -14,9 +14,11 @@ mkdir -p "$D"
 for i in $(seq 2 12); do echo "127.0.0.$i	$F"; done >"$H"
 echo local >"$D/127.0.0.3"
 echo fail >"$D/127.0.0.12"
+mport=$(free_port)
 cat >"$T/a.conf" <<C
 plugin_dir = "$P"
 status_file = "$T/status.json"
+metrics_listen = "127.0.0.1:$mport"
 dns "local" { hosts { file = "$H" } }
 ipsource "me" { static { address = "127.0.0.2" } }
 check "f" { fault { state_dir = "$D" } }
@@ -51,6 +53,11 @@ assert_contains "$(addrs "$H" "$F")" "127.0.0.2" "withdrew on an unknown self-ch
 n=$(grep -c "self-check of 127.0.0.2 could not run" "$T/a.log")
 echo "unknown self-check logged $n times in ~3 s (15 rounds without back-off)"
 [ "$n" -ge 1 ] && [ "$n" -le 7 ] || fail "logged $n times: no back-off?"
+# Counted as checks that could not run, not as ipsource errors.
+[ "$(metric_value "$mport" dnsfailover_check_errors_total op run)" -ge 1 ] ||
+	fail "checks that could not run not counted: $(metric_value "$mport" dnsfailover_check_errors_total op run)"
+assert_eq "$(metric_value "$mport" dnsfailover_ipsource_errors_total op own_addr)" 0 \
+	"ipsource errors while only checks could not run"
 echo ok >"$D/127.0.0.2"
 wait_for 10 has_addrs "$H" "$F" "$(seq -f '127.0.0.%g' 2 10 | tr '\n' ' ' | sed 's/ $//')" ||
 	fail "dead peer not evicted once the self-check runs: $(addrs "$H" "$F")"

@@ -173,4 +173,18 @@ wait_rounds() {
 }
 
 # Milliseconds on a monotonic-enough clock, for durations.
+# metric_value PORT NAME LABEL VALUE: the value of the first sample of
+# NAME whose LABEL is VALUE at http://127.0.0.1:PORT/metrics (integer),
+# "absent" if there is none.
+metric_value() {
+	/usr/bin/python3 - "$@" <<'PY'
+import re, sys, urllib.request
+port, name, label, value = sys.argv[1:5]
+text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port,
+                              timeout=5).read().decode()
+m = re.search(r'^%s\{[^}]*%s="%s"[^}]*\} (\S+)$' % (name, label, value),
+              text, re.M)
+print(int(float(m.group(1))) if m else "absent")
+PY
+}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
