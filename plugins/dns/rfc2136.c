@@ -908,6 +908,10 @@ static int key_setup(struct rfc *r, cfg_t *sec, struct dfo_err *err)
 	if (secret && file)
 		return dfo_err_set(err, -EINVAL,
 				   "key_secret and key_file: give one of them");
+	if (secret && !*secret)
+		return dfo_err_set(err, -EINVAL,
+				   "key_secret is empty (is its environment "
+				   "variable set?)");
 	if (file) {
 		rc = dfo_tsig_key_file(file, name, alg, &r->key, err);
 		if (rc < 0 && err) {

@@ -38,12 +38,16 @@ static int tick_create(const char *instance, cfg_t *sec, void **state,
 	t->splay = cfg_getfloat(sec, "splay");
 	long retries = cfg_getint(sec, "retries");
 	int rc = 0;
-	if (!(t->interval > 0) || t->interval > 86400)
+	/* Lower bounds: below them every round is a fork storm and every
+	 * check "times out" before it could have answered. */
+	if (!(t->interval >= 0.1) || t->interval > 86400)
 		rc = dfo_err_set(err, -EINVAL,
-				 "interval must be more than 0 and at most 86400 s");
-	else if (!(t->timeout > 0) || t->timeout > 3600)
+				 "interval must be 0.1 to 86400 s, not %g",
+				 t->interval);
+	else if (!(t->timeout >= 0.05) || t->timeout > 3600)
 		rc = dfo_err_set(err, -EINVAL,
-				 "timeout must be more than 0 and at most 3600 s");
+				 "timeout must be 0.05 to 3600 s, not %g",
+				 t->timeout);
 	else if (retries < 1 || retries > 100)
 		rc = dfo_err_set(err, -EINVAL, "retries must be 1..100");
 	else if (!(t->splay >= 0) || t->splay > 86400)

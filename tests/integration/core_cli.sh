@@ -50,7 +50,7 @@ timer "t" {
   tick { interval = "soon" }
 }
 C
-expect_error bad_value 2 'port 99999 is not 1..65535' <<'C'
+expect_error bad_value 3 'port 99999 is not 1..65535' <<'C'
 check "t" {
   tcp { port = 99999 }
 }

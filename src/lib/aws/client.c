@@ -426,6 +426,18 @@ int dfo_aws_from_config(cfg_t *sec, struct dfo_aws **out, struct dfo_err *err)
 		if (s.max_retries < 0 || s.max_retries > 20)
 			return dfo_err_set(err, -EINVAL,
 					   "aws: max_retries must be 0..20");
+		static const char *const eps[] = {
+			"ec2_endpoint", "route53_endpoint", "sts_endpoint",
+			"imds_endpoint"};
+		for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++) {
+			const char *u = cfg_getstr(sec, eps[i]);
+			if (u && *u && strncmp(u, "http://", 7) != 0 &&
+			    strncmp(u, "https://", 8) != 0)
+				return dfo_err_set(err, -EINVAL,
+						   "aws: %s must be an http:// "
+						   "or https:// URL, not '%s'",
+						   eps[i], u);
+		}
 	}
 	return dfo_aws_new(out, &s, err);
 }
