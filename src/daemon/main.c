@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -209,24 +212,40 @@ static int load_plugins(const struct options *o, struct dfo_loader **loader,
  * instances come from (each once).  An agent whose config names no HTTP
  * provider thus never maps libcurl and its TLS stack.  On SIGHUP the child
  * runs while the agent goes on with its rounds; the main loop reads it as
- * it writes.
+ * it writes.  A reload's child has `reload_timeout` seconds (SIGALRM ends
+ * it); a later SIGHUP replaces it, so the newest config is the one
+ * checked.  It also sends the hash of the text it checked: the agent then
+ * parses that very text, in a thread of its own (see struct loading).
  */
 struct checker {
 	pid_t pid;            /* 0: none running */
 	int fd;               /* read end of its pipe, non-blocking; -1 */
 	struct dfo_sbuf out;  /* what it sent so far */
+	double timeout;       /* seconds it was given; 0: none */
+	uint64_t hash;        /* of the text it checked, once it ended well */
 };
+
+/* FNV-1a: which text the checking child approved. */
+static uint64_t text_hash(const char *t, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)t[i]) * 0x100000001b3ULL;
+	return h;
+}
 
 static int str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int checker_start(const struct options *o, struct checker *c)
+static int checker_start(const struct options *o, struct checker *c,
+			 double timeout)
 {
 	int p[2];
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->timeout = timeout;
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		dfo_log(DFO_LOG_ERR, "pipe: %s", strerror(errno));
 		return -1;
@@ -244,14 +263,35 @@ static int checker_start(const struct options *o, struct checker *c)
 		if (getppid() != parent)
 			_exit(1);
 		close(p[0]);
+		if (timeout > 0) {
+			struct itimerval it = {
+				.it_value = {(time_t)timeout,
+					     (suseconds_t)((timeout - (time_t)timeout) *
+							   1e6)}};
+			signal(SIGALRM, SIG_DFL);
+			setitimer(ITIMER_REAL, &it, NULL);
+		}
 		dfo_loader_crash_fd(p[1]); /* a module's crash names it */
 		struct dfo_registry *all = dfo_registry_new();
 		struct dfo_loader *l = NULL;
 		struct dfo_config *conf = NULL;
 		struct dfo_err e;
 		dfo_err_clear(&e);
-		if (!all || load_plugins(o, &l, all) < 0 ||
-		    dfo_config_load(&conf, all, o->config, true, &e) < 0)
+		size_t len = 0;
+		char *text = NULL;
+		if (!all || load_plugins(o, &l, all) < 0)
+			_exit(1);
+		if (!(text = dfo_config_read(o->config, &len, &e))) {
+			dfo_log(DFO_LOG_ERR, "%s", e.msg);
+			_exit(1);
+		}
+		if (dfo_config_load_text(&conf, all, o->config, text, len, true,
+					 &e) < 0)
+			_exit(1);
+		char rec[32];
+		int rl = snprintf(rec, sizeof(rec), "\2%016llx",
+				  (unsigned long long)text_hash(text, len));
+		if (write(p[1], rec, (size_t)rl + 1) != rl + 1)
 			_exit(1);
 		/* Each module once, however many instances. */
 		const char **m = calloc(conf->ninst + 1, sizeof(*m));
@@ -311,7 +351,11 @@ static int checker_finish(struct checker *c, struct dfo_loader **loader,
 		for (size_t k = 0; k < c->out.len; k += strlen(c->out.s + k) + 1)
 			if (c->out.s[k] == '\1')
 				mod = c->out.s + k + 1;
-		if (mod)
+		if (WTERMSIG(status) == SIGALRM && c->timeout > 0)
+			dfo_log(DFO_LOG_ERR, "the check of the new configuration "
+				"took more than %g s (reload_timeout): stopped",
+				c->timeout);
+		else if (mod)
 			dfo_log(DFO_LOG_ERR, "%s: module crashed while loading "
 				"(signal %d, %s): not loaded", mod,
 				WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -328,7 +372,9 @@ static int checker_finish(struct checker *c, struct dfo_loader **loader,
 		n = 0;
 		for (size_t k = 0; paths && k < c->out.len;
 		     k += strlen(c->out.s + k) + 1)
-			if (c->out.s[k] != '\1')
+			if (c->out.s[k] == '\2')
+				c->hash = strtoull(c->out.s + k + 1, NULL, 16);
+			else if (c->out.s[k] != '\1')
 				paths[n++] = c->out.s + k;
 		struct dfo_err e;
 		dfo_err_clear(&e);
@@ -361,13 +407,122 @@ static int load_used_plugins(const struct options *o,
 			     struct dfo_loader **loader, struct dfo_registry *reg)
 {
 	struct checker c;
-	if (checker_start(o, &c) < 0)
+	if (checker_start(o, &c, 0) < 0)
 		return -1;
 	while (!checker_read(&c)) {
 		struct pollfd p = {.fd = c.fd, .events = POLLIN};
 		poll(&p, 1, -1);
 	}
 	return checker_finish(&c, loader, reg);
+}
+
+/*
+ * A checked config is parsed again in the agent (its instances must live
+ * here), but never in the main thread: a large file would stop rounds
+ * and signals for as long.  A thread parses the text the checker
+ * approved and writes one byte to a pipe when done; the main loop watches
+ * the pipe as it watched the checker.  The registry is not changed while
+ * it runs (modules are loaded before it starts, and no other reload step
+ * runs until it ends).
+ */
+struct loading {
+	bool running;
+	pthread_t th;
+	int fd[2];
+	const char *file;
+	struct dfo_registry *reg;
+	char *text;
+	size_t len;
+	struct dfo_config *next;
+	struct dfo_err e;
+	int rc;
+};
+
+static void *loading_main(void *arg)
+{
+	struct loading *l = arg;
+	l->rc = dfo_config_load_text(&l->next, l->reg, l->file, l->text, l->len,
+				     true, &l->e);
+	ssize_t w = write(l->fd[1], "", 1);
+	(void)w;
+	return NULL;
+}
+
+/* After the checker approved: parse the same text in a thread.  0, or -1
+ * (reported) with nothing running; 1 if the file changed meanwhile (then
+ * it is checked again). */
+static int loading_start(struct loading *l, const char *file,
+			 struct dfo_registry *reg, uint64_t hash)
+{
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	memset(l, 0, sizeof(*l));
+	l->fd[0] = l->fd[1] = -1;
+	if (!(l->text = dfo_config_read(file, &l->len, &e))) {
+		dfo_log(DFO_LOG_ERR, "%s", e.msg);
+		return -1;
+	}
+	if (text_hash(l->text, l->len) != hash) {
+		free(l->text);
+		l->text = NULL;
+		return 1;
+	}
+	l->file = file;
+	l->reg = reg;
+	dfo_err_clear(&l->e);
+	int rc = pipe2(l->fd, O_CLOEXEC | O_NONBLOCK);
+	if (rc == 0 && (rc = pthread_create(&l->th, NULL, loading_main, l))) {
+		close(l->fd[0]);
+		close(l->fd[1]);
+	}
+	if (rc) {
+		dfo_log(DFO_LOG_ERR, "cannot load the new configuration: %s",
+			strerror(rc < 0 ? errno : rc));
+		free(l->text);
+		l->text = NULL;
+		return -1;
+	}
+	l->running = true;
+	return 0;
+}
+
+/* The thread ended (its pipe is readable): its config, or NULL. */
+static struct dfo_config *loading_finish(struct loading *l)
+{
+	pthread_join(l->th, NULL);
+	close(l->fd[0]);
+	close(l->fd[1]);
+	free(l->text);
+	l->text = NULL;
+	l->running = false;
+	if (l->rc < 0) {
+		dfo_log(DFO_LOG_ERR,
+			"new configuration rejected, keeping the running one%s%s",
+			l->e.msg[0] ? ": " : " (errors above)", l->e.msg);
+		ops_sd_notify("READY=1\nSTATUS=new configuration rejected, "
+			      "running the previous one");
+		return NULL;
+	}
+	return l->next;
+}
+
+/* Check the config file (again): a check already running is stale. */
+static void reload_check(const struct options *o, struct checker *chk,
+			 struct dfo_engine *eng, double timeout)
+{
+	if (chk->pid > 0) {
+		dfo_engine_watch(eng, -1, 0);
+		checker_cancel(chk);
+		dfo_log(DFO_LOG_NOTICE, "the check of the previous version is "
+					"dropped");
+	}
+	if (checker_start(o, chk, timeout) == 0) {
+		ops_sd_notify("RELOADING=1");
+		dfo_engine_watch(eng, chk->fd, chk->pid);
+	} else {
+		dfo_log(DFO_LOG_ERR, "new configuration not checked, keeping "
+				     "the running one");
+	}
 }
 
 static int run_daemon(const struct options *o, struct dfo_registry *reg,
@@ -404,7 +559,8 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 		PACKAGE_VERSION, conf->npools, conf->file);
 	int code = 0;
 	struct checker chk = {.fd = -1};
-	bool again = false; /* SIGHUP while a config was being checked */
+	struct loading ld = {.running = false};
+	bool again = false; /* SIGHUP while a config was being loaded */
 	for (;;) {
 		enum dfo_engine_event ev = dfo_engine_run(eng, &code);
 		if (ev == DFO_ENGINE_STOP) {
@@ -414,35 +570,43 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 		if (ev == DFO_ENGINE_RELOAD) {
 			/* Check the new config in a child; rounds go on. */
 			dfo_log(DFO_LOG_NOTICE, "SIGHUP: re-reading %s", o->config);
-			if (chk.pid > 0)
+			if (ld.running)
 				again = true;
-			else if (checker_start(o, &chk) == 0) {
-				ops_sd_notify("RELOADING=1");
-				dfo_engine_watch(eng, chk.fd, chk.pid);
-			} else
-				dfo_log(DFO_LOG_ERR, "new configuration not "
-						     "checked, keeping the "
-						     "running one");
+			else
+				reload_check(o, &chk, eng, conf->reload_timeout);
 			continue;
 		}
-		/* DFO_ENGINE_WATCHED: the checking child wrote or ended. */
-		if (!checker_read(&chk))
-			continue;
-		dfo_engine_watch(eng, -1, 0);
-		/* The new config must be whole before it replaces the old
-		 * one. */
+		/* DFO_ENGINE_WATCHED: the loading thread ended, or the
+		 * checking child wrote or ended. */
 		struct dfo_config *next = NULL;
-		struct dfo_err e;
-		dfo_err_clear(&e);
-		if (checker_finish(&chk, loader, reg) < 0 ||
-		    dfo_config_load(&next, reg, o->config, true, &e) < 0) {
-			dfo_log(DFO_LOG_ERR,
-				"new configuration rejected, keeping the running "
-				"one%s%s", e.msg[0] ? ": " : " (errors above)",
-				e.msg);
-			ops_sd_notify("READY=1\nSTATUS=new configuration rejected, "
-				      "running the previous one");
+		if (ld.running) {
+			dfo_engine_watch(eng, -1, 0);
+			next = loading_finish(&ld);
 		} else {
+			if (!checker_read(&chk))
+				continue;
+			dfo_engine_watch(eng, -1, 0);
+			int rc = checker_finish(&chk, loader, reg);
+			if (rc == 0)
+				rc = loading_start(&ld, o->config, reg, chk.hash);
+			if (rc == 0) {
+				dfo_log(DFO_LOG_INFO, "new configuration "
+					"checked; loading it");
+				dfo_engine_watch(eng, ld.fd[0], 0);
+				continue;
+			}
+			if (rc > 0) {
+				dfo_log(DFO_LOG_NOTICE, "%s changed while it was "
+					"checked: checking it again", o->config);
+				reload_check(o, &chk, eng, conf->reload_timeout);
+				continue;
+			}
+			dfo_log(DFO_LOG_ERR, "new configuration rejected, keeping "
+					     "the running one (errors above)");
+			ops_sd_notify("READY=1\nSTATUS=new configuration "
+				      "rejected, running the previous one");
+		}
+		if (next) {
 			if (o->log_level < 0)
 				dfo_log_setup(next->log_level, !o->foreground,
 					      "dnsfailover");
@@ -457,10 +621,7 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 			again = false;
 			dfo_log(DFO_LOG_NOTICE, "SIGHUP meanwhile: re-reading %s",
 				o->config);
-			if (checker_start(o, &chk) == 0) {
-				ops_sd_notify("RELOADING=1");
-				dfo_engine_watch(eng, chk.fd, chk.pid);
-			}
+			reload_check(o, &chk, eng, conf->reload_timeout);
 		}
 	}
 	dfo_engine_watch(eng, -1, 0);
@@ -472,6 +633,12 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 	if (o->pidfile)
 		unlink(o->pidfile);
 	close(sigfd);
+	if (ld.running) {
+		/* Never wait for a parse, nor free what it reads. */
+		dfo_log(DFO_LOG_NOTICE, "exiting; the configuration being "
+					"loaded is dropped");
+		_exit(code);
+	}
 	dfo_log(DFO_LOG_NOTICE, "dnsfailover stopped");
 	return code;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,7 +528,7 @@ static int schema_build(struct schema *s, const struct dfo_registry *reg)
 		}
 		s->kind[k][j] = (cfg_opt_t)CFG_END();
 	}
-	const size_t ncore = 9;
+	const size_t ncore = 10;
 	s->root = calloc(ncore + DFO_KIND_COUNT + 1, sizeof(cfg_opt_t));
 	if (!s->root)
 		goto oom;
@@ -539,6 +540,7 @@ static int schema_build(struct schema *s, const struct dfo_registry *reg)
 	*r++ = (cfg_opt_t)CFG_STR("metrics_listen", NULL, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_STR_LIST("notify", NULL, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_FLOAT("notify_timeout", 10, CFGF_NONE);
+	*r++ = (cfg_opt_t)CFG_FLOAT("reload_timeout", 10, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_SEC("aws", aws_opts, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_SEC("pool", pool_opts,
 				  CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
@@ -1206,8 +1208,31 @@ static void check_families(struct dfo_config *c, struct parse_ctx *ctx)
 	}
 }
 
+char *dfo_config_read(const char *file, size_t *len, struct dfo_err *err)
+{
+	return read_text_len(file, len, err);
+}
+
 int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		    const char *file, bool create, struct dfo_err *err)
+{
+	size_t len;
+	struct dfo_err te = {0};
+	*out = NULL;
+	char *text = read_text_len(file, &len, &te);
+	if (!text) {
+		dfo_log(DFO_LOG_ERR, "%s", te.msg);
+		return dfo_err_set(err, te.code < 0 ? te.code : -EIO, "%s",
+				   te.msg);
+	}
+	int rc = dfo_config_load_text(out, reg, file, text, len, create, err);
+	free(text);
+	return rc;
+}
+
+int dfo_config_load_text(struct dfo_config **out, struct dfo_registry *reg,
+			 const char *file, const char *text, size_t len,
+			 bool create, struct dfo_err *err)
 {
 	struct parse_ctx ctx = {.err = err, .reg = reg, .file = file};
 	struct config_priv *p = calloc(1, sizeof(*p));
@@ -1221,19 +1246,11 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 	if (!(c->cfg = cfg_init(p->schema.root, CFGF_NONE)))
 		goto fail;
 	/* libconfuse parses the very text checked here. */
-	size_t len;
-	struct dfo_err te = {0};
-	char *text = read_text_len(file, &len, &te);
-	if (!text) {
-		rc = dfo_err_set(err, te.code < 0 ? te.code : -EIO, "%s", te.msg);
-		dfo_log(DFO_LOG_ERR, "%s", te.msg);
-		goto fail;
-	}
 	int bom = text_check(&ctx, file, text, len);
 	FILE *fp = bom < 0 ? NULL
-			   : fmemopen(text + bom, len - (size_t)bom, "r");
+			   : fmemopen((void *)(uintptr_t)(text + bom),
+				      len - (size_t)bom, "r");
 	if (!fp) {
-		free(text);
 		rc = bom < 0 ? -EINVAL : -ENOMEM;
 		goto fail;
 	}
@@ -1249,7 +1266,6 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 	free(ctx.lines);
 	ctx.lines = NULL;
 	ctx.text = NULL;
-	free(text);
 	int nerr = ctx.nerr;
 	if (park_restore(&ctx, file, rc == CFG_SUCCESS) < 0) {
 		rc = dfo_err_set(err, -ENOMEM, "out of memory");
@@ -1335,6 +1351,11 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		report(&ctx, file, opt_line(&ctx, c->cfg, "notify_timeout", 0),
 		       "notify_timeout must be more than 0 and at most 3600 seconds, "
 				      "not %g", c->notify_timeout);
+	c->reload_timeout = cfg_getfloat(c->cfg, "reload_timeout");
+	if (!(c->reload_timeout >= 1 && c->reload_timeout <= 3600))
+		report(&ctx, file, opt_line(&ctx, c->cfg, "reload_timeout", 0),
+		       "reload_timeout must be 1 to 3600 seconds, not %g",
+		       c->reload_timeout);
 	struct dfo_err ae = {0};
 	/* Staged in this config; the running one's stays the default
 	 * until this one is whole. */

@@ -154,6 +154,7 @@ struct dfo_config {
 				      * cfg); NULL: none */
 	size_t nnotify;
 	double notify_timeout;       /* seconds */
+	double reload_timeout;       /* seconds a reload's check may take */
 	struct dfo_instance *inst;
 	size_t ninst;
 	struct dfo_pool *pools;
@@ -172,6 +173,15 @@ char **dfo_config_plugin_dir(const char *file, struct dfo_err *err);
  * first.  If `create` is false, instances are checked but not created. */
 int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 		    const char *file, bool create, struct dfo_err *err);
+/* The same on a text already read (by dfo_config_read(): at most 16 MiB,
+ * NUL-terminated; `file` names it in messages).  Its global state is
+ * the parse context of config.c and the default AWS client (under its
+ * lock): one such load may run in a thread of its own while the main
+ * thread goes on, never two loads at once. */
+int dfo_config_load_text(struct dfo_config **out, struct dfo_registry *reg,
+			 const char *file, const char *text, size_t len,
+			 bool create, struct dfo_err *err);
+char *dfo_config_read(const char *file, size_t *len, struct dfo_err *err);
 void dfo_config_free(struct dfo_config *conf);
 
 /* The instance `name` of `kind`, or NULL. */

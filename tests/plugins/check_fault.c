@@ -3,6 +3,8 @@
  * a test sets through files, for fault injection.
  *
  * check "fault" { fault { state_dir = "DIR" default = "ok" } }
+ *   create_delay = S: create() sleeps S seconds (a slow config load),
+ *   after appending a line to `create_mark` (a file) if set.
  *   The mode for target ADDR is the first word of DIR/ADDR, else
  *   `default`:
  *     ok     healthy at once          fail   unhealthy at once
@@ -42,7 +44,11 @@ static cfg_opt_t fault_opts[] = {
 	CFG_STR("state_dir", NULL, CFGF_NONE),
 	CFG_STR("default", "ok", CFGF_NONE),
 	CFG_FLOAT("delay", 0.2, CFGF_NONE),
+	CFG_FLOAT("create_delay", 0, CFGF_NONE),
+	CFG_STR("create_mark", NULL, CFGF_NONE),
 	CFG_END()};
+
+static void sleep_s(double s);
 
 static void fault_destroy(void *state)
 {
@@ -65,6 +71,14 @@ static int fault_create(const char *instance, cfg_t *sec, void **state,
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	}
 	f->delay = cfg_getfloat(sec, "delay");
+	const char *mark = cfg_getstr(sec, "create_mark");
+	FILE *fp = mark ? fopen(mark, "ae") : NULL;
+	if (fp) {
+		fprintf(fp, "%d\n", (int)getpid());
+		fclose(fp);
+	}
+	if (cfg_getfloat(sec, "create_delay") > 0)
+		sleep_s(cfg_getfloat(sec, "create_delay"));
 	*state = f;
 	return 0;
 }
