@@ -8,6 +8,12 @@
 # scratch copy).  A crash, leak, timeout or sanitizer report fails the
 # run; the input is printed in the log (hex and base64) and kept under
 # BUILD_DIR/fuzz-artifacts/.  Exit 0 when every target ran clean.
+#
+# libFuzzer's -timeout counts wall-clock seconds, which a loaded machine
+# stretches.  An input reported as a timeout is therefore replayed alone
+# and judged on the CPU time the kernel accounted to that replay: over
+# 10 s (or no end within 300 s of wall clock) it is a failure, under it a
+# slow machine, said so and not counted.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -33,11 +39,27 @@ run_one() {
 	seed=$top/tests/fuzz/corpus/${corpus:-$name}
 	work=$out/$name.corpus
 	mkdir -p "$work" "$out/$name"
-	"$build/tests/fuzz/$name.fuzz" -max_total_time="$secs" -timeout=10 \
+	"$build/tests/fuzz/$name.fuzz" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-10}" \
 		-rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$out/$name/" "$work" "$seed" \
 		>"$out/$name.log" 2>&1
 	local rc=$?
+	if [ $rc -ne 0 ] && grep -q "ERROR: libFuzzer: timeout" "$out/$name.log" &&
+		! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer: (deadly|out-of-memory|crash))" "$out/$name.log"; then
+		local t cpu
+		for t in "$out/$name"/timeout-*; do
+			[ -f "$t" ] || continue
+			cpu=$(cpu_of timeout 300 "$build/tests/fuzz/$name.fuzz" -runs=1 "$t")
+			if [ "${cpu%% *}" = 0 ] && awk -v c="${cpu#* }" 'BEGIN { exit !(c <= 10) }'; then
+				echo "note: fuzz $name: a wall-clock timeout; the input replays in ${cpu#* } s of CPU (limit 10): the machine was slow, not the code"
+				rm -f "$t"
+				rc=0
+			else
+				echo "fuzz $name: the timeout input replays with exit ${cpu%% *} after ${cpu#* } s of CPU (limit 10)"
+				rc=1
+			fi
+		done
+	fi
 	local execs
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$name.log")
 	if [ $rc -eq 0 ]; then
@@ -56,7 +78,17 @@ run_one() {
 	done
 	return 1
 }
-export -f run_one
+# cpu_of CMD...: runs CMD (output discarded), prints "EXIT CPU_SECONDS" with
+# the user + system time the kernel accounted to it and its children.
+cpu_of() {
+	/usr/bin/python3 - "$@" <<'PY'
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(rc, "%.2f" % (u.ru_utime + u.ru_stime))
+PY
+}
+export -f run_one cpu_of
 export top build out secs
 
 names=$(cd "$build/tests/fuzz" && ls *.fuzz 2>/dev/null | sed 's/\.fuzz$//')
