@@ -294,10 +294,25 @@ int dfo_responder_stop_fd(const struct dfo_responder_ctx *ctx);
 void dfo_responder_ready(struct dfo_responder_ctx *ctx);
 
 /* Drop root: switch to `user`'s uid, gid and supplementary groups, for
- * good.  Bind privileged ports first (start()), then call this.  A
- * process that is not root may only name its own user.  0 or negative
- * with err. */
+ * good, and drop every capability.  Bind privileged ports first, then
+ * call this.  A process that is not root may only name its own user.  0
+ * or negative with err. */
 int dfo_drop_privileges(const char *user, struct dfo_err *err);
+
+/* The same switch to `user`, keeping one capability, CAP_NET_BIND_SERVICE
+ * (no other, and no way back to root): for a responder that must bind
+ * its ports after work it should not do as root.  dfo_drop_privileges()
+ * of the same user afterwards drops that capability too. */
+int dfo_drop_privileges_keep_bind(const char *user, struct dfo_err *err);
+
+/* Whether this process replaces one of the same instance that still
+ * serves (a reload changed the instance's section): make before break.
+ * The core stops the previous process once this one reports ready, and
+ * keeps it serving if this one fails first.  A replacing responder
+ * should bind its listening sockets and report ready only once it can
+ * answer as fully as the one it replaces; it returns an error from run()
+ * if it cannot. */
+bool dfo_responder_replacing(const struct dfo_responder_ctx *ctx);
 
 struct dfo_responder_provider {
 	DFO_PROVIDER_HEADER;

@@ -108,6 +108,11 @@ struct responder {
 	int ready_rd;                /* readiness pipe from the child; -1 */
 	bool ready;                  /* the child said it serves */
 	char *text;                  /* its section, to compare on reload */
+	/* Make before break: the process of the previous section of this
+	 * instance, serving until this one is ready. */
+	pid_t prev_pid;              /* 0: none */
+	int prev_pidfd;
+	char *prev_text;
 };
 
 struct supervisor {

@@ -216,7 +216,8 @@ static bool engine_tracked(pid_t pid, void *arg)
 	if (e->watch_pid > 0 && pid == e->watch_pid)
 		return true;
 	for (size_t i = 0; i < e->sup.n; i++)
-		if (e->sup.r[i].pid == pid)
+		if (e->sup.r[i].pid == pid ||
+		    (e->sup.r[i].prev_pid > 0 && e->sup.r[i].prev_pid == pid))
 			return true;
 	return events_tracked(pid);
 }

@@ -7,7 +7,13 @@
  * responder's stop descriptor (plugin.h), SIGKILL after GRACE seconds.
  * The children get SIGTERM if the agent itself dies (PR_SET_PDEATHSIG).
  * Each child reports readiness with one byte on a pipe.  On reload a
- * responder whose section text is unchanged keeps its process.
+ * responder whose section text is unchanged keeps its process; one whose
+ * section changed is made before it is broken: the new process starts
+ * beside the old one (told so: dfo_responder_replacing()), and the old
+ * one is stopped only once the new one reports ready.  A new one that
+ * dies first leaves the old one serving (logged) and is tried again with
+ * back-off; if the old one dies meanwhile, the new one is started again
+ * as a plain start, serving at once.
  */
 #include "config.h"
 
@@ -38,11 +44,14 @@ static void child_run(struct supervisor *s, struct responder *r, int ready_wr,
 			close(s->r[i].pidfd);
 		if (s->r[i].ready_rd >= 0)
 			close(s->r[i].ready_rd);
+		if (s->r[i].prev_pidfd >= 0)
+			close(s->r[i].prev_pidfd);
 	}
 	struct dfo_err e;
 	dfo_err_clear(&e);
 	struct dfo_responder_ctx ctx;
 	int rc = dfo_responder_ctx_init(&ctx, ready_wr);
+	ctx.replacing = r->prev_pid > 0;
 	if (rc < 0) {
 		dfo_log(DFO_LOG_ERR, "responder %s: stop pipe: %s", r->inst->name,
 			strerror(-rc));
@@ -92,8 +101,13 @@ static void start_one(struct supervisor *s, struct responder *r)
 	setpgid(pid, pid);
 	r->pid = pid;
 	r->pidfd = dfo_pidfd_open(pid);
-	dfo_log(DFO_LOG_INFO, "responder %s (%s) started, pid %d", r->inst->name,
-		r->inst->entry->prov->name, (int)pid);
+	if (r->prev_pid > 0)
+		dfo_log(DFO_LOG_INFO, "responder %s (%s) started, pid %d, beside "
+			"pid %d which serves until it is ready", r->inst->name,
+			r->inst->entry->prov->name, (int)pid, (int)r->prev_pid);
+	else
+		dfo_log(DFO_LOG_INFO, "responder %s (%s) started, pid %d",
+			r->inst->name, r->inst->entry->prov->name, (int)pid);
 }
 
 static void responder_init(struct responder *r, struct dfo_instance *inst)
@@ -102,6 +116,7 @@ static void responder_init(struct responder *r, struct dfo_instance *inst)
 	r->inst = inst;
 	r->pidfd = -1;
 	r->ready_rd = -1;
+	r->prev_pidfd = -1;
 	r->text = dfo_instance_text(inst);
 }
 
@@ -146,6 +161,10 @@ static void died(struct responder *r, int status)
 		delay = BACKOFF_MAX;
 	r->quick_deaths++;
 	r->restart_at = now + delay;
+	if (r->prev_pid > 0)
+		dfo_log(DFO_LOG_WARNING, "responder %s: the process of the new "
+			"section failed before it was ready; the previous one "
+			"(pid %d) keeps serving", r->inst->name, (int)r->prev_pid);
 	if (WIFSIGNALED(status))
 		dfo_log(DFO_LOG_WARNING, "responder %s died of signal %d (%s); "
 					 "restarting in %.1f s",
@@ -157,14 +176,61 @@ static void died(struct responder *r, int status)
 			r->inst->name, WEXITSTATUS(status), delay);
 }
 
-/* Has the responder exited?  Leaves it unreaped (a zombie keeps its
+/* Has the process exited?  Leaves it unreaped (a zombie keeps its
  * process group id ours, so the group can still be killed safely). */
-static bool exited(const struct responder *r)
+static bool pid_exited(pid_t pid)
 {
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
-	return waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	       si.si_pid == r->pid;
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == pid;
+}
+
+static bool exited(const struct responder *r)
+{
+	return pid_exited(r->pid);
+}
+
+/* SIGTERM to the group of pid (a responder), wait for it at most GRACE
+ * seconds, then kill what is left and reap it; closes pidfd. */
+static void stop_pid(const char *name, pid_t pid, int pidfd)
+{
+	kill(-pid, SIGTERM);
+	double until = dfo_now() + GRACE;
+	bool gone;
+	while (!(gone = pid_exited(pid)) && dfo_now() < until) {
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		if (pidfd < 0 || poll(&p, 1, 50) < 0)
+			usleep(20000);
+	}
+	if (!gone)
+		dfo_log(DFO_LOG_WARNING, "responder %s (pid %d) did not stop "
+			"within %.0f s: killing it", name, (int)pid, GRACE);
+	dfo_child_kill_reap(pid);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/* The previous section's process is no longer needed (the new one is
+ * ready) or is gone: stop or reap it. */
+static void prev_clear(struct responder *r, bool stop)
+{
+	if (r->prev_pid <= 0)
+		return;
+	if (stop) {
+		stop_pid(r->inst->name, r->prev_pid, r->prev_pidfd);
+		dfo_log(DFO_LOG_NOTICE, "responder %s: the new process is "
+			"ready; the previous one (pid %d) stopped",
+			r->inst->name, (int)r->prev_pid);
+	} else {
+		dfo_child_kill_reap(r->prev_pid);
+		if (r->prev_pidfd >= 0)
+			close(r->prev_pidfd);
+	}
+	r->prev_pid = 0;
+	r->prev_pidfd = -1;
+	free(r->prev_text);
+	r->prev_text = NULL;
 }
 
 /* Kill what is left of its group, then reap the leader. */
@@ -184,6 +250,7 @@ static void check_ready(struct responder *r)
 		r->ready = true;
 		dfo_log(DFO_LOG_NOTICE, "responder %s ready (%.2f s after start)",
 			r->inst->name, dfo_now() - r->started);
+		prev_clear(r, true);
 	}
 	if (got == 1 || got == 0) { /* told, or it will never tell */
 		close(r->ready_rd);
@@ -194,7 +261,7 @@ static void check_ready(struct responder *r)
 bool supervisor_all_ready(const struct supervisor *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (!s->r[i].ready)
+		if (!s->r[i].ready && s->r[i].prev_pid <= 0)
 			return false;
 	return true;
 }
@@ -206,6 +273,24 @@ void supervisor_tick(struct supervisor *s)
 		check_ready(r);
 		if (r->pid > 0 && exited(r))
 			died(r, collect(r));
+		if (r->prev_pid > 0 && pid_exited(r->prev_pid)) {
+			/* nothing serves: the new one starts over, plainly */
+			dfo_log(DFO_LOG_WARNING, "responder %s: the previous "
+				"process (pid %d) died before the new one was "
+				"ready; starting the new one at once",
+				r->inst->name, (int)r->prev_pid);
+			prev_clear(r, false);
+			if (r->pid > 0) {
+				collect(r);
+				if (r->pidfd >= 0)
+					close(r->pidfd);
+				if (r->ready_rd >= 0)
+					close(r->ready_rd);
+				r->pid = 0;
+				r->pidfd = r->ready_rd = -1;
+			}
+			r->restart_at = dfo_now();
+		}
 	}
 	double now = dfo_now();
 	for (size_t i = 0; i < s->n; i++) {
@@ -236,6 +321,9 @@ size_t supervisor_pollfds(const struct supervisor *s, struct pollfd *p,
 		if (s->r[i].ready_rd >= 0 && k < max)
 			p[k++] = (struct pollfd){.fd = s->r[i].ready_rd,
 						 .events = POLLIN};
+		if (s->r[i].prev_pidfd >= 0 && k < max)
+			p[k++] = (struct pollfd){.fd = s->r[i].prev_pidfd,
+						 .events = POLLIN};
 	}
 	return k;
 }
@@ -244,9 +332,12 @@ size_t supervisor_pollfds(const struct supervisor *s, struct pollfd *p,
  * group, then wait for them together, at most GRACE seconds. */
 static void stop_some(struct responder *r, size_t n, const bool *stop)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (stop[i] && r[i].pid > 0)
 			kill(-r[i].pid, SIGTERM);
+		if (stop[i] && r[i].prev_pid > 0)
+			kill(-r[i].prev_pid, SIGTERM);
+	}
 	double until = dfo_now() + GRACE;
 	for (size_t i = 0; i < n; i++) {
 		if (!stop[i])
@@ -266,13 +357,20 @@ static void stop_some(struct responder *r, size_t n, const bool *stop)
 			collect(x);
 			dfo_log(DFO_LOG_INFO, "responder %s stopped", x->inst->name);
 		}
+		if (x->prev_pid > 0) {
+			stop_pid(x->inst->name, x->prev_pid, x->prev_pidfd);
+			x->prev_pidfd = -1;
+		}
+		if (x->prev_pidfd >= 0)
+			close(x->prev_pidfd);
 		if (x->pidfd >= 0)
 			close(x->pidfd);
 		if (x->ready_rd >= 0)
 			close(x->ready_rd);
 		free(x->text);
+		free(x->prev_text);
 		memset(x, 0, sizeof(*x));
-		x->pidfd = x->ready_rd = -1;
+		x->pidfd = x->ready_rd = x->prev_pidfd = -1;
 	}
 }
 
@@ -294,6 +392,30 @@ void supervisor_stop(struct supervisor *s)
 	s->n = 0;
 }
 
+/* A responder whose new process is still loading beside the previous
+ * one: drop the new one, the previous one is again the responder. */
+static void standby_drop(struct responder *old)
+{
+	if (old->prev_pid <= 0)
+		return;
+	if (old->pid > 0)
+		stop_pid(old->inst->name, old->pid, old->pidfd);
+	else if (old->pidfd >= 0)
+		close(old->pidfd);
+	if (old->ready_rd >= 0)
+		close(old->ready_rd);
+	free(old->text);
+	old->text = old->prev_text;
+	old->pid = old->prev_pid;
+	old->pidfd = old->prev_pidfd;
+	old->ready_rd = -1;
+	old->ready = true;
+	old->restart_at = 0;
+	old->prev_pid = 0;
+	old->prev_pidfd = -1;
+	old->prev_text = NULL;
+}
+
 int supervisor_reload(struct supervisor *s, struct dfo_config *conf)
 {
 	size_t n = 0;
@@ -310,15 +432,35 @@ int supervisor_reload(struct supervisor *s, struct dfo_config *conf)
 	for (size_t i = 0; i < conf->ninst; i++)
 		if (conf->inst[i].kind == DFO_KIND_RESPONDER)
 			responder_init(&nr[k++], &conf->inst[i]);
-	/* Keep what is unchanged: same title, same provider, same text. */
 	for (size_t j = 0; j < s->n; j++) {
 		struct responder *old = &s->r[j];
-		struct responder *keep = NULL;
-		for (size_t i = 0; i < n && !keep; i++)
-			if (!nr[i].pid && !nr[i].restart_at && nr[i].text &&
-			    old->text && strcmp(nr[i].inst->name, old->inst->name) == 0 &&
+		/* a new process still loading: the one serving counts */
+		standby_drop(old);
+		struct responder *keep = NULL, *same = NULL;
+		for (size_t i = 0; i < n && !keep; i++) {
+			if (nr[i].pid || nr[i].prev_pid || nr[i].restart_at ||
+			    strcmp(nr[i].inst->name, old->inst->name) != 0)
+				continue;
+			same = &nr[i];
+			if (nr[i].text && old->text &&
 			    strcmp(nr[i].text, old->text) == 0)
 				keep = &nr[i];
+		}
+		if (!keep && same && old->pid > 0 && old->ready) {
+			/* changed: the new process starts beside it */
+			dfo_log(DFO_LOG_NOTICE, "responder %s: section changed; "
+				"the new process starts beside the running one, "
+				"which serves until the new one is ready",
+				old->inst->name);
+			same->prev_pid = old->pid;
+			same->prev_pidfd = old->pidfd;
+			same->prev_text = old->text;
+			if (old->ready_rd >= 0)
+				close(old->ready_rd);
+			memset(old, 0, sizeof(*old));
+			old->pidfd = old->ready_rd = old->prev_pidfd = -1;
+			continue;
+		}
 		if (!keep || (old->pid == 0 && old->restart_at == 0)) {
 			stop[j] = true;
 			if (!keep && old->pid)
@@ -332,7 +474,7 @@ int supervisor_reload(struct supervisor *s, struct dfo_config *conf)
 		*keep = *old;
 		keep->inst = inst;
 		memset(old, 0, sizeof(*old));
-		old->pidfd = old->ready_rd = -1;
+		old->pidfd = old->ready_rd = old->prev_pidfd = -1;
 		dfo_log(DFO_LOG_INFO, "responder %s: configuration unchanged, "
 			"kept running", inst->name);
 	}

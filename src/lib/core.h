@@ -240,6 +240,7 @@ struct dfo_responder_ctx {
 	int stop_fd;     /* read end of the stop pipe */
 	int stop_wr;     /* write end, written by the SIGTERM handler */
 	int ready_fd;    /* to the agent: one byte once ready; -1 after */
+	bool replacing;  /* the previous process of the instance serves */
 };
 
 /* Make the stop pipe, catch SIGTERM into it, keep `ready_fd` (owned from

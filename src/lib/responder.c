@@ -1,6 +1,7 @@
 /*
  * What a responder's process gets from the core: the stop descriptor
- * (a pipe that the SIGTERM handler writes to), the readiness report (one
+ * (a pipe that the SIGTERM handler writes to; from then on dfo_stopping()
+ * is true in the process), the readiness report (one
  * byte on a pipe to the agent) and the privilege drop.
  */
 #include "config.h"
@@ -12,7 +13,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -24,6 +27,8 @@ static void on_stop_signal(int sig)
 {
 	(void)sig;
 	int saved = errno;
+	/* what waits in this process (AWS calls: dfo_stopping()) gives up */
+	dfo_stop_at(0);
 	if (stop_wr >= 0 && write(stop_wr, "x", 1) < 0) {
 		/* full pipe: it is readable already */
 	}
@@ -48,6 +53,11 @@ int dfo_responder_ctx_init(struct dfo_responder_ctx *ctx, int ready_fd)
 	return 0;
 }
 
+bool dfo_responder_replacing(const struct dfo_responder_ctx *ctx)
+{
+	return ctx && ctx->replacing;
+}
+
 int dfo_responder_stop_fd(const struct dfo_responder_ctx *ctx)
 {
 	return ctx ? ctx->stop_fd : -1;
@@ -66,8 +76,32 @@ void dfo_responder_ready(struct dfo_responder_ctx *ctx)
 	close(fd);
 }
 
+/* Set this thread's capability sets to `keep` (a mask of CAP_* bits of
+ * the first word) for permitted and effective, none inheritable. */
+static int caps_set(uint32_t keep)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	d[0].permitted = d[0].effective = keep;
+	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
+}
+
+static int drop_to(const char *user, bool keep_bind, struct dfo_err *err);
+
 int dfo_drop_privileges(const char *user, struct dfo_err *err)
 {
+	return drop_to(user, false, err);
+}
+
+int dfo_drop_privileges_keep_bind(const char *user, struct dfo_err *err)
+{
+	return drop_to(user, true, err);
+}
+
+static int drop_to(const char *user, bool keep_bind, struct dfo_err *err)
+{
+	const uint32_t nbs = 1u << CAP_NET_BIND_SERVICE;
 	if (!user || !*user)
 		return dfo_err_set(err, -EINVAL, "no user to switch to");
 	struct passwd pwbuf, *pw = NULL;
@@ -77,15 +111,33 @@ int dfo_drop_privileges(const char *user, struct dfo_err *err)
 		return dfo_err_set(err, rc ? -rc : -ENOENT, "user '%s': %s", user,
 				   rc ? strerror(rc) : "no such user");
 	if (geteuid() != 0) {
-		if (pw->pw_uid == geteuid() && pw->pw_uid == getuid())
+		if (pw->pw_uid == geteuid() && pw->pw_uid == getuid()) {
+			/* what dfo_drop_privileges_keep_bind() kept */
+			if (!keep_bind)
+				caps_set(0);
 			return 0;
+		}
 		return dfo_err_set(err, -EPERM, "cannot switch to user '%s': "
 				   "not running as root", user);
 	}
+	/* To keep CAP_NET_BIND_SERVICE across setuid(), keep only it and
+	 * what the switch needs, then only it. */
+	if (keep_bind && pw->pw_uid != 0 &&
+	    (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+	     caps_set(nbs | 1u << CAP_SETUID | 1u << CAP_SETGID) < 0))
+		return dfo_err_set(err, -errno, "cannot keep CAP_NET_BIND_SERVICE: %s",
+				   strerror(errno));
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
 	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
 		return dfo_err_set(err, -errno, "cannot switch to user '%s': %s",
 				   user, strerror(errno));
+	if (keep_bind && pw->pw_uid != 0) {
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		if (caps_set(nbs) < 0)
+			return dfo_err_set(err, -errno, "cannot keep "
+					   "CAP_NET_BIND_SERVICE: %s",
+					   strerror(errno));
+	}
 	/* For good: root must not be regained. */
 	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
 		return dfo_err_set(err, -EPERM, "user '%s': root could be "

@@ -33,7 +33,9 @@ newpid() { [ "$(child)" != "$pid1" ]; }
 wait_for 10 newpid || fail "changed section: no new responder"
 ttl33() { qfull web-1.ec2.test A | grep -q "33	IN	A	10.0.1.1"; }
 wait_for 10 ttl33 || fail "new ttl not served"
-[ -e /proc/$pid1 ] && fail "old responder $pid1 still running"
+# make before break: the old one stops once the new one is ready
+old_gone() { [ ! -e /proc/$pid1 ]; }
+wait_for 10 old_gone || fail "old responder $pid1 still running"
 pid2=$(child)
 
 # SIGTERM: everything stops, quickly

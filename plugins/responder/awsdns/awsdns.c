@@ -43,6 +43,12 @@ struct awsdns {
 	char **zone_ids; /* of route53_zones, looked up on first use */
 	atomic_bool quitting;
 	bool failing; /* the last refresh failed (logged once) */
+	bool replacing; /* the previous process serves until we are ready */
+	int load_fd;    /* eventfd: the first load ended (first_rc) */
+	int first_rc;
+	struct dfo_err first_err;
+	atomic_bool bound; /* sockets bound: the refresh thread may drop
+			    * what it kept to bind them */
 	size_t skipped; /* instances without a name at the last load */
 	double loaded_at;
 };
@@ -435,6 +441,7 @@ static int awsdns_create(const char *instance, cfg_t *sec, void **state,
 		.soa_always = s->conf.soa_always,
 	};
 	s->sh.quit_fd = -1;
+	s->load_fd = -1;
 	*state = s;
 	return 0;
 }
@@ -554,23 +561,79 @@ static void publish_gauges(struct awsdns *s, const struct awsdns_index *ix,
 	dfo_metric_set(s->m_load_seconds, secs);
 }
 
+/* Put a new index in place of the current one, freed once no worker
+ * can hold it. */
+static void index_swap(struct awsdns *s, struct awsdns_index *nix,
+		       double secs)
+{
+	struct awsdns_index *old = atomic_exchange(&s->sh.index, nix);
+	atomic_store(&s->sh.loaded, true);
+	server_quiesce(&s->sh);
+	index_free(old);
+	publish_gauges(s, nix, secs);
+}
+
+/* The first load ended (rc): tell the main thread. */
+static void first_done(struct awsdns *s, int rc, const struct dfo_err *e)
+{
+	s->first_rc = rc;
+	if (e)
+		s->first_err = *e;
+	uint64_t one = 1;
+	if (write(s->load_fd, &one, sizeof(one)) < 0)
+		dfo_log(DFO_LOG_ERR, "awsdns %s: eventfd: %s",
+			s->conf.instance, strerror(errno));
+}
+
+/*
+ * The refresh thread: the first load at once, then one every `refresh`
+ * seconds.  Until the first succeeds the workers serve upstream only and
+ * it is tried again after 1, 2, 4... s (at most 30 s, or `refresh`);
+ * when replacing a running process, a first load that fails ends it.
+ */
 static void *refresh_main(void *arg)
 {
 	struct awsdns *s = arg;
+	double wait = 0, backoff = 1, cap = s->conf.refresh < 30
+						   ? s->conf.refresh : 30;
+	bool loaded = false, dropped = !s->conf.user;
+	unsigned attempts = 0;
 	for (;;) {
 		struct pollfd pfd = {.fd = s->sh.quit_fd, .events = POLLIN};
-		int r = poll(&pfd, 1, (int)(s->conf.refresh * 1000));
-		if (r != 0 || atomic_load(&s->quitting))
+		if (wait > 0 && poll(&pfd, 1, (int)(wait * 1000)) != 0)
+			break;
+		if (atomic_load(&s->quitting))
 			break;
 		struct dfo_err e;
 		dfo_err_clear(&e);
+		if (!dropped && atomic_load(&s->bound)) {
+			/* what this thread kept to bind (replacing) */
+			dropped = dfo_drop_privileges(s->conf.user, &e) == 0;
+		}
 		double t0 = dfo_now();
 		struct awsdns_index *nix = NULL;
+		attempts++;
 		int rc = load(s, &nix, &e);
 		double secs = dfo_now() - t0;
+		if (rc < 0 && atomic_load(&s->quitting))
+			break;
+		if (rc < 0 && !loaded) {
+			if (s->replacing) {
+				first_done(s, rc, &e);
+				return NULL;
+			}
+			dfo_log(attempts == 1 ? DFO_LOG_WARNING : DFO_LOG_DEBUG,
+				"awsdns %s: cannot load the index (%s): serving "
+				"upstream only, trying again in %.0f s",
+				s->conf.instance,
+				e.msg[0] ? e.msg : strerror(-rc), backoff);
+			dfo_metric_add(s->m_refresh_err, 1);
+			wait = backoff;
+			backoff = backoff * 2 < cap ? backoff * 2 : cap;
+			continue;
+		}
+		wait = s->conf.refresh;
 		if (rc < 0) {
-			if (atomic_load(&s->quitting))
-				break;
 			dfo_metric_add(s->m_refresh_err, 1);
 			struct awsdns_index *cur = atomic_load(&s->sh.index);
 			dfo_log(s->failing ? DFO_LOG_DEBUG : DFO_LOG_WARNING,
@@ -581,13 +644,24 @@ static void *refresh_main(void *arg)
 			s->failing = true;
 			continue;
 		}
-		struct awsdns_index *old = atomic_exchange(&s->sh.index, nix);
-		server_quiesce(&s->sh);
-		long delta = (long)nix->ninst - (long)old->ninst;
-		index_free(old);
+		long delta = (long)nix->ninst -
+			     (long)atomic_load(&s->sh.index)->ninst;
+		index_swap(s, nix, secs);
 		dfo_metric_add(s->m_refresh_ok, 1);
-		publish_gauges(s, nix, secs);
 		log_skipped(s, nix);
+		if (!loaded) {
+			loaded = true;
+			dfo_log(DFO_LOG_NOTICE,
+				"awsdns %s: %zu instances indexed (%zu without "
+				"a name skipped): %zu names, %zu addresses, %zu "
+				"records, %zu KiB, in %.2f s (attempt %u)",
+				s->conf.instance, nix->ninst,
+				nix->instances_seen - nix->ninst, nix->nnames,
+				nix->nrevs, nix->nrrsets,
+				index_bytes(nix) / 1024, secs, attempts);
+			first_done(s, 0, NULL);
+			continue;
+		}
 		dfo_log(s->failing ? DFO_LOG_NOTICE : DFO_LOG_INFO,
 			"awsdns %s: refreshed%s: %zu instances (%+ld), %zu names, "
 			"%zu records in %.2f s",
@@ -680,7 +754,7 @@ static void awsdns_stop(void *state)
 		 * leave it (the process is about to end) */
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 700000000;
+		ts.tv_nsec += 400000000;
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
@@ -698,10 +772,15 @@ static void awsdns_stop(void *state)
 		s->zone_ids = NULL;
 		close(s->sh.quit_fd);
 		s->sh.quit_fd = -1;
+		if (s->load_fd >= 0)
+			close(s->load_fd);
+		s->load_fd = -1;
 	}
 	s->started = false;
 }
 
+/* Everything but sockets and threads: the AWS client, the cache, an
+ * empty index until AWS's comes. */
 static int awsdns_start(void *state, struct dfo_err *err)
 {
 	struct awsdns *s = state;
@@ -710,27 +789,39 @@ static int awsdns_start(void *state, struct dfo_err *err)
 	if (c->threads == 0)
 		c->threads = cores > 0 ? (unsigned)(cores < 256 ? cores : 256) : 1;
 	atomic_store(&s->quitting, false);
+	atomic_store(&s->sh.loaded, false);
+	atomic_store(&s->bound, false);
 	s->failing = false;
 	s->sh.conf = c;
 	s->sh.quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->sh.quit_fd < 0)
-		return dfo_err_set(err, -errno, "eventfd: %s", strerror(errno));
+	s->load_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->sh.quit_fd < 0 || s->load_fd < 0) {
+		int e = errno;
+		if (s->sh.quit_fd >= 0)
+			close(s->sh.quit_fd);
+		if (s->load_fd >= 0)
+			close(s->load_fd);
+		s->sh.quit_fd = s->load_fd = -1;
+		return dfo_err_set(err, -e, "eventfd: %s", strerror(e));
+	}
 	s->started = true;
 	metrics_register(s);
 	int rc;
+	struct awsdns_index *empty = NULL;
 	s->sh.workers = calloc(c->threads, sizeof(*s->sh.workers));
 	s->sh.cache = cache_new(65536, (size_t)64 << 20);
 	if (!s->sh.workers || !s->sh.cache) {
 		rc = dfo_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	for (unsigned i = 0; i < c->threads; i++) {
-		rc = server_worker_new(&s->sh, i, &s->sh.workers[i], err);
-		if (rc < 0)
-			goto fail;
-		s->sh.nworkers++;
+	if ((rc = index_new(&empty, &s->iconf, err)) < 0)
+		goto fail;
+	if ((rc = index_seal(empty)) < 0) {
+		index_free(empty);
+		dfo_err_set(err, rc, "out of memory");
+		goto fail;
 	}
-	/* the index, before anything is answered */
+	atomic_store(&s->sh.index, empty);
 	struct dfo_aws *def = dfo_aws_default(err);
 	if (!def) {
 		rc = -EIO;
@@ -740,56 +831,103 @@ static int awsdns_start(void *state, struct dfo_err *err)
 	 * pages and refreshes) */
 	if ((rc = dfo_aws_clone(def, &s->aws, err)) < 0)
 		goto fail;
-	double t0 = dfo_now();
-	struct awsdns_index *ix = NULL;
-	if ((rc = load(s, &ix, err)) < 0)
-		goto fail;
-	double secs = dfo_now() - t0;
-	atomic_store(&s->sh.index, ix);
-	publish_gauges(s, ix, secs);
-	dfo_log(DFO_LOG_NOTICE,
-		"awsdns %s: %zu instances indexed (%zu without a name "
-		"skipped): %zu names, %zu addresses, %zu records, %zu KiB, "
-		"in %.2f s",
-		c->instance, ix->ninst, ix->instances_seen - ix->ninst,
-		ix->nnames, ix->nrevs, ix->nrrsets, index_bytes(ix) / 1024,
-		secs);
-	log_skipped(s, ix);
-	if (c->user && (rc = dfo_drop_privileges(c->user, err)) < 0)
-		goto fail;
 	return 0;
 fail:
 	awsdns_stop(s);
 	return rc;
 }
 
+/* Open every worker's sockets (as root); bind them too if bind_now. */
+static int open_sockets(struct awsdns *s, bool bind_now, struct dfo_err *err)
+{
+	for (unsigned i = 0; i < s->conf.threads; i++) {
+		int rc = server_worker_new(&s->sh, i, bind_now,
+					   &s->sh.workers[i], err);
+		if (rc < 0)
+			return rc;
+		s->sh.nworkers++;
+	}
+	return 0;
+}
+
+/* Bind what open_sockets(false) opened, then drop to `user` for good. */
+static int bind_and_drop(struct awsdns *s, bool bind, struct dfo_err *err)
+{
+	int rc;
+	for (size_t i = 0; bind && i < s->sh.nworkers; i++)
+		if ((rc = server_worker_bind(s->sh.workers[i], err)) < 0)
+			return rc;
+	if (s->conf.user && (rc = dfo_drop_privileges(s->conf.user, err)) < 0)
+		return rc;
+	atomic_store(&s->bound, true);
+	return 0;
+}
+
+/* Wait for `fd` or the stop descriptor: 1 for fd, 0 for stop. */
+static int wait_either(int sfd, int fd, struct dfo_err *err)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = sfd, .events = POLLIN}};
+		int r = poll(p, sfd >= 0 ? 2 : 1, -1);
+		if (r < 0 && errno != EINTR)
+			return dfo_err_set(err, -errno, "poll: %s",
+					   strerror(errno));
+		if (r > 0 && p[1].revents)
+			return 0;
+		if (r > 0 && p[0].revents)
+			return 1;
+	}
+}
+
+/*
+ * Serve.  At start-up: bind, drop privileges, serve upstream at once and
+ * AWS's names once the refresh thread has loaded them (never as root).
+ * Replacing a process that still serves (a reload): load first, as
+ * `user` with only CAP_NET_BIND_SERVICE kept, then bind and report ready,
+ * so that the old process serves until then; a load that fails ends this
+ * one, and the old one goes on.
+ */
 static int awsdns_serve(struct awsdns *s, struct dfo_responder_ctx *ctx,
 			struct dfo_err *err)
 {
-	int rc;
-	for (size_t i = 0; i < s->sh.nworkers; i++)
-		if ((rc = server_worker_start(s->sh.workers[i], err)) < 0)
-			return rc;
+	int rc, sfd = dfo_responder_stop_fd(ctx);
+	s->replacing = dfo_responder_replacing(ctx);
+	if ((rc = open_sockets(s, !s->replacing, err)) < 0)
+		return rc;
+	if (!s->replacing && (rc = bind_and_drop(s, false, err)) < 0)
+		return rc;
+	if (s->replacing && s->conf.user &&
+	    (rc = dfo_drop_privileges_keep_bind(s->conf.user, err)) < 0)
+		return rc;
 	rc = pthread_create(&s->refresher, NULL, refresh_main, s);
 	if (rc != 0)
 		return dfo_err_set(err, -rc, "pthread_create: %s",
 				   strerror(rc));
 	s->refresher_started = true;
-	dfo_log(DFO_LOG_INFO, "awsdns %s: serving on %zu address(es), %u "
-		"thread(s), %zu upstream(s)", s->conf.instance,
-		s->conf.nlisten, s->conf.threads, s->conf.nupstream);
-	dfo_responder_ready(ctx);
-	int sfd = dfo_responder_stop_fd(ctx);
-	for (;;) {
-		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
-		int r = poll(&pfd, sfd >= 0 ? 1 : 0, -1);
-		if (r > 0)
-			break;
-		if (r < 0 && errno != EINTR)
-			return dfo_err_set(err, -errno, "poll: %s",
-					   strerror(errno));
+	if (s->replacing) {
+		if ((rc = wait_either(sfd, s->load_fd, err)) <= 0)
+			return rc;
+		if (s->first_rc < 0)
+			return dfo_err_set(err, s->first_rc,
+					   "cannot load the index, the previous "
+					   "process keeps serving: %s",
+					   s->first_err.msg[0]
+						   ? s->first_err.msg
+						   : strerror(-s->first_rc));
+		if ((rc = bind_and_drop(s, true, err)) < 0)
+			return rc;
 	}
-	return 0;
+	for (size_t i = 0; i < s->sh.nworkers; i++)
+		if ((rc = server_worker_start(s->sh.workers[i], err)) < 0)
+			return rc;
+	dfo_log(DFO_LOG_INFO, "awsdns %s: serving on %zu address(es), %u "
+		"thread(s), %zu upstream(s)%s", s->conf.instance,
+		s->conf.nlisten, s->conf.threads, s->conf.nupstream,
+		atomic_load(&s->sh.loaded) ? "" : ", the index still loading");
+	dfo_responder_ready(ctx);
+	rc = wait_either(sfd, sfd, err);
+	return rc < 0 ? rc : 0;
 }
 
 static int awsdns_run(void *state, struct dfo_responder_ctx *ctx,

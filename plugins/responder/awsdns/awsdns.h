@@ -462,6 +462,7 @@ struct worker;
 /* What the threads share. */
 struct awsdns_shared {
 	_Atomic(struct awsdns_index *) index;
+	atomic_bool loaded; /* the index is AWS's (else empty: not reached) */
 	const struct awsdns_conf *conf;
 	struct awsdns_metrics *metrics;
 	struct cache *cache; /* upstream's answers */
@@ -470,10 +471,13 @@ struct awsdns_shared {
 	struct worker **workers;
 };
 
-/* A worker: its sockets are bound by server_worker_new (as root, before
- * privileges are dropped), its thread started by server_worker_start. */
-int server_worker_new(struct awsdns_shared *sh, unsigned n,
+/* A worker: its sockets are opened by server_worker_new (as root, so
+ * that a later process can bind beside them with SO_REUSEPORT), and
+ * bound then if `bind_now`, else by server_worker_bind (as root or with
+ * CAP_NET_BIND_SERVICE); its thread is started by server_worker_start. */
+int server_worker_new(struct awsdns_shared *sh, unsigned n, bool bind_now,
 		      struct worker **out, struct dfo_err *err);
+int server_worker_bind(struct worker *w, struct dfo_err *err);
 int server_worker_start(struct worker *w, struct dfo_err *err);
 /* Join the thread (after quit_fd was made readable) and free. */
 void server_worker_free(struct worker *w);

@@ -690,6 +690,12 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 			     : 65535;
 	int result;
 	if (w->nup == 0 || index_is_local(ix, &q)) {
+		if (!atomic_load_explicit(&w->sh->loaded,
+					  memory_order_relaxed)) {
+			/* no index yet (AWS not reached): no answer to cache */
+			count(w, sa, &q, QR_SERVFAIL);
+			return wire_error(buf, cap, buf, len, &q, RC_SERVFAIL);
+		}
 		size_t n = answer_index(w, ix, &q, buf, buf, cap, max,
 					RC_NXDOMAIN, &result);
 		count(w, sa, &q, result);
@@ -1085,10 +1091,12 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int sock_bind(int type, const struct sockaddr_storage *ss,
-		     socklen_t len, struct dfo_err *err)
+/* A listening socket of `type` for ss, its options set, not bound yet.
+ * (Its owner is who opens it: SO_REUSEPORT lets a later process of the
+ * same owner bind beside it.) */
+static int sock_open(int type, const struct sockaddr_storage *ss,
+		     struct dfo_err *err)
 {
-	char text[INET6_ADDRSTRLEN + 8] = "?";
 	int fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return dfo_err_set(err, -errno, "socket: %s", strerror(errno));
@@ -1101,6 +1109,14 @@ static int sock_bind(int type, const struct sockaddr_storage *ss,
 	}
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	return fd;
+}
+
+/* Bind (and listen) the socket of sock_open(); closes it on failure. */
+static int sock_bind(int fd, int type, const struct sockaddr_storage *ss,
+		     socklen_t len, struct dfo_err *err)
+{
+	char text[INET6_ADDRSTRLEN + 8] = "?";
 	if (bind(fd, (const struct sockaddr *)ss, len) < 0) {
 		int e = errno;
 		if (ss->ss_family == AF_INET) {
@@ -1152,7 +1168,33 @@ static int ep_add(struct worker *w, int fd, struct evtag *tag)
 	return epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-int server_worker_new(struct awsdns_shared *sh, unsigned n,
+int server_worker_bind(struct worker *w, struct dfo_err *err)
+{
+	const struct awsdns_conf *conf = w->sh->conf;
+	int rc;
+	for (size_t i = 0; i < w->nl; i++) {
+		rc = sock_bind(w->udp[i], SOCK_DGRAM, &conf->listen[i],
+			       conf->listen_len[i], err);
+		if (rc < 0) {
+			w->udp[i] = -1;
+			return rc;
+		}
+		rc = sock_bind(w->tcp[i], SOCK_STREAM, &conf->listen[i],
+			       conf->listen_len[i], err);
+		if (rc < 0) {
+			w->tcp[i] = -1;
+			return rc;
+		}
+		w->ltag[2 * i] = (struct evtag){EV_UDP, w->udp[i], i};
+		w->ltag[2 * i + 1] = (struct evtag){EV_TCP_LISTEN, w->tcp[i], i};
+		if ((rc = ep_add(w, w->udp[i], &w->ltag[2 * i])) < 0 ||
+		    (rc = ep_add(w, w->tcp[i], &w->ltag[2 * i + 1])) < 0)
+			return dfo_err_set(err, rc, "epoll: %s", strerror(-rc));
+	}
+	return 0;
+}
+
+int server_worker_new(struct awsdns_shared *sh, unsigned n, bool bind_now,
 		      struct worker **out, struct dfo_err *err)
 {
 	const struct awsdns_conf *conf = sh->conf;
@@ -1201,27 +1243,18 @@ int server_worker_new(struct awsdns_shared *sh, unsigned n,
 		goto fail;
 	}
 	for (size_t i = 0; i < w->nl; i++) {
-		rc = sock_bind(SOCK_DGRAM, &conf->listen[i],
-			       conf->listen_len[i], err);
-		if (rc < 0)
+		if ((rc = sock_open(SOCK_DGRAM, &conf->listen[i], err)) < 0)
 			goto fail;
 		w->udp[i] = rc;
 		w->pktinfo[i] = udp_pktinfo(rc, &conf->listen[i]);
 		int big = 1 << 20;
 		setsockopt(rc, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-		rc = sock_bind(SOCK_STREAM, &conf->listen[i],
-			       conf->listen_len[i], err);
-		if (rc < 0)
+		if ((rc = sock_open(SOCK_STREAM, &conf->listen[i], err)) < 0)
 			goto fail;
 		w->tcp[i] = rc;
-		w->ltag[2 * i] = (struct evtag){EV_UDP, w->udp[i], i};
-		w->ltag[2 * i + 1] = (struct evtag){EV_TCP_LISTEN, w->tcp[i], i};
-		if ((rc = ep_add(w, w->udp[i], &w->ltag[2 * i])) < 0 ||
-		    (rc = ep_add(w, w->tcp[i], &w->ltag[2 * i + 1])) < 0) {
-			dfo_err_set(err, rc, "epoll: %s", strerror(-rc));
-			goto fail;
-		}
 	}
+	if (bind_now && (rc = server_worker_bind(w, err)) < 0)
+		goto fail;
 	*out = w;
 	return 0;
 fail:
