@@ -142,8 +142,10 @@ C
 	track $AWSDNS_PID
 	local i
 	for ((i = 0; i < 100; i++)); do
+		# serving, and the index loaded (upstream is served before)
 		dig +time=1 +tries=1 -p "$DNS_PORT" @127.0.0.1 web-1.ec2.test. A \
-			>/dev/null 2>&1 && return 0
+			>/dev/null 2>&1 && grep -q "instances indexed" "$T/$name.log" &&
+			return 0
 		kill -0 $AWSDNS_PID 2>/dev/null || break
 		sleep 0.1
 	done
