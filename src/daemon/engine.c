@@ -345,11 +345,12 @@ void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf)
 		free(e->pools);
 		e->pools = NULL;
 		e->npools = 0;
-		e->conf = conf;
 		if (pools_build(e, conf) < 0)
 			e->stop = true;
-		return;
 	}
+	/* Whatever became of the pools, the caller frees the old config
+	 * now: nothing may keep pointing at it (notify programs read the
+	 * new one from here on). */
 	e->conf = conf;
 	ops_configure(conf);
 }
