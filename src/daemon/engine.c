@@ -17,7 +17,9 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -46,6 +48,8 @@ struct dfo_engine {
 	int watch_fd;              /* main's descriptor to watch; -1: none */
 	pid_t watch_pid;           /* main's child; 0: none */
 	struct dfo_run_opts ro;    /* for the rounds' checks */
+	unsigned status_fails;     /* status file writes failed running */
+	double status_next_warn;   /* no warning about it before then */
 };
 
 /* Each check needs two fds in the agent: ask for the hard limit. */
@@ -155,6 +159,7 @@ static int pools_build(struct dfo_engine *e, struct dfo_config *conf)
 
 static bool engine_interrupted(void *arg);
 static bool engine_tracked(pid_t pid, void *arg);
+static void status_temps_clean(const char *path);
 
 struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 {
@@ -175,6 +180,8 @@ struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 	}
 	raise_fd_limit();
 	ops_configure(conf);
+	if (conf->status_file)
+		status_temps_clean(conf->status_file);
 	return e;
 }
 
@@ -228,14 +235,55 @@ void dfo_engine_watch(struct dfo_engine *e, int fd, pid_t pid)
 	e->watch_pid = pid;
 }
 
+/* A status file that cannot be written is said so at once, then at
+ * most once in 1, 2, 4 ... 300 s while it lasts (each round tries), and
+ * when it is written again. */
 static void write_status(struct dfo_engine *e)
 {
 	if (!e->conf->status_file)
 		return;
 	int rc = status_write(e->conf->status_file, e->pools, e->npools);
-	if (rc < 0)
-		dfo_log(DFO_LOG_WARNING, "status file %s: %s",
-			e->conf->status_file, strerror(-rc));
+	double now = dfo_now();
+	if (rc >= 0) {
+		if (e->status_fails)
+			dfo_log(DFO_LOG_NOTICE, "status file %s written again "
+				"(after %u failed writes)", e->conf->status_file,
+				e->status_fails);
+		e->status_fails = 0;
+		return;
+	}
+	unsigned n = e->status_fails++;
+	if (n && now < e->status_next_warn)
+		return;
+	double gap = n >= 9 ? 300 : (double)(1u << n);
+	e->status_next_warn = now + (gap > 300 ? 300 : gap);
+	dfo_log(DFO_LOG_WARNING, "status file %s: %s (%u failed writes; "
+		"next warning in %g s at the earliest)", e->conf->status_file,
+		strerror(-rc), n + 1, gap > 300 ? 300 : gap);
+}
+
+/* FILE.tmp.XXXXXX files beside the status file are what a writer killed
+ * between its write and its rename left (dfo_file_replace): one agent
+ * writes one status file, so at start they are all stale. */
+static void status_temps_clean(const char *path)
+{
+	char *dcopy = strdup(path), *bcopy = strdup(path);
+	DIR *d = dcopy && bcopy ? opendir(dirname(dcopy)) : NULL;
+	const char *base = bcopy ? basename(bcopy) : "";
+	size_t blen = strlen(base);
+	for (struct dirent *de; d && (de = readdir(d));) {
+		const char *n = de->d_name;
+		if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) ||
+		    strlen(n + blen + 5) != 6)
+			continue;
+		if (unlinkat(dirfd(d), n, 0) == 0)
+			dfo_log(DFO_LOG_NOTICE, "removed %s, left by an agent "
+				"that died while writing its status", n);
+	}
+	if (d)
+		closedir(d);
+	free(dcopy);
+	free(bcopy);
 }
 
 enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)

@@ -651,17 +651,23 @@ static int show_status(struct dfo_config *conf, bool json)
 				"to show\n", conf->file);
 		return 1;
 	}
-	FILE *f = fopen(conf->status_file, "re");
-	if (!f) {
-		fprintf(stderr, "dnsfailover: %s: %s (is the agent running?)\n",
-			conf->status_file, strerror(errno));
+	/* Opened without waiting (a FIFO is refused, as a device is), read
+	 * up to a bound: --status is a monitoring check. */
+	char *text = NULL;
+	size_t len = 0;
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	int frc = dfo_file_read(conf->status_file, 64u << 20, &text, &len, &e);
+	if (frc == -ENOENT) {
+		fprintf(stderr, "dnsfailover: %s (is the agent running?)\n",
+			e.msg);
 		return 1;
 	}
-	char *text = NULL;
-	size_t cap = 0;
-	ssize_t len = getdelim(&text, &cap, '\0', f);
-	fclose(f);
-	if (len < 0) {
+	if (frc < 0) {
+		fprintf(stderr, "dnsfailover: %s\n", e.msg);
+		return 1;
+	}
+	if (len == 0) {
 		fprintf(stderr, "dnsfailover: %s: empty\n", conf->status_file);
 		free(text);
 		return 1;
