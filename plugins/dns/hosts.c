@@ -93,6 +93,18 @@ static int hosts_create(const char *instance, cfg_t *sec, void **state,
 				   "file %s is a symlink to a file that does "
 				   "not exist", file);
 	}
+	/* Written through a temporary file and a lock beside it: a
+	 * directory this user cannot write (a read-only /etc under
+	 * dnsfailover.service) would fail every round. */
+	char dir[4096];
+	const char *slash = strrchr(file, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - file) : 1,
+		 slash ? (slash == file ? "/" : file) : ".");
+	if (stat(dir, &st) == 0 && access(dir, W_OK) < 0)
+		return dfo_err_set(err, -EACCES,
+				   "file %s: directory %s is not writable by "
+				   "uid %u: %s", file, dir, (unsigned)getuid(),
+				   strerror(errno));
 	struct hosts *h = calloc(1, sizeof(*h));
 	if (!h || !(h->file = strdup(file))) {
 		free(h);

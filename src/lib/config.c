@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "aws/internal.h"
 #include "core.h"
@@ -1317,6 +1318,11 @@ int dfo_config_load_text(struct dfo_config **out, struct dfo_registry *reg,
 			report(&ctx, file, sline,
 			       "status_file %s is a %s, not a file", sf,
 			       S_ISDIR(st.st_mode) ? "directory" : "special file");
+		else if (access(dir, W_OK) < 0) /* e.g. under the unit */
+			report(&ctx, file, sline,
+			       "status_file %s: directory %s is not writable "
+			       "by uid %u: %s", sf, dir, (unsigned)getuid(),
+			       strerror(errno));
 		free(copy);
 	}
 	c->log_level = dfo_log_level_parse(cfg_getstr(c->cfg, "log_level"));
