@@ -58,7 +58,7 @@ struct pool_state {
 	struct fqdn_state *fq;
 	size_t nfq;
 	struct peer_state *peers;    /* sorted by address */
-	size_t npeers, cappeers;
+	size_t npeers;
 
 	/* errors of the dns or ipsource: back off */
 	unsigned errors;             /* consecutive failed rounds */

@@ -227,7 +227,6 @@ static int peers_update(struct pool_state *ps)
 	free(ps->peers);
 	ps->peers = np;
 	ps->npeers = all.count;
-	ps->cappeers = all.count;
 	dfo_rrset_clear(&all);
 	return 0;
 }

@@ -14,10 +14,6 @@
 
 #include <dnsfailover/dnsfailover.h>
 
-#ifndef DFO_EXPORT
-#define DFO_EXPORT __attribute__((visibility("default")))
-#endif
-
 /* ---- log ---- */
 
 /* Threshold (DFO_LOG_*), syslog or stderr; ident used with syslog. */
