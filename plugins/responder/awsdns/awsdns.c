@@ -37,6 +37,7 @@ struct awsdns {
 	struct dfo_metric *m_size, *m_names, *m_refresh_ok, *m_refresh_err,
 		*m_load_seconds;
 	struct dfo_aws *aws; /* the refresh thread's, a clone of the core's */
+	struct sources srcs; /* source sections (source.c) */
 	pthread_t refresher;
 	bool refresher_started;
 	bool started;
@@ -92,6 +93,9 @@ static cfg_opt_t awsdns_opts[] = {
 	CFG_STR("user", NULL, CFGF_NONE),
 	/* Worker threads; 0: one per core. */
 	CFG_INT("threads", 0, CFGF_NONE),
+	/* Accounts and regions read (source.c); none: the aws {} section. */
+	CFG_SEC("source", awsdns_source_opts,
+		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()};
 
 /* ---- configuration ---- */
@@ -416,6 +420,7 @@ static void awsdns_destroy(void *state)
 	if (!s)
 		return;
 	conf_free(&s->conf);
+	sources_free(&s->srcs);
 	free(s);
 }
 
@@ -426,6 +431,8 @@ static int awsdns_create(const char *instance, cfg_t *sec, void **state,
 	if (!s)
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	int rc = conf_parse(instance, sec, &s->conf, err);
+	if (rc == 0)
+		rc = sources_parse(sec, &s->srcs, err);
 	if (rc < 0) {
 		awsdns_destroy(s);
 		return rc;
@@ -509,8 +516,13 @@ static int load(struct awsdns *s, struct awsdns_index **out,
 	if (rc < 0)
 		return rc;
 	struct load_ctx l = {s, ix, 0};
-	rc = dfo_ec2_describe_instances(s->aws, s->conf.filters,
-					s->conf.nfilters, load_one, &l, err);
+	if (s->srcs.n)
+		rc = sources_load(&s->srcs, &s->conf, &s->iconf, ix,
+				  &s->quitting, err);
+	else
+		rc = dfo_ec2_describe_instances(s->aws, s->conf.filters,
+						s->conf.nfilters, load_one, &l,
+						err);
 	if (rc < 0) {
 		if (rc == -ECANCELED || rc == -ENOMEM || rc == -E2BIG)
 			dfo_err_set(err, rc, "DescribeInstances: %s",
@@ -766,6 +778,7 @@ static void awsdns_stop(void *state)
 		index_free(atomic_exchange(&s->sh.index, NULL));
 		dfo_aws_free(s->aws);
 		s->aws = NULL;
+		sources_stop(&s->srcs);
 		for (size_t i = 0; s->zone_ids && i < s->conf.nzones; i++)
 			free(s->zone_ids[i]);
 		free(s->zone_ids);
@@ -829,7 +842,8 @@ static int awsdns_start(void *state, struct dfo_err *err)
 	}
 	/* the refresh thread's own client (connections kept across
 	 * pages and refreshes) */
-	if ((rc = dfo_aws_clone(def, &s->aws, err)) < 0)
+	if ((rc = dfo_aws_clone(def, &s->aws, err)) < 0 ||
+	    (rc = sources_start(&s->srcs, c->instance, def, err)) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -435,6 +435,35 @@ int awsdns_ini_convert(const char *path, FILE *out, FILE *notes,
 int awsdns_command(int argc, char **argv);
 
 /* ------------------------------------------------------------------ */
+/* source.c: several accounts and regions                              */
+
+/* The options of a `source "NAME" { }` section. */
+extern cfg_opt_t awsdns_source_opts[];
+
+struct source;
+struct sources {
+	struct source *v;
+	size_t n; /* 0: no source section, the core's client alone */
+};
+
+/* From the responder's section (create). */
+int sources_parse(cfg_t *sec, struct sources *ss, struct dfo_err *err);
+void sources_free(struct sources *ss);
+/* Each source's client, derived from `def`, and its metrics (start). */
+int sources_start(struct sources *ss, const char *instance,
+		  struct dfo_aws *def, struct dfo_err *err);
+void sources_stop(struct sources *ss);
+/* Ask every source (a failing one keeps its last good instances, and
+ * is logged and counted), then add the instances of all into ix.  0 if
+ * at least one source has instances to give (err then names a failing
+ * one, if any); else the first error. */
+int sources_load(struct sources *ss, const struct awsdns_conf *c,
+		 const struct index_conf *ic, struct awsdns_index *ix,
+		 atomic_bool *quitting, struct dfo_err *err);
+/* How many sources failed at their last refresh. */
+size_t sources_failing(const struct sources *ss);
+
+/* ------------------------------------------------------------------ */
 /* server.c                                                            */
 
 /* Per-thread counters, flushed to the metrics about once a second. */
