@@ -401,6 +401,15 @@ static int keyfile_load(const char *path, char **data, struct dfo_err *err)
 	return 0;
 }
 
+/* Key names compare as DNS names: case aside, "dfo-key." is "dfo-key". */
+static bool key_name_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	la -= la > 1 && a[la - 1] == '.';
+	lb -= lb > 1 && b[lb - 1] == '.';
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
 int dfo_tsig_key_file(const char *path, const char *want,
 		      const char *algorithm, struct dfo_tsig_key **out,
 		      struct dfo_err *err)
@@ -410,7 +419,9 @@ int dfo_tsig_key_file(const char *path, const char *want,
 	int rc = keyfile_load(path, &data, err);
 	if (rc < 0)
 		goto out;
-	struct ktok k = {data, 1};
+	/* A UTF-8 byte order mark (an editor's) is no part of the text. */
+	bool bom = strncmp(data, "\xef\xbb\xbf", 3) == 0;
+	struct ktok k = {data + (bom ? 3 : 0), 1};
 	char tok[1024], kname[300], kalg[64], ksec[1024];
 	int t;
 	ksec[0] = '\0';
@@ -424,7 +435,7 @@ int dfo_tsig_key_file(const char *path, const char *want,
 		    ktok_key_body(&k, kalg, sizeof(kalg), ksec,
 				  sizeof(ksec)) < 0)
 			goto syntax;
-		if (want && strcasecmp(want, kname) != 0)
+		if (want && !key_name_eq(want, kname))
 			continue;
 		if (!kalg[0] || !ksec[0]) {
 			rc = dfo_err_set(err, -EINVAL, "%s: key '%s' lacks an "

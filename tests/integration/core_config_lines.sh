@@ -141,3 +141,13 @@ pass "big file: $out"
   printf '# %060000d\n' 0; } >"$T/okline.conf"
 out=$("$DFO" -C "$T/okline.conf" -t 2>&1) || fail "a 60,000-byte line refused: $out"
 pass "a 60,000-byte line accepted"
+
+# 6: a key file naming its key "dfo-key." (as named-checkconf accepts)
+# and starting with a UTF-8 BOM holds key_name "dfo-key".
+printf '\xef\xbb\xbfkey "dfo-key." {\n\talgorithm hmac-sha256;\n\tsecret "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";\n};\n' >"$T/dfo.key"
+write_conf "$T/keyfile.conf" <<C
+dns "d" { rfc2136 { server = "127.0.0.1" zone = "edge.test"
+	key_name = "dfo-key" key_file = "$T/dfo.key" } }
+C
+out=$("$DFO" -C "$T/keyfile.conf" -t 2>&1) || fail "key \"dfo-key.\" with a BOM not found: $out"
+pass "a key file's \"dfo-key.\" after a BOM is key_name dfo-key"
