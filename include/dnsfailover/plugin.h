@@ -293,6 +293,14 @@ int dfo_responder_stop_fd(const struct dfo_responder_ctx *ctx);
  * agent as ready (sd_notify READY=1) only once every responder is. */
 void dfo_responder_ready(struct dfo_responder_ctx *ctx);
 
+/* Report the responder's state for `dnsfailover --status`: how many
+ * items its data holds (awsdns: instances), when it was last loaded
+ * (seconds since the epoch; 0: not yet) and the last error loading it
+ * ("" or NULL: none; no secret in it).  Call after each load or failed
+ * refresh, from any one thread at a time. */
+void dfo_responder_report(struct dfo_responder_ctx *ctx, size_t items,
+			  double loaded_at, const char *error);
+
 /* Drop root: switch to `user`'s uid, gid and supplementary groups, for
  * good, and drop every capability.  Bind privileged ports first, then
  * call this.  A process that is not root may only name its own user.  0

@@ -89,9 +89,12 @@ void round_withdraw_on_exit(struct pool_state *ps);
 /* Free what a pool state owns, and the state's arrays. */
 void pool_state_clear(struct pool_state *ps);
 
-/* Write the status of every pool to `path` with dfo_file_replace()
- * (atomic, fsynced).  0 or -errno. */
-int status_write(const char *path, const struct pool_state *ps, size_t n);
+/* Write the status of every pool and every responder of `sup` (may be
+ * NULL) to `path` with dfo_file_replace() (atomic, fsynced).  0 or
+ * -errno. */
+struct supervisor;
+int status_write(const char *path, const struct pool_state *ps, size_t n,
+		 const struct supervisor *sup);
 /* "schema_version" of the status file: raised when a field changes
  * meaning or goes away (fields are only added within a version). */
 #define STATUS_SCHEMA_VERSION 1

@@ -50,7 +50,12 @@ struct dfo_engine {
 	struct dfo_run_opts ro;    /* for the rounds' checks */
 	unsigned status_fails;     /* status file writes failed running */
 	double status_next_warn;   /* no warning about it before then */
+	double status_next;        /* responders' state: next status write */
 };
+
+/* With responders, the status file is rewritten this often, rounds or
+ * not: --status reads their state (and the file's age) from it. */
+#define STATUS_EVERY 2.0
 
 /* Each check needs two fds in the agent: ask for the hard limit. */
 static void raise_fd_limit(void)
@@ -242,7 +247,8 @@ static void write_status(struct dfo_engine *e)
 {
 	if (!e->conf->status_file)
 		return;
-	int rc = status_write(e->conf->status_file, e->pools, e->npools);
+	int rc = status_write(e->conf->status_file, e->pools, e->npools,
+			      &e->sup);
 	double now = dfo_now();
 	if (rc >= 0) {
 		if (e->status_fails)
@@ -310,6 +316,14 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		/* Run what is due, one pool at a time, taking turns so that a
 		 * pool whose rounds overrun cannot starve the others. */
 		double now = dfo_now(), next = supervisor_next(&e->sup);
+		if (e->sup.n && e->conf->status_file) {
+			if (now >= e->status_next) {
+				write_status(e);
+				e->status_next = now + STATUS_EVERY;
+			}
+			if (e->status_next < next)
+				next = e->status_next;
+		}
 		bool ran = false;
 		for (size_t k = 0; k < e->npools && !ran; k++) {
 			size_t i = (e->turn + k) % e->npools;

@@ -834,6 +834,8 @@ int main(int argc, char **argv)
 
 	struct dfo_err e;
 	dfo_err_clear(&e);
+	if (o.status) /* works without the AWS secret in the environment */
+		dfo_aws_keys_unchecked(true);
 	if (dfo_config_load(&conf, reg, o.config, true, &e) < 0) {
 		if (o.test)
 			printf("%s: configuration has errors\n", o.config);

@@ -10,8 +10,14 @@
  *                        "records": ["127.0.0.2", "127.0.0.3"],
  *                        "last_eviction": {"addr": ..., "at": ...} | null}],
  *             "peers": [{"addr": "127.0.0.3", "result": "healthy",
- *                        "latency": 0.001, "fails": 0, "reason": ""}]}]}
+ *                        "latency": 0.001, "fails": 0, "reason": ""}]}],
+ *  "responders": [{"name": "vpc", "provider": "awsdns",
+ *                  "state": "serving", "pid": 124, "items": 67,
+ *                  "loaded_at": 1700000000.0, "error": ""}]}
  *
+ * A responder's state is the supervisor's (starting, serving, restarting,
+ * stopped); items, loaded_at and error are what it reported of itself,
+ * absent until it did.
  * Times are seconds since the epoch, durations seconds.
  */
 #include "config.h"
@@ -128,7 +134,30 @@ static void put_pool(FILE *f, const struct pool_state *ps)
 	fputs("]}", f);
 }
 
-int status_write(const char *path, const struct pool_state *ps, size_t n)
+/* A responder: the supervisor's view (serving once it said it is ready)
+ * and what it reported of itself. */
+static void put_responder(FILE *f, const struct responder *r)
+{
+	const char *state = r->pid == 0 ? (r->restart_at > 0 ? "restarting"
+							    : "stopped")
+			    : r->ready ? "serving"
+				       : "starting";
+	fputs("{\"name\": ", f);
+	put_str(f, r->inst->name);
+	fputs(", \"provider\": ", f);
+	put_str(f, r->inst->entry->prov->name);
+	fprintf(f, ", \"state\": \"%s\", \"pid\": %d", state, (int)r->pid);
+	struct dfo_report rep;
+	if (dfo_report_get(r->inst->name, &rep) && rep.reported) {
+		fprintf(f, ", \"items\": %zu, \"loaded_at\": %.3f, \"error\": ",
+			rep.items, rep.loaded_at);
+		put_str(f, rep.error);
+	}
+	fputc('}', f);
+}
+
+int status_write(const char *path, const struct pool_state *ps, size_t n,
+		 const struct supervisor *sup)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -143,6 +172,11 @@ int status_write(const char *path, const struct pool_state *ps, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", f);
 		put_pool(f, &ps[i]);
+	}
+	fputs("],\n \"responders\": [", f);
+	for (size_t i = 0; sup && i < sup->n; i++) {
+		fputs(i ? ",\n  " : "\n  ", f);
+		put_responder(f, &sup->r[i]);
 	}
 	fputs("]}\n", f);
 	int rc = ferror(f) ? -EIO : 0;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@
 #include "status_show.h"
 
 #define MAX_DEPTH 32
+/* With responders the agent rewrites the file every 2 s: older than
+ * this, it is stuck. */
+#define STATUS_STALE 20.0
 
 /* ---- JSON ---- */
 
@@ -368,6 +372,54 @@ static bool show_pool(FILE *out, const struct jval *pool,
 	return why[0] != '\0';
 }
 
+/* One responder; returns true if it does not serve (why in `why`). */
+static bool show_responder(FILE *out, const struct jval *r, double now,
+			   char *why, size_t whylen)
+{
+	const char *state = jstr(r, "state");
+	why[0] = '\0';
+	if (strcmp(state, "serving") != 0)
+		snprintf(why, whylen, "not serving");
+	fprintf(out, "responder %s (%s): %s%s%s\n", jstr(r, "name"),
+		jstr(r, "provider"), state, why[0] ? "  <- " : "", why);
+	double pid = jnum(r, "pid");
+	if (pid > 0)
+		fprintf(out, "  pid:          %.0f\n", pid);
+	double items = jnum(r, "items"), loaded = jnum(r, "loaded_at");
+	if (!isnan(items)) {
+		fprintf(out, "  index:        %.0f item(s), loaded ", items);
+		put_time(out, loaded);
+		if (loaded > 0)
+			fprintf(out, " (%.0f s ago)", now - loaded);
+		fputc('\n', out);
+		const char *err = jstr(r, "error");
+		fprintf(out, "  last refresh: %s\n", err[0] ? err : "ok");
+	}
+	return why[0] != '\0';
+}
+
+/* The responders of the file; true if one does not serve, or the agent
+ * that should rewrite the file is gone or silent. */
+static bool show_responders(FILE *out, const struct jval *root,
+			    const struct jval *rs, double now)
+{
+	bool bad = false;
+	char why[256];
+	for (size_t i = 0; i < rs->n; i++)
+		bad |= show_responder(out, &rs->items[i], now, why, sizeof(why));
+	double pid = jnum(root, "pid"), updated = jnum(root, "updated");
+	if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+		fprintf(out, "agent pid %.0f is not running  <- not serving\n",
+			pid);
+		bad = true;
+	} else if (now - updated > STATUS_STALE) {
+		fprintf(out, "status file not rewritten for %.0f s  <- the "
+			     "agent is stuck\n", now - updated);
+		bad = true;
+	}
+	return bad;
+}
+
 int status_show(FILE *out, const char *path, const char *text, size_t len,
 		const struct status_pool_info *info, size_t ninfo, double now)
 {
@@ -383,8 +435,12 @@ int status_show(FILE *out, const char *path, const char *text, size_t len,
 	fprintf(out, "agent pid %.0f, status written ", jnum(&root, "pid"));
 	put_time(out, jnum(&root, "updated"));
 	fputc('\n', out);
-	if (!pools || pools->t != J_ARR || pools->n == 0)
+	const struct jval *rs = jget(&root, "responders");
+	bool have_rs = rs && rs->t == J_ARR && rs->n > 0;
+	if ((!pools || pools->t != J_ARR || pools->n == 0) && !have_rs)
 		fputs("no pools\n", out);
+	if (have_rs)
+		bad |= show_responders(out, &root, rs, now);
 	for (size_t i = 0; pools && pools->t == J_ARR && i < pools->n; i++) {
 		char why[256];
 		bad |= show_pool(out, &pools->items[i], info, ninfo, now, why,

@@ -13,10 +13,13 @@ struct status_pool_info {
 
 /* Print the status text `text` (read from `path`) per pool: state, own
  * address, the last round's time and duration, each FQDN's records with
- * each peer's last result, latency and reason.  `now` is the wall clock.
+ * each peer's last result, latency and reason; per responder: its state,
+ * index size and age, last refresh error.  `now` is the wall clock.
  * Returns 1 if a pool is failing (error, self-check failing), has not
- * run, or its last round is older than three intervals, or the text is
- * not a status file; else 0. */
+ * run, or its last round is older than three intervals, if a responder
+ * does not serve or (with responders) the agent is gone or has not
+ * rewritten the file for 20 s, or the text is not a status file; else
+ * 0. */
 int status_show(FILE *out, const char *path, const char *text, size_t len,
 		const struct status_pool_info *info, size_t ninfo, double now);
 

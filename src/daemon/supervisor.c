@@ -57,6 +57,7 @@ static void child_run(struct supervisor *s, struct responder *r, int ready_wr,
 			strerror(-rc));
 		_exit(1);
 	}
+	ctx.report = dfo_report_slot(r->inst->name);
 	rc = dfo_instance_start(r->inst, &e);
 	if (rc == 0) {
 		rc = dfo_inst_responder(r->inst)->run(r->inst->state, &ctx, &e);
@@ -120,6 +121,15 @@ static void responder_init(struct responder *r, struct dfo_instance *inst)
 	r->text = dfo_instance_text(inst);
 }
 
+/* The table responders report their state in (for --status), before
+ * the first is forked; without it --status shows less, nothing more. */
+static void reports_init(void)
+{
+	int rc = dfo_reports_init();
+	if (rc < 0)
+		dfo_log(DFO_LOG_WARNING, "responders' state: %s", strerror(-rc));
+}
+
 int supervisor_start(struct supervisor *s, struct dfo_config *conf, int sigfd)
 {
 	memset(s, 0, sizeof(*s));
@@ -129,6 +139,7 @@ int supervisor_start(struct supervisor *s, struct dfo_config *conf, int sigfd)
 		n += conf->inst[i].kind == DFO_KIND_RESPONDER;
 	if (!n)
 		return 0;
+	reports_init();
 	s->r = calloc(n, sizeof(*s->r));
 	if (!s->r)
 		return -ENOMEM;
@@ -421,6 +432,8 @@ int supervisor_reload(struct supervisor *s, struct dfo_config *conf)
 	size_t n = 0;
 	for (size_t i = 0; i < conf->ninst; i++)
 		n += conf->inst[i].kind == DFO_KIND_RESPONDER;
+	if (n)
+		reports_init();
 	struct responder *nr = calloc(n ? n : 1, sizeof(*nr));
 	bool *stop = calloc(s->n ? s->n : 1, sizeof(*stop));
 	if (!nr || !stop) {

@@ -237,7 +237,34 @@ struct dfo_responder_ctx {
 	int stop_wr;     /* write end, written by the SIGTERM handler */
 	int ready_fd;    /* to the agent: one byte once ready; -1 after */
 	bool replacing;  /* the previous process of the instance serves */
+	struct dfo_report *report; /* its slot of the shared table; NULL */
 };
+
+/* What a responder last reported (dfo_responder_report()), in a table
+ * shared between the agent and the responders' processes (a seqlock:
+ * odd seq while written). */
+struct dfo_report {
+	unsigned seq;
+	char name[64]; /* the instance; "" for a free slot */
+	bool reported;
+	size_t items;
+	double loaded_at;
+	char error[256];
+};
+
+/* --status reads the config but signs nothing: accept an AWS key id
+ * whose secret is not in this environment. */
+void dfo_aws_keys_unchecked(bool on);
+
+/* The table: made once by the agent before it forks responders.  0 or
+ * -errno. */
+int dfo_reports_init(void);
+/* The slot of instance `name`, cleared (nothing reported yet): in the
+ * responder's process as it starts.  NULL if there is no table or no
+ * room. */
+struct dfo_report *dfo_report_slot(const char *name);
+/* A consistent copy of what `name` last reported; false if nothing. */
+bool dfo_report_get(const char *name, struct dfo_report *out);
 
 /* Make the stop pipe, catch SIGTERM into it, keep `ready_fd` (owned from
  * now on).  0 or -errno. */

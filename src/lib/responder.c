@@ -1,8 +1,9 @@
 /*
  * What a responder's process gets from the core: the stop descriptor
  * (a pipe that the SIGTERM handler writes to; from then on dfo_stopping()
- * is true in the process), the readiness report (one
- * byte on a pipe to the agent) and the privilege drop.
+ * is true in the process), the readiness report (one byte on a pipe to
+ * the agent), its state for --status (a slot of a table shared with the
+ * agent) and the privilege drop.
  */
 #include "config.h"
 
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <stdio.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -43,6 +46,7 @@ int dfo_responder_ctx_init(struct dfo_responder_ctx *ctx, int ready_fd)
 	ctx->stop_fd = p[0];
 	ctx->stop_wr = p[1];
 	ctx->ready_fd = ready_fd;
+	ctx->report = NULL;
 	stop_wr = p[1];
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -145,4 +149,87 @@ static int drop_to(const char *user, bool keep_bind, struct dfo_err *err)
 	/* A change of credentials clears the parent-death signal. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	return 0;
+}
+
+/* ---- the state responders report, shared with the agent ---- */
+
+#define REPORTS_MAX 64
+
+static struct dfo_report *reports; /* REPORTS_MAX slots, MAP_SHARED */
+
+int dfo_reports_init(void)
+{
+	if (reports)
+		return 0;
+	void *p = mmap(NULL, REPORTS_MAX * sizeof(*reports),
+		       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	reports = p;
+	return 0;
+}
+
+static struct dfo_report *report_find(const char *name)
+{
+	for (size_t i = 0; reports && i < REPORTS_MAX; i++)
+		if (strcmp(reports[i].name, name) == 0)
+			return &reports[i];
+	return NULL;
+}
+
+struct dfo_report *dfo_report_slot(const char *name)
+{
+	if (!reports || strlen(name) >= sizeof(reports[0].name))
+		return NULL;
+	struct dfo_report *r = report_find(name);
+	for (size_t i = 0; !r && i < REPORTS_MAX; i++)
+		if (!reports[i].name[0])
+			r = &reports[i];
+	if (!r)
+		return NULL;
+	/* a fresh start: nothing known yet */
+	__atomic_add_fetch(&r->seq, 1, __ATOMIC_SEQ_CST);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->items = 0;
+	r->loaded_at = 0;
+	r->reported = false;
+	r->error[0] = '\0';
+	__atomic_add_fetch(&r->seq, 1, __ATOMIC_SEQ_CST);
+	return r;
+}
+
+bool dfo_report_get(const char *name, struct dfo_report *out)
+{
+	const struct dfo_report *r = report_find(name);
+	if (!r)
+		return false;
+	for (int tries = 0; tries < 1000; tries++) {
+		unsigned a = __atomic_load_n(&r->seq, __ATOMIC_SEQ_CST);
+		memcpy(out, (const void *)r, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!(a & 1) && __atomic_load_n(&r->seq, __ATOMIC_SEQ_CST) == a) {
+			out->error[sizeof(out->error) - 1] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+void dfo_responder_report(struct dfo_responder_ctx *ctx, size_t items,
+			  double loaded_at, const char *error)
+{
+	struct dfo_report *r = ctx ? ctx->report : NULL;
+	if (!r)
+		return;
+	/* one writer (the responder's threads take turns through seq) */
+	unsigned s;
+	do
+		s = __atomic_load_n(&r->seq, __ATOMIC_SEQ_CST) & ~1u;
+	while (!__atomic_compare_exchange_n(&r->seq, &s, s + 1, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	r->items = items;
+	r->loaded_at = loaded_at;
+	r->reported = true;
+	snprintf(r->error, sizeof(r->error), "%s", error ? error : "");
+	__atomic_store_n(&r->seq, s + 2, __ATOMIC_SEQ_CST);
 }

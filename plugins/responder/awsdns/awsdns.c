@@ -51,7 +51,8 @@ struct awsdns {
 	atomic_bool bound; /* sockets bound: the refresh thread may drop
 			    * what it kept to bind them */
 	size_t skipped; /* instances without a name at the last load */
-	double loaded_at;
+	double loaded_at; /* wall clock of the index served */
+	struct dfo_responder_ctx *ctx; /* set before the refresher starts */
 };
 
 static cfg_opt_t awsdns_opts[] = {
@@ -565,6 +566,13 @@ static void log_skipped(struct awsdns *s, const struct awsdns_index *ix)
 	s->skipped = n;
 }
 
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void publish_gauges(struct awsdns *s, const struct awsdns_index *ix,
 			   double secs)
 {
@@ -640,6 +648,8 @@ static void *refresh_main(void *arg)
 				s->conf.instance,
 				e.msg[0] ? e.msg : strerror(-rc), backoff);
 			dfo_metric_add(s->m_refresh_err, 1);
+			dfo_responder_report(s->ctx, 0, 0,
+					     e.msg[0] ? e.msg : strerror(-rc));
 			wait = backoff;
 			backoff = backoff * 2 < cap ? backoff * 2 : cap;
 			continue;
@@ -648,6 +658,8 @@ static void *refresh_main(void *arg)
 		if (rc < 0) {
 			dfo_metric_add(s->m_refresh_err, 1);
 			struct awsdns_index *cur = atomic_load(&s->sh.index);
+			dfo_responder_report(s->ctx, cur->ninst, s->loaded_at,
+					     e.msg[0] ? e.msg : strerror(-rc));
 			dfo_log(s->failing ? DFO_LOG_DEBUG : DFO_LOG_WARNING,
 				"awsdns %s: refresh failed, still serving the "
 				"last index (%zu instances): %s",
@@ -660,6 +672,8 @@ static void *refresh_main(void *arg)
 			     (long)atomic_load(&s->sh.index)->ninst;
 		index_swap(s, nix, secs);
 		dfo_metric_add(s->m_refresh_ok, 1);
+		s->loaded_at = wall_now();
+		dfo_responder_report(s->ctx, nix->ninst, s->loaded_at, NULL);
 		log_skipped(s, nix);
 		if (!loaded) {
 			loaded = true;
@@ -906,6 +920,7 @@ static int awsdns_serve(struct awsdns *s, struct dfo_responder_ctx *ctx,
 			struct dfo_err *err)
 {
 	int rc, sfd = dfo_responder_stop_fd(ctx);
+	s->ctx = ctx; /* before the refresh thread reports */
 	s->replacing = dfo_responder_replacing(ctx);
 	if ((rc = open_sockets(s, !s->replacing, err)) < 0)
 		return rc;
