@@ -35,6 +35,14 @@ for d in $debs; do
 	echo "built $(basename "$d"): $(stat -c %s "$d") bytes"
 done
 
+# lintian at --pedantic: nothing but the overrides the packages carry
+# (each justified in its file).
+if command -v lintian >/dev/null; then
+	lintian --pedantic --fail-on none -q "$work"/*.changes >"$work/lintian.log" 2>&1
+	grep -E "^[EWIP]: " "$work/lintian.log" && fail "lintian --pedantic: $(wc -l <"$work/lintian.log") tag(s)"
+	echo "lintian --pedantic: clean"
+fi
+
 # Contents.
 dpkg-deb -c "$work"/dnsfailover_*.deb >"$work/main.list"
 dpkg-deb -c "$work"/dnsfailover-dev_*.deb >"$work/dev.list"
@@ -44,6 +52,26 @@ for f in ./usr/sbin/dnsfailover ./usr/bin/dnsfailover-aws ./lib/systemd/system/d
 	/dnsfailover/dns_hosts.so /dnsfailover/check_tcp.so; do
 	grep -q -- "$f" "$work/main.list" || fail "dnsfailover lacks $f"
 done
+# Issue 18: the config a conffile; no shared library in a package not
+# named after its soname; a copyright notice; awsdns(8) once doc/ has it.
+dpkg-deb -e "$work"/dnsfailover_*.deb "$work/ctl"
+grep -qx /etc/dnsfailover/dnsfailover.conf "$work/ctl/conffiles" 2>/dev/null ||
+	fail "/etc/dnsfailover/dnsfailover.conf not a conffile: $(cat "$work/ctl/conffiles" 2>&1)"
+grep -q "libdnsfailover\.so" "$work/main.list" "$work/dev.list" &&
+	fail "libdnsfailover shipped outside a libdnsfailover1 package"
+dpkg-deb --fsys-tarfile "$work"/dnsfailover_*.deb |
+	tar -xOf - ./usr/share/doc/dnsfailover/copyright >"$work/copyright"
+grep -Eq "^Copyright: [0-9]{4} " "$work/copyright" || fail "debian/copyright has no notice"
+if [ -f doc/awsdns.8.in ] || [ -f doc/awsdns.8 ]; then
+	grep -q ./usr/share/man/man8/awsdns.8.gz "$work/main.list" || fail "no awsdns(8)"
+else
+	echo "TODO: no awsdns(8) in doc/ yet"
+fi
+# Stopped on remove: prerm stops the unit (debhelper adds no stop for a
+# unit it never starts).
+grep -A2 '"$1" = remove' "$work/ctl/prerm" | grep -q "deb-systemd-invoke stop dnsfailover.service" ||
+	fail "prerm does not stop the service on remove: $(cat "$work/ctl/prerm")"
+
 for f in ./usr/include/dnsfailover/plugin.h ./usr/include/dnsfailover/metrics.h \
 	/pkgconfig/dnsfailover.pc ./usr/share/man/man7/dnsfailover-plugins.7.gz; do
 	grep -q -- "$f" "$work/dev.list" || fail "dnsfailover-dev lacks $f"
@@ -75,8 +103,13 @@ for p in hosts static tcp tick; do
 done
 grep -q "module: $plugins/" <<<"$list" || fail "modules not from the installed dir"
 grep -q "$root" "$root/lib/systemd/system/dnsfailover.service" && fail "build paths in the unit"
-grep -q "^ExecStart=/usr/sbin/dnsfailover -C /etc/dnsfailover.conf -f$" \
+grep -q "^ExecStart=/usr/sbin/dnsfailover -C /etc/dnsfailover/dnsfailover.conf -f$" \
 	"$root/lib/systemd/system/dnsfailover.service" || fail "unit paths"
+grep -q "^EnvironmentFile=-/etc/default/dnsfailover$" \
+	"$root/lib/systemd/system/dnsfailover.service" || fail "unit environment file"
+grep -q "^ExecReload=/bin/sh " "$root/lib/systemd/system/dnsfailover.service" || fail "ExecReload"
+[ -f "$root/etc/dnsfailover/dnsfailover.conf" ] || fail "no /etc/dnsfailover/dnsfailover.conf"
+"$dfo" -V >/dev/null
 
 # The example plugin of the installed man page, against the installed
 # -dev package.
@@ -111,4 +144,15 @@ touch "$work/maint/127.0.0.9"
 "$dfo" -C "$work/t.conf" --try check/maint 127.0.0.2 || fail "--try: 127.0.0.2 should be healthy"
 out=$("$dfo" -C "$work/t.conf" --try check/maint 127.0.0.9) && fail "--try: 127.0.0.9 flagged yet healthy"
 grep -q "flagged by" <<<"$out" || fail "--try reason: $out"
+# Purge: the agent's state (the dynamic user's /var/lib/private) goes,
+# and the conffile with it.
+mkdir -p "$root/var/lib/private/dnsfailover"
+echo "192.0.2.10 www.example.com" >"$root/var/lib/private/dnsfailover/hosts"
+ln -s private/dnsfailover "$root/var/lib/dnsfailover"
+DPKG_ROOT=$root dpkg --root="$root" --log=/dev/null --force-depends \
+	--force-script-chrootless --no-triggers --purge dnsfailover-dev dnsfailover >"$work/purge.log" 2>&1 ||
+	{ cat "$work/purge.log"; fail "dpkg --purge"; }
+[ -e "$root/var/lib/private/dnsfailover" ] && fail "purge left /var/lib/private/dnsfailover"
+[ -e "$root/var/lib/dnsfailover" ] || [ -L "$root/var/lib/dnsfailover" ] && fail "purge left /var/lib/dnsfailover"
+[ -e "$root/etc/dnsfailover/dnsfailover.conf" ] && fail "purge left the conffile"
 echo "PASS: deb: built in $((t1 - t0)) s, installed, -V, --list-plugins, third-party plugin ($(($(date +%s) - t0)) s in all)"
