@@ -182,6 +182,33 @@ int dfo_rrset_copy(struct dfo_rrset *dst, const struct dfo_rrset *src);
 /* Free the array; the set is empty and reusable afterwards. */
 void dfo_rrset_clear(struct dfo_rrset *set);
 
+/* State records (quorum eviction).  The agents of a pool share what each
+ * sees in TXT records at a name beside the pool's (by default
+ * "_dfo.<first fqdn>"), one record per agent.  A record's text is
+ * printable ASCII (0x20..0x7e), 1 to DFO_TXT_MAX bytes, one TXT
+ * character-string: providers store and return it as it is. */
+#define DFO_TXT_MAX 255
+
+/* A set of texts (TXT records of one name). */
+struct dfo_txtset {
+	uint32_t ttl; /* 0 when unknown */
+	size_t count;
+	size_t cap;
+	char **texts;
+};
+
+void dfo_txtset_init(struct dfo_txtset *set);
+/* Append a copy of `text` (duplicates ignored).  0, -ENOMEM, or -EINVAL
+ * if it is not a valid state text (see above). */
+int dfo_txtset_add(struct dfo_txtset *set, const char *text);
+bool dfo_txtset_contains(const struct dfo_txtset *set, const char *text);
+/* Same texts, in any order (ttl ignored). */
+bool dfo_txtset_same(const struct dfo_txtset *a, const struct dfo_txtset *b);
+/* Is `text` a valid state text (printable ASCII, 1..DFO_TXT_MAX)? */
+bool dfo_txt_valid(const char *text);
+/* Free the texts; the set is empty and reusable afterwards. */
+void dfo_txtset_clear(struct dfo_txtset *set);
+
 /* del()/add() honour `expected` as a compare-and-set: the change is
  * made only if the records are still exactly `expected`, atomically at
  * the service, else DFO_ESTALE.  A provider without this flag is only as
@@ -211,6 +238,25 @@ struct dfo_dns_provider {
 	 * list/add/del to this instance, for a rate-limited API; <= 0:
 	 * none. */
 	double (*call_spacing)(void *state);
+	/* Optional (ABI 2, appended): the TXT records of a pool's state
+	 * name (quorum eviction; see "state records" above).  Both or
+	 * neither: an instance without them keeps the old rule, each agent
+	 * deciding alone.  Read every text of `name` into `out`
+	 * (initialised and empty); no records is success with count 0. */
+	int (*state_list)(void *state, const char *name, struct dfo_txtset *out,
+			  struct dfo_err *err);
+	/* In one atomic change: remove the record `del` (NULL: none; absent:
+	 * nothing to remove) and add the record `add` (NULL: none) at
+	 * `name`, with TTL `ttl`.  `expected` is the set as last read
+	 * (NULL: unconditional, an operator's --try): a
+	 * service that can only replace the whole set (one RRset, as Route
+	 * 53) uses it as a compare-and-set and returns DFO_ESTALE if the
+	 * set changed since; one that can change single records may ignore
+	 * it, since an agent only ever changes its own record or removes
+	 * one it read exactly. */
+	int (*state_change)(void *state, const char *name, const char *del,
+			    const char *add, const struct dfo_txtset *expected,
+			    uint32_t ttl, struct dfo_err *err);
 };
 
 /* ------------------------------------------------------------------ */

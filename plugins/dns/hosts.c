@@ -529,6 +529,28 @@ static int replace_file(const char *target, const struct stat *old,
 
 enum op { OP_ADD, OP_DEL };
 
+/* Resolve the file and take its lock: the lock's descriptor (close it to
+ * release) and *target (free it), or negative. */
+static int lock_file(struct hosts *h, char **target, struct dfo_err *err)
+{
+	char *lock = NULL;
+	int rc = resolve(h->file, target, err);
+	if (rc < 0)
+		return rc;
+	if (asprintf(&lock, "%s.lock", *target) < 0) {
+		free(*target);
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	int lfd = lock_take(lock, h->lock_timeout, err);
+	free(lock);
+	if (lfd < 0) {
+		free(*target);
+		return lfd;
+	}
+	remove_stale_temps(*target);
+	return lfd;
+}
+
 static int change(struct hosts *h, enum op op, const char *fqdn,
 		  const struct dfo_addr *addr, const struct dfo_rrset *expected,
 		  struct dfo_err *err)
@@ -536,20 +558,10 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 	int rc = check_name(fqdn, err);
 	if (rc < 0)
 		return rc;
-	char *target = NULL, *lock = NULL;
-	if ((rc = resolve(h->file, &target, err)) < 0)
-		return rc;
-	if (asprintf(&lock, "%s.lock", target) < 0) {
-		free(target);
-		return dfo_err_set(err, -ENOMEM, "out of memory");
-	}
-	int lfd = lock_take(lock, h->lock_timeout, err);
-	free(lock);
-	if (lfd < 0) {
-		free(target);
+	char *target = NULL;
+	int lfd = lock_file(h, &target, err);
+	if (lfd < 0)
 		return lfd;
-	}
-	remove_stale_temps(target);
 	struct text t = {0};
 	struct stat st;
 	struct dfo_sbuf o = {0};
@@ -624,6 +636,137 @@ static int hosts_del(void *state, const char *fqdn, const struct dfo_addr *addr,
 	return change(state, OP_DEL, fqdn, addr, expected, err);
 }
 
+/* ---- state records: "#dfo-txt NAME TEXT" comment lines ---- */
+
+#define TXT_TAG "#dfo-txt "
+
+/* If the line is a state record of `name`, its text (up to l->end). */
+static const char *state_text(const struct line *l, const char *name,
+			      size_t *len)
+{
+	size_t tag = strlen(TXT_TAG);
+	if ((size_t)(l->end - l->start) <= tag ||
+	    memcmp(l->start, TXT_TAG, tag) != 0)
+		return NULL;
+	const char *n = l->start + tag;
+	const char *q = n;
+	while (q < l->end && *q != ' ')
+		q++;
+	if (q >= l->end || !name_eq(n, (size_t)(q - n), name))
+		return NULL;
+	*len = (size_t)(l->end - (q + 1));
+	return q + 1;
+}
+
+static bool text_is(const char *t, size_t len, const char *text)
+{
+	return text && strlen(text) == len && memcmp(t, text, len) == 0;
+}
+
+static int parse_state(const struct text *t, const char *name,
+		       struct dfo_txtset *out, struct dfo_err *err)
+{
+	struct line l;
+	const char *limit = t->p + t->len;
+	for (const char *p = t->p; p < limit; p = l.next) {
+		line_at(p, limit, &l);
+		size_t len;
+		const char *x = state_text(&l, name, &len);
+		if (!x || len == 0 || len > DFO_TXT_MAX)
+			continue;
+		char buf[DFO_TXT_MAX + 1];
+		memcpy(buf, x, len);
+		buf[len] = '\0';
+		int rc = dfo_txt_valid(buf) ? dfo_txtset_add(out, buf) : 0;
+		if (rc < 0)
+			return dfo_err_set(err, rc, "out of memory");
+	}
+	return 0;
+}
+
+static int hosts_state_list(void *state, const char *name,
+			    struct dfo_txtset *out, struct dfo_err *err)
+{
+	struct hosts *h = state;
+	int rc = check_name(name, err);
+	if (rc < 0)
+		return rc;
+	struct text t;
+	struct stat st;
+	if ((rc = read_file(h->file, &t, &st, err)) < 0)
+		return rc;
+	rc = parse_state(&t, name, out, err);
+	free(t.p);
+	return rc;
+}
+
+/* The text without the first state record `del` of `name`, and with
+ * `add` appended unless present.  *changed tells if anything did. */
+static int state_edit(const struct text *t, const char *name, const char *del,
+		      const char *add, struct dfo_sbuf *o, bool *changed)
+{
+	struct line l;
+	const char *limit = t->p + t->len;
+	bool deleted = false, present = false;
+	*changed = false;
+	for (const char *p = t->p; p < limit; p = l.next) {
+		line_at(p, limit, &l);
+		size_t len;
+		const char *x = state_text(&l, name, &len);
+		if (x && !deleted && text_is(x, len, del)) {
+			deleted = *changed = true;
+			continue;
+		}
+		present |= x && text_is(x, len, add);
+		if (dfo_sbuf_add(o, l.start, (size_t)(l.next - l.start)) < 0)
+			return -ENOMEM;
+	}
+	if (!add || present)
+		return 0;
+	*changed = true;
+	if ((o->len && o->s[o->len - 1] != '\n' && dfo_sbuf_add(o, "\n", 1) < 0) ||
+	    dfo_sbuf_add(o, TXT_TAG, strlen(TXT_TAG)) < 0 ||
+	    dfo_sbuf_add(o, name, strlen(name)) < 0 ||
+	    dfo_sbuf_add(o, " ", 1) < 0 || dfo_sbuf_add(o, add, strlen(add)) < 0 ||
+	    dfo_sbuf_add(o, "\n", 1) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* One record out, one in, under the lock.  `expected` is not needed: the
+ * change touches only the records named. */
+static int hosts_state_change(void *state, const char *name, const char *del,
+			      const char *add, const struct dfo_txtset *expected,
+			      uint32_t ttl, struct dfo_err *err)
+{
+	(void)expected;
+	(void)ttl; /* hosts files carry no TTL */
+	struct hosts *h = state;
+	int rc = check_name(name, err);
+	if (rc < 0)
+		return rc;
+	if ((del && !dfo_txt_valid(del)) || (add && !dfo_txt_valid(add)))
+		return dfo_err_set(err, -EINVAL, "not a valid state text");
+	char *target = NULL;
+	int lfd = lock_file(h, &target, err);
+	if (lfd < 0)
+		return lfd;
+	struct text t = {0};
+	struct stat st;
+	struct dfo_sbuf o = {0};
+	bool changed = false;
+	rc = read_file(target, &t, &st, err);
+	if (rc == 0 && (rc = state_edit(&t, name, del, add, &o, &changed)) < 0)
+		dfo_err_set(err, rc, "%s: %s", target, strerror(-rc));
+	if (rc == 0 && changed)
+		rc = replace_file(target, &st, o.s ? o.s : "", o.len, err);
+	free(o.s);
+	free(t.p);
+	free(target);
+	close(lfd);
+	return rc;
+}
+
 static const struct dfo_dns_provider hosts_provider = {
 	.size = sizeof(struct dfo_dns_provider),
 	.name = "hosts",
@@ -635,6 +778,8 @@ static const struct dfo_dns_provider hosts_provider = {
 	.list = hosts_list,
 	.add = hosts_add,
 	.del = hosts_del,
+	.state_list = hosts_state_list,
+	.state_change = hosts_state_change,
 };
 
 static int hosts_init(struct dfo_registry *reg, struct dfo_err *err)

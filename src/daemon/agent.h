@@ -17,6 +17,11 @@ struct peer_state {
 	unsigned fails;              /* consecutive failed rounds */
 	bool down;                   /* logged as down */
 	bool seen;                   /* in some record set this round */
+	unsigned votes;              /* quorum: live agents that see it
+				      * failing, this one included */
+	unsigned voters;             /* quorum: live agents; 0 if off */
+	double disagree_since;       /* quorum: failing here, not agreed
+				      * since (dfo_now); 0: not so */
 	enum dfo_check_result last;  /* of the last round it was checked */
 	double latency;              /* seconds, of that check */
 	char reason[256];
@@ -68,6 +73,8 @@ struct pool_state {
 	bool round_failed;           /* this round met an error */
 	const struct dfo_run_opts *ro; /* of the round running, else NULL */
 
+	struct quorum *quorum;       /* quorum.c; NULL until its first round */
+
 	unsigned long rounds;
 	double round_wall;           /* wall clock start of the last round */
 	double round_duration;       /* seconds */
@@ -81,6 +88,10 @@ enum { ROUND_OK = 0, ROUND_EXIT, ROUND_INTERRUPTED };
  * was changed), else ROUND_OK. */
 int round_run(struct pool_state *ps, const struct dfo_run_opts *ro,
 	      unsigned max_parallel);
+
+/* Wait as a rate-limited dns provider asks before calling it
+ * (call_spacing).  0, or -EINTR with e set when the agent stops. */
+int round_pace(struct pool_state *ps, struct dfo_err *e);
 
 /* Remove this host's own records of the pool unless last (SIGTERM with
  * withdraw_on_exit). */

@@ -223,6 +223,51 @@ static int expect_parse(struct dfo_instance *in, const char *fqdn,
 	return 0;
 }
 
+/* txt-list NAME | txt-change NAME DEL|- ADD|- [--expect [TEXT...]]: the
+ * state operations of quorum eviction.  0, 2 on DFO_ESTALE, else 1. */
+static int try_state(struct dfo_instance *in, int argc, char **argv)
+{
+	const struct dfo_dns_provider *dns = dfo_inst_dns(in);
+	if (!DFO_HAS(dns, state_list) || !DFO_HAS(dns, state_change)) {
+		printf("dns/%s: provider %s has no state operations\n", in->name,
+		       dns->name);
+		return 1;
+	}
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	struct dfo_txtset set;
+	dfo_txtset_init(&set);
+	double t0 = dfo_now();
+	int rc;
+	if (strcmp(argv[0], "txt-list") == 0) {
+		rc = dns->state_list(in->state, argv[1], &set, &e);
+		for (size_t i = 0; rc == 0 && i < set.count; i++)
+			printf("%s\t%u\tTXT\t\"%s\"\n", argv[1], set.ttl,
+			       set.texts[i]);
+	} else {
+		const char *del = strcmp(argv[2], "-") ? argv[2] : NULL;
+		const char *add = strcmp(argv[3], "-") ? argv[3] : NULL;
+		for (int i = 5; i < argc; i++)
+			if (dfo_txtset_add(&set, argv[i]) < 0) {
+				fprintf(stderr, "--expect: '%s' is not a state "
+						"text\n", argv[i]);
+				dfo_txtset_clear(&set);
+				return 1;
+			}
+		rc = dns->state_change(in->state, argv[1], del, add,
+				       argc > 4 ? &set : NULL, 60, &e);
+		if (rc == 0)
+			printf("dns/%s txt-change %s: done (%.3f s)\n", in->name,
+			       argv[1], dfo_now() - t0);
+	}
+	dfo_txtset_clear(&set);
+	if (rc < 0)
+		printf("dns/%s %s %s: %s: %s (%.3f s)\n", in->name, argv[0],
+		       argv[1], rc == DFO_ESTALE ? "conflict (stale)" : "error",
+		       e.msg[0] ? e.msg : strerror(-rc), dfo_now() - t0);
+	return rc == DFO_ESTALE ? 2 : rc < 0;
+}
+
 static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 		   char **argv)
 {
@@ -234,6 +279,10 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 	int rc;
 	if (argc >= 2 && !fqdn_arg_ok(argv[1]))
 		return 1;
+	if ((strcmp(op, "txt-list") == 0 && argc == 2) ||
+	    (strcmp(op, "txt-change") == 0 &&
+	     (argc == 4 || (argc >= 5 && strcmp(argv[4], "--expect") == 0))))
+		return try_state(in, argc, argv);
 	double t0 = dfo_now();
 	if (strcmp(op, "list") == 0 && (argc == 2 || argc == 3)) {
 		int fams[2] = {AF_INET, AF_INET6}, nf = 2;
@@ -314,8 +363,11 @@ usage:
 	(void)c;
 	fprintf(stderr,
 		"usage: --try dns/%s list FQDN [ipv4|ipv6]\n"
-		"       --try dns/%s add|del FQDN ADDRESS [--expect A,B,...]\n",
-		in->name, in->name);
+		"       --try dns/%s add|del FQDN ADDRESS [--expect A,B,...]\n"
+		"       --try dns/%s txt-list NAME\n"
+		"       --try dns/%s txt-change NAME DEL|- ADD|- "
+		"[--expect [TEXT...]]\n",
+		in->name, in->name, in->name, in->name);
 	return 1;
 }
 

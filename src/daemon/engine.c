@@ -99,6 +99,7 @@ static int pool_build(struct pool_state *s, const struct dfo_pool *p,
 		s->fq = prev->fq; /* cleared below with what was not moved */
 		s->nfq = prev->nfq;
 		prev->name = NULL;
+		prev->quorum = NULL;
 		prev->peers = NULL;
 		prev->npeers = 0;
 		for (size_t k = 0; k < s->nfq; k++) {

@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "engine.h"
 #include "ops.h"
+#include "quorum.h"
 #include "status_show.h"
 
 static void usage(FILE *out)
@@ -55,7 +56,9 @@ static void usage(FILE *out)
 "                        (overrides log_level of the config)\n"
 "    -t, --test          check the configuration and the plugins, print\n"
 "                        every problem as FILE:LINE: message; exit 0 if\n"
-"                        all is well, 1 otherwise\n"
+"                        all is well, 1 otherwise; warns of pools that\n"
+"                        are not partition-safe (quorum = false, or a dns\n"
+"                        provider without state operations)\n"
 "        --list-plugins  list the providers of each kind, the module each\n"
 "                        comes from and its options; needs no config (the\n"
 "                        plugin dirs are -C's plugin_dir, else\n"
@@ -73,6 +76,9 @@ static void usage(FILE *out)
 "                                (--expect: compare-and-set against that set,\n"
 "                                \"\" for none; exit 2 if it no longer holds;\n"
 "                                del of the last record: refused, exit 3)\n"
+"                          dns/NAME txt-list STATE_NAME\n"
+"                          dns/NAME txt-change STATE_NAME DEL|- ADD|-\n"
+"                                [--expect [TEXT...]]  quorum state records\n"
 "                          timer/NAME                  the next round times\n"
 "                        exit 0 if it succeeded (a check: healthy), else 1\n"
 "        --timeout S     deadline of a --try check (default: the timer of a\n"
@@ -845,6 +851,7 @@ int main(int argc, char **argv)
 		printf("%s: configuration ok: %zu plugin provider(s), %zu "
 		       "instance(s), %zu pool(s)\n",
 		       o.config, dfo_registry_count(reg), conf->ninst, conf->npools);
+		quorum_warnings(conf);
 		status = 0;
 		goto out;
 	}
@@ -868,6 +875,7 @@ int main(int argc, char **argv)
 		dfo_log_setup(o.log_level >= 0 ? o.log_level : conf->log_level, 1,
 			      "dnsfailover");
 	}
+	quorum_warnings(conf);
 	status = run_daemon(&o, reg, &loader, conf);
 	conf = NULL; /* run_daemon owns and frees it */
 out:

@@ -41,6 +41,7 @@
 
 #include "agent.h"
 #include "ops.h"
+#include "quorum.h"
 
 #define MAX_SKIP 15
 
@@ -65,6 +66,7 @@ void pool_state_clear(struct pool_state *ps)
 	free(ps->fq);
 	free(ps->peers);
 	free(ps->name);
+	quorum_free(ps->quorum);
 	memset(ps, 0, sizeof(*ps));
 }
 
@@ -129,6 +131,11 @@ static int dns_pace(struct pool_state *ps, struct dfo_err *e)
 	}
 	p->last = dfo_now();
 	return 0;
+}
+
+int round_pace(struct pool_state *ps, struct dfo_err *e)
+{
+	return dns_pace(ps, e);
 }
 
 static int dns_list(struct pool_state *ps, const char *fqdn,
@@ -419,6 +426,8 @@ static int round_join(struct pool_state *ps)
 		ps->withdrawn = false;
 		return 0;
 	}
+	if (ps->withdrawn && quorum_voted_out(ps))
+		return 0;
 	if (ps->passes < need) {
 		dfo_log(DFO_LOG_INFO, "pool %s: %s passing, %u of %u before "
 				      "rejoining", ps->name, a, ps->passes, need);
@@ -519,7 +528,8 @@ static void round_evict(struct pool_state *ps)
 			if (dfo_addr_equal(&victim, &ps->own))
 				continue;
 			struct peer_state *pe = peer_find(ps, &victim);
-			if (!pe || pe->fails < p->fall)
+			if (!pe || pe->fails < p->fall ||
+			    !quorum_agrees(ps, pe))
 				continue;
 			fmt(&victim, a);
 			if (fq->records.count <= 1) {
@@ -656,11 +666,14 @@ int round_run(struct pool_state *ps, const struct dfo_run_opts *ro,
 	} else if (round_self(ps, &jobs[0], &stop)) {
 		/* Only a healthy host judges its peers. */
 		round_count(ps, jobs + 1, ps->npeers);
+		quorum_round(ps, true);
 		if ((draining ? round_drain(ps) : round_join(ps)) == 0)
 			round_evict(ps);
 	} else {
 		/* Its view of the peers is in doubt: shown, not counted. */
 		round_show(ps, jobs);
+		if (!stop)
+			quorum_round(ps, false);
 	}
 	if (stop)
 		ret = ROUND_EXIT;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "quorum.h"
 
 /* A JSON string that is valid UTF-8 whatever `s` holds: control
  * characters (C0, DEL, C1) as \u escapes, each byte that is not part of
@@ -129,9 +130,14 @@ static void put_pool(FILE *f, const struct pool_state *ps)
 			   "\"fails\": %u, \"reason\": ",
 			dfo_check_result_name(pe->last), pe->latency, pe->fails);
 		put_str(f, pe->reason);
+		if (pe->voters)
+			fprintf(f, ", \"votes\": %u, \"voters\": %u",
+				pe->votes, pe->voters);
 		fputc('}', f);
 	}
-	fputs("]}", f);
+	fputs("],\n   \"quorum\": ", f);
+	quorum_status(f, ps, put_str);
+	fputc('}', f);
 }
 
 /* A responder: the supervisor's view (serving once it said it is ready)

@@ -289,6 +289,35 @@ static const struct jval *peer_of(const struct jval *pool, const char *addr)
 	return NULL;
 }
 
+/* The quorum: its live agents, each agent's liveness and view. */
+static void show_quorum(FILE *out, const struct jval *q)
+{
+	if (!q || q->t != J_OBJ) {
+		fputs("  quorum:       off (not partition-safe)\n", out);
+		return;
+	}
+	fprintf(out, "  quorum:       %.0f live agent(s) voting, state at %s, "
+		     "heartbeat %g s%s\n", jnum(q, "live"), jstr(q, "state_name"),
+		jnum(q, "heartbeat"),
+		jnum(q, "outvoted") > 0 ? ", outvoted" : "");
+	const char *err = jstr(q, "error");
+	if (err[0])
+		fprintf(out, "    state error: %s\n", err);
+	const struct jval *ags = jget(q, "agents");
+	for (size_t i = 0; ags && ags->t == J_ARR && i < ags->n; i++) {
+		const struct jval *ag = &ags->items[i];
+		fprintf(out, "    agent %-34s %s, self-check %s, record %.1f s "
+			     "old", jstr(ag, "addr"),
+			jnum(ag, "live") > 0 ? "live" : "NOT live",
+			jstr(ag, "self"), jnum(ag, "age"));
+		const struct jval *d = jget(ag, "downs");
+		for (size_t k = 0; d && d->t == J_ARR && k < d->n; k++)
+			fprintf(out, "%s%s", k ? ", " : ", sees failing: ",
+				d->items[k].t == J_STR ? d->items[k].str : "?");
+		fputc('\n', out);
+	}
+}
+
 /* One pool; returns true if it is in trouble (why in `why`). */
 static bool show_pool(FILE *out, const struct jval *pool,
 		      const struct status_pool_info *info, size_t ninfo,
@@ -336,6 +365,7 @@ static bool show_pool(FILE *out, const struct jval *pool,
 	const char *err = jstr(pool, "error");
 	if (err[0])
 		fprintf(out, "  last error:   %s\n", err);
+	show_quorum(out, jget(pool, "quorum"));
 	const struct jval *fqdns = jget(pool, "fqdns");
 	for (size_t f = 0; fqdns && fqdns->t == J_ARR && f < fqdns->n; f++) {
 		const struct jval *fq = &fqdns->items[f];
@@ -360,6 +390,10 @@ static bool show_pool(FILE *out, const struct jval *pool,
 			double fails = jnum(pe, "fails");
 			if (fails > 0)
 				fprintf(out, ", failed %.0f round(s)", fails);
+			double voters = jnum(pe, "voters");
+			if (voters > 0 && jnum(pe, "votes") > 0)
+				fprintf(out, ", %.0f of %.0f live agents see it "
+					     "failing", jnum(pe, "votes"), voters);
 			fprintf(out, "%s%s\n", reason[0] ? ": " : "", reason);
 		}
 		const struct jval *ev = jget(fq, "last_eviction");

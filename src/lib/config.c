@@ -494,6 +494,10 @@ static cfg_opt_t pool_opts[] = {
 	CFG_INT("fall", 1, CFGF_NONE),
 	CFG_STR_LIST("notify", NULL, CFGF_NONE),
 	CFG_STR("drain_file", NULL, CFGF_NONE),
+	CFG_BOOL("quorum", cfg_true, CFGF_NONE),
+	CFG_FLOAT("heartbeat", 2, CFGF_NONE),
+	CFG_STR("state_name", NULL, CFGF_NONE),
+	CFG_INT("state_ttl", 10, CFGF_NONE),
 	CFG_END()};
 
 struct schema {
@@ -912,6 +916,7 @@ void dfo_config_free(struct dfo_config *c)
 		free(c->pools[i].name);
 		free(c->pools[i].fqdn);
 		free(c->pools[i].notify);
+		free(c->pools[i].state_name);
 	}
 	free(c->pools);
 	free(c->file);
@@ -1086,6 +1091,30 @@ static void check_notify(struct parse_ctx *ctx, const char *file, int line,
 		       "'%s'", where, prog ? prog : "");
 }
 
+/* The quorum options of a pool (pool_opts). */
+static void check_quorum(struct parse_ctx *ctx, const char *file,
+			 struct dfo_pool *p, const char *title, cfg_t *ps)
+{
+	p->quorum = cfg_getbool(ps, "quorum");
+	p->heartbeat = cfg_getfloat(ps, "heartbeat");
+	if (!(p->heartbeat >= 0.1 && p->heartbeat <= 3600))
+		report(ctx, file, p->line,
+		       "pool \"%s\": heartbeat must be 0.1 to 3600 seconds, "
+		       "not %g", title, p->heartbeat);
+	long ttl = cfg_getint(ps, "state_ttl");
+	if (ttl < 1 || ttl > 86400)
+		report(ctx, file, p->line,
+		       "pool \"%s\": state_ttl must be 1 to 86400 seconds, "
+		       "not %ld", title, ttl);
+	p->state_ttl = (unsigned)ttl;
+	const char *sn = cfg_getstr(ps, "state_name");
+	char why[160];
+	if (sn && !dfo_fqdn_valid(sn, why, sizeof(why)))
+		report(ctx, file, p->line,
+		       "pool \"%s\": state_name \"%s\" is not a valid name: %s",
+		       title, sn, why);
+}
+
 static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 {
 	unsigned n = cfg_size(c->cfg, "pool");
@@ -1147,6 +1176,7 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 			report(ctx, c->file, p->line,
 			       "pool \"%s\": drain_file must be an absolute path, "
 			       "not '%s'", title, df);
+		check_quorum(ctx, c->file, p, title, ps);
 		if (ctx->nerr != bad)
 			continue;
 		p->name = strdup(title);
@@ -1159,6 +1189,14 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 		for (size_t f = 0; f < p->nfqdn; f++)
 			p->fqdn[f] = cfg_getnstr(ps, "fqdn", (unsigned)f);
 		p->drain_file = cfg_getstr(ps, "drain_file");
+		const char *sn = cfg_getstr(ps, "state_name");
+		if (sn ? !(p->state_name = strdup(sn))
+		       : asprintf(&p->state_name, "_dfo.%s", p->fqdn[0]) < 0) {
+			p->state_name = NULL;
+			free(p->name);
+			free(p->fqdn);
+			return -ENOMEM;
+		}
 		if (get_list(ps, "notify", &p->notify, &p->nnotify) < 0) {
 			free(p->name);
 			free(p->fqdn);

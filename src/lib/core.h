@@ -136,6 +136,12 @@ struct dfo_pool {
 	const char **notify;         /* program and arguments; NULL: the core's */
 	size_t nnotify;
 	const char *drain_file;      /* NULL: none */
+	/* quorum eviction */
+	bool quorum;                 /* the option; the dns instance may
+				      * still lack the state operations */
+	double heartbeat;            /* seconds */
+	char *state_name;            /* owned; "_dfo.<fqdn[0]>" by default */
+	unsigned state_ttl;          /* seconds */
 };
 
 struct dfo_config {

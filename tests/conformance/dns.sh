@@ -259,6 +259,108 @@ cmp -s "$T/before.others" "$T/after.others" ||
 	bad "other records changed: $(diff "$T/before.others" "$T/after.others" | head -6 | tr '\n' ' ')"
 case_end
 
+# ---- state records (quorum eviction): txt-list / txt-change ----
+
+expect_txt() { # NAME WANT(texts joined by |) WHAT
+	local got
+	got=$(be_txt "$1" | sort | paste -sd'|')
+	[ "$got" = "$2" ] || bad "$3: TXT of $1 is '$got', expected '$2'"
+}
+if ! declare -F be_txt >/dev/null; then
+	for c in state-empty state-add state-replace state-del state-others-kept \
+		state-long state-records-untouched state-service-down; do
+		case_skip $c "no be_txt"
+	done
+else
+	S1="dfo1 192.0.2.1 100 u -"
+	S1b="dfo1 192.0.2.1 101 u 192.0.2.2"
+	S2="dfo1 192.0.2.2 100 u 192.0.2.1,192.0.2.3"
+
+	case_begin state-empty
+	try txt-list "_dfo.q.$Z"
+	expect_rc 0 "txt-list of a name with no records"
+	[ -z "$OUT" ] || bad "txt-list printed records: $OUT"
+	case_end
+
+	case_begin state-add
+	try txt-change "_dfo.q.$Z" - "$S1" --expect
+	expect_rc 0 "txt-change adding a first record"
+	expect_txt "_dfo.q.$Z" "$S1" "after the first add"
+	try txt-list "_dfo.q.$Z"
+	assert_contains "$OUT" "\"$S1\"" "txt-list after add" 2>/dev/null ||
+		bad "txt-list after add: $OUT"
+	try txt-change "_dfo.q.$Z" - "$S2" --expect "$S1"
+	expect_rc 0 "txt-change adding a second record"
+	expect_txt "_dfo.q.$Z" "$S1|$S2" "after the second add"
+	case_end
+
+	case_begin state-replace
+	try txt-change "_dfo.q.$Z" "$S1" "$S1b" --expect "$S1" "$S2"
+	expect_rc 0 "txt-change replacing one record"
+	expect_txt "_dfo.q.$Z" "$S1b|$S2" "after replace"
+	case_end
+
+	case_begin state-del
+	try txt-change "_dfo.q.$Z" "$S1b" - --expect "$S1b" "$S2"
+	expect_rc 0 "txt-change removing a record"
+	expect_txt "_dfo.q.$Z" "$S2" "after del"
+	try txt-change "_dfo.q.$Z" "$S1b" -
+	expect_rc 0 "removing a record that is not there"
+	expect_txt "_dfo.q.$Z" "$S2" "after removing a missing record"
+	case_end
+
+	# Two agents write at once: B adds its record after A read the set.
+	# A's change either goes through keeping B's (a provider that changes
+	# single records) or is refused as stale (one that replaces the set):
+	# never is B's record lost.
+	case_begin state-others-kept
+	try txt-change "_dfo.q.$Z" - "$S1" --expect "$S2"
+	try txt-change "_dfo.q.$Z" "$S1" "$S1b" --expect "$S2"
+	case $RC in
+	0) expect_txt "_dfo.q.$Z" "$S1b|$S2" "a change with a stale view" ;;
+	2) expect_txt "_dfo.q.$Z" "$S1|$S2" "a refused change" ;;
+	*) bad "txt-change with a stale view: exit $RC: $OUT" ;;
+	esac
+	case_end
+
+	case_begin state-long
+	long="dfo1 192.0.2.9 1 u $(printf '192.0.2.%d,' $(seq 10 27) | sed 's/,$//')"
+	long=$long$(printf '%*s' $((255 - ${#long})) '' | tr ' ' x)
+	[ ${#long} = 255 ] || bad "test text is ${#long} bytes"
+	try txt-change "_dfo.long.$Z" - "$long" --expect
+	expect_rc 0 "a 255-byte record"
+	expect_txt "_dfo.long.$Z" "$long" "a 255-byte record"
+	try txt-list "_dfo.long.$Z"
+	assert_contains "$OUT" "\"$long\"" "txt-list of a 255-byte record" 2>/dev/null ||
+		bad "txt-list of a 255-byte record: $OUT"
+	try txt-change "_dfo.long.$Z" - "$long"x
+	[ "$RC" != 0 ] || bad "a 256-byte record was accepted"
+	case_end
+
+	case_begin state-records-untouched
+	be_seed "q.$Z" A 60 192.0.2.1 192.0.2.2
+	other=$(be_txt "_dfo.q.$Z" | grep -v "^dfo1 192.0.2.2 ")
+	try txt-change "_dfo.q.$Z" "$S2" "dfo1 192.0.2.2 101 f -"
+	expect_rc 0 "txt-change"
+	expect_txt "_dfo.q.$Z" "$other|dfo1 192.0.2.2 101 f -" "after the change"
+	expect_rrs "q.$Z" A "192.0.2.1 192.0.2.2" "the pool's records"
+	expect_rrs "_dfo.q.$Z" A "" "no A record at the state name"
+	expect_txt "_dfo.long.$Z" "$long" "another state name"
+	case_end
+
+	if be_down; then
+		case_begin state-service-down
+		try txt-list "_dfo.q.$Z"
+		[ "$RC" = 1 ] || bad "txt-list with the service down: exit $RC: $OUT"
+		try txt-change "_dfo.q.$Z" - "$S1"
+		[ "$RC" = 1 ] || bad "txt-change with the service down: exit $RC: $OUT"
+		be_up
+		case_end
+	else
+		case_skip state-service-down "no be_down"
+	fi
+fi
+
 if be_seed "d.$Z" A 60 192.0.2.30 192.0.2.31 && be_down; then
 	case_begin service-down
 	try add "d.$Z" 192.0.2.32

@@ -38,6 +38,9 @@ be_seed() { # NAME TYPE TTL(ignored) ADDR...
 be_seed_other() { # NAME: another type, neighbours sharing a line
 	printf '2001:db8::77\t%s\n192.0.2.12\tx%s\ty%s # shared\n' "$1" "$1" "$1" >>"$H"
 }
+be_txt() { # NAME: the texts of its state records, one a line
+	awk -v n="$1" 'index($0, "#dfo-txt " n " ") == 1 { print substr($0, length(n) + 11) }' "$H"
+}
 # Down: the file's place is taken by a directory (unreadable as a file).
 be_down() { mv "$H" "$H.away" && mkdir "$H"; }
 be_up() { rmdir "$H" && mv "$H.away" "$H"; }
