@@ -371,6 +371,8 @@ static void count_votes(struct pool_state *ps, bool self_ok, double now)
 			     sees_down(&q->agents[k], &pe->addr);
 		pe->votes = v;
 		pe->voters = live;
+		if (!self_ok)
+			continue; /* not judging: outvoted or not stays */
 		if (!mine || 2 * v > live) {
 			pe->disagree_since = 0;
 			continue;
@@ -384,6 +386,8 @@ static void count_votes(struct pool_state *ps, bool self_ok, double now)
 		}
 	}
 	char a[DFO_ADDR_STRLEN];
+	if (!self_ok)
+		return;
 	if (outvoted && !q->outvoted)
 		dfo_log(DFO_LOG_NOTICE,
 			"pool %s: outvoted: %zu peer(s) failing here are up "
