@@ -172,14 +172,15 @@ int main(int argc, char **argv)
 	struct dfo_registry *reg = dfo_registry_new();
 	struct dfo_loader *loader = NULL;
 	struct dfo_config *conf = NULL;
-	char *dir = dfo_config_plugin_dir(argv[1], &err);
-	if (dfo_loader_load_dir(&loader, reg, dir ? dir : dfo_default_plugin_dir(),
-				&err) < 0 ||
+	/* plugin_dir as the daemon reads it: a list, or the default path. */
+	char **dirs = dfo_config_plugin_dir(argv[1], &err);
+	if ((!dirs && err.code < 0) ||
+	    dfo_loader_load_path(&loader, reg, dirs, &err) < 0 ||
 	    dfo_config_load(&conf, reg, argv[1], true, &err) < 0) {
 		fprintf(stderr, "dns_driver: %s\n", err.msg);
 		return 1;
 	}
-	free(dir);
+	dfo_strv_free(dirs);
 	inst = dfo_config_find(conf, DFO_KIND_DNS, argv[2]);
 	if (!inst) {
 		fprintf(stderr, "dns_driver: no dns \"%s\"\n", argv[2]);
