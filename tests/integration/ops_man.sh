@@ -14,7 +14,7 @@ D=$TOP_BUILDDIR/doc
 # it "cannot adjust".  The markup is checked with the prefix shortened to
 # /usr, so the test judges the page, not the directory it was built in.
 prefix=$(sed -n 's/^prefix = //p' "$TOP_BUILDDIR/Makefile")
-for page in dnsfailover.8 dnsfailover.conf.5 dnsfailover-aws.1 dnsfailover-plugins.7; do
+for page in dnsfailover.8 dnsfailover.conf.5 dnsfailover-aws.1 dnsfailover-plugins.7 awsdns.8; do
 	[ -f "$D/$page" ] || fail "$page not built"
 	grep -n "@[a-zA-Z_]*@" "$D/$page" && fail "$page: unsubstituted"
 	if [ -n "$prefix" ] && [ "$prefix" != /usr ]; then
@@ -25,6 +25,12 @@ for page in dnsfailover.8 dnsfailover.conf.5 dnsfailover-aws.1 dnsfailover-plugi
 	warn=$(MANWIDTH=80 man --warnings -l "$T/$page" 2>&1 >"$T/$page.txt")
 	[ -z "$warn" ] || fail "$page: man --warnings: $warn"
 	[ "$(wc -l <"$T/$page.txt")" -gt 30 ] || fail "$page renders to nothing"
+done
+
+# awsdns(8) documents every option of the awsdns command's usage.
+"$DFO" --awsdns -h >"$T/awsdns.usage" 2>&1 || fail "awsdns -h: $(cat "$T/awsdns.usage")"
+for o in $(grep -o '^  -[a-z]' "$T/awsdns.usage"); do
+	grep -q "^\.B[IR]* *[\\]$o" "$D/awsdns.8" || fail "awsdns.8 lacks $o"
 done
 
 "$DFO" --list-plugins >"$T/list" 2>&1 || fail "--list-plugins: $(cat "$T/list")"
