@@ -243,7 +243,8 @@ static int fold_read(struct pool_state *ps, const struct dfo_txtset *set,
 			q->agents[k++] = *ag;
 	}
 	q->nagents = k;
-	qsort(q->agents, q->nagents, sizeof(*q->agents), agent_cmp);
+	if (k > 1) /* agents is NULL while none was ever seen */
+		qsort(q->agents, k, sizeof(*q->agents), agent_cmp);
 	return 0;
 }
 

@@ -285,7 +285,7 @@ static int load_dir(struct dfo_loader *l, struct dfo_registry *reg,
 		n++;
 	}
 	closedir(d);
-	if (rc == 0)
+	if (rc == 0 && n > 1) /* names is NULL in an empty directory */
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char path[4096];
