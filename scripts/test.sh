@@ -43,6 +43,12 @@ run_suite() { # name, configure args...
 	fi
 	(cd "$top/$name" && make -j"$jobs" check >check.out 2>&1)
 	local rc=$?
+	# The test programs are compiled by make check: their warnings too.
+	if grep -E "warning:" "$top/$name/check.out"; then
+		echo "$name: compiler warnings in the test programs (above)"
+		status=1
+		fail=$((fail + 1))
+	fi
 	grep -E "^(PASS|FAIL|SKIP|ERROR|XPASS|XFAIL):" "$top/$name/check.out" |
 		sed "s/^/$name: /"
 	local p f s e

@@ -8,7 +8,8 @@
  * that allocation.  Only in the process that loaded it, not in the
  * children it forks (the agent's config checker).
  */
-#define _GNU_SOURCE
+#include "config.h" /* _GNU_SOURCE, for RTLD_NEXT */
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
