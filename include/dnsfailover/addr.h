@@ -45,6 +45,18 @@ void dfo_addr_sort(struct dfo_addr *addrs, size_t count);
 socklen_t dfo_addr_to_sockaddr(const struct dfo_addr *addr, unsigned port,
 			       struct sockaddr_storage *ss);
 
+/* Split "HOST:PORT", "[IPV6]:PORT", "[IPV6]", "HOST" or a bare IPv6
+ * address (two colons or more, no port) into its host and its port.
+ * HOST is copied into host (hostlen bytes with its NUL) unchecked: a
+ * name or an address literal, the caller parses it.  A port is decimal
+ * digits only, 1 to 65535; defport is used when none is written, and 0
+ * makes a port required.  *bracketed (may be NULL) tells whether the host
+ * was written in brackets.  0; -EINVAL when malformed (nothing after the
+ * colon, a bad port, an empty host, text after "]"), -ENAMETOOLONG when
+ * the host does not fit. */
+int dfo_hostport_parse(const char *text, unsigned defport, char *host,
+		       size_t hostlen, unsigned *port, bool *bracketed);
+
 /* "ipv4" / "ipv6" / "any" to AF_INET / AF_INET6 / AF_UNSPEC; -1 if none. */
 int dfo_family_parse(const char *text);
 const char *dfo_family_name(int family);

@@ -84,6 +84,62 @@ socklen_t dfo_addr_to_sockaddr(const struct dfo_addr *addr, unsigned port,
 	return sizeof(*sin6);
 }
 
+static int port_parse(const char *text, unsigned *port)
+{
+	unsigned long p = 0;
+	if (!*text)
+		return -EINVAL;
+	for (const char *c = text; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		p = p * 10 + (unsigned long)(*c - '0');
+		if (p > 65535)
+			return -EINVAL;
+	}
+	if (p == 0)
+		return -EINVAL;
+	*port = (unsigned)p;
+	return 0;
+}
+
+int dfo_hostport_parse(const char *text, unsigned defport, char *host,
+		       size_t hostlen, unsigned *port, bool *bracketed)
+{
+	const char *h = text, *end, *ptext = NULL;
+	if (!text || !host || !hostlen || !port)
+		return -EINVAL;
+	if (bracketed)
+		*bracketed = text[0] == '[';
+	if (text[0] == '[') {
+		h = text + 1;
+		end = strchr(h, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return -EINVAL;
+		if (end[1] == ':')
+			ptext = end + 2;
+	} else {
+		const char *colon = strchr(text, ':');
+		if (colon && !strchr(colon + 1, ':')) {
+			end = colon;
+			ptext = colon + 1;
+		} else {
+			end = text + strlen(text); /* no port, or a bare IPv6 */
+		}
+	}
+	size_t n = (size_t)(end - h);
+	if (n == 0)
+		return -EINVAL;
+	if (n >= hostlen)
+		return -ENAMETOOLONG;
+	unsigned p = defport;
+	if (ptext ? port_parse(ptext, &p) < 0 : defport == 0)
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = p;
+	return 0;
+}
+
 int dfo_family_parse(const char *text)
 {
 	if (!text)

@@ -118,41 +118,11 @@ static int check_attr(const char *opt, const char *name, struct dfo_err *err)
 static int parse_hostport(const char *text, unsigned defport,
 			  struct sockaddr_storage *ss, socklen_t *len)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	unsigned port = defport;
-	const char *colon = strrchr(text, ':');
-	if (text[0] == '[') {
-		const char *end = strchr(text, ']');
-		if (!end || (size_t)(end - text - 1) >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, text + 1, (size_t)(end - text - 1));
-		host[end - text - 1] = '\0';
-		if (end[1] == ':') {
-			char *e;
-			port = (unsigned)strtoul(end + 2, &e, 10);
-			if (*e || end[2] == '\0')
-				return -EINVAL;
-		} else if (end[1]) {
-			return -EINVAL;
-		}
-	} else if (colon && strchr(text, ':') == colon) {
-		if ((size_t)(colon - text) >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, text, (size_t)(colon - text));
-		host[colon - text] = '\0';
-		char *e;
-		port = (unsigned)strtoul(colon + 1, &e, 10);
-		if (*e || colon[1] == '\0')
-			return -EINVAL;
-	} else {
-		if (strlen(text) >= sizeof(host))
-			return -EINVAL;
-		strcpy(host, text);
-	}
-	if (port == 0 || port > 65535)
-		return -EINVAL;
+	char host[DFO_ADDR_STRLEN];
+	unsigned port;
 	struct dfo_addr a;
-	if (dfo_addr_parse(&a, host) < 0)
+	if (dfo_hostport_parse(text, defport, host, sizeof(host), &port, NULL) < 0 ||
+	    dfo_addr_parse(&a, host) < 0)
 		return -EINVAL;
 	*len = dfo_addr_to_sockaddr(&a, port, ss);
 	return 0;

@@ -367,39 +367,11 @@ static const char *attr_check(struct ini *ini, int line, const char *key,
 int awsdns_hostport_canon(const char *text, int defport, bool bare53,
 			  char *out, size_t outlen)
 {
-	char host[DFO_ADDR_STRLEN + 2];
-	const char *port = NULL;
-	size_t n;
-	if (text[0] == '[') {
-		const char *end = strchr(text, ']');
-		if (!end || (end[1] && end[1] != ':'))
-			return -1;
-		n = (size_t)(end - text - 1);
-		if (end[1] == ':')
-			port = end + 2;
-		text++;
-	} else {
-		const char *colon = strchr(text, ':');
-		/* Two colons or more: a bare IPv6 address. */
-		if (colon && !strchr(colon + 1, ':')) {
-			n = (size_t)(colon - text);
-			port = colon + 1;
-		} else {
-			n = strlen(text);
-		}
-	}
-	if (n == 0 || n >= sizeof(host))
+	char host[DFO_ADDR_STRLEN];
+	unsigned p;
+	if (dfo_hostport_parse(text, (unsigned)defport, host, sizeof(host), &p,
+			       NULL) < 0)
 		return -1;
-	memcpy(host, text, n);
-	host[n] = '\0';
-	long p = defport;
-	if (port) {
-		char *end;
-		errno = 0;
-		p = strtol(port, &end, 10);
-		if (!*port || *end || errno || p < 1 || p > 65535)
-			return -1;
-	}
 	struct dfo_addr a;
 	char canon[DFO_ADDR_STRLEN];
 	if (dfo_addr_parse(&a, host) < 0)
@@ -410,7 +382,7 @@ int awsdns_hostport_canon(const char *text, int defport, bool bare53,
 		w = snprintf(out, outlen, "%s", canon);
 	else
 		w = snprintf(out, outlen,
-			     a.family == AF_INET6 ? "[%s]:%ld" : "%s:%ld", canon, p);
+			     a.family == AF_INET6 ? "[%s]:%u" : "%s:%u", canon, p);
 	return w > 0 && (size_t)w < outlen ? 0 : -1;
 }
 

@@ -1,0 +1,144 @@
+/* Addresses: dfo_hostport_parse(), the one reader of "HOST:PORT" that the
+ * core's listeners, awsdns's listen/upstream and its ini converter share. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core.h"
+
+static void split_ok(const char *text, unsigned defport, const char *host,
+		     unsigned port, bool bracketed)
+{
+	char h[DFO_ADDR_STRLEN] = "x";
+	unsigned p = 7;
+	bool b = !bracketed;
+	int rc = dfo_hostport_parse(text, defport, h, sizeof(h), &p, &b);
+	if (rc != 0)
+		fail_msg("'%s': %d", text, rc);
+	assert_string_equal(h, host);
+	assert_int_equal(p, port);
+	assert_int_equal(b, bracketed);
+}
+
+static void split_bad(const char *text, unsigned defport, int want)
+{
+	char h[DFO_ADDR_STRLEN] = "untouched";
+	unsigned p = 7;
+	int rc = dfo_hostport_parse(text, defport, h, sizeof(h), &p, NULL);
+	if (rc != want)
+		fail_msg("'%s': %d, not %d", text, rc, want);
+	/* nothing is written on failure */
+	assert_string_equal(h, "untouched");
+	assert_int_equal(p, 7);
+}
+
+static void hostport_v6_bracketed(void **unused)
+{
+	split_ok("[2001:db8::1]:5353", 53, "2001:db8::1", 5353, true);
+	split_ok("[::1]:1", 0, "::1", 1, true);
+	split_ok("[::1]:65535", 0, "::1", 65535, true);
+	split_ok("[2001:db8::1]", 53, "2001:db8::1", 53, true);
+	split_bad("[2001:db8::1]", 0, -EINVAL);     /* a port is required */
+	split_bad("[2001:db8::1]:", 53, -EINVAL);   /* nothing after ':' */
+	split_bad("[2001:db8::1]x", 53, -EINVAL);   /* text after ']' */
+	split_bad("[2001:db8::1]53", 53, -EINVAL);
+	split_bad("[2001:db8::1", 53, -EINVAL);     /* no ']' */
+	split_bad("[]:53", 53, -EINVAL);            /* no host */
+}
+
+static void hostport_v6_bare(void **unused)
+{
+	/* Two colons or more: the whole text is the address, no port. */
+	split_ok("2001:db8::1", 53, "2001:db8::1", 53, false);
+	split_ok("::1", 853, "::1", 853, false);
+	split_ok("::", 53, "::", 53, false);
+	split_ok("fe80::1:53", 53, "fe80::1:53", 53, false);
+	split_bad("::1", 0, -EINVAL); /* a port required: write [::1]:PORT */
+}
+
+static void hostport_name_port(void **unused)
+{
+	split_ok("192.0.2.1:5353", 53, "192.0.2.1", 5353, false);
+	split_ok("ns1.example.com:53", 0, "ns1.example.com", 53, false);
+	split_ok("localhost:9472", 0, "localhost", 9472, false);
+	split_bad(":53", 53, -EINVAL); /* no host */
+	split_bad("", 53, -EINVAL);
+}
+
+static void hostport_default(void **unused)
+{
+	split_ok("192.0.2.1", 53, "192.0.2.1", 53, false);
+	split_ok("ns1.example.com", 5300, "ns1.example.com", 5300, false);
+	split_bad("192.0.2.1", 0, -EINVAL);
+	split_bad("ns1.example.com", 0, -EINVAL);
+}
+
+static void hostport_bad_ports(void **unused)
+{
+	const char *bad[] = {
+		"192.0.2.1:",      "192.0.2.1:0",     "192.0.2.1:65536",
+		"192.0.2.1:99999999999999999999",     "192.0.2.1:-1",
+		"192.0.2.1:+53",   "192.0.2.1: 53",   "192.0.2.1:53 ",
+		"192.0.2.1:0x35",  "192.0.2.1:53a",   "[::1]:0",
+		"[::1]:65536",     "[::1]:-53",       "name:port",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		split_bad(bad[i], 53, -EINVAL);
+	/* Leading zeros are still decimal. */
+	split_ok("192.0.2.1:0053", 0, "192.0.2.1", 53, false);
+}
+
+static void hostport_sizes(void **unused)
+{
+	char h[10];
+	unsigned p;
+	assert_int_equal(dfo_hostport_parse("123456789:1", 0, h, sizeof(h), &p,
+					    NULL), 0);
+	assert_string_equal(h, "123456789");
+	assert_int_equal(dfo_hostport_parse("1234567890:1", 0, h, sizeof(h), &p,
+					    NULL), -ENAMETOOLONG);
+	assert_int_equal(dfo_hostport_parse("[1234567890]:1", 0, h, sizeof(h), &p,
+					    NULL), -ENAMETOOLONG);
+	assert_int_equal(dfo_hostport_parse(NULL, 53, h, sizeof(h), &p, NULL),
+			 -EINVAL);
+	assert_int_equal(dfo_hostport_parse("a:1", 53, h, 0, &p, NULL), -EINVAL);
+}
+
+/* The core's listeners: the port is required, brackets mean IPv6. */
+static void hostport_listen(void **unused)
+{
+	struct sockaddr_storage ss;
+	assert_int_equal(dfo_listen_parse("127.0.0.1:9472", &ss),
+			 sizeof(struct sockaddr_in));
+	assert_int_equal(dfo_listen_parse("[::1]:9472", &ss),
+			 sizeof(struct sockaddr_in6));
+	assert_int_equal(dfo_listen_parse("127.0.0.1", &ss), 0);
+	assert_int_equal(dfo_listen_parse("::1", &ss), 0);
+	assert_int_equal(dfo_listen_parse("[127.0.0.1]:1", &ss), 0);
+	assert_int_equal(dfo_listen_parse("::1:9472", &ss), 0);
+	assert_int_equal(dfo_listen_parse("localhost:9472", &ss), 0);
+	assert_int_equal(dfo_listen_parse("127.0.0.1:0", &ss), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hostport_v6_bracketed),
+		cmocka_unit_test(hostport_v6_bare),
+		cmocka_unit_test(hostport_name_port),
+		cmocka_unit_test(hostport_default),
+		cmocka_unit_test(hostport_bad_ports),
+		cmocka_unit_test(hostport_sizes),
+		cmocka_unit_test(hostport_listen),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
