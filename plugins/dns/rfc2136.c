@@ -16,6 +16,9 @@
  *    set's TTL.  A delete that would remove the last record is refused
  *    here, and the prerequisite makes the server refuse it too if the
  *    set shrank meanwhile.
+ *  - state_list/state_change (quorum eviction): the TXT records of the
+ *    pool's state name, by a query and by one UPDATE that deletes one
+ *    exact record and adds another (see "State records" below).
  *
  * ldns builds and reads the messages.  TSIG is the core's
  * (include/dnsfailover/tsig.h; ldns 1.8 signs only some of the
@@ -847,6 +850,213 @@ static int rfc_del(void *state, const char *fqdn, const struct dfo_addr *addr,
 }
 
 /* ------------------------------------------------------------------ */
+/* State records (quorum eviction)                                     */
+
+/*
+ * The TXT records of a pool's state name, one per agent.  A state text
+ * is one TXT character-string (RFC 1035 3.3.14: a length byte and up to
+ * 255 bytes), and ldns carries it as those bytes in the wire form, in
+ * both directions: no zone-file quoting or escaping is involved, so '"',
+ * '\\', ';' and spaces go through as they are.  A longer text is refused
+ * rather than split: a record of several strings is not a state text.
+ *
+ * Listing skips the TXT records at the name that are not state texts
+ * (several strings, bytes outside printable ASCII: someone else's), so
+ * that every record listed can be deleted exactly: state_change deletes
+ * the one record whose single string is `del`, byte for byte (RFC 2136
+ * 2.5.4, class NONE; TXT data compares as binary, case included).
+ *
+ * A change is one UPDATE without prerequisites: the delete of `del` and
+ * the add of `add` happen together or not at all, and no other record is
+ * touched, so `expected` is not needed (an agent changes only its own
+ * record, or removes one it read exactly; a record written meanwhile has
+ * another text and stays).  Deleting a record that is not there is no
+ * error (the server skips it).
+ */
+
+/* The text of `rr` if it is a state text (one string, 1..DFO_TXT_MAX
+ * printable bytes), NUL-terminated in out. */
+static bool rr_state_text(const ldns_rr *rr, char out[DFO_TXT_MAX + 1])
+{
+	const ldns_rdf *d = ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0)
+						       : NULL;
+	if (!d || ldns_rdf_get_type(d) != LDNS_RDF_TYPE_STR)
+		return false;
+	size_t n = ldns_rdf_size(d);
+	const uint8_t *p = ldns_rdf_data(d);
+	if (n < 2 || !p || p[0] != n - 1)
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return false;
+	memcpy(out, p + 1, n - 1);
+	out[n - 1] = '\0';
+	return true;
+}
+
+/* The state texts of `name` in the answer section of p.  0, -ENOMEM. */
+static int txt_records(const ldns_pkt *p, const ldns_rdf *name,
+		       struct dfo_txtset *out)
+{
+	ldns_rr_list *an = ldns_pkt_answer(p);
+	bool first = true;
+	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		char text[DFO_TXT_MAX + 1];
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT ||
+		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+		    ldns_dname_compare(ldns_rr_owner(rr), name) != 0 ||
+		    !rr_state_text(rr, text))
+			continue;
+		if (dfo_txtset_add(out, text) < 0)
+			return -ENOMEM;
+		uint32_t ttl = ldns_rr_ttl(rr);
+		if (first || ttl < out->ttl)
+			out->ttl = ttl;
+		first = false;
+	}
+	return 0;
+}
+
+static int rfc_state_list(void *state, const char *name,
+			  struct dfo_txtset *out, struct dfo_err *err)
+{
+	struct rfc *r = state;
+	ldns_rdf *n;
+	int rc = name_rdf(name, &n, err);
+	if (rc < 0)
+		return rc;
+	ldns_pkt *p = NULL;
+	rc = query(r, n, LDNS_RR_TYPE_TXT, &p, err);
+	if (rc == 0 && txt_records(p, n, out) < 0)
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+	ldns_pkt_free(p);
+	ldns_rdf_deep_free(n);
+	return rc;
+}
+
+/* A text to write: a state text, else a clear refusal. */
+static int state_text_ok(const char *what, const char *text,
+			 struct dfo_err *err)
+{
+	size_t n = strlen(text);
+	if (n == 0)
+		return dfo_err_set(err, -EINVAL, "%s: empty state text", what);
+	if (n > DFO_TXT_MAX)
+		return dfo_err_set(err, -EINVAL,
+				   "%s: state text of %zu bytes; one TXT "
+				   "character-string holds at most %d (not "
+				   "split)", what, n, DFO_TXT_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e)
+			return dfo_err_set(err, -EINVAL,
+					   "%s: byte %zu of the state text is "
+					   "not printable ASCII", what, i + 1);
+	return 0;
+}
+
+/* A TXT record of one character-string (text checked by the caller). */
+static ldns_rr *rr_txt(const ldns_rdf *name, uint32_t ttl, ldns_rr_class cls,
+		       const char *text)
+{
+	uint8_t buf[DFO_TXT_MAX + 1];
+	size_t n = strlen(text);
+	buf[0] = (uint8_t)n;
+	memcpy(buf + 1, text, n);
+	ldns_rr *rr = ldns_rr_new();
+	if (!rr)
+		return NULL;
+	ldns_rdf *d = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_STR, n + 1, buf);
+	ldns_rdf *o = ldns_rdf_clone(name);
+	if (!d || !o) {
+		ldns_rdf_deep_free(d);
+		ldns_rdf_deep_free(o);
+		ldns_rr_free(rr);
+		return NULL;
+	}
+	ldns_rr_set_owner(rr, o);
+	ldns_rr_set_type(rr, LDNS_RR_TYPE_TXT);
+	ldns_rr_set_class(rr, cls);
+	ldns_rr_set_ttl(rr, ttl);
+	if (!ldns_rr_push_rdf(rr, d)) {
+		ldns_rdf_deep_free(d);
+		ldns_rr_free(rr);
+		return NULL;
+	}
+	return rr;
+}
+
+static int rfc_state_change(void *state, const char *name, const char *del,
+			    const char *add, const struct dfo_txtset *expected,
+			    uint32_t ttl, struct dfo_err *err)
+{
+	(void)expected; /* single records: see above */
+	struct rfc *r = state;
+	int rc = 0;
+	if ((del && (rc = state_text_ok("del", del, err)) < 0) ||
+	    (add && (rc = state_text_ok("add", add, err)) < 0))
+		return rc;
+	if (ttl > 2147483647u)
+		return dfo_err_set(err, -EINVAL, "ttl %u: at most 2147483647",
+				   (unsigned)ttl);
+	if (!del && !add)
+		return 0;
+	ldns_rdf *n, *zone = NULL;
+	if ((rc = name_rdf(name, &n, err)) < 0)
+		return rc;
+	/* The zone first: a name outside it is refused before any change. */
+	if ((rc = zone_of(r, n, &zone, err)) < 0) {
+		ldns_rdf_deep_free(n);
+		return rc;
+	}
+	ldns_rr_list *up = ldns_rr_list_new();
+	ldns_pkt *pkt = NULL, *ans = NULL;
+	bool ok = up != NULL;
+	if (ok && del) /* delete an RR from an RRset (2.5.4) */
+		ok = list_push(up, rr_txt(n, 0, LDNS_RR_CLASS_NONE, del));
+	if (ok && add) /* add to an RRset (2.5.1) */
+		ok = list_push(up, rr_txt(n, ttl, LDNS_RR_CLASS_IN, add));
+	if (ok) {
+		ldns_rdf *zc = ldns_rdf_clone(zone); /* taken by the packet */
+		pkt = zc ? ldns_update_pkt_new(zc, LDNS_RR_CLASS_IN, NULL, up,
+					       NULL)
+			 : NULL;
+		if (!pkt)
+			ldns_rdf_deep_free(zc);
+		ok = pkt != NULL;
+	}
+	if (!ok) {
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	ldns_pkt_set_rd(pkt, false);
+	unsigned rcode = 0;
+	if ((rc = request(r, pkt, &ans, &rcode, err)) < 0)
+		goto out;
+	const char *what = del && add ? "replace" : del ? "del" : "add";
+	if (rcode == RC_REFUSED || rcode == RC_NOTAUTH)
+		rc = dfo_err_set(err, rcode_errno(rcode),
+				 "state update (%s TXT at %s) refused: %s from "
+				 "%s (its update policy must allow TXT at "
+				 "that name)", what, name, rcode_name(rcode),
+				 r->where);
+	else if (rcode != RC_NOERROR)
+		rc = dfo_err_set(err, rcode_errno(rcode),
+				 "state update (%s TXT at %s) refused: %s from "
+				 "%s", what, name, rcode_name(rcode), r->where);
+	else
+		dfo_log(DFO_LOG_DEBUG, "dns/%s: state %s at %s on %s",
+			r->instance, what, name, r->where);
+out:
+	ldns_pkt_free(ans);
+	ldns_pkt_free(pkt);
+	ldns_rr_list_deep_free(up);
+	ldns_rdf_deep_free(zone);
+	ldns_rdf_deep_free(n);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Configuration                                                       */
 
 /* "192.0.2.1", "192.0.2.1:5353", "2001:db8::1", "[2001:db8::1]:5353" */
@@ -1032,6 +1242,8 @@ static const struct dfo_dns_provider rfc_provider = {
 	.list = rfc_list,
 	.add = rfc_add,
 	.del = rfc_del,
+	.state_list = rfc_state_list,
+	.state_change = rfc_state_change,
 };
 
 static int rfc_init(struct dfo_registry *reg, struct dfo_err *err)

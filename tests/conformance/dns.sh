@@ -268,7 +268,8 @@ expect_txt() { # NAME WANT(texts joined by |) WHAT
 }
 if ! declare -F be_txt >/dev/null; then
 	for c in state-empty state-add state-replace state-del state-others-kept \
-		state-long state-records-untouched state-service-down; do
+		state-long state-quoting state-exact state-records-untouched \
+		state-service-down; do
 		case_skip $c "no be_txt"
 	done
 else
@@ -335,6 +336,33 @@ else
 		bad "txt-list of a 255-byte record: $OUT"
 	try txt-change "_dfo.long.$Z" - "$long"x
 	[ "$RC" != 0 ] || bad "a 256-byte record was accepted"
+	case_end
+
+	# Every printable byte is text: quotes, backslashes, semicolons and
+	# runs of spaces reach the service and come back as they are.
+	case_begin state-quoting
+	q1='dfo1 "quoted" back\\slash \" ;semi  two  spaces \\065 $HOME'
+	try txt-change "_dfo.quote.$Z" - "$q1" --expect
+	expect_rc 0 "a text with quotes and backslashes"
+	expect_txt "_dfo.quote.$Z" "$q1" "a text with quotes and backslashes"
+	try txt-list "_dfo.quote.$Z"
+	assert_contains "$OUT" "\"$q1\"" "txt-list" 2>/dev/null ||
+		bad "txt-list of a text with quotes: $OUT"
+	try txt-change "_dfo.quote.$Z" "$q1" -
+	expect_rc 0 "removing it"
+	expect_txt "_dfo.quote.$Z" "" "after removing it"
+	case_end
+
+	# A delete removes the record of exactly that text: one that differs
+	# in case or by a trailing space stays.
+	case_begin state-exact
+	for x in "dfo1 a" "DFO1 a" "dfo1 a "; do
+		try txt-change "_dfo.exact.$Z" - "$x"
+		expect_rc 0 "adding '$x'"
+	done
+	try txt-change "_dfo.exact.$Z" "dfo1 a" -
+	expect_rc 0 "removing 'dfo1 a'"
+	expect_txt "_dfo.exact.$Z" "DFO1 a|dfo1 a " "after removing one of three near-equal texts"
 	case_end
 
 	case_begin state-records-untouched

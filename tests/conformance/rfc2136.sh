@@ -61,6 +61,20 @@ update add $1 120 AAAA 2001:db8::77
 update add x$1 120 A 192.0.2.10
 U
 }
+# NAME: the texts of its TXT records, one a line, as the server holds
+# them: dig's presentation form unquoted and unescaped (\" \\ \DDD).
+# A record of several strings (no state text) is printed as dig shows it.
+be_txt() {
+	dns_dig +short "$1" TXT | /usr/bin/python3 -c '
+import re, sys
+for line in sys.stdin:
+    line = line.rstrip("\n")
+    parts = re.findall(r"\"((?:[^\"\\]|\\.)*)\"", line)
+    if len(parts) != 1:
+        print(line); continue
+    print(re.sub(r"\\(\d{3}|.)", lambda m: chr(int(m.group(1))) if len(m.group(1)) == 3 else m.group(1), parts[0]))
+'
+}
 be_down() { stop_dns "$T/ns"; }
 be_up() { be_start; }
 # Silent: the server's port taken by one that never answers.  (Not

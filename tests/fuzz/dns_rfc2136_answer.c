@@ -3,7 +3,7 @@
  * network (its static functions, reached by including the plugin's
  * source): the TSIG verification (the core's dfo_tsig_verify, through
  * tsig_check), then ldns's parse and the extraction of the records
- * (answer_parse, answer_records).  The core's walk alone is fuzzed by
+ * (answer_parse, answer_records, txt_records).  The core's walk alone is fuzzed by
  * tests/fuzz/tsig_verify.c, on the same corpus.
  *
  * Input: byte 0 bit 0 set: a key is configured (hmac-sha256, the secret
@@ -76,6 +76,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			dfo_rrset_clear(&set);
 		}
+		struct dfo_txtset txt;
+		dfo_txtset_init(&txt);
+		if (txt_records(p, name, &txt) == 0)
+			for (size_t i = 0; i < txt.count; i++)
+				if (!dfo_txt_valid(txt.texts[i]))
+					abort();
+		if (txt.count > ldns_pkt_ancount(p))
+			abort();
+		dfo_txtset_clear(&txt);
 		ldns_rdf_deep_free(name);
 		ldns_pkt_free(p);
 	} else if (p) {

@@ -68,6 +68,18 @@ write("unsigned-refused", True, q.mac, answer(q0, [], dns.rcode.REFUSED).to_wire
 tc = answer(q0, [])
 tc.flags |= dns.flags.TC
 write("truncated", False, b"", tc.to_wire())
+# State records (TXT): one string each, quotes and backslashes, a
+# 255-byte one, one of two strings, one with a byte outside ASCII.
+qt = dns.message.make_query("www.example.test", "TXT")
+qt.use_tsig(keyring, "dfo-key.", algorithm="hmac-sha256")
+qt.to_wire()
+r = dns.message.make_response(qt)
+r.flags |= dns.flags.AA
+r.answer.append(dns.rrset.from_text(
+    "www.example.test.", 10, "IN", "TXT", '"dfo1 192.0.2.1 5 u -"',
+    '"dfo1 192.0.2.2 7 f 192.0.2.1,192.0.2.3"', '"a \\"quoted\\" \\\\ text"',
+    '"' + "x" * 255 + '"', '"two" "strings"', '"bin\\200ary"'))
+write("signed-txt", True, qt.mac, r.to_wire())
 # Updates: NOERROR, YXRRSET, NXRRSET, NOTAUTH with BADKEY.
 u = dns.update.UpdateMessage("example.test", keyring=keyring, keyname="dfo-key.",
                              keyalgorithm="hmac-sha256")
