@@ -41,7 +41,10 @@ struct r53 {
 	size_t nns;
 	ldns_resolver *res; /* read = "dns", from start() */
 	bool started;
+	struct txt_read *txt; /* the state set as last read or written */
 };
+
+static void txt_read_free(struct txt_read *t);
 
 static cfg_opt_t r53_opts[] = {
 	/* The hosted zone by name (looked up once, at start) or by id. */
@@ -71,6 +74,7 @@ static void r53_destroy(void *state)
 	free(s->title);
 	free(s->zone);
 	free(s->zone_id);
+	txt_read_free(s->txt);
 	free(s);
 }
 
@@ -586,6 +590,314 @@ static int r53_del(void *state, const char *fqdn, const struct dfo_addr *addr,
 	return change(state, fqdn, addr, expected, false, err);
 }
 
+/* ---- state records (quorum eviction) ----
+ *
+ * The pool's state name holds one TXT record set; each agent's text is one
+ * value of it, written as Route 53 wants TXT values: one quoted
+ * character-string, '"' and '\' escaped with a backslash.  A change is one
+ * batch: DELETE of the whole set exactly as last read (values and TTL) and
+ * CREATE of the new set; Route 53 refuses it when the set changed since
+ * (InvalidChangeBatch: "values provided do not match", "already exists"),
+ * which is DFO_ESTALE.  An empty result is the DELETE alone; a first
+ * record the CREATE alone.  Throttling stays an error (-EAGAIN after the
+ * client's retries), never a verdict.
+ *
+ * The set as last read or written is kept (values as Route 53 wrote them,
+ * TTL), so that the change after a state_list costs one request, not two:
+ * it is used only while its texts are exactly the caller's `expected`;
+ * otherwise the set is read again.  Values that are not one valid state
+ * text (someone else's TXT record there) are kept as they are. */
+
+struct txt_read {
+	char *name;
+	uint32_t ttl;
+	char **vals; /* as Route 53 writes them */
+	size_t n;
+};
+
+static void txt_read_free(struct txt_read *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		free(t->vals[i]);
+	free(t->vals);
+	free(t->name);
+	free(t);
+}
+
+/* The text of a TXT value holding one quoted character-string ('\X' is
+ * X, '\DDD' an octal code, as Route 53 writes them) into buf; -1 if the
+ * value is anything else (several strings, unquoted, not a state text). */
+static int txt_unquote(const char *v, char buf[DFO_TXT_MAX + 1])
+{
+	size_t k = 0;
+	if (*v++ != '"')
+		return -1;
+	for (; *v && *v != '"'; v++) {
+		int c = (unsigned char)*v;
+		if (c == '\\') {
+			if (v[1] >= '0' && v[1] <= '3' && v[2] >= '0' &&
+			    v[2] <= '7' && v[3] >= '0' && v[3] <= '7') {
+				c = (v[1] - '0') * 64 + (v[2] - '0') * 8 +
+				    (v[3] - '0');
+				v += 3;
+			} else if (v[1]) {
+				c = (unsigned char)*++v;
+			} else {
+				return -1;
+			}
+		}
+		if (k >= DFO_TXT_MAX || c == 0)
+			return -1;
+		buf[k++] = (char)c;
+	}
+	buf[k] = '\0';
+	if (*v != '"' || v[1 + strspn(v + 1, " ")] != '\0')
+		return -1;
+	return dfo_txt_valid(buf) ? 0 : -1;
+}
+
+/* `text` (a valid state text) as a quoted TXT value; malloc'd. */
+static char *txt_quote(const char *text)
+{
+	char *q = malloc(2 * strlen(text) + 3), *w = q;
+	if (!q)
+		return NULL;
+	*w++ = '"';
+	for (const char *c = text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			*w++ = '\\';
+		*w++ = *c;
+	}
+	*w++ = '"';
+	*w = '\0';
+	return q;
+}
+
+/* The state texts of a read (values not ours left out). */
+static int txt_texts(const struct txt_read *t, struct dfo_txtset *out,
+		     struct dfo_err *err)
+{
+	char buf[DFO_TXT_MAX + 1];
+	for (size_t i = 0; i < t->n; i++)
+		if (txt_unquote(t->vals[i], buf) == 0 &&
+		    dfo_txtset_add(out, buf) == -ENOMEM)
+			return dfo_err_set(err, -ENOMEM, "out of memory");
+	out->ttl = t->ttl;
+	return 0;
+}
+
+/* Keep `t` as the last read (replacing the one kept); takes it. */
+static void txt_keep(struct r53 *s, struct txt_read *t)
+{
+	txt_read_free(s->txt);
+	s->txt = t;
+}
+
+/* Read the TXT set of `name` through the API into a new txt_read. */
+static int txt_fetch(struct r53 *s, const char *name, struct txt_read **out,
+		     struct dfo_err *err)
+{
+	*out = NULL;
+	struct dfo_aws *aws = dfo_aws_default(err);
+	if (!aws)
+		return err ? err->code : -ENOMEM;
+	struct dfo_r53_rrset *sets;
+	size_t n;
+	int rc = dfo_r53_list(aws, s->zone_id, name, "TXT", &sets, &n, err);
+	if (rc < 0)
+		return rc;
+	struct txt_read *t = calloc(1, sizeof(*t));
+	if (!t || !(t->name = strdup(name)))
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+	else if (n && (n > 1 || sets[0].set_id || sets[0].alias))
+		rc = dfo_err_set(err, -EPERM, "route53: %s TXT uses a routing "
+				 "policy or is an alias: not a state name "
+				 "dnsfailover can keep", name);
+	if (rc == 0 && n) {
+		t->ttl = sets[0].ttl;
+		t->vals = calloc(sets[0].nvalues ? sets[0].nvalues : 1,
+				 sizeof(char *));
+		if (!t->vals)
+			rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		for (size_t i = 0; rc == 0 && i < sets[0].nvalues; i++)
+			if (!(t->vals[t->n++] = strdup(sets[0].values[i])))
+				rc = dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		dfo_r53_rrset_free(&sets[i]);
+	free(sets);
+	if (rc < 0) {
+		txt_read_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+static int r53_state_list(void *state, const char *name,
+			  struct dfo_txtset *out, struct dfo_err *err)
+{
+	struct r53 *s = state;
+	struct txt_read *t;
+	int rc = check_ready(s, name, err);
+	if (rc == 0)
+		rc = txt_fetch(s, name, &t, err);
+	if (rc < 0) {
+		txt_keep(s, NULL);
+		return rc;
+	}
+	rc = txt_texts(t, out, err);
+	txt_keep(s, t);
+	return rc;
+}
+
+/* The set to change from: the one kept if its texts are `expected`, else
+ * a fresh read, DFO_ESTALE if its texts are not `expected` (NULL: any). */
+static int txt_current(struct r53 *s, const char *name,
+		       const struct dfo_txtset *expected, struct txt_read **out,
+		       struct dfo_err *err)
+{
+	struct txt_read *t = NULL;
+	struct dfo_txtset have;
+	int rc = 0;
+	dfo_txtset_init(&have);
+	if (expected && s->txt && strcasecmp(s->txt->name, name) == 0 &&
+	    txt_texts(s->txt, &have, err) == 0 &&
+	    dfo_txtset_same(&have, expected)) {
+		t = s->txt;
+		s->txt = NULL;
+	}
+	dfo_txtset_clear(&have);
+	if (!t) {
+		if ((rc = txt_fetch(s, name, &t, err)) < 0)
+			return rc;
+		if (expected && ((rc = txt_texts(t, &have, err)) < 0 ||
+				 !dfo_txtset_same(&have, expected))) {
+			if (rc == 0)
+				rc = dfo_err_set(err, DFO_ESTALE, "route53: %s "
+						 "TXT changed since it was read",
+						 name);
+			txt_keep(s, t);
+			dfo_txtset_clear(&have);
+			return rc;
+		}
+		dfo_txtset_clear(&have);
+	}
+	*out = t;
+	return 0;
+}
+
+/* One batch from `cur`: remove `del`, add `add`, the new set with `ttl`.
+ * On success `cur` becomes the set written. */
+static int txt_replace(struct r53 *s, const char *name, struct txt_read *cur,
+		       const char *del, const char *add, uint32_t ttl,
+		       struct dfo_err *err)
+{
+	char buf[DFO_TXT_MAX + 1];
+	char **vals = calloc(cur->n + 1, sizeof(char *));
+	char *qadd = add ? txt_quote(add) : NULL;
+	size_t n = 0;
+	bool removed = false, present = false;
+	if (!vals || (add && !qadd)) {
+		free(vals);
+		free(qadd);
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < cur->n; i++) {
+		bool ours = txt_unquote(cur->vals[i], buf) == 0;
+		if (ours && del && strcmp(buf, del) == 0 &&
+		    !(add && strcmp(add, del) == 0)) {
+			removed = true;
+			continue;
+		}
+		if (ours && add && strcmp(buf, add) == 0)
+			present = true;
+		vals[n++] = cur->vals[i];
+	}
+	if (add && !present)
+		vals[n++] = qadd;
+	int rc = 0;
+	if (!removed && (!add || present))
+		goto out; /* nothing to change */
+	struct dfo_aws *aws = dfo_aws_default(err);
+	if (!aws) {
+		rc = err ? err->code : -ENOMEM;
+		goto out;
+	}
+	struct dfo_r53_rrset old = {.name = (char *)name, .type = "TXT",
+				    .ttl = cur->ttl, .values = cur->vals,
+				    .nvalues = cur->n};
+	struct dfo_r53_rrset new = {.name = (char *)name, .type = "TXT",
+				    .ttl = ttl, .values = vals, .nvalues = n};
+	struct dfo_r53_change ch[2];
+	size_t nch = 0;
+	if (cur->n)
+		ch[nch++] = (struct dfo_r53_change){DFO_R53_DELETE, &old};
+	if (n)
+		ch[nch++] = (struct dfo_r53_change){DFO_R53_CREATE, &new};
+	rc = dfo_r53_change(aws, s->zone_id, ch, nch, "dnsfailover state",
+			    NULL, err);
+	if (rc == 0) {
+		/* `cur` becomes the set written: its values, in its order */
+		for (size_t i = 0; i < n; i++)
+			if (vals[i] == qadd)
+				qadd = NULL; /* now cur's */
+		char **keep = calloc(n ? n : 1, sizeof(char *));
+		if (!keep) {
+			rc = dfo_err_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			keep[k++] = vals[i];
+		for (size_t i = 0; i < cur->n; i++) {
+			bool kept = false;
+			for (size_t j = 0; j < n && !kept; j++)
+				kept = keep[j] == cur->vals[i];
+			if (!kept)
+				free(cur->vals[i]);
+		}
+		free(cur->vals);
+		cur->vals = keep;
+		cur->n = n;
+		cur->ttl = ttl;
+	}
+out:
+	free(vals);
+	free(qadd);
+	return rc;
+}
+
+static int r53_state_change(void *state, const char *name, const char *del,
+			    const char *add, const struct dfo_txtset *expected,
+			    uint32_t ttl, struct dfo_err *err)
+{
+	struct r53 *s = state;
+	if ((del && !dfo_txt_valid(del)) || (add && !dfo_txt_valid(add)))
+		return dfo_err_set(err, -EINVAL, "route53: a state text is "
+				   "printable ASCII, 1 to %d bytes",
+				   DFO_TXT_MAX);
+	int rc = check_ready(s, name, err);
+	/* Unconditional (an operator's --try): from a fresh read, again if
+	 * another writer got in between. */
+	for (int attempt = 0; rc == 0 && attempt < 3; attempt++) {
+		struct txt_read *cur = NULL;
+		rc = txt_current(s, name, expected, &cur, err);
+		if (rc == 0) {
+			rc = txt_replace(s, name, cur, del, add, ttl, err);
+			txt_keep(s, rc == 0 ? cur : NULL);
+			if (rc != 0)
+				txt_read_free(cur);
+		}
+		if (rc != DFO_ESTALE || expected)
+			break;
+		rc = attempt < 2 ? 0 : rc;
+	}
+	return rc;
+}
+
 static double r53_spacing(void *state)
 {
 	(void)state;
@@ -607,6 +919,8 @@ static const struct dfo_dns_provider r53_provider = {
 	.add = r53_add,
 	.del = r53_del,
 	.call_spacing = r53_spacing,
+	.state_list = r53_state_list,
+	.state_change = r53_state_change,
 };
 
 static int r53_init(struct dfo_registry *reg, struct dfo_err *err)

@@ -38,6 +38,31 @@ be_ttl() { r53_lines | awk -v n="${1,,}" -v t="$2" '$1 == n && $2 == t { print $
 be_dump() { # [NAME TYPE]
 	r53_lines | awk -v n="${1:-}" -v t="${2:-}" '!(n != "" && $1 == tolower(n) && $2 == t)' | sort
 }
+# The texts of NAME's TXT set, one a line: each value's one quoted
+# character-string with its escapes undone, as the fake stores it.
+be_txt() { # NAME
+	curl -sf "$FAKE/_fake/records" | /usr/bin/python3 -c '
+import json, sys
+n = sys.argv[1].lower().rstrip(".") + "."
+bs, q = chr(92), chr(34)
+for z in json.load(sys.stdin):
+    for r in z["records"]:
+        if r["name"] != n or r["type"] != "TXT":
+            continue
+        for v in r["values"]:
+            if len(v) < 2 or v[0] != q or v[-1] != q:
+                continue
+            out, i, body = "", 0, v[1:-1]
+            while i < len(body):
+                if body[i] == bs and i + 1 < len(body):
+                    i += 1
+                elif body[i] == q:
+                    break  # several strings: not a state text
+                out += body[i]
+                i += 1
+            else:
+                print(out)' "$1"
+}
 # Rewrite the zone through the fake's control API (out of band).
 r53_edit() { # PYTHON acting on `recs` (the zone's records) and sys.argv[2:]
 	local py=$1

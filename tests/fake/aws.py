@@ -740,6 +740,12 @@ class Handler(BaseHTTPRequestHandler):
         """Route 53's checks of a set created: values, CNAME exclusivity."""
         import ipaddress
         out = []
+        if r["type"] == "TXT":
+            for v in r["values"]:
+                why = txt_invalid(v)
+                if why:
+                    out.append("Invalid Resource Record: 'FATAL problem: %s "
+                               "encountered with '%s''" % (why, v))
         for v in r["values"]:
             try:
                 if r["type"] == "A":
@@ -823,6 +829,44 @@ def generate_instances(n, domain=None):
 
 
 # ---- DNS: the zones' records, answered authoritatively ----
+def txt_invalid(v):
+    """Route 53's check of a TXT value: one or more character-strings,
+    each enclosed in quotation marks ('\\"' and '\\\\' escaped, '\\DDD' an
+    octal code), each at most 255 bytes, separated by spaces.  None if
+    valid, else its reason as Route 53 words it."""
+    i, n = 0, 0
+    while i < len(v):
+        if v[i] == " ":
+            i += 1
+            continue
+        if v[i] != '"':
+            return ("InvalidCharacterString (Value should be enclosed in "
+                    "quotation marks)")
+        i += 1
+        size = 0
+        while i < len(v) and v[i] != '"':
+            if v[i] == "\\":
+                if v[i + 1:i + 4].isdigit() and len(v[i + 1:i + 4]) == 3:
+                    i += 3
+                else:
+                    i += 1
+                if i >= len(v):
+                    break
+            size += 1
+            i += 1
+        if i >= len(v):
+            return ("InvalidCharacterString (Value should be enclosed in "
+                    "quotation marks)")
+        if size > 255:
+            return "CharacterStringTooLong (Value is too long)"
+        i += 1
+        n += 1
+    if n == 0:
+        return ("InvalidCharacterString (Value should be enclosed in "
+                "quotation marks)")
+    return None
+
+
 def dns_answer(wire):
     import dns.flags
     import dns.message
