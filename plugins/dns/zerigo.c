@@ -9,6 +9,13 @@
  *   POST   ENDPOINT/zones/ID/hosts.xml              create one host (201)
  *   DELETE ENDPOINT/hosts/HOST_ID.xml               delete one host
  *
+ * State records (quorum eviction) are TXT hosts of the state name, one
+ * per agent, its text as the host's data: listed like the others, a
+ * change is a POST of the new host, then a DELETE of the old one by id
+ * (an agent has two records for a moment, never none; the reader keeps
+ * the later).  Single records change, so `expected` is not needed: an
+ * agent only ever replaces its own record or removes one it read.
+ *
  * A record is one host (hostname, host-type A or AAAA, data, ttl).
  * Errors: 401 (credentials), 404, 422 with an <errors> document.
  *
@@ -67,7 +74,8 @@ struct zg_host {
 	char id[24];    /* digits; empty if missing or not a number */
 	char fqdn[256]; /* empty if missing or too long */
 	char type[16];
-	char data[64];  /* empty if too long to be an address */
+	char data[DFO_TXT_MAX + 1]; /* empty if longer (a TXT text or an
+				     * address fits) */
 	long ttl;       /* -1: nil (the zone's default) */
 };
 
@@ -779,6 +787,140 @@ static int zerigo_del(void *state, const char *fqdn,
 	return zg_change(state, ZG_DEL, fqdn, addr, expected, err);
 }
 
+/* ------------------------------------------------------------------ */
+/* State records (quorum eviction): TXT hosts of the state name       */
+
+static bool zg_is_txt(const struct zg_host *h)
+{
+	return strcasecmp(h->type, "TXT") == 0;
+}
+
+/* `text` with &, <, >, " escaped for an XML element; malloc'd. */
+static char *zg_xml_escape(const char *text)
+{
+	char *out = malloc(6 * strlen(text) + 1), *w = out;
+	if (!out)
+		return NULL;
+	for (const char *c = text; *c; c++) {
+		const char *e = *c == '&' ? "&amp;" : *c == '<' ? "&lt;"
+				: *c == '>' ? "&gt;" : *c == '"' ? "&quot;"
+							     : NULL;
+		if (e) {
+			strcpy(w, e);
+			w += strlen(e);
+		} else {
+			*w++ = *c;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+static int zerigo_state_list(void *state, const char *name,
+			     struct dfo_txtset *out, struct dfo_err *err)
+{
+	struct zerigo *z = state;
+	char norm[256], hb[256];
+	int rc = zg_fqdn(z, name, norm, hb, NULL, err);
+	if (rc < 0)
+		return rc;
+	struct zg_parse hosts;
+	rc = zg_hosts(z, norm, dfo_now() + ZG_TIMEOUT, &hosts, err);
+	long ttl = -1;
+	for (size_t i = 0; rc == 0 && i < hosts.n; i++) {
+		const struct zg_host *h = &hosts.hosts[i];
+		if (!zg_is_txt(h) || !dfo_txt_valid(h->data))
+			continue; /* not a state text (someone else's) */
+		if (dfo_txtset_add(out, h->data) == -ENOMEM)
+			rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		if (ttl < 0)
+			ttl = h->ttl;
+	}
+	zg_parse_free(&hosts);
+	if (rc == 0)
+		out->ttl = (uint32_t)(ttl >= 0 ? ttl
+				      : z->zone_ttl >= 0 ? z->zone_ttl : 0);
+	return rc;
+}
+
+/* A state text the service keeps as it is: the API trims the data of a
+ * host, so no blank at either end. */
+static bool zg_txt_ok(const char *t)
+{
+	size_t l = t ? strlen(t) : 0;
+	return dfo_txt_valid(t) && t[0] != ' ' && t[l - 1] != ' ';
+}
+
+static int zerigo_state_change(void *state, const char *name,
+			       const char *del, const char *add,
+			       const struct dfo_txtset *expected, uint32_t ttl,
+			       struct dfo_err *err)
+{
+	(void)expected; /* single records change: see the top of the file */
+	struct zerigo *z = state;
+	if ((del && !zg_txt_ok(del)) || (add && !zg_txt_ok(add)))
+		return dfo_err_set(err, -EINVAL, "zerigo: a state text is "
+				   "printable ASCII, 1 to %d bytes, no blank "
+				   "at either end", DFO_TXT_MAX);
+	char norm[256], hb[256];
+	const char *hostname = "";
+	int rc = zg_fqdn(z, name, norm, hb, &hostname, err);
+	if (rc < 0)
+		return rc;
+	double deadline = dfo_now() + ZG_TIMEOUT;
+	struct zg_parse hosts;
+	rc = zg_hosts(z, norm, deadline, &hosts, err);
+	bool present = false;
+	for (size_t i = 0; rc == 0 && add && i < hosts.n; i++)
+		present |= zg_is_txt(&hosts.hosts[i]) &&
+			   strcmp(hosts.hosts[i].data, add) == 0;
+	struct dfo_http_response resp;
+	if (rc == 0 && add && !present) {
+		char *text = zg_xml_escape(add), *body = NULL, path[64];
+		if (!text || asprintf(&body, "<?xml version=\"1.0\" encoding="
+				      "\"UTF-8\"?><host><host-type>TXT"
+				      "</host-type><data>%s</data>%s%s%s"
+				      "<ttl type=\"integer\">%u</ttl></host>",
+				      text, *hostname ? "<hostname>" : "",
+				      hostname, *hostname ? "</hostname>" : "",
+				      (unsigned)ttl) < 0) {
+			body = NULL;
+			rc = dfo_err_set(err, -ENOMEM, "out of memory");
+		}
+		free(text);
+		if (rc == 0) {
+			snprintf(path, sizeof(path), "/zones/%s/hosts.xml",
+				 z->zone_id);
+			rc = zg_request(z, "POST", path, body, deadline, &resp,
+					err);
+			dfo_http_response_free(&resp);
+		}
+		free(body);
+	}
+	/* Then the old record, by id: every TXT host holding it. */
+	for (size_t i = 0; rc == 0 && del && i < hosts.n; i++) {
+		const struct zg_host *h = &hosts.hosts[i];
+		if (!zg_is_txt(h) || strcmp(h->data, del) != 0 ||
+		    (add && strcmp(add, del) == 0))
+			continue;
+		if (!h->id[0]) {
+			rc = dfo_err_set(err, -EBADMSG, "%s TXT: a host has no "
+					 "id", norm);
+			break;
+		}
+		char path[64];
+		snprintf(path, sizeof(path), "/hosts/%s.xml", h->id);
+		rc = zg_request(z, "DELETE", path, NULL, deadline, &resp, err);
+		dfo_http_response_free(&resp);
+		if (rc == -ENOENT) { /* someone removed it first */
+			dfo_err_clear(err);
+			rc = 0;
+		}
+	}
+	zg_parse_free(&hosts);
+	return rc;
+}
+
 static const struct dfo_dns_provider zerigo_provider = {
 	.size = sizeof(struct dfo_dns_provider),
 	.name = "zerigo",
@@ -793,6 +935,8 @@ static const struct dfo_dns_provider zerigo_provider = {
 	.add = zerigo_add,
 	.del = zerigo_del,
 	.call_spacing = NULL, /* no documented rate limit */
+	.state_list = zerigo_state_list,
+	.state_change = zerigo_state_change,
 };
 
 static int zerigo_init(struct dfo_registry *reg, struct dfo_err *err)

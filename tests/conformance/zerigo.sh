@@ -101,6 +101,13 @@ ttls = sorted(set(str(h.get("ttl")) for h in z["hosts"]
                   if (h.get("hostname") or None) == hn and h["host_type"] == args[1]))
 print(" ".join(ttls))' "$1" "$2"
 }
+be_txt() { # NAME: the data of its TXT hosts, one a line
+	zg_py '
+z, hn = parts(args[0])
+for h in z["hosts"]:
+    if (h.get("hostname") or None) == hn and h["host_type"] == "TXT":
+        print(h["data"])' "$1"
+}
 # Down: the fake stops (connections refused), and comes back on the same
 # port with the data it had.
 be_down() {
