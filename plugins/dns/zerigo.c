@@ -74,8 +74,9 @@ struct zg_host {
 	char id[24];    /* digits; empty if missing or not a number */
 	char fqdn[256]; /* empty if missing or too long */
 	char type[16];
-	char data[DFO_TXT_MAX + 1]; /* empty if longer (a TXT text or an
-				     * address fits) */
+	char data[64];  /* empty if too long to be an address */
+	char text[DFO_TXT_MAX + 1]; /* the data as sent, untrimmed (a TXT
+				     * text); empty if longer */
 	long ttl;       /* -1: nil (the zone's default) */
 };
 
@@ -177,6 +178,10 @@ static void zg_host_field(struct zg_parse *p, const char *name)
 		zg_take(p, h->type, sizeof(h->type));
 	} else if (strcmp(name, "data") == 0) {
 		zg_take(p, h->data, sizeof(h->data));
+		if (!p->over && p->tlen < sizeof(h->text)) {
+			memcpy(h->text, p->text, p->tlen);
+			h->text[p->tlen] = '\0';
+		}
 	} else if (strcmp(name, "ttl") == 0) {
 		zg_take(p, v, sizeof(v));
 		h->ttl = p->nil ? -1 : zg_ttl(v);
@@ -829,9 +834,9 @@ static int zerigo_state_list(void *state, const char *name,
 	long ttl = -1;
 	for (size_t i = 0; rc == 0 && i < hosts.n; i++) {
 		const struct zg_host *h = &hosts.hosts[i];
-		if (!zg_is_txt(h) || !dfo_txt_valid(h->data))
+		if (!zg_is_txt(h) || !dfo_txt_valid(h->text))
 			continue; /* not a state text (someone else's) */
-		if (dfo_txtset_add(out, h->data) == -ENOMEM)
+		if (dfo_txtset_add(out, h->text) == -ENOMEM)
 			rc = dfo_err_set(err, -ENOMEM, "out of memory");
 		if (ttl < 0)
 			ttl = h->ttl;
@@ -843,14 +848,6 @@ static int zerigo_state_list(void *state, const char *name,
 	return rc;
 }
 
-/* A state text the service keeps as it is: the API trims the data of a
- * host, so no blank at either end. */
-static bool zg_txt_ok(const char *t)
-{
-	size_t l = t ? strlen(t) : 0;
-	return dfo_txt_valid(t) && t[0] != ' ' && t[l - 1] != ' ';
-}
-
 static int zerigo_state_change(void *state, const char *name,
 			       const char *del, const char *add,
 			       const struct dfo_txtset *expected, uint32_t ttl,
@@ -858,10 +855,10 @@ static int zerigo_state_change(void *state, const char *name,
 {
 	(void)expected; /* single records change: see the top of the file */
 	struct zerigo *z = state;
-	if ((del && !zg_txt_ok(del)) || (add && !zg_txt_ok(add)))
+	if ((del && !dfo_txt_valid(del)) || (add && !dfo_txt_valid(add)))
 		return dfo_err_set(err, -EINVAL, "zerigo: a state text is "
-				   "printable ASCII, 1 to %d bytes, no blank "
-				   "at either end", DFO_TXT_MAX);
+				   "printable ASCII, 1 to %d bytes",
+				   DFO_TXT_MAX);
 	char norm[256], hb[256];
 	const char *hostname = "";
 	int rc = zg_fqdn(z, name, norm, hb, &hostname, err);
@@ -873,7 +870,7 @@ static int zerigo_state_change(void *state, const char *name,
 	bool present = false;
 	for (size_t i = 0; rc == 0 && add && i < hosts.n; i++)
 		present |= zg_is_txt(&hosts.hosts[i]) &&
-			   strcmp(hosts.hosts[i].data, add) == 0;
+			   strcmp(hosts.hosts[i].text, add) == 0;
 	struct dfo_http_response resp;
 	if (rc == 0 && add && !present) {
 		char *text = zg_xml_escape(add), *body = NULL, path[64];
@@ -900,7 +897,7 @@ static int zerigo_state_change(void *state, const char *name,
 	/* Then the old record, by id: every TXT host holding it. */
 	for (size_t i = 0; rc == 0 && del && i < hosts.n; i++) {
 		const struct zg_host *h = &hosts.hosts[i];
-		if (!zg_is_txt(h) || strcmp(h->data, del) != 0 ||
+		if (!zg_is_txt(h) || strcmp(h->text, del) != 0 ||
 		    (add && strcmp(add, del) == 0))
 			continue;
 		if (!h->id[0]) {

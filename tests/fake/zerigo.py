@@ -158,6 +158,9 @@ def validate_host(zone, doc):
     if root.tag != "host":
         return None, ["Expected a <host> document"]
     f = {c.tag: (c.text or "").strip() for c in root}
+    # A TXT host's data is kept as sent (its text, blanks included).
+    if f.get("host-type") == "TXT" and root.find("data") is not None:
+        f["data"] = root.find("data").text or ""
     errs = []
     typ = f.get("host-type", "")
     data = f.get("data", "")
