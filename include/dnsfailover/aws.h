@@ -252,6 +252,11 @@ struct dfo_ec2_instance {
 	size_t ntags;
 };
 
+/* Free what an instance holds (every string, the IPv6 list, the tags)
+ * and zero it, for a caller that kept a copy of one (the callback's
+ * instance belongs to the call).  A zeroed instance is fine. */
+void dfo_ec2_instance_clear(struct dfo_ec2_instance *inst);
+
 /* A filter: Name and its values, e.g. {"tag:Class", {"web"}, 1} or
  * {"instance-state-name", {"running"}, 1}. */
 struct dfo_ec2_filter {

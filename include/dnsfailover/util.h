@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -70,6 +71,13 @@ int dfo_file_replace(const char *path, const void *data, size_t len,
  * byte.  On false, `why` (if not NULL) says what is wrong, with any
  * offending byte escaped. */
 bool dfo_fqdn_valid(const char *name, char *why, size_t whylen);
+
+/* A name in text ("www.Example.com", with or without the final dot; ""
+ * or "." is the root) to its canonical wire form: lower case, labels of 1
+ * to 63 bytes, at most 255 bytes in all, no byte at or below ' ', no '\\'
+ * or DEL and above (no escapes are read).  *outlen: the bytes written to
+ * out.  0, or -EINVAL. */
+int dfo_name_wire(const char *text, uint8_t out[256], size_t *outlen);
 
 #ifdef __cplusplus
 }

@@ -64,13 +64,6 @@ static int icmp_create(const char *instance, cfg_t *sec, void **state,
 	return 0;
 }
 
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The Internet checksum (RFC 1071) of data. */
 static uint16_t inet_csum(const void *data, size_t len)
 {
@@ -143,7 +136,7 @@ static int ping_open(struct ping *p, int family, struct dfo_err *err)
 	p->id = (uint16_t)getpid();
 	if (getrandom(p->cookie, sizeof(p->cookie), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(p->cookie)) {
-		uint64_t v = (uint64_t)now_mono() * 1000003u ^ (uint64_t)getpid();
+		uint64_t v = (uint64_t)dfo_now() * 1000003u ^ (uint64_t)getpid();
 		memcpy(p->cookie, &v, sizeof(p->cookie));
 	}
 	dfo_log(DFO_LOG_DEBUG, "icmp: using a %s socket",
@@ -226,13 +219,13 @@ static int icmp_check(void *state, const struct dfo_check_target *target,
 	socklen_t tolen = dfo_addr_to_sockaddr(&target->addr, 0, &to);
 
 	double limit = (target->timeout > 0 ? target->timeout : 5) * 0.9;
-	double start = now_mono(), end = start + limit;
+	double start = dfo_now(), end = start + limit;
 	double gap = limit / (c->count + 1);
 	if (gap > 0.1)
 		gap = 0.1;
 	double next = start;
 	for (;;) {
-		double now = now_mono();
+		double now = dfo_now();
 		if (sent < c->count && now >= next) {
 			if ((rc = ping_send(&p, &to, tolen, sent)) < 0) {
 				dfo_err_set(err, rc, "echo request to %s: %s",

@@ -61,13 +61,6 @@ static void hosts_destroy(void *state)
 	free(h);
 }
 
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int hosts_create(const char *instance, cfg_t *sec, void **state,
 			struct dfo_err *err)
 {
@@ -303,16 +296,21 @@ static int check_name(const char *fqdn, struct dfo_err *err)
 	return 0;
 }
 
+/* The file's text for a read of `name`'s records (a valid name). */
+static int read_for(struct hosts *h, const char *name, struct text *t,
+		    struct dfo_err *err)
+{
+	struct stat st;
+	int rc = check_name(name, err);
+	return rc < 0 ? rc : read_file(h->file, t, &st, err);
+}
+
 static int hosts_list(void *state, const char *fqdn, struct dfo_rrset *out,
 		      struct dfo_err *err)
 {
-	struct hosts *h = state;
-	int rc = check_name(fqdn, err);
-	if (rc < 0)
-		return rc;
 	struct text t;
-	struct stat st;
-	if ((rc = read_file(h->file, &t, &st, err)) < 0)
+	int rc = read_for(state, fqdn, &t, err);
+	if (rc < 0)
 		return rc;
 	rc = parse_set(&t, fqdn, out, err);
 	free(t.p);
@@ -399,7 +397,7 @@ static int lock_take(const char *lock, double timeout, struct dfo_err *err)
 		close(fd);
 		return dfo_err_set(err, -EINVAL, "%s: not a regular file", lock);
 	}
-	double deadline = now_mono() + timeout;
+	double deadline = dfo_now() + timeout;
 	long wait_us = 1000;
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -416,7 +414,7 @@ static int lock_take(const char *lock, double timeout, struct dfo_err *err)
 					   "%s: gave up waiting for the lock: "
 					   "stopping", lock);
 		}
-		double left = deadline - now_mono();
+		double left = deadline - dfo_now();
 		if (left <= 0) {
 			close(fd);
 			return dfo_err_set(err, -ETIMEDOUT,
@@ -687,13 +685,9 @@ static int parse_state(const struct text *t, const char *name,
 static int hosts_state_list(void *state, const char *name,
 			    struct dfo_txtset *out, struct dfo_err *err)
 {
-	struct hosts *h = state;
-	int rc = check_name(name, err);
-	if (rc < 0)
-		return rc;
 	struct text t;
-	struct stat st;
-	if ((rc = read_file(h->file, &t, &st, err)) < 0)
+	int rc = read_for(state, name, &t, err);
+	if (rc < 0)
 		return rc;
 	rc = parse_state(&t, name, out, err);
 	free(t.p);

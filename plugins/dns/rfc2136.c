@@ -30,7 +30,6 @@
  * appears in a message or a log line.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -120,40 +119,6 @@ static void rfc_destroy(void *state)
 
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
-
-/* Text name ("www.Example.com" or with the final dot) to canonical
- * (lower case) wire form.  0, or -EINVAL. */
-static int name_wire(const char *text, uint8_t out[256], size_t *outlen)
-{
-	size_t o = 0, n = strlen(text);
-	if (n && text[n - 1] == '.')
-		n--;
-	if (n == 0) { /* the root */
-		out[0] = 0;
-		*outlen = 1;
-		return 0;
-	}
-	size_t i = 0;
-	while (i <= n) {
-		size_t s = i;
-		while (i < n && text[i] != '.')
-			i++;
-		size_t l = i - s;
-		if (l == 0 || l > 63 || o + 1 + l + 1 > 255)
-			return -EINVAL;
-		out[o++] = (uint8_t)l;
-		for (size_t k = s; k < i; k++) {
-			unsigned char c = (unsigned char)text[k];
-			if (c <= ' ' || c == '\\' || c >= 0x7f)
-				return -EINVAL;
-			out[o++] = (uint8_t)tolower(c);
-		}
-		i++; /* the dot */
-	}
-	out[o++] = 0;
-	*outlen = o;
-	return 0;
-}
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -554,7 +519,7 @@ static int name_rdf(const char *fqdn, ldns_rdf **out, struct dfo_err *err)
 {
 	uint8_t w[256];
 	size_t wl;
-	if (name_wire(fqdn, w, &wl) < 0 ||
+	if (dfo_name_wire(fqdn, w, &wl) < 0 ||
 	    ldns_str2rdf_dname(out, fqdn) != LDNS_STATUS_OK)
 		return dfo_err_set(err, -EINVAL, "'%s' is not a domain name", fqdn);
 	ldns_dname2canonical(*out);
@@ -1164,7 +1129,7 @@ static int rfc_create(const char *instance, cfg_t *sec, void **state,
 	if (zone) {
 		uint8_t w[256];
 		size_t wl;
-		if (name_wire(zone, w, &wl) < 0) {
+		if (dfo_name_wire(zone, w, &wl) < 0) {
 			rc = dfo_err_set(err, -EINVAL, "zone '%s' is not a domain "
 					 "name", zone);
 			goto fail;

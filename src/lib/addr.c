@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,4 +322,36 @@ bool dfo_fqdn_valid(const char *name, char *why, size_t whylen)
 		return false;
 	}
 	return true;
+}
+
+int dfo_name_wire(const char *text, uint8_t out[256], size_t *outlen)
+{
+	size_t o = 0, n = strlen(text);
+	if (n && text[n - 1] == '.')
+		n--;
+	if (n == 0) { /* the root */
+		out[0] = 0;
+		*outlen = 1;
+		return 0;
+	}
+	size_t i = 0;
+	while (i <= n) {
+		size_t s = i;
+		while (i < n && text[i] != '.')
+			i++;
+		size_t l = i - s;
+		if (l == 0 || l > 63 || o + 1 + l + 1 > 255)
+			return -EINVAL;
+		out[o++] = (uint8_t)l;
+		for (size_t k = s; k < i; k++) {
+			unsigned char c = (unsigned char)text[k];
+			if (c <= ' ' || c == '\\' || c >= 0x7f)
+				return -EINVAL;
+			out[o++] = (uint8_t)tolower(c);
+		}
+		i++; /* the dot */
+	}
+	out[o++] = 0;
+	*outlen = o;
+	return 0;
 }

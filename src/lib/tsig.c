@@ -19,6 +19,7 @@
 #include <openssl/hmac.h>
 
 #include <dnsfailover/tsig.h>
+#include <dnsfailover/util.h>
 
 #define TYPE_TSIG 250
 #define CLASS_ANY 255
@@ -48,40 +49,6 @@ struct dfo_tsig_key {
 
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
-
-/* Text name ("www.Example.com" or with the final dot) to canonical
- * (lower case) wire form.  0, or -EINVAL. */
-static int name_wire(const char *text, uint8_t out[256], size_t *outlen)
-{
-	size_t o = 0, n = strlen(text);
-	if (n && text[n - 1] == '.')
-		n--;
-	if (n == 0) { /* the root */
-		out[0] = 0;
-		*outlen = 1;
-		return 0;
-	}
-	size_t i = 0;
-	while (i <= n) {
-		size_t s = i;
-		while (i < n && text[i] != '.')
-			i++;
-		size_t l = i - s;
-		if (l == 0 || l > 63 || o + 1 + l + 1 > 255)
-			return -EINVAL;
-		out[o++] = (uint8_t)l;
-		for (size_t k = s; k < i; k++) {
-			unsigned char c = (unsigned char)text[k];
-			if (c <= ' ' || c == '\\' || c >= 0x7f)
-				return -EINVAL;
-			out[o++] = (uint8_t)tolower(c);
-		}
-		i++; /* the dot */
-	}
-	out[o++] = 0;
-	*outlen = o;
-	return 0;
-}
 
 /* Read the (possibly compressed) name at *off of a message of len bytes
  * into out, lower-cased, uncompressed; *off moves past it.  0 or
@@ -255,9 +222,9 @@ int dfo_tsig_key_new(const char *name, const char *algorithm,
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	}
 	k->alg = alg;
-	name_wire(alg->name, k->algwire, &k->algwirelen); /* fits */
+	dfo_name_wire(alg->name, k->algwire, &k->algwirelen); /* fits */
 	int rc;
-	if (name_wire(name, k->wire, &k->wirelen) < 0) {
+	if (dfo_name_wire(name, k->wire, &k->wirelen) < 0) {
 		rc = dfo_err_set(err, -EINVAL, "key name '%s' is not a domain "
 				 "name", name);
 		goto fail;

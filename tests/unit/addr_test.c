@@ -1,5 +1,6 @@
 /* Addresses: dfo_hostport_parse(), the one reader of "HOST:PORT" that the
- * core's listeners, awsdns's listen/upstream and its ini converter share. */
+ * core's listeners, awsdns's listen/upstream and its ini converter share;
+ * dfo_name_wire(). */
 #include "config.h"
 
 #include <errno.h>
@@ -129,6 +130,44 @@ static void hostport_listen(void **unused)
 	assert_int_equal(dfo_listen_parse("127.0.0.1:0", &ss), 0);
 }
 
+/* dfo_name_wire(): the one text-to-wire name writer of TSIG and rfc2136. */
+static void name_wire_forms(void **unused)
+{
+	uint8_t w[256];
+	size_t n = 0;
+	assert_int_equal(dfo_name_wire("WWW.Example.com.", w, &n), 0);
+	assert_int_equal(n, 17);
+	assert_memory_equal(w, "\3www\7example\3com", 17);
+	assert_int_equal(dfo_name_wire("www.example.com", w, &n), 0);
+	assert_int_equal(n, 17);
+	assert_int_equal(dfo_name_wire(".", w, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(w[0], 0);
+	assert_int_equal(dfo_name_wire("", w, &n), 0);
+	assert_int_equal(n, 1);
+	char label[70];
+	memset(label, 'a', 63);
+	label[63] = '\0';
+	assert_int_equal(dfo_name_wire(label, w, &n), 0);
+	assert_int_equal(n, 65);
+	label[63] = 'a';
+	label[64] = '\0';
+	assert_int_equal(dfo_name_wire(label, w, &n), -EINVAL); /* 64 bytes */
+	/* 255 bytes in all at the most: 4 labels of 63 take 256. */
+	char big[300];
+	snprintf(big, sizeof(big), "%.63s.%.63s.%.63s.%.61s", label, label, label,
+		 label);
+	assert_int_equal(dfo_name_wire(big, w, &n), 0);
+	assert_int_equal(n, 255);
+	snprintf(big, sizeof(big), "%.63s.%.63s.%.63s.%.62s", label, label, label,
+		 label);
+	assert_int_equal(dfo_name_wire(big, w, &n), -EINVAL);
+	assert_int_equal(dfo_name_wire("a..b", w, &n), -EINVAL);
+	assert_int_equal(dfo_name_wire("a b", w, &n), -EINVAL);
+	assert_int_equal(dfo_name_wire("a\\.b", w, &n), -EINVAL);
+	assert_int_equal(dfo_name_wire("caf\xc3\xa9", w, &n), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +178,7 @@ int main(void)
 		cmocka_unit_test(hostport_bad_ports),
 		cmocka_unit_test(hostport_sizes),
 		cmocka_unit_test(hostport_listen),
+		cmocka_unit_test(name_wire_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,24 +43,6 @@ cfg_opt_t awsdns_source_opts[] = {
 
 /* ---- instance copies ---- */
 
-static void inst_clear(struct dfo_ec2_instance *i)
-{
-	char **s[] = {&i->id, &i->state, &i->type, &i->key_name, &i->image_id,
-		      &i->private_ip, &i->public_ip, &i->private_dns,
-		      &i->public_dns, &i->az, &i->vpc_id, &i->subnet_id};
-	for (size_t k = 0; k < sizeof(s) / sizeof(s[0]); k++)
-		free(*s[k]);
-	for (size_t k = 0; k < i->nipv6; k++)
-		free(i->ipv6[k]);
-	free(i->ipv6);
-	for (size_t k = 0; k < i->ntags; k++) {
-		free(i->tags[k].key);
-		free(i->tags[k].value);
-	}
-	free(i->tags);
-	memset(i, 0, sizeof(*i));
-}
-
 static bool dup_str(char **dst, const char *src)
 {
 	*dst = src ? strdup(src) : NULL;
@@ -92,7 +74,7 @@ static int inst_copy(struct dfo_ec2_instance *d,
 		ok = dup_str(&d->tags[k].key, i->tags[k].key) &&
 		     dup_str(&d->tags[k].value, i->tags[k].value);
 	if (!ok) {
-		inst_clear(d);
+		dfo_ec2_instance_clear(d);
 		return -ENOMEM;
 	}
 	return 0;
@@ -101,7 +83,7 @@ static int inst_copy(struct dfo_ec2_instance *d,
 static void insts_free(struct dfo_ec2_instance *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		inst_clear(&v[i]);
+		dfo_ec2_instance_clear(&v[i]);
 	free(v);
 }
 

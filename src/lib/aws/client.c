@@ -264,6 +264,26 @@ static int role_set(struct dfo_aws *a, const char *arn, const char *ext,
 	return 0;
 }
 
+/* The settings a client was made with (the endpoints already include
+ * what the environment said); the strings stay src's. */
+static struct dfo_aws_settings settings_of(const struct dfo_aws *src)
+{
+	return (struct dfo_aws_settings){
+		.region = src->region,
+		.access_key_id = src->akid,
+		.secret_access_key = src->secret,
+		.session_token = src->token,
+		.profile = src->profile,
+		.ec2_endpoint = src->ec2_endpoint,
+		.route53_endpoint = src->route53_endpoint,
+		.sts_endpoint = src->sts_endpoint,
+		.imds_endpoint = src->imds_endpoint,
+		.timeout = src->timeout,
+		.max_retries = src->max_retries,
+		.retry_time = src->retry_time,
+	};
+}
+
 /* RoleSessionName: 2 to 64 of [A-Za-z0-9+=,.@_-]. */
 static bool session_name_ok(const char *s)
 {
@@ -293,20 +313,14 @@ int dfo_aws_derive(struct dfo_aws *src, const struct dfo_aws_source *s,
 		return dfo_err_set(err, -EINVAL, "external_id needs role_arn");
 	/* The base: src's settings, with the region and profile asked.  A
 	 * profile replaces src's keys: it is where the keys come from. */
-	struct dfo_aws_settings set = {
-		.region = s->region ? s->region : src->region,
-		.access_key_id = s->profile ? NULL : src->akid,
-		.secret_access_key = s->profile ? NULL : src->secret,
-		.session_token = s->profile ? NULL : src->token,
-		.profile = s->profile ? s->profile : src->profile,
-		.ec2_endpoint = src->ec2_endpoint,
-		.route53_endpoint = src->route53_endpoint,
-		.sts_endpoint = src->sts_endpoint,
-		.imds_endpoint = src->imds_endpoint,
-		.timeout = src->timeout,
-		.max_retries = src->max_retries,
-		.retry_time = src->retry_time,
-	};
+	struct dfo_aws_settings set = settings_of(src);
+	if (s->region)
+		set.region = s->region;
+	if (s->profile) {
+		set.profile = s->profile;
+		set.access_key_id = set.secret_access_key = NULL;
+		set.session_token = NULL;
+	}
 	struct dfo_aws *a;
 	int rc = dfo_aws_new(&a, &set, err);
 	if (rc < 0)
@@ -334,24 +348,10 @@ int dfo_aws_derive(struct dfo_aws *src, const struct dfo_aws_source *s,
 int dfo_aws_clone(struct dfo_aws *src, struct dfo_aws **out,
 		  struct dfo_err *err)
 {
-	/* The settings as given (the endpoints already include what the
-	 * environment said), and what src has resolved so far: the clone
-	 * starts with the same region and credentials and renews them from
-	 * the same source on its own. */
-	struct dfo_aws_settings s = {
-		.region = src->region,
-		.access_key_id = src->akid,
-		.secret_access_key = src->secret,
-		.session_token = src->token,
-		.profile = src->profile,
-		.ec2_endpoint = src->ec2_endpoint,
-		.route53_endpoint = src->route53_endpoint,
-		.sts_endpoint = src->sts_endpoint,
-		.imds_endpoint = src->imds_endpoint,
-		.timeout = src->timeout,
-		.max_retries = src->max_retries,
-		.retry_time = src->retry_time,
-	};
+	/* The settings as given, and what src has resolved so far: the
+	 * clone starts with the same region and credentials and renews them
+	 * from the same source on its own. */
+	struct dfo_aws_settings s = settings_of(src);
 	struct dfo_aws *a;
 	int rc = dfo_aws_new(&a, &s, err);
 	if (rc < 0)

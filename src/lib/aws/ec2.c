@@ -30,20 +30,13 @@ struct page {
 	char why[128];
 };
 
-static void inst_free(struct dfo_ec2_instance *i)
+void dfo_ec2_instance_clear(struct dfo_ec2_instance *i)
 {
-	free(i->id);
-	free(i->state);
-	free(i->type);
-	free(i->key_name);
-	free(i->image_id);
-	free(i->private_ip);
-	free(i->public_ip);
-	free(i->private_dns);
-	free(i->public_dns);
-	free(i->az);
-	free(i->vpc_id);
-	free(i->subnet_id);
+	char **s[] = {&i->id, &i->state, &i->type, &i->key_name, &i->image_id,
+		      &i->private_ip, &i->public_ip, &i->private_dns,
+		      &i->public_dns, &i->az, &i->vpc_id, &i->subnet_id};
+	for (size_t k = 0; k < sizeof(s) / sizeof(s[0]); k++)
+		free(*s[k]);
 	for (size_t k = 0; k < i->nipv6; k++)
 		free(i->ipv6[k]);
 	free(i->ipv6);
@@ -58,7 +51,7 @@ static void inst_free(struct dfo_ec2_instance *i)
 static void page_reset(struct page *pg)
 {
 	for (size_t i = 0; i < pg->n; i++)
-		inst_free(&pg->insts[i]);
+		dfo_ec2_instance_clear(&pg->insts[i]);
 	pg->n = 0;
 	free(pg->tag.key);
 	free(pg->tag.value);
