@@ -13,6 +13,9 @@
 #   zone_dump ZONE             the whole zone by AXFR (no SOA), sorted
 #   nsupd ZONE <<<"commands"  nsupdate with the key
 # DNS_ADDR (127.0.0.1), DNS_PORT and DNS_KEY_* are the server in use.
+# DNS_RUN: a prefix that runs the server and the clients above elsewhere
+# (tests/lib/netns.sh sets it to "ip netns exec HUB"; it execs, so
+# DNS_PID is the server's own pid).
 
 DNS_ADDR=127.0.0.1
 
@@ -25,7 +28,7 @@ dns_key() {
 
 # A free port for both UDP and TCP on $DNS_ADDR.
 dns_free_port() {
-	/usr/bin/python3 - "$DNS_ADDR" <<'PY'
+	${DNS_RUN:-} /usr/bin/python3 - "$DNS_ADDR" <<'PY'
 import socket, sys
 fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 for _ in range(100):
@@ -52,7 +55,7 @@ Z
 dns_wait_up() {
 	local i
 	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		dig +norec +time=1 +tries=1 @"$DNS_ADDR" -p "$DNS_PORT" "$1" SOA 2>/dev/null |
+		${DNS_RUN:-} dig +norec +time=1 +tries=1 @"$DNS_ADDR" -p "$DNS_PORT" "$1" SOA 2>/dev/null |
 			grep -q "status: NOERROR" && return 0
 		sleep 0.1
 	done
@@ -90,7 +93,7 @@ zone "$z" {
 	allow-transfer { key $DNS_KEY_NAME; };
 };
 C
-	named -g -c "$d/named.conf" -n 1 >"$d/named.log" 2>&1 &
+	${DNS_RUN:-} named -g -c "$d/named.conf" -n 1 >"$d/named.log" 2>&1 &
 	DNS_PID=$!
 	echo "$DNS_PID" >"$d/server.pid"
 	track "$DNS_PID"
@@ -130,7 +133,7 @@ zone:
     zonefile-sync: 0
     acl: upd
 C
-	knotd -c "$d/knot.conf" >"$d/knot.log" 2>&1 &
+	${DNS_RUN:-} knotd -c "$d/knot.conf" >"$d/knot.log" 2>&1 &
 	DNS_PID=$!
 	echo "$DNS_PID" >"$d/server.pid"
 	track "$DNS_PID"
@@ -147,7 +150,7 @@ stop_dns() { # DIR
 }
 
 dns_dig() { # args...
-	dig +norec +time=2 +tries=2 -y "$DNS_KEY_ALG:$DNS_KEY_NAME:$DNS_KEY_SECRET" \
+	${DNS_RUN:-} dig +norec +time=2 +tries=2 -y "$DNS_KEY_ALG:$DNS_KEY_NAME:$DNS_KEY_SECRET" \
 		@"$DNS_ADDR" -p "$DNS_PORT" "$@"
 }
 
@@ -171,7 +174,7 @@ nsupd() { # ZONE, commands on stdin
 		echo "zone $1"
 		cat
 		echo "send"
-	} | nsupdate -y "$DNS_KEY_ALG:$DNS_KEY_NAME:$DNS_KEY_SECRET" -t 5
+	} | ${DNS_RUN:-} nsupdate -y "$DNS_KEY_ALG:$DNS_KEY_NAME:$DNS_KEY_SECRET" -t 5
 }
 
 # A server that takes every request and never answers, on
