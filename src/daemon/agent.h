@@ -11,6 +11,35 @@
 
 #include "core.h"
 
+struct events;
+struct ops;
+
+/* When a rate-limited dns instance (by its state) was last called. */
+struct pace {
+	const void *state;
+	double last;                 /* dfo_now() clock */
+};
+
+/*
+ * What the engine's modules keep across rounds and reloads: one per
+ * engine, owned by it (made in dfo_engine_new, freed in
+ * dfo_engine_free) and reached by the round through each pool state's
+ * `agent`.  No module keeps such state in a static of its own, so a
+ * reload, or a failed one, leaves nothing pointing at a freed config.
+ */
+struct agent {
+	struct events *events;       /* events.c: notify programs running and
+				      * the config they read; NULL: none run */
+	struct ops *ops;             /* ops.c: the /metrics server */
+	struct pace *paces;          /* round.c: call_spacing, by instance;
+				      * grows as needed */
+	size_t npaces, cappaces;
+};
+
+/* Drop the paces of dns instances that `conf` no longer has (after a
+ * reload: their state may be freed and its address reused). */
+void agent_paces_prune(struct agent *ag, const struct dfo_config *conf);
+
 /* What this agent knows of one peer address of a pool. */
 struct peer_state {
 	struct dfo_addr addr;
@@ -44,6 +73,7 @@ struct fqdn_state {
 struct pool_state {
 	char *name;                  /* owned */
 	const struct dfo_pool *pool; /* of the current config */
+	struct agent *agent;         /* the engine's; not owned */
 	double due;                  /* next round, dfo_now() clock */
 	double last_due;             /* due time of the last round; < 0: none */
 	bool scheduled;

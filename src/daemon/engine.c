@@ -51,6 +51,7 @@ struct dfo_engine {
 	unsigned status_fails;     /* status file writes failed running */
 	double status_next_warn;   /* no warning about it before then */
 	double status_next;        /* responders' state: next status write */
+	struct agent agent;        /* the modules' state across reloads */
 };
 
 /* With responders, the status file is rewritten this often, rounds or
@@ -70,7 +71,7 @@ static void raise_fd_limit(void)
 /* The new state of pool `p`, moving what `prev` (may be NULL) knew:
  * counters, peers, and the FQDNs the pool keeps. */
 static int pool_build(struct pool_state *s, const struct dfo_pool *p,
-		      struct pool_state *prev)
+		      struct pool_state *prev, struct agent *agent)
 {
 	struct fqdn_state *fq = calloc(p->nfqdn, sizeof(*fq));
 	if (!fq)
@@ -121,6 +122,7 @@ static int pool_build(struct pool_state *s, const struct dfo_pool *p,
 	s->fq = fq;
 	s->nfq = p->nfqdn;
 	s->pool = p;
+	s->agent = agent;
 	s->skip = 0;
 	if (!prev) {
 		s->scheduled = false;
@@ -148,7 +150,7 @@ static int pools_build(struct dfo_engine *e, struct dfo_config *conf)
 			if (e->pools[k].name &&
 			    strcmp(e->pools[k].name, conf->pools[i].name) == 0)
 				prev = &e->pools[k];
-		if (pool_build(&ps[i], &conf->pools[i], prev) < 0) {
+		if (pool_build(&ps[i], &conf->pools[i], prev, &e->agent) < 0) {
 			for (size_t k = 0; k < i; k++)
 				pool_state_clear(&ps[k]);
 			free(ps);
@@ -180,12 +182,16 @@ struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 				      .interrupted = engine_interrupted,
 				      .tracked = engine_tracked,
 				      .arg = e};
-	if (pools_build(e, conf) < 0) {
+	e->agent.events = events_new();
+	e->agent.ops = e->agent.events ? ops_new(e->agent.events) : NULL;
+	if (!e->agent.ops || pools_build(e, conf) < 0) {
+		ops_free(e->agent.ops);
+		events_free(e->agent.events);
 		free(e);
 		return NULL;
 	}
 	raise_fd_limit();
-	ops_configure(conf);
+	ops_configure(e->agent.ops, conf);
 	if (conf->status_file)
 		status_temps_clean(conf->status_file);
 	return e;
@@ -232,7 +238,7 @@ static bool engine_tracked(pid_t pid, void *arg)
 		if (e->sup.r[i].pid == pid ||
 		    (e->sup.r[i].prev_pid > 0 && e->sup.r[i].prev_pid == pid))
 			return true;
-	return events_tracked(pid);
+	return events_tracked(e->agent.events, pid);
 }
 
 void dfo_engine_watch(struct dfo_engine *e, int fd, pid_t pid)
@@ -311,7 +317,7 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 			return DFO_ENGINE_STOP;
 		}
 		supervisor_tick(&e->sup);
-		ops_tick(e->started && supervisor_all_ready(&e->sup));
+		ops_tick(e->agent.ops, e->started && supervisor_all_ready(&e->sup));
 		dfo_children_sweep(engine_tracked, e);
 
 		/* Run what is due, one pool at a time, taking turns so that a
@@ -378,9 +384,10 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		p[0] = (struct pollfd){.fd = e->sigfd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = e->watch_fd, .events = POLLIN};
 		size_t np = 2 + supervisor_pollfds(&e->sup, p + 2, MAX_POLL);
-		np += ops_pollfds(p + np, 2 + 3 * MAX_POLL - np);
-		if (ops_next() < next)
-			next = ops_next();
+		np += ops_pollfds(e->agent.ops, p + np, 2 + 3 * MAX_POLL - np);
+		double opsnext = ops_next(e->agent.ops);
+		if (opsnext < next)
+			next = opsnext;
 		double wait = next - dfo_now();
 		int ms = wait <= 0 ? 0 : wait > 3600 ? 3600 * 1000
 						     : (int)(wait * 1000) + 1;
@@ -415,7 +422,8 @@ void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf)
 	 * now: nothing may keep pointing at it (notify programs read the
 	 * new one from here on). */
 	e->conf = conf;
-	ops_configure(conf);
+	ops_configure(e->agent.ops, conf);
+	agent_paces_prune(&e->agent, conf);
 }
 
 void dfo_engine_shutdown(struct dfo_engine *e)
@@ -439,5 +447,9 @@ void dfo_engine_free(struct dfo_engine *e)
 	for (size_t k = 0; k < e->npools; k++)
 		pool_state_clear(&e->pools[k]);
 	free(e->pools);
+	/* The metrics server stops; notify programs get their deadline. */
+	ops_free(e->agent.ops);
+	events_free(e->agent.events);
+	free(e->agent.paces);
 	free(e);
 }

@@ -46,6 +46,8 @@ void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf);
  * responders (SIGTERM, then SIGKILL after 3 s), a last status file. */
 void dfo_engine_shutdown(struct dfo_engine *e);
 
+/* Stops the /metrics server and waits for notify programs still running
+ * (each up to its notify_timeout, then killed). */
 void dfo_engine_free(struct dfo_engine *e);
 
 #endif

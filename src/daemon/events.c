@@ -48,8 +48,6 @@ const char *event_name(enum event_type t)
 	return t < EV_COUNT ? names[t] : "unknown";
 }
 
-static const struct dfo_config *conf; /* not owned */
-
 struct kid {
 	pid_t pid;          /* 0: slot free */
 	int pidfd;          /* -1 if the kernel has none */
@@ -57,7 +55,28 @@ struct kid {
 	bool killed;
 	char what[128];     /* "PROGRAM (EVENT)" for the log */
 };
-static struct kid kids[MAX_KIDS];
+
+/* The module's state, owned by the engine (struct agent). */
+struct events {
+	const struct dfo_config *conf; /* the engine's current; not owned */
+	struct kid kids[MAX_KIDS];
+};
+
+struct events *events_new(void)
+{
+	struct events *ev = calloc(1, sizeof(*ev));
+	for (size_t i = 0; ev && i < MAX_KIDS; i++)
+		ev->kids[i].pidfd = -1;
+	return ev;
+}
+
+void events_free(struct events *ev)
+{
+	if (!ev)
+		return;
+	events_finish(ev);
+	free(ev);
+}
 
 /* ---- metrics ---- */
 
@@ -166,9 +185,9 @@ static void register_pool(const struct dfo_pool *p)
 	metric(GAUGE, "dnsfailover_draining", H_DRAIN, p->name, NULL, NULL);
 }
 
-void events_configure(const struct dfo_config *c)
+void events_configure(struct events *ev, const struct dfo_config *c)
 {
-	conf = c;
+	ev->conf = c;
 	dfo_metric_register(COUNTER, "dnsfailover_notify_failures_total",
 			    H_NOTIFY, NULL);
 	for (size_t i = 0; i < c->npools; i++)
@@ -204,9 +223,14 @@ static void kid_run(const char *const *argv, size_t argc, enum event_type t,
 	_exit(127);
 }
 
-static void notify_spawn(const struct pool_state *ps, enum event_type t,
-			 const char *fqdn, const char *addr, const char *reason)
+static void notify_spawn(struct events *ev, const struct pool_state *ps,
+			 enum event_type t, const char *fqdn, const char *addr,
+			 const char *reason)
 {
+	if (!ev)
+		return;
+	const struct dfo_config *conf = ev->conf;
+	struct kid *kids = ev->kids;
 	const char *const *argv = NULL;
 	size_t argc = 0;
 	if (ps->pool && ps->pool->nnotify) {
@@ -248,8 +272,9 @@ static void notify_spawn(const struct pool_state *ps, enum event_type t,
 		k->what, (int)pid);
 }
 
-static void kid_done(struct kid *k, int status)
+static void kid_done(const struct events *ev, struct kid *k, int status)
 {
+	const struct dfo_config *conf = ev->conf;
 	bool bad = true;
 	if (k->killed)
 		dfo_log(DFO_LOG_WARNING, "notify %s killed at its deadline "
@@ -272,16 +297,18 @@ static void kid_done(struct kid *k, int status)
 	k->pidfd = -1;
 }
 
-bool events_tracked(pid_t pid)
+bool events_tracked(const struct events *ev, pid_t pid)
 {
+	const struct kid *kids = ev->kids;
 	for (size_t i = 0; i < MAX_KIDS; i++)
 		if (kids[i].pid == pid)
 			return true;
 	return false;
 }
 
-void events_reap(void)
+void events_reap(struct events *ev)
 {
+	struct kid *kids = ev->kids;
 	double now = dfo_now();
 	for (size_t i = 0; i < MAX_KIDS; i++) {
 		struct kid *k = &kids[i];
@@ -292,11 +319,11 @@ void events_reap(void)
 		if (r == k->pid) {
 			/* What it left in its group goes too. */
 			kill(-k->pid, SIGKILL);
-			kid_done(k, status);
+			kid_done(ev, k, status);
 			continue;
 		}
 		if (r < 0 && errno == ECHILD) {
-			kid_done(k, 0);
+			kid_done(ev, k, 0);
 			continue;
 		}
 		if (!k->killed && now >= k->deadline) {
@@ -307,8 +334,9 @@ void events_reap(void)
 	}
 }
 
-size_t events_pollfds(struct pollfd *p, size_t max)
+size_t events_pollfds(const struct events *ev, struct pollfd *p, size_t max)
 {
+	const struct kid *kids = ev->kids;
 	size_t n = 0;
 	for (size_t i = 0; i < MAX_KIDS && n < max; i++)
 		if (kids[i].pid && kids[i].pidfd >= 0)
@@ -317,8 +345,9 @@ size_t events_pollfds(struct pollfd *p, size_t max)
 	return n;
 }
 
-double events_next(void)
+double events_next(const struct events *ev)
 {
+	const struct kid *kids = ev->kids;
 	double next = 1e300;
 	for (size_t i = 0; i < MAX_KIDS; i++) {
 		if (!kids[i].pid)
@@ -333,10 +362,11 @@ double events_next(void)
 	return next;
 }
 
-void events_finish(void)
+void events_finish(struct events *ev)
 {
+	const struct kid *kids = ev->kids;
 	for (;;) {
-		events_reap();
+		events_reap(ev);
 		bool any = false;
 		for (size_t i = 0; i < MAX_KIDS; i++)
 			any |= kids[i].pid != 0;
@@ -386,7 +416,8 @@ void event_emit(const struct pool_state *ps, enum event_type t,
 	dfo_log(DFO_LOG_DEBUG, "pool %s: event %s%s%s%s%s", ps->name,
 		event_name(t), fqdn ? " " : "", fqdn ? fqdn : "", a[0] ? " " : "",
 		a);
-	notify_spawn(ps, t, fqdn, a, reason);
+	notify_spawn(ps->agent ? ps->agent->events : NULL, ps, t, fqdn, a,
+		     reason);
 	ops_watchdog();
 }
 

@@ -633,8 +633,7 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 	dfo_engine_watch(eng, -1, 0);
 	checker_cancel(&chk);
 	dfo_engine_shutdown(eng);
-	ops_stop();
-	dfo_engine_free(eng);
+	dfo_engine_free(eng); /* stops /metrics, waits for notify programs */
 	dfo_config_free(conf);
 	if (o->pidfile)
 		unlink(o->pidfile);

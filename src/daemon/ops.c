@@ -87,9 +87,23 @@ static int mhd_load(void)
 
 /* ---- the server ---- */
 
-static struct MHD_Daemon *daemon_;
-static char *listening; /* the metrics_listen it serves; owned */
-static int epoll_fd = -1;
+/* The module's state, owned by the engine (struct agent). */
+struct ops {
+	struct events *events;     /* not owned */
+	struct MHD_Daemon *daemon;
+	char *listening;           /* the metrics_listen it serves; owned */
+	int epoll_fd;
+};
+
+struct ops *ops_new(struct events *ev)
+{
+	struct ops *o = calloc(1, sizeof(*o));
+	if (o) {
+		o->events = ev;
+		o->epoll_fd = -1;
+	}
+	return o;
+}
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
@@ -159,17 +173,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		     MHD_RESPMEM_PERSISTENT);
 }
 
-static void server_stop(void)
+static void server_stop(struct ops *o)
 {
-	if (daemon_)
-		mhd.stop_daemon(daemon_);
-	daemon_ = NULL;
-	epoll_fd = -1;
-	free(listening);
-	listening = NULL;
+	if (o->daemon)
+		mhd.stop_daemon(o->daemon);
+	o->daemon = NULL;
+	o->epoll_fd = -1;
+	free(o->listening);
+	o->listening = NULL;
 }
 
-static void server_start(const char *addr)
+void ops_free(struct ops *o)
+{
+	if (!o)
+		return;
+	server_stop(o);
+	free(o);
+}
+
+static void server_start(struct ops *o, const char *addr)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = dfo_listen_parse(addr, &ss);
@@ -178,7 +200,7 @@ static void server_start(const char *addr)
 	unsigned flags = MHD_USE_EPOLL;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	daemon_ = mhd.start_daemon(
+	o->daemon = mhd.start_daemon(
 		flags, 0, NULL, NULL, on_request, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
@@ -186,27 +208,27 @@ static void server_start(const char *addr)
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 		MHD_OPTION_END);
-	if (!daemon_) {
+	if (!o->daemon) {
 		dfo_log(DFO_LOG_ERR, "metrics: cannot serve on %s (address in "
 				     "use, or not this host's?)", addr);
 		return;
 	}
 	const union MHD_DaemonInfo *info =
-		mhd.get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
-	epoll_fd = info ? info->epoll_fd : -1;
-	listening = strdup(addr);
+		mhd.get_daemon_info(o->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	o->epoll_fd = info ? info->epoll_fd : -1;
+	o->listening = strdup(addr);
 	dfo_log(DFO_LOG_NOTICE, "metrics: serving http://%s/metrics", addr);
 }
 
-void ops_configure(const struct dfo_config *conf)
+void ops_configure(struct ops *o, const struct dfo_config *conf)
 {
-	events_configure(conf);
+	events_configure(o->events, conf);
 	const char *want = conf->metrics_listen;
-	if (daemon_ && want && listening && strcmp(want, listening) == 0)
+	if (o->daemon && want && o->listening && strcmp(want, o->listening) == 0)
 		return;
-	server_stop();
+	server_stop(o);
 	if (want)
-		server_start(want);
+		server_start(o, want);
 }
 
 /* ---- systemd ---- */
@@ -280,7 +302,7 @@ void ops_watchdog(void)
 
 /* ---- the engine's hooks ---- */
 
-void ops_tick(bool ready)
+void ops_tick(struct ops *o, bool ready)
 {
 	sd_init();
 	if (ready && !sd.ready) {
@@ -288,35 +310,29 @@ void ops_tick(bool ready)
 		ops_sd_notify("READY=1\nSTATUS=running");
 	}
 	ops_watchdog();
-	events_reap();
-	if (daemon_)
-		mhd.run(daemon_);
+	events_reap(o->events);
+	if (o->daemon)
+		mhd.run(o->daemon);
 }
 
-size_t ops_pollfds(struct pollfd *p, size_t max)
+size_t ops_pollfds(const struct ops *o, struct pollfd *p, size_t max)
 {
 	size_t n = 0;
-	if (daemon_ && epoll_fd >= 0 && n < max)
-		p[n++] = (struct pollfd){.fd = epoll_fd, .events = POLLIN};
-	return n + events_pollfds(p + n, max - n);
+	if (o->daemon && o->epoll_fd >= 0 && n < max)
+		p[n++] = (struct pollfd){.fd = o->epoll_fd, .events = POLLIN};
+	return n + events_pollfds(o->events, p + n, max - n);
 }
 
-double ops_next(void)
+double ops_next(const struct ops *o)
 {
-	double next = events_next();
+	double next = events_next(o->events);
 	if (sd.watchdog > 0 && sd.last_ping + sd.watchdog < next)
 		next = sd.last_ping + sd.watchdog;
 	MHD_UNSIGNED_LONG_LONG ms;
-	if (daemon_ && mhd.get_timeout(daemon_, &ms) == MHD_YES) {
+	if (o->daemon && mhd.get_timeout(o->daemon, &ms) == MHD_YES) {
 		double t = dfo_now() + ms / 1000.0;
 		if (t < next)
 			next = t;
 	}
 	return next;
-}
-
-void ops_stop(void)
-{
-	server_stop();
-	events_finish();
 }

@@ -43,13 +43,19 @@ enum event_type {
 /* DFO_EVENT's value of an event ("joined", "peer_down", ...). */
 const char *event_name(enum event_type t);
 
+/* The module's state (notify programs running, the config they read),
+ * one per engine (struct agent); NULL if out of memory.  events_free
+ * waits for the programs still running (events_finish). */
+struct events *events_new(void);
+void events_free(struct events *ev);
+
 /* Take the notify programs and the pools of `conf` (kept, not owned:
  * call again after a reload); registers the core's metrics of each
  * pool, at 0. */
-void events_configure(const struct dfo_config *conf);
+void events_configure(struct events *ev, const struct dfo_config *conf);
 
 /* A state change of pool `ps`: counted, and the pool's notify program
- * (else the core's) started with DFO_EVENT, DFO_POOL, DFO_FQDN,
+ * (else the core's; none when ps->agent has no events) started with DFO_EVENT, DFO_POOL, DFO_FQDN,
  * DFO_ADDRESS and DFO_REASON in its environment.  fqdn, addr and
  * reason may be NULL.  Never waits for the program. */
 void event_emit(const struct pool_state *ps, enum event_type t,
@@ -92,27 +98,33 @@ bool events_draining(struct pool_state *ps);
 
 /* Notify programs still running: their pidfds, the next deadline, reap
  * what ended and kill what is overdue (never blocks). */
-size_t events_pollfds(struct pollfd *p, size_t max);
-double events_next(void);
-void events_reap(void);
+size_t events_pollfds(const struct events *ev, struct pollfd *p, size_t max);
+double events_next(const struct events *ev);
+void events_reap(struct events *ev);
 /* Is `pid` a notify program of ours (not an orphan to sweep)? */
-bool events_tracked(pid_t pid);
+bool events_tracked(const struct events *ev, pid_t pid);
 /* At exit: wait for running programs up to their deadline, then kill. */
-void events_finish(void);
+void events_finish(struct events *ev);
 
 /* ---- metrics server and systemd (ops.c) ---- */
 
+/* The metrics server's state (its listener and epoll descriptor), one
+ * per engine (struct agent), serving beside `ev` (not owned); NULL if
+ * out of memory.  ops_free stops the server. */
+struct ops *ops_new(struct events *ev);
+void ops_free(struct ops *o);
+
 /* Start (or, after a reload, restart if the address changed) the
  * metrics server of conf->metrics_listen and configure events. */
-void ops_configure(const struct dfo_config *conf);
+void ops_configure(struct ops *o, const struct dfo_config *conf);
 
 /* Once per engine loop turn: reap notify programs, serve HTTP, ping the
  * watchdog; `ready` (the responders are up): READY=1 the first time. */
-void ops_tick(bool ready);
+void ops_tick(struct ops *o, bool ready);
 /* Descriptors for the engine's poll() (up to max) and when ops_tick()
  * is next due (dfo_now() clock; a large value if never). */
-size_t ops_pollfds(struct pollfd *p, size_t max);
-double ops_next(void);
+size_t ops_pollfds(const struct ops *o, struct pollfd *p, size_t max);
+double ops_next(const struct ops *o);
 
 /* Send a state to systemd ("RELOADING=1", "STOPPING=1", ...) if
  * NOTIFY_SOCKET was set at start; READY=1 after a reload too. */
@@ -122,8 +134,5 @@ void ops_reloaded(void);
 /* Ping the watchdog if half its interval has passed (cheap; also
  * called from inside long rounds). */
 void ops_watchdog(void);
-
-/* Stop the metrics server; wait for notify programs (events_finish). */
-void ops_stop(void);
 
 #endif

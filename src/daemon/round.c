@@ -88,14 +88,40 @@ static void round_error(struct pool_state *ps, enum round_op op,
 
 /* ---- calls to the dns provider ---- */
 
-/* When each dns instance (by its state) that asks for spacing was last
- * called.  Entries of instances gone with a reload only cost a wait. */
-struct pace {
-	const void *state;
-	double last;
-};
-static struct pace paces[256];
-static size_t npaces;
+/* The pace of dns instance `state` in ag, made if new (the table grows:
+ * no instance's pace is forgotten while it lives); NULL if out of
+ * memory. */
+static struct pace *pace_of(struct agent *ag, const void *state)
+{
+	for (size_t i = 0; i < ag->npaces; i++)
+		if (ag->paces[i].state == state)
+			return &ag->paces[i];
+	if (ag->npaces == ag->cappaces) {
+		size_t cap = ag->cappaces ? 2 * ag->cappaces : 8;
+		struct pace *v = realloc(ag->paces, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		ag->paces = v;
+		ag->cappaces = cap;
+	}
+	struct pace *p = &ag->paces[ag->npaces++];
+	*p = (struct pace){state, -1e9};
+	return p;
+}
+
+void agent_paces_prune(struct agent *ag, const struct dfo_config *conf)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < ag->npaces; i++) {
+		bool kept = false;
+		for (size_t j = 0; j < conf->npools && !kept; j++)
+			kept = conf->pools[j].dns &&
+			       conf->pools[j].dns->state == ag->paces[i].state;
+		if (kept)
+			ag->paces[k++] = ag->paces[i];
+	}
+	ag->npaces = k;
+}
 
 /* A rate-limited provider (call_spacing() > 0): wait until its previous
  * call, from any pool, is that many seconds old.  SIGTERM ends the wait
@@ -111,16 +137,11 @@ static int dns_pace(struct pool_state *ps, struct dfo_err *e)
 		return 0;
 	if (gap > 3600)
 		gap = 3600;
-	struct pace *p = NULL;
-	for (size_t i = 0; i < npaces && !p; i++)
-		if (paces[i].state == in->state)
-			p = &paces[i];
-	if (!p) {
-		if (npaces == sizeof(paces) / sizeof(paces[0]))
-			npaces = 0; /* forget all: one extra wait at worst */
-		p = &paces[npaces++];
-		*p = (struct pace){in->state, -1e9};
-	}
+	if (!ps->agent)
+		return 0; /* no engine (a unit test): nothing to pace against */
+	struct pace *p = pace_of(ps->agent, in->state);
+	if (!p)
+		return dfo_err_set(e, -ENOMEM, "out of memory");
 	const struct dfo_run_opts *ro = ps->ro;
 	for (double wait; (wait = p->last + gap - dfo_now()) > 0;) {
 		struct pollfd w = {.fd = ro ? ro->watch_fd : -1, .events = POLLIN};
