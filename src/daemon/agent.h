@@ -34,6 +34,12 @@ struct agent {
 	struct pace *paces;          /* round.c: call_spacing, by instance;
 				      * grows as needed */
 	size_t npaces, cappaces;
+	/* The seam of the round's tests (tests/unit/round_test.c): what
+	 * runs a round's batch of checks; NULL, as in the agent, is
+	 * dfo_run_checks_opts (children with deadlines).  A replacement
+	 * fills each job's result, latency and reason as it would. */
+	int (*run_checks)(struct dfo_check_job *jobs, size_t n,
+			  unsigned max_parallel, const struct dfo_run_opts *ro);
 };
 
 /* Drop the paces of dns instances that `conf` no longer has (after a

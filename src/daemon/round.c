@@ -666,7 +666,9 @@ int round_run(struct pool_state *ps, const struct dfo_run_opts *ro,
 	job_init(&jobs[0], ps, &ps->own, timeout, tries);
 	for (size_t i = 0; i < ps->npeers; i++)
 		job_init(&jobs[1 + i], ps, &ps->peers[i].addr, timeout, tries);
-	int rc = dfo_run_checks_opts(jobs, n, max_parallel, ro);
+	int rc = ps->agent && ps->agent->run_checks
+			 ? ps->agent->run_checks(jobs, n, max_parallel, ro)
+			 : dfo_run_checks_opts(jobs, n, max_parallel, ro);
 	if (rc == -EINTR) {
 		/* Stopping: a round cut short changes nothing. */
 		free(jobs);
