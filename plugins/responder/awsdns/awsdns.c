@@ -94,6 +94,32 @@ static cfg_opt_t awsdns_opts[] = {
 	CFG_STR("user", NULL, CFGF_NONE),
 	/* Worker threads; 0: one per core. */
 	CFG_INT("threads", 0, CFGF_NONE),
+	/* Zones served to secondaries (xfr.c): `domain` and these reverse
+	 * zones (under in-addr.arpa or ip6.arpa), answered with authority. */
+	CFG_STR_LIST("reverse_zones", "{}", CFGF_NONE),
+	/* The zones' NS records (names). */
+	CFG_STR_LIST("ns", "{}", CFGF_NONE),
+	/* The zones' SOA: MNAME (default: the first ns, else the zone),
+	 * RNAME (default: hostmaster.<domain>), and its timers; minimum
+	 * -1: the ttl. */
+	CFG_STR("soa_mname", NULL, CFGF_NONE),
+	CFG_STR("soa_rname", NULL, CFGF_NONE),
+	CFG_INT("soa_refresh", 3600, CFGF_NONE),
+	CFG_INT("soa_retry", 600, CFGF_NONE),
+	CFG_INT("soa_expire", 1209600, CFGF_NONE),
+	CFG_INT("soa_minimum", -1, CFGF_NONE),
+	/* Who may AXFR/IXFR the zones ({}: nobody). */
+	CFG_STR_LIST("transfer_allow", "{}", CFGF_NONE),
+	/* A tsig-keygen file: transfers (and NOTIFY) signed with it. */
+	CFG_STR("transfer_key", NULL, CFGF_NONE),
+	/* Secondaries told of every change (NOTIFY), ADDRESS[:PORT]. */
+	CFG_STR_LIST("notify", "{}", CFGF_NONE),
+	/* Seconds a transfer may take before it is cut. */
+	CFG_FLOAT("transfer_timeout", 60, CFGF_NONE),
+	/* Transfers at once; more are refused. */
+	CFG_INT("transfer_max", 8, CFGF_NONE),
+	/* Changes kept per zone for IXFR. */
+	CFG_INT("ixfr_history", 64, CFGF_NONE),
 	/* Accounts and regions read (source.c); none: the aws {} section. */
 	CFG_SEC("source", awsdns_source_opts,
 		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -167,23 +193,7 @@ static int parse_cidr(const char *text, struct allow_net *n)
 
 bool conf_allowed(const struct awsdns_conf *conf, const struct sockaddr *sa)
 {
-	uint8_t a[16];
-	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
-		return false;
-	to16(sa, a);
-	for (size_t i = 0; i < conf->nallow; i++) {
-		const struct allow_net *n = &conf->allow[i];
-		unsigned bytes = n->prefix / 8, bits = n->prefix % 8;
-		if (memcmp(a, n->addr, bytes) != 0)
-			continue;
-		if (bits) {
-			uint8_t mask = (uint8_t)(0xff << (8 - bits));
-			if ((a[bytes] & mask) != (n->addr[bytes] & mask))
-				continue;
-		}
-		return true;
-	}
-	return false;
+	return nets_match(conf->allow, conf->nallow, sa);
 }
 
 static void strv_free(char **v, size_t n)
@@ -226,6 +236,157 @@ static void conf_free(struct awsdns_conf *c)
 	strv_free(c->zones, c->nzones);
 	free(c->allow);
 	free(c->user);
+	strv_free(c->rzones, c->nrzones);
+	strv_free(c->ns, c->nns);
+	free(c->soa_mname);
+	free(c->soa_rname);
+	free(c->xallow);
+	free(c->xkey_path);
+	dfo_tsig_key_free(c->xkey);
+	free(c->notify);
+	free(c->notify_len);
+}
+
+/* Whether the wire name n is under (or is) the wire name z. */
+static bool wire_under(const uint8_t *n, size_t nl, const uint8_t *z,
+		       size_t zl)
+{
+	if (nl < zl || memcmp(n + nl - zl, z, zl) != 0)
+		return false;
+	for (size_t o = 0; o < nl; o += (size_t)n[o] + 1)
+		if (o == nl - zl)
+			return true;
+	return false;
+}
+
+/* The options of zone transfers (xfr.c). */
+static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
+			  struct dfo_err *err)
+{
+	uint8_t w[WIRE_MAXNAME + 1], w2[WIRE_MAXNAME + 1];
+	int n;
+	if (!(c->rzones = strv_get(sec, "reverse_zones", &c->nrzones)) ||
+	    !(c->ns = strv_get(sec, "ns", &c->nns)))
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	if (c->nrzones > 64)
+		return dfo_err_set(err, -EINVAL, "reverse_zones: at most 64");
+	for (size_t i = 0; i < c->nrzones; i++) {
+		n = wire_name_from_text(c->rzones[i], w, sizeof(w));
+		if (n <= 1 ||
+		    !(wire_under(w, (size_t)n,
+				 (const uint8_t *)"\x07in-addr\x04" "arpa", 14) ||
+		      wire_under(w, (size_t)n,
+				 (const uint8_t *)"\x03ip6\x04" "arpa", 10)))
+			return dfo_err_set(err, -EINVAL,
+					   "reverse_zones: '%s' is not a zone "
+					   "under in-addr.arpa or ip6.arpa",
+					   c->rzones[i]);
+		for (size_t k = 0; k < i; k++) {
+			int m = wire_name_from_text(c->rzones[k], w2, sizeof(w2));
+			if (m > 0 && (wire_under(w, (size_t)n, w2, (size_t)m) ||
+				      wire_under(w2, (size_t)m, w, (size_t)n)))
+				return dfo_err_set(err, -EINVAL,
+						   "reverse_zones: '%s' and "
+						   "'%s' overlap",
+						   c->rzones[k], c->rzones[i]);
+		}
+	}
+	for (size_t i = 0; i < c->nns; i++)
+		if (wire_name_from_text(c->ns[i], w, sizeof(w)) <= 1)
+			return dfo_err_set(err, -EINVAL,
+					   "ns: '%s' is not a host name",
+					   c->ns[i]);
+	const char *m = cfg_getstr(sec, "soa_mname");
+	const char *r = cfg_getstr(sec, "soa_rname");
+	if (m && (wire_name_from_text(m, w, sizeof(w)) <= 1 ||
+		  !(c->soa_mname = strdup(m))))
+		return dfo_err_set(err, -EINVAL,
+				   "soa_mname: '%s' is not a host name", m);
+	if (r && (wire_name_from_text(r, w, sizeof(w)) <= 1 ||
+		  strchr(r, '@') || !(c->soa_rname = strdup(r))))
+		return dfo_err_set(err, -EINVAL,
+				   "soa_rname: '%s' is not a mailbox as a "
+				   "domain name (hostmaster.example.com)", r);
+	static const char *const timers[] = {"soa_refresh", "soa_retry",
+					     "soa_expire"};
+	uint32_t *tv[] = {&c->soa_refresh, &c->soa_retry, &c->soa_expire};
+	for (int i = 0; i < 3; i++) {
+		long v = cfg_getint(sec, timers[i]);
+		if (v < 1 || v > 2147483647L)
+			return dfo_err_set(err, -EINVAL,
+					   "%s must be 1..2147483647 seconds",
+					   timers[i]);
+		*tv[i] = (uint32_t)v;
+	}
+	long mn = cfg_getint(sec, "soa_minimum");
+	if (mn < -1 || mn > 604800)
+		return dfo_err_set(err, -EINVAL,
+				   "soa_minimum must be -1 (the ttl) or "
+				   "0..604800 seconds");
+	c->soa_minimum = mn;
+	c->nxallow = cfg_size(sec, "transfer_allow");
+	if (!(c->xallow = calloc(c->nxallow + 1, sizeof(*c->xallow))))
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->nxallow; i++) {
+		const char *t = cfg_getnstr(sec, "transfer_allow", (unsigned)i);
+		if (parse_cidr(t, &c->xallow[i]) < 0)
+			return dfo_err_set(err, -EINVAL,
+					   "transfer_allow: '%s' is not "
+					   "ADDRESS[/PREFIX]", t);
+	}
+	c->nnotify = cfg_size(sec, "notify");
+	c->notify = calloc(c->nnotify + 1, sizeof(*c->notify));
+	c->notify_len = calloc(c->nnotify + 1, sizeof(*c->notify_len));
+	if (!c->notify || !c->notify_len)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	if (c->nnotify > 64)
+		return dfo_err_set(err, -EINVAL, "notify: at most 64");
+	for (size_t i = 0; i < c->nnotify; i++) {
+		const char *t = cfg_getnstr(sec, "notify", (unsigned)i);
+		if (parse_hostport(t, 53, &c->notify[i], &c->notify_len[i]) < 0)
+			return dfo_err_set(err, -EINVAL,
+					   "notify: '%s' is not ADDRESS[:PORT] "
+					   "or [IPV6]:PORT", t);
+	}
+	const char *k = cfg_getstr(sec, "transfer_key");
+	if (k && k[0]) {
+		if (!(c->xkey_path = strdup(k)))
+			return dfo_err_set(err, -ENOMEM, "out of memory");
+		struct dfo_err e;
+		dfo_err_clear(&e);
+		int rc = dfo_tsig_key_file(k, NULL, NULL, &c->xkey, &e);
+		if (rc < 0)
+			return dfo_err_set(err, rc, "transfer_key: %s",
+					   e.msg[0] ? e.msg : strerror(-rc));
+	}
+	c->xfr_timeout = cfg_getfloat(sec, "transfer_timeout");
+	if (!(c->xfr_timeout >= 1 && c->xfr_timeout <= 3600))
+		return dfo_err_set(err, -EINVAL,
+				   "transfer_timeout must be 1..3600 seconds");
+	long xm = cfg_getint(sec, "transfer_max");
+	if (xm < 1 || xm > 256)
+		return dfo_err_set(err, -EINVAL, "transfer_max must be 1..256");
+	c->xfr_max = (unsigned)xm;
+	long ih = cfg_getint(sec, "ixfr_history");
+	if (ih < 0 || ih > 10000)
+		return dfo_err_set(err, -EINVAL,
+				   "ixfr_history must be 0..10000");
+	c->ixfr_history = (unsigned)ih;
+	bool serving = c->nxallow || c->nnotify;
+	if (serving && !c->domain && !c->nrzones)
+		return dfo_err_set(err, -EINVAL,
+				   "transfer_allow and notify need zones: "
+				   "domain or reverse_zones");
+	if (serving && !c->nns)
+		return dfo_err_set(err, -EINVAL,
+				   "transfer_allow and notify need ns: the "
+				   "zones' NS records, without which no "
+				   "secondary loads them");
+	if (c->xkey && !serving)
+		return dfo_err_set(err, -EINVAL,
+				   "transfer_key without transfer_allow or "
+				   "notify: nothing to sign");
+	return 0;
 }
 
 /* "name=v1,v2" to a filter. */
@@ -380,7 +541,7 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 	if (threads < 0 || threads > 256)
 		return dfo_err_set(err, -EINVAL, "threads must be 0..256");
 	c->threads = (unsigned)threads;
-	return 0;
+	return conf_parse_xfr(sec, c, err);
 nomem:
 	return dfo_err_set(err, -ENOMEM, "out of memory");
 }
@@ -417,6 +578,16 @@ static int awsdns_create(const char *instance, cfg_t *sec, void **state,
 		.ttl = s->conf.ttl,
 		.txt_spaced = s->conf.txt_spaced,
 		.soa_always = s->conf.soa_always,
+		.soa = {.mname = s->conf.soa_mname,
+			.rname = s->conf.soa_rname,
+			.refresh = s->conf.soa_refresh,
+			.retry = s->conf.soa_retry,
+			.expire = s->conf.soa_expire,
+			.minimum = s->conf.soa_minimum},
+		.ns = (const char *const *)s->conf.ns,
+		.nns = s->conf.nns,
+		.rzones = (const char *const *)s->conf.rzones,
+		.nrzones = s->conf.nrzones,
 	};
 	s->sh.quit_fd = -1;
 	s->load_fd = -1;
@@ -640,6 +811,10 @@ static void *refresh_main(void *arg)
 		}
 		long delta = (long)nix->ninst -
 			     (long)atomic_load(&s->sh.index)->ninst;
+		if (xfr_update(s->sh.xfr, nix) < 0)
+			dfo_log(DFO_LOG_WARNING, "awsdns %s: out of memory: the "
+				"zones transferred stay as they were",
+				s->conf.instance);
 		index_swap(s, nix, secs);
 		dfo_metric_add(s->m_refresh_ok, 1);
 		s->loaded_at = wall_now();
@@ -759,6 +934,8 @@ static void awsdns_stop(void *state)
 		s->refresher_started = false;
 	}
 	if (joined) {
+		xfr_free(s->sh.xfr); /* (after the refresh thread) */
+		s->sh.xfr = NULL;
 		index_free(atomic_exchange(&s->sh.index, NULL));
 		dfo_aws_free(s->aws);
 		s->aws = NULL;
@@ -813,6 +990,10 @@ static int awsdns_start(void *state, struct dfo_err *err)
 	}
 	if ((rc = index_new(&empty, &s->iconf, err)) < 0)
 		goto fail;
+	if ((rc = xfr_new(&s->sh.xfr, c, s->sh.quit_fd, err)) < 0) {
+		index_free(empty);
+		goto fail;
+	}
 	if ((rc = index_seal(empty)) < 0) {
 		index_free(empty);
 		dfo_err_set(err, rc, "out of memory");

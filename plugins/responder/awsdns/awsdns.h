@@ -31,6 +31,7 @@
 #include <dnsfailover/dnsfailover.h>
 
 #include <dnsfailover/metrics.h>
+#include <dnsfailover/tsig.h>
 
 /* ------------------------------------------------------------------ */
 /* wire.c                                                              */
@@ -52,6 +53,7 @@ enum {
 	T_AAAA = 28,
 	T_SRV = 33,
 	T_OPT = 41,
+	T_TSIG = 250,
 	T_IXFR = 251,
 	T_AXFR = 252,
 	T_ANY = 255,
@@ -66,6 +68,7 @@ enum {
 	RC_NXDOMAIN = 3,
 	RC_NOTIMP = 4,
 	RC_REFUSED = 5,
+	RC_NOTAUTH = 9,
 	RC_BADVERS = 16, /* extended: needs EDNS */
 };
 
@@ -90,6 +93,8 @@ struct wire_query {
 	uint8_t nlabels;                /* labels, root excluded */
 	uint8_t label_off[128];         /* offset of each label in name */
 	bool edns;       /* an OPT RR came with it */
+	bool tsig;       /* a TSIG RR came with it (answered by xfr.c) */
+	uint16_t nscount; /* authority records (IXFR's SOA only) */
 	bool do_bit;     /* DNSSEC OK (echoed in the answer's OPT) */
 	bool ra;         /* answers say recursion available (the caller
 			  * sets it: false from wire_parse) */
@@ -266,12 +271,39 @@ struct awsdns_index {
 	size_t domain_len;
 	uint8_t soa_rdata[WIRE_MAXNAME * 2 + 20];
 	size_t soa_len;
+	/* the zones served as a primary (xfr.c): the apex NS records of
+	 * `domain` and of every reverse zone (wire names back to back) */
+	uint8_t *ns_rdata;
+	size_t ns_len;
+	unsigned nns;
+	struct idx_rzone *rzones; /* reverse_zones */
+	size_t nrzones;
+	uint8_t (*rev_sorted)[16]; /* the reverse addresses, sorted (empty
+				    * non-terminals of reverse zones) */
+	size_t nrev_sorted;
 	size_t instances_seen; /* DescribeInstances gave that many */
 	bool txt_spaced, soa_always; /* from index_conf */
 	/* instances without a usable forward name, skipped: how many, and
 	 * the first few as "ID (why)" for the log */
 	size_t skipped;
 	char skipped_ex[3][96];
+};
+
+/* A reverse zone served (reverse_zones): its apex and SOA. */
+struct idx_rzone {
+	uint8_t name[WIRE_MAXNAME + 1]; /* lower-cased wire */
+	size_t len;
+	unsigned nlabels;
+	uint8_t soa_rdata[WIRE_MAXNAME * 2 + 20];
+	size_t soa_len;
+};
+
+/* The SOA values of the zones (soa_* options). */
+struct soa_conf {
+	const char *mname; /* NULL: the first ns, else the zone */
+	const char *rname; /* NULL: hostmaster.<domain or zone> */
+	uint32_t refresh, retry, expire;
+	int64_t minimum; /* < 0: the ttl */
 };
 
 /* How the index is built. */
@@ -286,7 +318,17 @@ struct index_conf {
 			  * awsdns's), not RFC 1464's "attribute=value" */
 	bool soa_always; /* the SOA in every answer from AWS (the original's),
 			  * not only in negative ones */
+	struct soa_conf soa;
+	const char *const *ns; /* the zones' NS records */
+	size_t nns;
+	const char *const *rzones; /* reverse_zones */
+	size_t nrzones;
 };
+
+/* The serial in a SOA rdata of `len` bytes (the fifth field from the
+ * end), read and written. */
+uint32_t soa_serial(const uint8_t *rdata, size_t len);
+void soa_set_serial(uint8_t *rdata, size_t len, uint32_t serial);
 
 /* An empty index for `conf` (instances are added with index_add). */
 int index_new(struct awsdns_index **out, const struct index_conf *conf,
@@ -387,7 +429,29 @@ struct awsdns_conf {
 	size_t nallow;
 	char *user;
 	unsigned threads; /* resolved: >= 1 */
+	/* zone transfers out (xfr.c) */
+	char **rzones; /* reverse_zones */
+	size_t nrzones;
+	char **ns;
+	size_t nns;
+	char *soa_mname, *soa_rname;
+	uint32_t soa_refresh, soa_retry, soa_expire;
+	int64_t soa_minimum; /* < 0: ttl */
+	struct allow_net *xallow; /* transfer_allow */
+	size_t nxallow;
+	char *xkey_path; /* transfer_key */
+	struct dfo_tsig_key *xkey;
+	struct sockaddr_storage *notify;
+	socklen_t *notify_len;
+	size_t nnotify;
+	double xfr_timeout;  /* transfer_timeout */
+	unsigned xfr_max;    /* transfer_max: at once */
+	unsigned ixfr_history; /* changes kept per zone for IXFR */
 };
+
+/* Whether the address `sa` is in `nets`. */
+bool nets_match(const struct allow_net *nets, size_t n,
+		const struct sockaddr *sa);
 
 /* Whether the address `sa` may ask. */
 bool conf_allowed(const struct awsdns_conf *conf, const struct sockaddr *sa);
@@ -498,6 +562,7 @@ struct awsdns_shared {
 	int quit_fd; /* eventfd: readable when the threads must stop */
 	size_t nworkers;
 	struct worker **workers;
+	struct xfr *xfr; /* zone transfers out; NULL: none configured */
 };
 
 /* A worker: its sockets are opened by server_worker_new (as root, so
@@ -513,5 +578,45 @@ void server_worker_free(struct worker *w);
 /* Wait until no worker may still hold an index older than the current
  * one (a grace period: each is idle or has finished its batch). */
 void server_quiesce(struct awsdns_shared *sh);
+
+/* ------------------------------------------------------------------ */
+/* xfr.c: the zones as a hidden primary (AXFR, IXFR, NOTIFY, TSIG)     */
+
+struct xfr;
+
+/* Transfers and NOTIFY for conf's zones (NULL *out when no transfer_allow
+ * and no notify).  quit_fd: readable when everything must stop. */
+int xfr_new(struct xfr **out, const struct awsdns_conf *c, int quit_fd,
+	    struct dfo_err *err);
+/* Ends the transfers (each sees quit_fd) and the notify thread; frees. */
+void xfr_free(struct xfr *x);
+/* After a load, before nix is swapped in: each zone's records compared
+ * with the last load's; a zone that changed gets a new serial (written
+ * into nix's SOA), its change kept for IXFR, and its secondaries
+ * notified.  0 or -ENOMEM (the zones then stay as they were). */
+int xfr_update(struct xfr *x, struct awsdns_index *nix);
+/* A TCP connection (fd, non-blocking) whose query pkt[0, len) asks AXFR
+ * or IXFR: the fd is xfr's from now on (answered on a thread of its
+ * own, closed at the end). */
+void xfr_take(struct xfr *x, int fd, const uint8_t *pkt, size_t len,
+	      const struct sockaddr_storage *peer);
+/* A query q in buf[0, len) that carries a TSIG record: verified with
+ * transfer_key, answered from ix (our zones only) and signed, in buf
+ * (cap bytes, answer at most max).  Returns the answer's length. */
+size_t xfr_signed_query(struct xfr *x, const struct awsdns_index *ix,
+			uint8_t *buf, size_t len, size_t cap, size_t max,
+			const struct wire_query *q);
+
+/* The serial an IXFR request asks from: its authority section's SOA
+ * (owner the zone asked).  0, or -EINVAL when there is none or it is
+ * malformed. */
+int xfr_ixfr_serial(const uint8_t *pkt, size_t len,
+		    const struct wire_query *q, uint32_t *serial);
+/* Whether pkt[0, len) is the answer to our NOTIFY `id` for the zone
+ * `zone` (lower-cased wire): QR, opcode NOTIFY, the question echoed.
+ * 1: it is and says NOERROR; 0: it is, with another rcode (*rcode);
+ * -EINVAL: not it. */
+int xfr_notify_answer(const uint8_t *pkt, size_t len, uint16_t id,
+		      const uint8_t *zone, size_t zlen, int *rcode);
 
 #endif

@@ -62,6 +62,64 @@ static int arena_add(struct awsdns_index *ix, const void *data, size_t len,
 	return 0;
 }
 
+uint32_t soa_serial(const uint8_t *rdata, size_t len)
+{
+	return dns_get32(rdata + len - 20);
+}
+
+void soa_set_serial(uint8_t *rdata, size_t len, uint32_t serial)
+{
+	dns_put32(rdata + len - 20, serial);
+}
+
+/* A SOA rdata: mname, rname, serial, refresh, retry, expire, minimum.
+ * Its length, or -EINVAL. */
+static int soa_build(uint8_t *out, size_t cap, const struct index_conf *conf,
+		     const uint8_t *zone, size_t zlen, const uint8_t *dom,
+		     size_t dlen, uint32_t serial)
+{
+	uint8_t m[WIRE_MAXNAME + 1], r[WIRE_MAXNAME + 1];
+	int ml, rl;
+	const char *mt = conf->soa.mname ? conf->soa.mname
+			 : conf->nns	  ? conf->ns[0]
+					  : NULL;
+	if (mt) {
+		if ((ml = wire_name_from_text(mt, m, sizeof(m))) < 0)
+			return -EINVAL;
+	} else {
+		/* the zone itself (the domain: as before the ns option) */
+		memcpy(m, dom ? dom : zone, dom ? dlen : zlen);
+		ml = (int)(dom ? dlen : zlen);
+	}
+	if (conf->soa.rname) {
+		if ((rl = wire_name_from_text(conf->soa.rname, r, sizeof(r))) < 0)
+			return -EINVAL;
+	} else {
+		const uint8_t *b = dom ? dom : zone;
+		size_t bl = dom ? dlen : zlen;
+		if (bl + 11 > sizeof(r))
+			return -EINVAL;
+		memcpy(r, "\x0ahostmaster", 11);
+		memcpy(r + 11, b, bl);
+		rl = (int)(11 + bl);
+	}
+	if ((size_t)ml + (size_t)rl + 20 > cap)
+		return -EINVAL;
+	uint8_t *p = out;
+	memcpy(p, m, (size_t)ml);
+	p += ml;
+	memcpy(p, r, (size_t)rl);
+	p += rl;
+	uint32_t f[5] = {serial, conf->soa.refresh ? conf->soa.refresh : 3600,
+			 conf->soa.retry ? conf->soa.retry : 600,
+			 conf->soa.expire ? conf->soa.expire : 86400,
+			 conf->soa.minimum >= 0 ? (uint32_t)conf->soa.minimum
+						: conf->ttl};
+	for (int i = 0; i < 5; i++, p += 4)
+		dns_put32(p, f[i]);
+	return (int)(p - out);
+}
+
 int index_new(struct awsdns_index **out, const struct index_conf *conf,
 	      struct dfo_err *err)
 {
@@ -82,8 +140,54 @@ int index_new(struct awsdns_index **out, const struct index_conf *conf,
 		}
 		ix->domain_len = (size_t)n;
 	}
+	const uint8_t *dom = ix->domain_len ? ix->domain : NULL;
+	static const uint8_t root = 0;
+	int n = soa_build(ix->soa_rdata, sizeof(ix->soa_rdata), conf,
+			  dom ? dom : &root, dom ? ix->domain_len : 1, dom,
+			  ix->domain_len, ix->serial);
+	if (n < 0)
+		goto bad;
+	ix->soa_len = (size_t)n;
+	if (conf->nns) {
+		ix->ns_rdata = malloc(conf->nns * (WIRE_MAXNAME + 3));
+		if (!ix->ns_rdata)
+			goto nomem;
+	}
+	for (size_t i = 0; i < conf->nns; i++) {
+		n = wire_name_from_text(conf->ns[i], ix->ns_rdata + ix->ns_len + 2,
+					WIRE_MAXNAME + 1);
+		if (n < 0)
+			goto bad;
+		dns_put16(ix->ns_rdata + ix->ns_len, (uint16_t)n);
+		ix->ns_len += 2 + (size_t)n;
+		ix->nns++;
+	}
+	if (conf->nrzones &&
+	    !(ix->rzones = calloc(conf->nrzones, sizeof(*ix->rzones))))
+		goto nomem;
+	for (size_t i = 0; i < conf->nrzones; i++) {
+		struct idx_rzone *z = &ix->rzones[i];
+		n = wire_name_from_text(conf->rzones[i], z->name, sizeof(z->name));
+		if (n < 0)
+			goto bad;
+		z->len = (size_t)n;
+		z->nlabels = wire_name_labels(z->name);
+		n = soa_build(z->soa_rdata, sizeof(z->soa_rdata), conf, z->name,
+			      z->len, dom, ix->domain_len, ix->serial);
+		if (n < 0)
+			goto bad;
+		z->soa_len = (size_t)n;
+		ix->nrzones++;
+	}
 	*out = ix;
 	return 0;
+bad:
+	index_free(ix);
+	return dfo_err_set(err, -EINVAL, "a zone's SOA or NS names are not "
+			   "domain names");
+nomem:
+	index_free(ix);
+	return dfo_err_set(err, -ENOMEM, "out of memory");
 }
 
 void index_free(struct awsdns_index *ix)
@@ -99,6 +203,9 @@ void index_free(struct awsdns_index *ix)
 	free(ix->rrsets);
 	free(ix->rr_tab);
 	free(ix->aliases);
+	free(ix->ns_rdata);
+	free(ix->rzones);
+	free(ix->rev_sorted);
 	free(ix);
 }
 
@@ -602,6 +709,11 @@ static int add_empty_nonterminals(struct awsdns_index *ix)
 	return 0;
 }
 
+static int addr_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
 int index_seal(struct awsdns_index *ix)
 {
 	if (resolve_aliases(ix) < 0)
@@ -691,21 +803,17 @@ int index_seal(struct awsdns_index *ix)
 		if (!merged)
 			ix->rr_tab[h] = (uint32_t)i + 1;
 	}
-	/* the SOA of negative answers: MNAME = domain (or root), RNAME =
-	 * hostmaster.domain, serial, refresh, retry, expire, minimum */
-	uint8_t *p = ix->soa_rdata;
-	size_t dl = ix->domain_len ? ix->domain_len : 1;
-	static const uint8_t root = 0;
-	const uint8_t *dom = ix->domain_len ? ix->domain : &root;
-	memcpy(p, dom, dl);
-	p += dl;
-	memcpy(p, "\x0ahostmaster", 11);
-	memcpy(p + 11, dom, dl);
-	p += 11 + dl;
-	uint32_t f[5] = {ix->serial, 3600, 600, 86400, ix->ttl};
-	for (int i = 0; i < 5; i++, p += 4)
-		dns_put32(p, f[i]);
-	ix->soa_len = (size_t)(p - ix->soa_rdata);
+	/* the reverse addresses in order, for the empty non-terminals of
+	 * the reverse zones */
+	if (ix->nrzones && ix->nrevs) {
+		ix->rev_sorted = malloc(ix->nrevs * 16);
+		if (!ix->rev_sorted)
+			return -ENOMEM;
+		for (size_t i = 0; i < ix->nrevs; i++)
+			memcpy(ix->rev_sorted[i], ix->revs[i].addr, 16);
+		qsort(ix->rev_sorted, ix->nrevs, 16, addr_cmp);
+		ix->nrev_sorted = ix->nrevs;
+	}
 	return 0;
 }
 
@@ -771,7 +879,104 @@ static int under(const struct wire_query *q, const uint8_t *dom, size_t dl)
 
 bool index_is_local(const struct awsdns_index *ix, const struct wire_query *q)
 {
-	return under(q, ix->domain, ix->domain_len) >= 0;
+	if (under(q, ix->domain, ix->domain_len) >= 0)
+		return true;
+	for (size_t i = 0; i < ix->nrzones; i++)
+		if (under(q, ix->rzones[i].name, ix->rzones[i].len) >= 0)
+			return true;
+	return false;
+}
+
+/* The apex NS records (ns option) into the answer. */
+static void put_ns(const struct awsdns_index *ix, uint16_t owner,
+		   struct wire_writer *w)
+{
+	for (size_t o = 0; o + 2 <= ix->ns_len;) {
+		size_t l = dns_get16(ix->ns_rdata + o);
+		if (!wire_put_rr(w, SEC_AN, owner, T_NS, ix->ttl,
+				 ix->ns_rdata + o + 2, l)) {
+			wire_truncate(w);
+			return;
+		}
+		o += 2 + l;
+	}
+}
+
+/* Whether some reverse address starts with the first `nib` nibbles of
+ * addr (an empty non-terminal of a reverse zone when so). */
+static bool rev_prefix_exists(const struct awsdns_index *ix,
+			      const uint8_t addr[16], unsigned nib)
+{
+	size_t lo = 0, hi = ix->nrev_sorted;
+	while (lo < hi) { /* the first address >= addr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(ix->rev_sorted[mid], addr, 16) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ix->nrev_sorted)
+		return false;
+	const uint8_t *a = ix->rev_sorted[lo];
+	if (memcmp(a, addr, nib / 2) != 0)
+		return false;
+	return nib % 2 == 0 || (a[nib / 2] & 0xf0) == (addr[nib / 2] & 0xf0);
+}
+
+/* The address labels of a name under in-addr.arpa or ip6.arpa, fewer
+ * than a whole address: its prefix into addr, its length in nibbles.
+ * False when the labels are not address labels. */
+static bool reverse_prefix(const struct wire_query *q, uint8_t addr[16],
+			   unsigned *nib)
+{
+	static const uint8_t v4[] = "\x07in-addr\x04" "arpa";
+	static const uint8_t v6[] = "\x03ip6\x04" "arpa";
+	memset(addr, 0, 16);
+	bool is4 = q->name_len >= sizeof(v4) &&
+		   memcmp(q->name + q->name_len - sizeof(v4), v4, sizeof(v4)) == 0;
+	bool is6 = q->name_len >= sizeof(v6) &&
+		   memcmp(q->name + q->name_len - sizeof(v6), v6, sizeof(v6)) == 0;
+	if (!is4 && !is6)
+		return false;
+	unsigned k = q->nlabels - 2;
+	if (is4) {
+		if (k > 3)
+			return false;
+		addr[10] = addr[11] = 0xff;
+		for (unsigned i = 0; i < k; i++) {
+			const uint8_t *l = q->name + q->label_off[k - 1 - i];
+			unsigned v = 0;
+			if (*l < 1 || *l > 3 || (*l > 1 && l[1] == '0'))
+				return false;
+			for (unsigned j = 1; j <= *l; j++) {
+				if (l[j] < '0' || l[j] > '9')
+					return false;
+				v = v * 10 + (unsigned)(l[j] - '0');
+			}
+			if (v > 255)
+				return false;
+			addr[12 + i] = (uint8_t)v;
+		}
+		*nib = 24 + 2 * k;
+		return true;
+	}
+	if (k > 31)
+		return false;
+	for (unsigned i = 0; i < k; i++) {
+		const uint8_t *l = q->name + q->label_off[k - 1 - i];
+		unsigned v;
+		if (*l != 1)
+			return false;
+		if (l[1] >= '0' && l[1] <= '9')
+			v = (unsigned)(l[1] - '0');
+		else if (l[1] >= 'a' && l[1] <= 'f')
+			v = (unsigned)(l[1] - 'a' + 10);
+		else
+			return false;
+		addr[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
+	}
+	*nib = k;
+	return true;
 }
 
 /* The TXT extras of an instance into the additional section (the same
@@ -979,6 +1184,40 @@ static void put_soa(const struct awsdns_index *ix, int dom_at,
 		    ix->soa_len);
 }
 
+/* A name under the reverse zone z (at offset `at` of the name). */
+static enum idx_result answer_rzone(const struct awsdns_index *ix,
+				    const struct idx_rzone *z, int at,
+				    const struct wire_query *q,
+				    struct wire_writer *w)
+{
+	enum idx_result r = IDX_NXDOMAIN;
+	uint8_t addr[16];
+	unsigned nib;
+	if (at == 0) {
+		if (q->qtype == T_SOA) {
+			wire_put_rr(w, SEC_AN, WIRE_HDR, T_SOA, ix->ttl,
+				    z->soa_rdata, z->soa_len);
+			return IDX_ANSWER;
+		}
+		if (q->qtype == T_NS && ix->nns) {
+			put_ns(ix, WIRE_HDR, w);
+			return IDX_ANSWER;
+		}
+		r = IDX_NODATA;
+	} else if (reverse_addr(q, addr)) {
+		const struct idx_rev *rv = find_rev(ix, addr);
+		if (rv)
+			return answer_reverse(ix, rv, q, w);
+	} else if (reverse_prefix(q, addr, &nib) &&
+		   rev_prefix_exists(ix, addr, nib)) {
+		r = IDX_NODATA;
+	}
+	if (!w->tc && !w->count[SEC_AR])
+		wire_put_rr(w, SEC_NS, (uint16_t)(WIRE_HDR + at), T_SOA,
+			    ix->ttl, z->soa_rdata, z->soa_len);
+	return r;
+}
+
 enum idx_result index_answer(const struct awsdns_index *ix,
 			     const struct wire_query *q,
 			     struct wire_writer *w, bool *auth)
@@ -997,6 +1236,10 @@ enum idx_result index_answer(const struct awsdns_index *ix,
 					    ix->soa_len);
 				return IDX_ANSWER;
 			}
+			if (q->qtype == T_NS && ix->nns) {
+				put_ns(ix, WIRE_HDR, w);
+				return IDX_ANSWER;
+			}
 			r = IDX_NODATA;
 		} else {
 			const struct idx_name *nm =
@@ -1006,6 +1249,13 @@ enum idx_result index_answer(const struct awsdns_index *ix,
 		if (r == IDX_NODATA || r == IDX_NXDOMAIN)
 			put_soa(ix, at, w);
 		return r;
+	}
+	for (size_t i = 0; i < ix->nrzones; i++) {
+		int zat = under(q, ix->rzones[i].name, ix->rzones[i].len);
+		if (zat >= 0) {
+			*auth = true;
+			return answer_rzone(ix, &ix->rzones[i], zat, q, w);
+		}
 	}
 	uint8_t addr[16];
 	if (reverse_addr(q, addr)) {

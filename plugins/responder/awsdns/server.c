@@ -139,6 +139,7 @@ struct worker {
 	uint64_t stat_up_err, stat_dropped, stat_mismatch;
 	double next_flush, next_sweep;
 	bool debug;
+	bool handoff; /* handle(): the TCP connection goes to xfr.c */
 	/* UDP batch */
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
@@ -682,9 +683,24 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 		count(w, sa, &q, QR_REFUSED);
 		return wire_error(buf, cap, buf, len, &q, RC_REFUSED);
 	}
+	if ((q.qtype == T_AXFR || q.qtype == T_IXFR) && fd < 0 && w->sh->xfr) {
+		/* a zone transfer: on a thread of its own (xfr.c) */
+		count(w, sa, &q, QR_AWS);
+		w->handoff = true;
+		return 0;
+	}
 	if (q.qtype == T_AXFR || q.qtype == T_IXFR || q.qtype == T_OPT) {
 		count(w, sa, &q, QR_FORMERR);
 		return wire_error(buf, cap, buf, len, &q, RC_NOTIMP);
+	}
+	if (q.tsig && w->sh->xfr) {
+		/* a secondary's signed SOA query: answered signed */
+		size_t max = fd >= 0 ? (q.udp_size < UDP_BUF ? q.udp_size
+							      : UDP_BUF)
+				     : 65535;
+		count(w, sa, &q, QR_AWS);
+		return xfr_signed_query(w->sh->xfr, ix, buf, len, cap, max,
+					&q);
 	}
 	size_t max = fd >= 0 ? (q.udp_size < UDP_BUF ? q.udp_size : UDP_BUF)
 			     : 65535;
@@ -945,8 +961,23 @@ static void tcp_process(struct worker *w, size_t ci, double now)
 		c->inlen -= 2 + mlen;
 		c->msg_start = now; /* of the next one, if it began */
 		struct awsdns_index *ix = atomic_load(&w->sh->index);
+		w->handoff = false;
 		size_t n = handle(w, ix, buf, mlen, sizeof(w->tmp) - 2, &peer,
 				  pl, NULL, -1, ci, now);
+		if (w->handoff) {
+			/* the connection is the transfer's from now on */
+			int fd = c->fd;
+			epoll_ctl(w->ep, EPOLL_CTL_DEL, fd, NULL);
+			c->fd = -1;
+			c->gen++;
+			c->waiting = false;
+			c->inlen = 0;
+			free(c->out);
+			c->out = NULL;
+			c->outcap = c->outlen = c->outoff = 0;
+			xfr_take(w->sh->xfr, fd, buf, mlen, &peer);
+			return;
+		}
 		if (n > 0) {
 			tcp_queue(w, ci, buf, n);
 		} else if (!c->waiting) {

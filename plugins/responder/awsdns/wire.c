@@ -48,6 +48,8 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 {
 	q->qend = 0;
 	q->edns = false;
+	q->tsig = false;
+	q->nscount = 0;
 	q->do_bit = false;
 	q->udp_size = WIRE_UDP_MIN;
 	q->ra = false;
@@ -63,7 +65,7 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 		return WIRE_NOTIMP;
 	uint16_t qd = dns_qdcount(pkt), an = dns_ancount(pkt),
 		 ns = dns_nscount(pkt), ar = dns_arcount(pkt);
-	if (qd != 1 || an != 0 || ns != 0)
+	if (qd != 1 || an != 0 || ns > 1)
 		return WIRE_FORMERR;
 	/* The question: an uncompressed name, type, class. */
 	size_t o = WIRE_HDR, n = 0;
@@ -92,10 +94,15 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 	q->qtype = dns_get16(pkt + o);
 	q->qclass = dns_get16(pkt + o + 2);
 	q->qend = o + 4;
-	/* The additional section: an OPT RR at most; others are skipped. */
+	/* An authority record only in IXFR (its SOA, RFC 1995). */
+	if (ns && q->qtype != T_IXFR)
+		return WIRE_FORMERR;
+	q->nscount = ns;
+	/* The additional section: an OPT RR at most, a TSIG last; others
+	 * are skipped. */
 	o = q->qend;
 	bool opt = false;
-	for (unsigned i = 0; i < ar; i++) {
+	for (unsigned i = 0; i < (unsigned)ns + ar; i++) {
 		size_t name_at = o;
 		if (name_skip(pkt, len, &o) < 0 || o + 10 > len)
 			return WIRE_FORMERR;
@@ -103,6 +110,12 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
 		uint16_t rdlen = dns_get16(pkt + o + 8);
 		if (o + 10 + rdlen > len)
 			return WIRE_FORMERR;
+		if (i < ns) {
+			o += 10 + (size_t)rdlen;
+			continue;
+		}
+		if (type == T_TSIG)
+			q->tsig = true;
 		if (type == T_OPT) {
 			/* one OPT, owned by the root */
 			if (opt || pkt[name_at] != 0)
