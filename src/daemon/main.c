@@ -531,8 +531,51 @@ static void reload_check(const struct options *o, struct checker *chk,
 	}
 }
 
-static int run_daemon(const struct options *o, struct dfo_registry *reg,
-		      struct dfo_loader **loader, struct dfo_config *conf)
+/* DFO_ENGINE_WATCHED: the loading thread ended, or the checking child
+ * wrote or ended.  Returns the config to switch to, or NULL; *settled
+ * is false while the reload goes on (a check or a load still running). */
+static struct dfo_config *reload_watched(const struct options *o,
+					 struct checker *chk,
+					 struct loading *ld,
+					 struct dfo_engine *eng,
+					 struct dfo_loader **loader,
+					 struct dfo_registry *reg,
+					 double timeout, bool *settled)
+{
+	*settled = false;
+	if (ld->running) {
+		dfo_engine_watch(eng, -1, 0);
+		*settled = true;
+		return loading_finish(ld);
+	}
+	if (!checker_read(chk))
+		return NULL;
+	dfo_engine_watch(eng, -1, 0);
+	int rc = checker_finish(chk, loader, reg);
+	if (rc == 0)
+		rc = loading_start(ld, o->config, reg, chk->hash);
+	if (rc == 0) {
+		dfo_log(DFO_LOG_INFO, "new configuration checked; loading it");
+		dfo_engine_watch(eng, ld->fd[0], 0);
+		return NULL;
+	}
+	if (rc > 0) {
+		dfo_log(DFO_LOG_NOTICE, "%s changed while it was checked: "
+					"checking it again", o->config);
+		reload_check(o, chk, eng, timeout);
+		return NULL;
+	}
+	dfo_log(DFO_LOG_ERR, "new configuration rejected, keeping the running "
+			     "one (errors above)");
+	ops_sd_notify("READY=1\nSTATUS=new configuration rejected, running "
+		      "the previous one");
+	*settled = true;
+	return NULL;
+}
+
+/* SIGTERM, SIGINT and SIGHUP blocked and read from a signalfd (SIGPIPE
+ * ignored); the signalfd, or -1 (logged). */
+static int signals_take(void)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -542,10 +585,17 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sigfd < 0) {
+	if (sigfd < 0)
 		dfo_log(DFO_LOG_ERR, "signalfd: %s", strerror(errno));
+	return sigfd;
+}
+
+static int run_daemon(const struct options *o, struct dfo_registry *reg,
+		      struct dfo_loader **loader, struct dfo_config *conf)
+{
+	int sigfd = signals_take();
+	if (sigfd < 0)
 		return 1;
-	}
 	if (o->pidfile) {
 		int rc = write_pidfile(o->pidfile);
 		if (rc < 0) {
@@ -582,36 +632,13 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 				reload_check(o, &chk, eng, conf->reload_timeout);
 			continue;
 		}
-		/* DFO_ENGINE_WATCHED: the loading thread ended, or the
-		 * checking child wrote or ended. */
-		struct dfo_config *next = NULL;
-		if (ld.running) {
-			dfo_engine_watch(eng, -1, 0);
-			next = loading_finish(&ld);
-		} else {
-			if (!checker_read(&chk))
-				continue;
-			dfo_engine_watch(eng, -1, 0);
-			int rc = checker_finish(&chk, loader, reg);
-			if (rc == 0)
-				rc = loading_start(&ld, o->config, reg, chk.hash);
-			if (rc == 0) {
-				dfo_log(DFO_LOG_INFO, "new configuration "
-					"checked; loading it");
-				dfo_engine_watch(eng, ld.fd[0], 0);
-				continue;
-			}
-			if (rc > 0) {
-				dfo_log(DFO_LOG_NOTICE, "%s changed while it was "
-					"checked: checking it again", o->config);
-				reload_check(o, &chk, eng, conf->reload_timeout);
-				continue;
-			}
-			dfo_log(DFO_LOG_ERR, "new configuration rejected, keeping "
-					     "the running one (errors above)");
-			ops_sd_notify("READY=1\nSTATUS=new configuration "
-				      "rejected, running the previous one");
-		}
+		bool settled;
+		struct dfo_config *next = reload_watched(o, &chk, &ld, eng,
+							 loader, reg,
+							 conf->reload_timeout,
+							 &settled);
+		if (!settled)
+			continue;
 		if (next) {
 			if (o->log_level < 0)
 				dfo_log_setup(next->log_level, !o->foreground,
@@ -708,36 +735,43 @@ static int show_status(struct dfo_config *conf, bool json)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* "--timeout S": a positive number of seconds into *out.  0, or -1
+ * with the error said. */
+static int timeout_arg(const char *text, double *out)
 {
-	struct options o = {.config = SYSCONFDIR "/dnsfailover.conf",
-			    .log_level = -1,
-			    .timeout = -1};
+	char *end;
+	*out = strtod(text, &end);
+	if (*end || !(*out > 0)) {
+		fprintf(stderr, "dnsfailover: --timeout: '%s' is not a positive "
+				"number of seconds\n", text);
+		return -1;
+	}
+	return 0;
+}
+
+/* The options into *o; --try's arguments (a trailing "--timeout S"
+ * taken off) into *args and *nargs.  -1 to go on, else the exit status
+ * (-h, -V, or 1 after a usage error said). */
+static int parse_args(int argc, char **argv, struct options *o, int *nargs,
+		      char ***args)
+{
 	int c;
-	/* Children it has from the start (a shell's process substitution)
-	 * are not its own to kill. */
-	dfo_children_mine_init();
-	/* A responder's own command (the awsdns command, --awsdns-ini):
-	 * the same program under a provider's name or option. */
-	int cmd_status;
-	if (dfo_cli_provider_command(argc, argv, long_opts, &cmd_status))
-		return cmd_status;
 	/* '+': stop at the first non-option, so --try's arguments stay. */
 	while ((c = getopt_long(argc, argv, "+C:fP:l:thV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'C':
-			o.config = optarg;
-			o.config_given = true;
+			o->config = optarg;
+			o->config_given = true;
 			break;
 		case 'f':
-			o.foreground = true;
+			o->foreground = true;
 			break;
 		case 'P':
-			o.pidfile = optarg;
+			o->pidfile = optarg;
 			break;
 		case 'l':
-			o.log_level = dfo_log_level_parse(optarg);
-			if (o.log_level < 0) {
+			o->log_level = dfo_log_level_parse(optarg);
+			if (o->log_level < 0) {
 				fprintf(stderr, "dnsfailover: -l: unknown level "
 						"'%s' (error, warning, notice, "
 						"info, debug)\n", optarg);
@@ -745,31 +779,24 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 't':
-			o.test = true;
+			o->test = true;
 			break;
 		case OPT_LIST:
-			o.list = true;
+			o->list = true;
 			break;
 		case OPT_TRY:
-			o.try_what = optarg;
+			o->try_what = optarg;
 			break;
 		case OPT_STATUS:
-			o.status = true;
+			o->status = true;
 			break;
 		case OPT_JSON:
-			o.json = true;
+			o->json = true;
 			break;
-		case OPT_TIMEOUT: {
-			char *end;
-			o.timeout = strtod(optarg, &end);
-			if (*end || !(o.timeout > 0)) {
-				fprintf(stderr, "dnsfailover: --timeout: '%s' is "
-						"not a positive number of "
-						"seconds\n", optarg);
+		case OPT_TIMEOUT:
+			if (timeout_arg(optarg, &o->timeout) < 0)
 				return 1;
-			}
 			break;
-		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -783,40 +810,38 @@ int main(int argc, char **argv)
 		}
 	}
 	/* --try ARG... [--timeout S]: take a trailing --timeout too. */
-	int nargs = argc - optind;
-	char **args = argv + optind;
-	if (o.try_what && nargs >= 2 && strcmp(args[nargs - 2], "--timeout") == 0) {
-		char *end;
-		o.timeout = strtod(args[nargs - 1], &end);
-		if (*end || !(o.timeout > 0)) {
-			fprintf(stderr, "dnsfailover: --timeout: '%s' is not a "
-					"positive number of seconds\n",
-				args[nargs - 1]);
+	*nargs = argc - optind;
+	*args = argv + optind;
+	int n = *nargs;
+	if (o->try_what && n >= 2 && strcmp((*args)[n - 2], "--timeout") == 0) {
+		if (timeout_arg((*args)[n - 1], &o->timeout) < 0)
 			return 1;
-		}
-		nargs -= 2;
-	} else if (o.try_what && nargs >= 1 &&
-		   strcmp(args[nargs - 1], "--timeout") == 0) {
+		*nargs -= 2;
+	} else if (o->try_what && n >= 1 &&
+		   strcmp((*args)[n - 1], "--timeout") == 0) {
 		fprintf(stderr, "dnsfailover: --timeout wants a number of "
 				"seconds\n");
 		return 1;
 	}
-	if (nargs > 0 && !o.try_what) {
+	if (*nargs > 0 && !o->try_what) {
 		fprintf(stderr, "dnsfailover: unexpected argument '%s' (see --help)\n",
-			args[0]);
+			(*args)[0]);
 		return 1;
 	}
-
-	if (o.json && !o.status) {
+	if (o->json && !o->status) {
 		fprintf(stderr, "dnsfailover: --json goes with --status\n");
 		return 1;
 	}
-	bool interactive = o.test || o.list || o.try_what || o.foreground ||
-			   o.status;
-	dfo_log_setup(o.log_level >= 0 ? o.log_level
-				       : (o.try_what ? DFO_LOG_WARNING : DFO_LOG_NOTICE),
-		      0, "dnsfailover");
+	return -1;
+}
 
+/* What the command line asked, with the plugins and the config loaded:
+ * one of -t, --list-plugins, --try, --status, or the daemon.  The exit
+ * status. */
+static int run_command(const struct options *o, int nargs, char **args)
+{
+	bool interactive = o->test || o->list || o->try_what || o->foreground ||
+			   o->status;
 	/* Before anything forks: responders' metrics are shared with us. */
 	dfo_metrics_init();
 	struct dfo_registry *reg = dfo_registry_new();
@@ -827,11 +852,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dnsfailover: out of memory\n");
 		return 1;
 	}
-	if ((o.list || o.test || o.try_what || o.status)
-		    ? load_plugins(&o, &loader, reg) < 0
-					     : load_used_plugins(&o, &loader, reg) < 0)
+	if ((o->list || o->test || o->try_what || o->status)
+		    ? load_plugins(o, &loader, reg) < 0
+		    : load_used_plugins(o, &loader, reg) < 0)
 		goto out;
-	if (o.list) {
+	if (o->list) {
 		dfo_cli_list_plugins(reg);
 		status = 0;
 		goto out;
@@ -839,31 +864,31 @@ int main(int argc, char **argv)
 
 	struct dfo_err e;
 	dfo_err_clear(&e);
-	if (o.status) /* works without the AWS secret in the environment */
+	if (o->status) /* works without the AWS secret in the environment */
 		dfo_aws_keys_unchecked(true);
-	if (dfo_config_load(&conf, reg, o.config, true, &e) < 0) {
-		if (o.test)
-			printf("%s: configuration has errors\n", o.config);
+	if (dfo_config_load(&conf, reg, o->config, true, &e) < 0) {
+		if (o->test)
+			printf("%s: configuration has errors\n", o->config);
 		goto out;
 	}
-	if (o.test) {
+	if (o->test) {
 		printf("%s: configuration ok: %zu plugin provider(s), %zu "
 		       "instance(s), %zu pool(s)\n",
-		       o.config, dfo_registry_count(reg), conf->ninst, conf->npools);
+		       o->config, dfo_registry_count(reg), conf->ninst, conf->npools);
 		quorum_warnings(conf);
 		status = 0;
 		goto out;
 	}
-	if (o.try_what) {
-		status = dfo_cli_try(conf, o.try_what, nargs, args, o.timeout);
+	if (o->try_what) {
+		status = dfo_cli_try(conf, o->try_what, nargs, args, o->timeout);
 		goto out;
 	}
-	if (o.status) {
-		status = show_status(conf, o.json);
+	if (o->status) {
+		status = show_status(conf, o->json);
 		goto out;
 	}
 
-	if (o.log_level < 0)
+	if (o->log_level < 0)
 		dfo_log_setup(conf->log_level, 0, "dnsfailover");
 	if (!interactive) {
 		int rc = daemonize();
@@ -871,15 +896,38 @@ int main(int argc, char **argv)
 			dfo_log(DFO_LOG_ERR, "cannot detach: %s", strerror(-rc));
 			goto out;
 		}
-		dfo_log_setup(o.log_level >= 0 ? o.log_level : conf->log_level, 1,
+		dfo_log_setup(o->log_level >= 0 ? o->log_level : conf->log_level, 1,
 			      "dnsfailover");
 	}
 	quorum_warnings(conf);
-	status = run_daemon(&o, reg, &loader, conf);
+	status = run_daemon(o, reg, &loader, conf);
 	conf = NULL; /* run_daemon owns and frees it */
 out:
 	dfo_config_free(conf);
 	dfo_loader_free(loader);
 	dfo_registry_free(reg);
 	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {.config = SYSCONFDIR "/dnsfailover.conf",
+			    .log_level = -1,
+			    .timeout = -1};
+	/* Children it has from the start (a shell's process substitution)
+	 * are not its own to kill. */
+	dfo_children_mine_init();
+	/* A responder's own command (the awsdns command, --awsdns-ini):
+	 * the same program under a provider's name or option. */
+	int status;
+	if (dfo_cli_provider_command(argc, argv, long_opts, &status))
+		return status;
+	int nargs;
+	char **args;
+	if ((status = parse_args(argc, argv, &o, &nargs, &args)) >= 0)
+		return status;
+	dfo_log_setup(o.log_level >= 0 ? o.log_level
+				       : (o.try_what ? DFO_LOG_WARNING : DFO_LOG_NOTICE),
+		      0, "dnsfailover");
+	return run_command(&o, nargs, args);
 }

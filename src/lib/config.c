@@ -1269,6 +1269,129 @@ int dfo_config_load(struct dfo_config **out, struct dfo_registry *reg,
 	return rc;
 }
 
+/* libconfuse parses `text` (checked first: size, NUL bytes, BOM) into
+ * c->cfg with the schema of reg's providers.  0, or negative (errors
+ * reported in ctx, or err set). */
+static int parse_text(struct config_priv *p, struct parse_ctx *ctx,
+		      struct dfo_registry *reg, const char *file,
+		      const char *text, size_t len)
+{
+	struct dfo_config *c = &p->pub;
+	struct dfo_err *err = ctx->err;
+	if (!(c->file = strdup(file)) || schema_build(&p->schema, reg) < 0 ||
+	    !(c->cfg = cfg_init(p->schema.root, CFGF_NONE)))
+		return -ENOMEM;
+	/* libconfuse parses the very text checked here. */
+	int bom = text_check(ctx, file, text, len);
+	FILE *fp = bom < 0 ? NULL
+			   : fmemopen((void *)(uintptr_t)(text + bom),
+				      len - (size_t)bom, "r");
+	if (!fp)
+		return bom < 0 ? -EINVAL : -ENOMEM;
+	dfo_strv_free(scan_top(text + bom, file, ctx, NULL));
+	lines_index(ctx, text + bom, len - (size_t)bom);
+	cfg_set_error_function(c->cfg, cfg_errfn);
+	park_setup(ctx, c->cfg);
+	optline_setup(c->cfg->opts);
+	current_ctx = ctx;
+	int rc = cfg_parse_fp(c->cfg, fp);
+	current_ctx = NULL;
+	fclose(fp);
+	free(ctx->lines);
+	ctx->lines = NULL;
+	ctx->text = NULL;
+	int nerr = ctx->nerr;
+	if (park_restore(ctx, file, rc == CFG_SUCCESS) < 0)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	if (rc == CFG_SUCCESS && ctx->nerr > nerr)
+		return -EINVAL; /* duplicate titles: what follows would be moot */
+	if (rc == CFG_FILE_ERROR) {
+		rc = dfo_err_set(err, -ENOENT, "%s: %s", file, strerror(errno));
+		dfo_log(DFO_LOG_ERR, "%s", err ? err->msg : file);
+		return rc;
+	}
+	if (rc != CFG_SUCCESS) {
+		if (ctx->nerr == 0)
+			report(ctx, file, 0, "cannot be parsed");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The status file is written through a temporary file in its
+ * directory: that must exist, and be writable.  Errors reported. */
+static int status_file_check(struct parse_ctx *ctx, cfg_t *cfg, const char *sf)
+{
+	char *copy = strdup(sf);
+	struct stat st;
+	if (!copy)
+		return -ENOMEM;
+	const char *file = ctx->file, *dir = dirname(copy);
+	int sline = opt_line(ctx, cfg, "status_file", 0);
+	if (!*sf)
+		report(ctx, file, sline, "status_file is empty");
+	else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		report(ctx, file, sline,
+		       "status_file %s: directory %s does not exist", sf, dir);
+	else if (stat(sf, &st) == 0 && !S_ISREG(st.st_mode))
+		report(ctx, file, sline, "status_file %s is a %s, not a file", sf,
+		       S_ISDIR(st.st_mode) ? "directory" : "special file");
+	else if (access(dir, W_OK) < 0) /* e.g. under the unit */
+		report(ctx, file, sline,
+		       "status_file %s: directory %s is not writable by uid %u: "
+		       "%s", sf, dir, (unsigned)getuid(), strerror(errno));
+	free(copy);
+	return 0;
+}
+
+/* The core's own options into c, each bad value reported with its line.
+ * 0, or -ENOMEM. */
+static int core_options(struct parse_ctx *ctx, struct dfo_config *c)
+{
+	const char *file = ctx->file;
+	const char *pd = cfg_size(c->cfg, "plugin_dir")
+				 ? cfg_getnstr(c->cfg, "plugin_dir", 0) : NULL;
+	c->plugin_dir = strdup(pd ? pd : dfo_default_plugin_dir());
+	const char *sf = cfg_getstr(c->cfg, "status_file");
+	c->status_file = sf ? strdup(sf) : NULL;
+	if (!c->plugin_dir || (sf && !c->status_file) ||
+	    (sf && status_file_check(ctx, c->cfg, sf) < 0))
+		return -ENOMEM;
+	c->log_level = dfo_log_level_parse(cfg_getstr(c->cfg, "log_level"));
+	if (c->log_level < 0)
+		report(ctx, file, opt_line(ctx, c->cfg, "log_level", 0),
+		       "log_level must be one of error, warning, notice, info, "
+		       "debug; not '%s'",
+		       cfg_getstr(c->cfg, "log_level"));
+	long mp = cfg_getint(c->cfg, "max_parallel");
+	if (mp < 1 || mp > 4096)
+		report(ctx, file, opt_line(ctx, c->cfg, "max_parallel", 0),
+		       "max_parallel must be 1..4096, not %ld", mp);
+	c->max_parallel = (unsigned)mp;
+	const char *ml = cfg_getstr(c->cfg, "metrics_listen");
+	struct sockaddr_storage ss;
+	if (ml && ml[0] && !dfo_listen_parse(ml, &ss))
+		report(ctx, file, opt_line(ctx, c->cfg, "metrics_listen", 0),
+		       "metrics_listen must be ADDRESS:PORT or [IPV6]:PORT, not "
+		       "'%s'", ml);
+	if (ml && ml[0] && !(c->metrics_listen = strdup(ml)))
+		return -ENOMEM;
+	check_notify(ctx, file, opt_line(ctx, c->cfg, "notify", 0), "", c->cfg);
+	if (get_list(c->cfg, "notify", &c->notify, &c->nnotify) < 0)
+		return -ENOMEM;
+	c->notify_timeout = cfg_getfloat(c->cfg, "notify_timeout");
+	if (!(c->notify_timeout > 0 && c->notify_timeout <= 3600))
+		report(ctx, file, opt_line(ctx, c->cfg, "notify_timeout", 0),
+		       "notify_timeout must be more than 0 and at most 3600 seconds, "
+				      "not %g", c->notify_timeout);
+	c->reload_timeout = cfg_getfloat(c->cfg, "reload_timeout");
+	if (!(c->reload_timeout >= 1 && c->reload_timeout <= 3600))
+		report(ctx, file, opt_line(ctx, c->cfg, "reload_timeout", 0),
+		       "reload_timeout must be 1 to 3600 seconds, not %g",
+		       c->reload_timeout);
+	return 0;
+}
+
 int dfo_config_load_text(struct dfo_config **out, struct dfo_registry *reg,
 			 const char *file, const char *text, size_t len,
 			 bool create, struct dfo_err *err)
@@ -1279,127 +1402,13 @@ int dfo_config_load_text(struct dfo_config **out, struct dfo_registry *reg,
 	if (!p)
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	struct dfo_config *c = &p->pub;
-	int rc = -ENOMEM;
-	if (!(c->file = strdup(file)) || schema_build(&p->schema, reg) < 0)
+	int rc;
+	if ((rc = parse_text(p, &ctx, reg, file, text, len)) < 0)
 		goto fail;
-	if (!(c->cfg = cfg_init(p->schema.root, CFGF_NONE)))
-		goto fail;
-	/* libconfuse parses the very text checked here. */
-	int bom = text_check(&ctx, file, text, len);
-	FILE *fp = bom < 0 ? NULL
-			   : fmemopen((void *)(uintptr_t)(text + bom),
-				      len - (size_t)bom, "r");
-	if (!fp) {
-		rc = bom < 0 ? -EINVAL : -ENOMEM;
-		goto fail;
-	}
-	dfo_strv_free(scan_top(text + bom, file, &ctx, NULL));
-	lines_index(&ctx, text + bom, len - (size_t)bom);
-	cfg_set_error_function(c->cfg, cfg_errfn);
-	park_setup(&ctx, c->cfg);
-	optline_setup(c->cfg->opts);
-	current_ctx = &ctx;
-	rc = cfg_parse_fp(c->cfg, fp);
-	current_ctx = NULL;
-	fclose(fp);
-	free(ctx.lines);
-	ctx.lines = NULL;
-	ctx.text = NULL;
-	int nerr = ctx.nerr;
-	if (park_restore(&ctx, file, rc == CFG_SUCCESS) < 0) {
+	if ((rc = core_options(&ctx, c)) < 0) {
 		rc = dfo_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (rc == CFG_SUCCESS && ctx.nerr > nerr) {
-		rc = -EINVAL; /* duplicate titles: what follows would be moot */
-		goto fail;
-	}
-	if (rc == CFG_FILE_ERROR) {
-		rc = dfo_err_set(err, -ENOENT, "%s: %s", file, strerror(errno));
-		dfo_log(DFO_LOG_ERR, "%s", err ? err->msg : file);
-		goto fail;
-	}
-	if (rc != CFG_SUCCESS) {
-		if (ctx.nerr == 0)
-			report(&ctx, file, 0, "cannot be parsed");
-		rc = -EINVAL;
-		goto fail;
-	}
-
-	const char *pd = cfg_size(c->cfg, "plugin_dir")
-				 ? cfg_getnstr(c->cfg, "plugin_dir", 0) : NULL;
-	c->plugin_dir = strdup(pd ? pd : dfo_default_plugin_dir());
-	const char *sf = cfg_getstr(c->cfg, "status_file");
-	c->status_file = sf ? strdup(sf) : NULL;
-	if (!c->plugin_dir || (sf && !c->status_file)) {
-		rc = dfo_err_set(err, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	if (sf) {
-		/* The status file is written through a temporary file in its
-		 * directory: that must exist. */
-		char *copy = strdup(sf);
-		struct stat st;
-		if (!copy) {
-			rc = dfo_err_set(err, -ENOMEM, "out of memory");
-			goto fail;
-		}
-		const char *dir = dirname(copy);
-		int sline = opt_line(&ctx, c->cfg, "status_file", 0);
-		if (!*sf)
-			report(&ctx, file, sline, "status_file is empty");
-		else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-			report(&ctx, file, sline,
-			       "status_file %s: directory %s does not exist", sf,
-			       dir);
-		else if (stat(sf, &st) == 0 && !S_ISREG(st.st_mode))
-			report(&ctx, file, sline,
-			       "status_file %s is a %s, not a file", sf,
-			       S_ISDIR(st.st_mode) ? "directory" : "special file");
-		else if (access(dir, W_OK) < 0) /* e.g. under the unit */
-			report(&ctx, file, sline,
-			       "status_file %s: directory %s is not writable "
-			       "by uid %u: %s", sf, dir, (unsigned)getuid(),
-			       strerror(errno));
-		free(copy);
-	}
-	c->log_level = dfo_log_level_parse(cfg_getstr(c->cfg, "log_level"));
-	if (c->log_level < 0)
-		report(&ctx, file, opt_line(&ctx, c->cfg, "log_level", 0),
-		       "log_level must be one of error, warning, notice, info, "
-		       "debug; not '%s'",
-		       cfg_getstr(c->cfg, "log_level"));
-	long mp = cfg_getint(c->cfg, "max_parallel");
-	if (mp < 1 || mp > 4096)
-		report(&ctx, file, opt_line(&ctx, c->cfg, "max_parallel", 0),
-		       "max_parallel must be 1..4096, not %ld", mp);
-	c->max_parallel = (unsigned)mp;
-	const char *ml = cfg_getstr(c->cfg, "metrics_listen");
-	struct sockaddr_storage ss;
-	if (ml && ml[0] && !dfo_listen_parse(ml, &ss))
-		report(&ctx, file, opt_line(&ctx, c->cfg, "metrics_listen", 0),
-		       "metrics_listen must be ADDRESS:PORT or [IPV6]:PORT, not "
-		       "'%s'", ml);
-	if (ml && ml[0] && !(c->metrics_listen = strdup(ml))) {
-		rc = dfo_err_set(err, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	check_notify(&ctx, file, opt_line(&ctx, c->cfg, "notify", 0), "",
-		     c->cfg);
-	if (get_list(c->cfg, "notify", &c->notify, &c->nnotify) < 0) {
-		rc = dfo_err_set(err, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	c->notify_timeout = cfg_getfloat(c->cfg, "notify_timeout");
-	if (!(c->notify_timeout > 0 && c->notify_timeout <= 3600))
-		report(&ctx, file, opt_line(&ctx, c->cfg, "notify_timeout", 0),
-		       "notify_timeout must be more than 0 and at most 3600 seconds, "
-				      "not %g", c->notify_timeout);
-	c->reload_timeout = cfg_getfloat(c->cfg, "reload_timeout");
-	if (!(c->reload_timeout >= 1 && c->reload_timeout <= 3600))
-		report(&ctx, file, opt_line(&ctx, c->cfg, "reload_timeout", 0),
-		       "reload_timeout must be 1 to 3600 seconds, not %g",
-		       c->reload_timeout);
 	struct dfo_err ae = {0};
 	/* Staged in this config; the running one's stays the default
 	 * until this one is whole. */

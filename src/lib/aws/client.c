@@ -731,6 +731,123 @@ static int answer_error(const struct dfo_aws_call *call,
 	return rc;
 }
 
+/* What a call sends, made once for all its attempts. */
+struct prepared {
+	char *query, *path, *url, *sigv4, *userpwd;
+	char *ctype, *date, *tok;    /* header lines */
+	const char **hdrs;           /* NULL-terminated */
+};
+
+static void prepared_free(struct prepared *p)
+{
+	free(p->query);
+	free(p->path);
+	free(p->url);
+	free(p->sigv4);
+	if (p->userpwd) {
+		explicit_bzero(p->userpwd, strlen(p->userpwd));
+		free(p->userpwd);
+	}
+	free(p->ctype);
+	free(p->date);
+	free(p->tok);
+	free(p->hdrs);
+}
+
+/* "NAME: VALUE" of an optional header, appended to p->hdrs.  0 or -1. */
+static int header_add(struct prepared *p, size_t *k, char **line,
+		      const char *name, const char *value)
+{
+	if (!value)
+		return 0;
+	if (asprintf(line, "%s: %s", name, value) < 0) {
+		*line = NULL;
+		return -1;
+	}
+	p->hdrs[(*k)++] = *line;
+	return 0;
+}
+
+/* The URL, SigV4 scope, user:password and headers of `call`.  0 or
+ * -ENOMEM (then p holds what was made: prepared_free it). */
+static int prepare(const struct dfo_aws_call *call, const char *region,
+		   const struct dfo_aws_creds *cr, struct prepared *p)
+{
+	size_t nh = 0;
+	for (const char *const *h = call->headers; h && *h; h++)
+		nh++;
+	p->query = dfo_aws_query_encode(call->query);
+	p->path = strdup(call->path ? call->path : "/");
+	if (p->path) { /* SigV4 collapses empty path segments; send it so */
+		char *w = p->path;
+		for (const char *r = p->path; *r; r++)
+			if (!(*r == '/' && w > p->path && w[-1] == '/'))
+				*w++ = *r;
+		*w = '\0';
+	}
+	if (!p->query || !p->path ||
+	    asprintf(&p->url, "%s%s%s%s", call->endpoint, p->path,
+		     *p->query ? "?" : "", p->query) < 0 ||
+	    asprintf(&p->sigv4, "aws:amz:%s:%s", region, call->service) < 0 ||
+	    asprintf(&p->userpwd, "%s:%s", cr->access_key_id,
+		     cr->secret_access_key) < 0 ||
+	    !(p->hdrs = calloc(nh + 4, sizeof(*p->hdrs))))
+		return -ENOMEM;
+	size_t k = 0;
+	if (header_add(p, &k, &p->ctype, "Content-Type", call->content_type) ||
+	    header_add(p, &k, &p->date, "X-Amz-Date", call->amz_date) ||
+	    header_add(p, &k, &p->tok, "X-Amz-Security-Token",
+		       cr->session_token))
+		return -ENOMEM;
+	for (size_t i = 0; i < nh; i++)
+		p->hdrs[k++] = call->headers[i];
+	p->hdrs[k] = NULL;
+	return 0;
+}
+
+/* One attempt, with what is left of the deadline (at most the client's
+ * timeout).  0 on a 2xx answer; else negative with err set, and *retry
+ * whether another attempt may do better. */
+static int attempt_once(struct dfo_aws *a, const struct dfo_aws_call *call,
+			const struct prepared *p, double deadline,
+			struct dfo_http_response *resp, bool *retry,
+			struct dfo_err *err)
+{
+	double left = deadline - dfo_now();
+	struct dfo_http_request req = {
+		.method = call->method,
+		.url = p->url,
+		.headers = p->hdrs,
+		.body = call->body ? call->body : (call->method[0] == 'P' ? "" : NULL),
+		.body_len = call->body ? call->body_len : 0,
+		.timeout = left < a->timeout ? left : a->timeout,
+		.aws_sigv4 = p->sigv4,
+		.userpwd = p->userpwd,
+		.sink = call->sink,
+		.sink_ctx = call->sink_ctx,
+		.sink_only_2xx = true,
+	};
+	if (req.timeout < 0.05)
+		req.timeout = 0.05;
+	if (call->restart)
+		call->restart(call->sink_ctx);
+	dfo_http_response_free(resp);
+	*retry = false;
+	int rc = dfo_http_session_do(a->http, &req, resp, err);
+	if (rc == 0 && resp->status >= 200 && resp->status < 300)
+		return 0;
+	if (rc == 0)
+		return answer_error(call, resp, retry, err);
+	*retry = rc != -ECANCELED && rc != -EINVAL && rc != -ENOMEM &&
+		 rc != -EINTR;
+	if (err && rc != -ECANCELED) {
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		dfo_err_set(err, rc, "%s %s: %s", call->service, call->method, msg);
+	}
+	return rc;
+}
+
 int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 		    struct dfo_http_response *resp, struct dfo_err *err)
 {
@@ -745,91 +862,18 @@ int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 	if (!region && !(region = dfo_aws_region(a, err)))
 		return err ? err->code : -ENOENT;
 
-	char *query = dfo_aws_query_encode(call->query);
-	char *path = strdup(call->path ? call->path : "/");
-	char *url = NULL, *sigv4 = NULL, *userpwd = NULL;
-	char *ctype = NULL, *date = NULL, *tok = NULL;
-	const char **hdrs = NULL;
-	size_t nh = 0;
-	for (const char *const *h = call->headers; h && *h; h++)
-		nh++;
-	rc = -ENOMEM;
-	if (path) { /* SigV4 collapses empty path segments; send it so */
-		char *w = path;
-		for (const char *r = path; *r; r++)
-			if (!(*r == '/' && w > path && w[-1] == '/'))
-				*w++ = *r;
-		*w = '\0';
+	struct prepared p = {0};
+	if (prepare(call, region, cr, &p) < 0) {
+		rc = dfo_err_set(err, -ENOMEM, "aws: out of memory");
+		goto out;
 	}
-	if (!query || !path ||
-	    asprintf(&url, "%s%s%s%s", call->endpoint, path, *query ? "?" : "",
-		     query) < 0 ||
-	    asprintf(&sigv4, "aws:amz:%s:%s", region, call->service) < 0 ||
-	    asprintf(&userpwd, "%s:%s", cr->access_key_id,
-		     cr->secret_access_key) < 0 ||
-	    !(hdrs = calloc(nh + 4, sizeof(*hdrs))))
-		goto nomem;
-	size_t k = 0;
-	if (call->content_type) {
-		if (asprintf(&ctype, "Content-Type: %s", call->content_type) < 0)
-			goto nomem;
-		hdrs[k++] = ctype;
-	}
-	if (call->amz_date) {
-		if (asprintf(&date, "X-Amz-Date: %s", call->amz_date) < 0)
-			goto nomem;
-		hdrs[k++] = date;
-	}
-	if (cr->session_token) {
-		if (asprintf(&tok, "X-Amz-Security-Token: %s",
-			     cr->session_token) < 0)
-			goto nomem;
-		hdrs[k++] = tok;
-	}
-	for (size_t i = 0; i < nh; i++)
-		hdrs[k++] = call->headers[i];
-	hdrs[k] = NULL;
-
 	if (!a->http && (rc = dfo_http_session_new(&a->http, err)) < 0)
 		goto out;
-	double start = dfo_now(), deadline = start + a->retry_time;
+	double deadline = dfo_now() + a->retry_time;
 	for (int attempt = 0;; attempt++) {
-		double left = deadline - dfo_now();
-		struct dfo_http_request req = {
-			.method = call->method,
-			.url = url,
-			.headers = hdrs,
-			.body = call->body ? call->body : (call->method[0] == 'P' ? "" : NULL),
-			.body_len = call->body ? call->body_len : 0,
-			.timeout = left < a->timeout ? left : a->timeout,
-			.aws_sigv4 = sigv4,
-			.userpwd = userpwd,
-			.sink = call->sink,
-			.sink_ctx = call->sink_ctx,
-			.sink_only_2xx = true,
-		};
-		if (req.timeout < 0.05)
-			req.timeout = 0.05;
-		if (call->restart)
-			call->restart(call->sink_ctx);
-		dfo_http_response_free(resp);
 		bool retry;
-		rc = dfo_http_session_do(a->http, &req, resp, err);
-		if (rc == 0 && resp->status >= 200 && resp->status < 300)
-			break;
-		if (rc == 0) {
-			rc = answer_error(call, resp, &retry, err);
-		} else {
-			retry = rc != -ECANCELED && rc != -EINVAL &&
-				rc != -ENOMEM && rc != -EINTR;
-			if (err && rc != -ECANCELED) {
-				char msg[sizeof(err->msg)];
-				snprintf(msg, sizeof(msg), "%s", err->msg);
-				dfo_err_set(err, rc, "%s %s: %s", call->service,
-					    call->method, msg);
-			}
-		}
-		if (!retry || attempt >= a->max_retries)
+		rc = attempt_once(a, call, &p, deadline, resp, &retry, err);
+		if (rc == 0 || !retry || attempt >= a->max_retries)
 			break;
 		double cap = 0.1 * (double)(1u << (attempt < 10 ? attempt : 10));
 		double delay = jitter(cap < 5 ? cap : 5);
@@ -847,21 +891,7 @@ int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 			break;
 		}
 	}
-	goto out;
-nomem:
-	rc = dfo_err_set(err, -ENOMEM, "aws: out of memory");
 out:
-	free(query);
-	free(path);
-	free(url);
-	free(sigv4);
-	if (userpwd) {
-		explicit_bzero(userpwd, strlen(userpwd));
-		free(userpwd);
-	}
-	free(ctype);
-	free(date);
-	free(tok);
-	free(hdrs);
+	prepared_free(&p);
 	return rc;
 }
