@@ -1,12 +1,19 @@
 #!/usr/bin/python3
 """Chaos on one BIND zone through dns "rfc2136" (driven by
-chaos_rfc2136.sh, which starts named and writes the agents' configs).
+chaos_rfc2136.sh, which builds the network namespaces, starts named in
+the hub and writes the agents' configs; this runs in the hub).
 
 - a proxy between the agents and named drops, delays, refuses a share of
   the UPDATE messages (and sometimes forwards one and drops its answer:
   applied, but the agent never hears so);
-- the agents' servers (TCP listeners, one per loopback address) stop and
-  start at random, agents are SIGKILLed and restarted;
+- the agents' servers (TCP listeners, each in its agent's namespace on
+  its address) stop and start at random, agents are SIGKILLed and
+  restarted;
+- the network partitions at random, one partition at a time for 3 to
+  12 s (nftables in the agents' namespaces): one agent blind to all its
+  peers (its packets to them dropped; they still reach it), or two agents
+  that cannot reach each other at all.  Quorum eviction must keep every
+  healthy server in the name through each;
 - the zone is read straight from named by a sampler many times a second.
 
 At the end it prints the samples with the name empty, the healthy peers
@@ -19,7 +26,10 @@ than that bound.
 
 argv: workdir named_port proxy_port check_port duration n_agents dfo
       interval timeout retries dns_timeout fqdn
+env: CHAOS_HUB_ADDR (named's and the proxy's address), CHAOS_HOSTS
+     ("ADDR=NETNS ..." of the agents), CHAOS_SEED
 """
+import ctypes
 import os
 import random
 import select
@@ -41,8 +51,11 @@ named_port, proxy_port, check_port = int(named_port), int(proxy_port), int(check
 duration, n_agents = float(duration), int(n_agents)
 interval, timeout, retries = float(interval), float(timeout), int(retries)
 dns_timeout = float(dns_timeout)
-NAMED = ("127.0.0.1", named_port)
-ADDRS = ["127.0.0.%d" % (20 + i) for i in range(n_agents)]
+HUB = os.environ["CHAOS_HUB_ADDR"]
+NAMED = (HUB, named_port)
+NETNS = dict(h.split("=") for h in os.environ["CHAOS_HOSTS"].split())
+ADDRS = sorted(NETNS, key=lambda a: tuple(int(x) for x in a.split(".")))
+assert len(ADDRS) == n_agents
 MAX_DELAY = 1.2
 rnd = random.Random(int(os.environ.get("CHAOS_SEED", "0")) or None)
 seed = rnd.randrange(1 << 30)
@@ -176,15 +189,40 @@ def tcp_proxy(lsock):
 
 
 us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-us.bind(("127.0.0.1", proxy_port))
+us.bind((HUB, proxy_port))
 ts = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 ts.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ts.bind(("127.0.0.1", proxy_port))
+ts.bind((HUB, proxy_port))
 ts.listen(64)
 threading.Thread(target=udp_proxy, args=(us,), daemon=True).start()
 threading.Thread(target=tcp_proxy, args=(ts,), daemon=True).start()
 
 # ------------------------------------------------------- peers' servers
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+def in_netns(ns, fn):
+    """fn() run in a thread that entered netns ns (the namespace is a
+    thread's own): what it returns, e.g. a socket, stays there."""
+    box = {}
+
+    def run():
+        try:
+            with open("/run/netns/" + ns) as f:
+                if libc.setns(f.fileno(), CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns " + ns)
+            box["v"] = fn()
+        except BaseException as e:
+            box["e"] = e
+    th = threading.Thread(target=run)
+    th.start()
+    th.join()
+    if "e" in box:
+        raise box["e"]
+    return box["v"]
+
+
 class Server:
     """The service an agent checks: a TCP listener on its address."""
 
@@ -193,10 +231,13 @@ class Server:
         self.history = []  # (time, up)
 
     def start(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((self.addr, check_port))
-        s.listen(64)
+        def listen():
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((self.addr, check_port))
+            s.listen(64)
+            return s
+        s = in_netns(NETNS[self.addr], listen)
         self.sock, self.up = s, True
         self.history.append((now(), True))
         threading.Thread(target=self.serve, args=(s,), daemon=True).start()
@@ -236,7 +277,8 @@ agents = {}
 
 def start_agent(a):
     log = open(os.path.join(workdir, "agent-%s.log" % a), "ab")
-    agents[a] = subprocess.Popen([dfo, "-f", "-l", "info", "-C",
+    agents[a] = subprocess.Popen(["ip", "netns", "exec", NETNS[a],
+                                  dfo, "-f", "-l", "info", "-C",
                                   os.path.join(workdir, "agent-%s.conf" % a)],
                                  stdout=subprocess.DEVNULL, stderr=log)
     log.close()
@@ -287,11 +329,54 @@ first_sample = len(samples)
 print("all %d agents joined after %.1f s; chaos for %.0f s" % (n_agents, joined, duration),
       flush=True)
 
+# ----------------------------------------------------------- partitions
+def nft(a, rules):
+    subprocess.run(["ip", "netns", "exec", NETNS[a], "nft", "-f", "-"],
+                   input=rules.encode(), check=True)
+
+
+def blind(a, peers):
+    """a's packets to peers dropped, but for replies: a cannot see them,
+    they still see a."""
+    nft(a, """table inet dfo_chaos {
+    chain out {
+        type filter hook output priority 0; policy accept;
+        ct state established,related accept
+        ip daddr { %s } drop
+    }
+}
+""" % ", ".join(peers))
+
+
+def cut(a, b):
+    """No packet between a and b."""
+    for x, y in ((a, b), (b, a)):
+        nft(x, """table inet dfo_chaos {
+    chain out {
+        type filter hook output priority 0; policy accept;
+        ip daddr %s drop
+    }
+    chain in {
+        type filter hook input priority 0; policy accept;
+        ip saddr %s drop
+    }
+}
+""" % (y, y))
+
+
+def heal(addrs):
+    for a in addrs:
+        subprocess.run(["ip", "netns", "exec", NETNS[a], "nft", "delete",
+                        "table", "inet", "dfo_chaos"],
+                       stderr=subprocess.DEVNULL)
+
+
 # ---------------------------------------------------------------- chaos
 events = []  # (time, text)
 pending = []  # (due, kind, addr)
 end = joined + duration
-kills = stops = 0
+kills = stops = partitions = 0
+partitioned = []  # the agents of the partition in force
 while now() < end:
     t = now()
     for p in [p for p in pending if p[0] <= t]:
@@ -299,6 +384,10 @@ while now() < end:
         if p[1] == "server":
             servers[p[2]].start()
             events.append((t, "server %s back" % p[2]))
+        elif p[1] == "heal":
+            heal(p[2])
+            partitioned = []
+            events.append((t, "partition of %s healed" % " ".join(p[2])))
         else:
             start_agent(p[2])
             events.append((t, "agent %s restarted" % p[2]))
@@ -321,12 +410,28 @@ while now() < end:
         back = rnd.uniform(0.5, 4)
         pending.append((t + back, "agent", a))
         events.append((t, "agent %s SIGKILLed, back in %.1f s" % (a, back)))
+    elif not partitioned and t < end - 4:
+        back = rnd.uniform(3, 12)
+        if rnd.random() < 0.5:
+            a = rnd.choice(ADDRS)
+            blind(a, [x for x in ADDRS if x != a])
+            partitioned = [a]
+            what = "%s blind to its peers" % a
+        else:
+            partitioned = rnd.sample(ADDRS, 2)
+            cut(*partitioned)
+            what = "%s and %s cut from each other" % tuple(partitioned)
+        partitions += 1
+        pending.append((t + back, "heal", partitioned))
+        events.append((t, "partition: %s for %.1f s" % (what, back)))
     time.sleep(rnd.uniform(0.8, 2.0))
 
 # Everything back, then the name must hold every address again.
 for p in pending:
     if p[1] == "server":
         servers[p[2]].start()
+    elif p[1] == "heal":
+        heal(p[2])
     else:
         start_agent(p[2])
 pending = []
@@ -380,7 +485,8 @@ for a, s in servers.items():
             unremoved += 1
 
 rate = len(ss) / max(1e-9, (ss[-1][0] - ss[0][0])) if len(ss) > 1 else 0
-print("events: %d server stops, %d agent SIGKILLs (events.log)" % (stops, kills))
+print("events: %d server stops, %d agent SIGKILLs, %d partitions (events.log)"
+      % (stops, kills, partitions))
 print("proxy: %(updates)d updates: %(dropped)d dropped, %(answer_dropped)d applied "
       "with the answer dropped, %(refused)d refused, %(delayed)d delayed; "
       "%(queries)d queries passed" % stats)
@@ -419,6 +525,6 @@ print("stops not followed by a removal before the server came back: %d" % unremo
 print("all %d addresses back %s" % (n_agents, "within 20 s of the end of the chaos"
                                     if converged else "NOT within 20 s"))
 ok = empty == 0 and not healthy_evicted and converged and len(ss) > duration * 5
-ok = ok and len(lat) >= 1 and not over
+ok = ok and len(lat) >= 1 and not over and partitions >= 1
 print("chaos: %s" % ("PASS" if ok else "FAIL"), flush=True)
 sys.exit(0 if ok else 1)
