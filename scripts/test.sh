@@ -79,7 +79,7 @@ took build-test-san
 # tests out of tree.  The whole suite already ran twice above, so the
 # tarball's build runs a subset that touches every installed part (core,
 # plugins, headers and pkg-config, man pages, the awsdns command).
-DISTCHECK_TESTS="unit/test_core integration/core_cli.sh integration/core_exports.sh
+DISTCHECK_TESTS="unit/loader_test unit/config_test integration/core_cli.sh integration/core_exports.sh
   integration/third_party_plugin.sh integration/dns_conformance_hosts.sh
   integration/dns_hosts.sh integration/ops_man.sh integration/awsdns_ini.sh"
 echo "== distcheck"

@@ -1,6 +1,6 @@
-/* Addresses: dfo_hostport_parse(), the one reader of "HOST:PORT" that the
- * core's listeners, awsdns's listen/upstream and its ini converter share;
- * dfo_name_wire(). */
+/* Addresses: parsing, numeric order, record sets; dfo_hostport_parse(),
+ * the one reader of "HOST:PORT" that the core's listeners, awsdns's
+ * listen/upstream and its ini converter share; dfo_name_wire(). */
 #include "config.h"
 
 #include <errno.h>
@@ -168,9 +168,82 @@ static void name_wire_forms(void **unused)
 	assert_int_equal(dfo_name_wire("caf\xc3\xa9", w, &n), -EINVAL);
 }
 
+/* ---- addresses and record sets ---- */
+
+static void addr_parse_format(void **unused)
+{
+	struct dfo_addr a;
+	char buf[DFO_ADDR_STRLEN];
+	assert_int_equal(dfo_addr_parse(&a, "192.0.2.10"), 0);
+	assert_int_equal(a.family, AF_INET);
+	assert_string_equal(dfo_addr_format(&a, buf, sizeof(buf)), "192.0.2.10");
+	assert_int_equal(dfo_addr_parse(&a, "2001:DB8::1"), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_string_equal(dfo_addr_format(&a, buf, sizeof(buf)), "2001:db8::1");
+	assert_int_equal(dfo_addr_parse(&a, "example.com"), -EINVAL);
+	assert_int_equal(dfo_addr_parse(&a, " 192.0.2.1"), -EINVAL);
+	assert_int_equal(dfo_addr_parse(&a, "192.0.2.1:80"), -EINVAL);
+	assert_int_equal(dfo_addr_parse_family(&a, "::1", AF_INET), -EINVAL);
+	assert_int_equal(dfo_addr_parse_family(&a, "::1", AF_INET6), 0);
+}
+
+/* Peers sort as numbers, not strings: 10.0.0.9 before 10.0.0.10. */
+static void addr_numeric_order(void **unused)
+{
+	const char *in[] = {"10.0.0.10", "::1", "10.0.0.9", "9.255.255.255",
+			    "10.0.0.100", "2001:db8::", "fe80::1"};
+	const char *want[] = {"9.255.255.255", "10.0.0.9", "10.0.0.10",
+			      "10.0.0.100", "::1", "2001:db8::", "fe80::1"};
+	struct dfo_addr v[7];
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(dfo_addr_parse(&v[i], in[i]), 0);
+	dfo_addr_sort(v, 7);
+	for (int i = 0; i < 7; i++) {
+		char buf[DFO_ADDR_STRLEN];
+		assert_string_equal(dfo_addr_format(&v[i], buf, sizeof(buf)),
+				    want[i]);
+	}
+}
+
+static void rrset_ops(void **unused)
+{
+	struct dfo_rrset a, b;
+	struct dfo_addr x, y, z;
+	dfo_addr_parse(&x, "192.0.2.1");
+	dfo_addr_parse(&y, "192.0.2.2");
+	dfo_addr_parse(&z, "192.0.2.3");
+	dfo_rrset_init(&a, AF_INET);
+	dfo_rrset_init(&b, AF_INET);
+	assert_int_equal(dfo_rrset_add(&a, &x), 0);
+	assert_int_equal(dfo_rrset_add(&a, &y), 0);
+	assert_int_equal(dfo_rrset_add(&a, &x), 0); /* duplicate ignored */
+	assert_int_equal(a.count, 2);
+	assert_int_equal(dfo_rrset_add(&b, &y), 0);
+	assert_int_equal(dfo_rrset_add(&b, &x), 0);
+	assert_true(dfo_rrset_same(&a, &b));
+	assert_int_equal(dfo_rrset_add(&b, &z), 0);
+	assert_false(dfo_rrset_same(&a, &b));
+	assert_true(dfo_rrset_remove(&b, &z));
+	assert_false(dfo_rrset_remove(&b, &z));
+	assert_true(dfo_rrset_same(&a, &b));
+	struct dfo_rrset c;
+	dfo_rrset_init(&c, AF_INET);
+	a.ttl = 60;
+	assert_int_equal(dfo_rrset_copy(&c, &a), 0);
+	assert_int_equal(c.ttl, 60);
+	assert_true(dfo_rrset_same(&a, &c));
+	dfo_rrset_clear(&a);
+	dfo_rrset_clear(&b);
+	dfo_rrset_clear(&c);
+	assert_int_equal(a.count, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(addr_parse_format),
+		cmocka_unit_test(addr_numeric_order),
+		cmocka_unit_test(rrset_ops),
 		cmocka_unit_test(hostport_v6_bracketed),
 		cmocka_unit_test(hostport_v6_bare),
 		cmocka_unit_test(hostport_name_port),
