@@ -2,13 +2,10 @@
 # add and del errors back off like list errors, although the read that
 # comes first succeeds; a failed withdrawal names the address.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
 H=$T/records
 X=$T/fail
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.3\t%s\n127.0.0.4\t%s\n' $F $F >"$H"
 echo add >"$X"
 cat >"$T/a.conf" <<C

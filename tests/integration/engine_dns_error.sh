@@ -4,13 +4,10 @@
 # peers; the pool backs off; once the provider answers, the dead peer
 # goes.  Each error is counted under its own operation in /metrics.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
 H=$T/records
 X=$T/fail
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.2\t%s\n127.0.0.3\t%s\n127.0.0.4\t%s\n' $F $F $F >"$H"
 echo fail >"$D/127.0.0.3"
 echo 127.0.0.2 >"$T/ip"

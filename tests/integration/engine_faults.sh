@@ -4,28 +4,15 @@
 # only after its deadline, count as failed; one that forks leaves no
 # process behind; the agent keeps no zombie and leaks no fd.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 for a in 2 3 4 5 6; do echo "127.0.0.$a	$F"; done >"$H"
 echo hang >"$D/127.0.0.3"
 echo crash >"$D/127.0.0.4"
 echo late >"$D/127.0.0.5"
 echo fork >"$D/127.0.0.6"
 
-cat >"$T/a.conf" <<C
-plugin_dir = "$P"
-status_file = "$T/status.json"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "f" { fault { state_dir = "$D" } }
-timer "fast" { tick { interval = 1 timeout = 1 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
-             timer = "fast" }
-C
+fault_conf "$T/a.conf" "interval = 1 timeout = 1 retries = 1"
 start_agent a "$T/a.conf"
 agent=$AGENT_PID
 

@@ -6,23 +6,10 @@
 # and the assertions read what the agent and the check recorded, never
 # how fast the rounds went.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.2\t%s\n127.0.0.3\t%s\n127.0.0.4\t%s\n' $F $F $F >"$H"
-cat >"$T/a.conf" <<C
-plugin_dir = "$P"
-status_file = "$T/status.json"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "f" { fault { state_dir = "$D" } }
-timer "fast" { tick { interval = 0.25 timeout = 0.3 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
-             timer = "fast" fall = 3 rise = 3 }
-C
+fault_conf "$T/a.conf" "interval = 0.25 timeout = 0.3 retries = 1" "fall = 3 rise = 3"
 S=$T/status.json
 start_agent a "$T/a.conf"
 wait_for 10 test -s "$S" || fail "no status"

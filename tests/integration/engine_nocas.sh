@@ -5,13 +5,10 @@
 # so a change by another agent landing between the read and the delete
 # cannot empty the name: not on an eviction, not on a withdrawal.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
 H=$T/records
 X=$T/fail
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 conf() { # file, swap option, rise
 	cat >"$1" <<C
 plugin_dir = "$P"

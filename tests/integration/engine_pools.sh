@@ -4,10 +4,8 @@
 # a pool of two FQDNs evicts a dead peer from each, and keeps the peer
 # that only one of them holds.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.2\tslow.test\n127.0.0.3\tslow.test\n127.0.0.2\ta.test\n127.0.0.5\ta.test\n127.0.0.6\ta.test\n127.0.0.2\tb.test\n127.0.0.5\tb.test\n' >"$T/hosts"
 echo hang >"$D/127.0.0.3"
 echo fail >"$D/127.0.0.5"

@@ -3,12 +3,8 @@
 # config is checked: 50 SIGHUPs in 5 s do not stop the rounds, nor does
 # the check of a config of 3,000 instances.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-D=$T/state
-F=www.example.test
-mkdir -p "$D"
 printf '127.0.0.2\t%s\n127.0.0.3\t%s\n' $F $F >"$H"
 conf() { # extra instances
 	cat <<C

@@ -10,12 +10,8 @@
 # writing a mark; everything asserted is what the agent logged (-l debug
 # logs each round) or wrote in its status file.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-D=$T/state
-F=www.example.test
-mkdir -p "$D"
 printf '127.0.0.2\t%s\n' $F >"$H"
 conf() { # pool-name reload_timeout [create_delay]
 	cat <<C

@@ -5,16 +5,12 @@
 # of an event after that reload is the new config's (issue 20: events.c
 # kept a pointer to the freed config).
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 LIB=$TEST_MODULES/fail_calloc.so
 [ -e "$LIB" ] || skip "no $LIB"
 # ASan must come first among the libraries: no preload under it.
 ldd "$DFO" | grep -q libasan && skip "sanitizer build (LD_PRELOAD)"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.2\t%s\n127.0.0.3\t%s\n' $F $F >"$H"
 for n in old new; do
 	printf '#!/bin/sh\necho "%s $DFO_EVENT $DFO_ADDRESS" >>"%s"\n' "$n" "$T/events" >"$T/$n.sh"

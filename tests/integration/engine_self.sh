@@ -4,12 +4,8 @@
 # passes; with exit, the agent stops with status 1.  The last record is
 # never removed, neither by a withdrawal nor by an eviction.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.2\t%s\n127.0.0.3\t%s\n127.0.0.4\t%s\n' $F $F $F >"$H"
 echo fail >"$D/127.0.0.2" # itself
 echo fail >"$D/127.0.0.3" # a dead peer

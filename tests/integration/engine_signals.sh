@@ -4,12 +4,8 @@
 # state; SIGTERM with withdraw_on_exit removes this host's record, but
 # never the last one.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.2\t%s\n127.0.0.3\t%s\n127.0.0.4\t%s\n' $F $F $F >"$H"
 conf() { # address, extra pool options
 	cat <<C

@@ -3,12 +3,10 @@
 # seconds between two calls to the instance, across its pools, and a
 # SIGTERM still stops it at once.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
 H=$T/records
 X=$T/fail
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.2\ta.example.test\n127.0.0.2\tb.example.test\n' >"$H"
 cat >"$T/a.conf" <<C
 plugin_dir = "$P"

@@ -3,24 +3,11 @@
 # them and stops at once, and withdraw_on_exit still runs.  A SIGHUP
 # during such a round does not cut it short.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.2\t%s\n127.0.0.3\t%s\n' $F $F >"$H"
 echo hang >"$D/127.0.0.3"
-cat >"$T/a.conf" <<C
-plugin_dir = "$P"
-status_file = "$T/status.json"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "f" { fault { state_dir = "$D" } }
-timer "slow" { tick { interval = 200 timeout = 100 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
-             timer = "slow" withdraw_on_exit = true }
-C
+fault_conf "$T/a.conf" "interval = 200 timeout = 100 retries = 1" "withdraw_on_exit = true"
 start_agent a "$T/a.conf"
 agent=$AGENT_PID
 checking() { [ -n "$(pgrep -P "$agent")" ]; }

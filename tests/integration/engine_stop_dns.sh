@@ -6,11 +6,7 @@
 # then withdraw_on_exit against that silent server: bounded by 10 s in
 # all, and cut short by a second SIGTERM.
 . "$TOP_SRCDIR/tests/lib/common.sh"
-
-P=$(test_plugin_dir)
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
 # A UDP "server" on loopback that counts what it gets and never answers.
 /usr/bin/python3 -c '

@@ -3,11 +3,8 @@
 # at its rate.  tick's splay delays the first round by a random amount in
 # [0, splay).
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-D=$T/state
-mkdir -p "$D"
 printf '127.0.0.2\ta.example.test\n127.0.0.2\tb.example.test\n' >"$H"
 cat >"$T/a.conf" <<C
 plugin_dir = "$P"

@@ -5,27 +5,13 @@
 # backs off; and an agent that runs out of processes (RLIMIT_NPROC, as an
 # unprivileged user) evicts none of 40 healthy peers.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
-D=$T/state
-mkdir -p "$D"
 for i in $(seq 2 12); do echo "127.0.0.$i	$F"; done >"$H"
 echo local >"$D/127.0.0.3"
 echo fail >"$D/127.0.0.12"
 mport=$(free_port)
-cat >"$T/a.conf" <<C
-plugin_dir = "$P"
-status_file = "$T/status.json"
-metrics_listen = "127.0.0.1:$mport"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "f" { fault { state_dir = "$D" } }
-timer "fast" { tick { interval = 0.2 timeout = 3 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
-             timer = "fast" fall = 1 }
-C
+fault_conf "$T/a.conf" "interval = 0.2 timeout = 3 retries = 1" "fall = 1" "metrics_listen = \"127.0.0.1:$mport\""
 S=$T/status.json
 start_agent a "$T/a.conf"
 agent=$AGENT_PID

@@ -1,0 +1,31 @@
+# What the engine tests (tests/integration/engine_*.sh) set up alike, sourced
+# after common.sh: an agent at 127.0.0.2 whose checks are the fault check
+# of the test modules (tests/plugins/check_fault.c: what a check of an
+# address does is the word in $D/ADDRESS).
+#   P  plugin_dir: the test modules and the plugins
+#   F  the pool's name
+#   D  the fault check's state directory (made here)
+#   H  the hosts file of the hosts dns provider (a script may name another)
+P=$(test_plugin_dir)
+F=www.example.test
+D=$T/state
+H=$T/hosts
+mkdir -p "$D"
+
+# fault_conf FILE TICK [POOL_OPTIONS] [CORE_LINES]: the agent's config:
+# the hosts provider on $H, this host 127.0.0.2, the fault check on $D,
+# the timer "fast" with the tick options TICK, and pool "www" of $F with
+# POOL_OPTIONS; CORE_LINES (e.g. metrics_listen = ...) go on top.
+fault_conf() {
+	cat >"$1" <<C
+plugin_dir = "$P"
+status_file = "$T/status.json"
+${4:-}
+dns "local" { hosts { file = "$H" } }
+ipsource "me" { static { address = "127.0.0.2" } }
+check "f" { fault { state_dir = "$D" } }
+timer "fast" { tick { $2 } }
+pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
+             timer = "fast" ${3:-} }
+C
+}
