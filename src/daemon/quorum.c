@@ -449,6 +449,17 @@ static void metrics(const struct pool_state *ps)
 }
 
 /* Does any peer need a vote this round? */
+/* Whether the last read showed the record of an agent not live for two
+ * windows (sweep() removes it). */
+static bool sweep_pending(const struct quorum *q, double now)
+{
+	for (size_t i = 0; i < q->nagents; i++)
+		if (q->agents[i].present &&
+		    now - q->agents[i].changed > 2 * q->window)
+			return true;
+	return false;
+}
+
 static bool vote_needed(const struct pool_state *ps, bool self_ok)
 {
 	for (size_t i = 0; self_ok && i < ps->npeers; i++)
@@ -486,7 +497,7 @@ void quorum_round(struct pool_state *ps, bool self_ok)
 	bool due = !(q->last_write > 0) ||
 		   now - q->last_write >= p->heartbeat * 0.95;
 	if (!need && !due && strcmp(view, q->view) == 0 &&
-	    now - q->last_read < p->heartbeat * 0.95)
+	    now - q->last_read < p->heartbeat * 0.95 && !sweep_pending(q, now))
 		return;
 
 	struct dfo_txtset set;
@@ -511,6 +522,12 @@ void quorum_round(struct pool_state *ps, bool self_ok)
 		dfo_txtset_clear(&set);
 		return;
 	}
+	/* One change per round: a heartbeat that is only due waits a round
+	 * for a sweep, never past 2 heartbeats (an agent is live for 3), so
+	 * that stale records go also when every round writes. */
+	if (due && q->last_write > 0 && now - q->last_write < 2 * p->heartbeat &&
+	    sweep_pending(q, now))
+		due = false;
 	rc = publish(ps, &set, view, leftover, mine_there, due, now);
 	if (rc == 1)
 		rc = sweep(ps, &set, now);
