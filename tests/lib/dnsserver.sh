@@ -5,7 +5,8 @@
 #   dns_key [ALG]              -> DNS_KEY_NAME DNS_KEY_ALG DNS_KEY_SECRET
 #   start_named DIR ZONE [ADDR] -> DNS_PORT DNS_PID (also AXFR with the key;
 #                                 $NAMED_EXTRA: more config, $NAMED_POLICY:
-#                                 more update-policy rules)
+#                                 more update-policy rules; $NAMED_GRANT:
+#                                 the rules instead of "grant KEY zonesub ANY")
 #   start_knot  DIR ZONE [ADDR] -> DNS_PORT DNS_PID
 #   stop_dns DIR               kill the server started in DIR
 #   zone_rrs ZONE NAME TYPE    the records of NAME/TYPE, by dig (sorted)
@@ -89,7 +90,7 @@ ${NAMED_EXTRA:-}
 zone "$z" {
 	type primary;
 	file "$d/$z.zone";
-	update-policy { grant $DNS_KEY_NAME zonesub ANY; ${NAMED_POLICY:-} };
+	update-policy { ${NAMED_GRANT:-grant $DNS_KEY_NAME zonesub ANY;} ${NAMED_POLICY:-} };
 	allow-transfer { key $DNS_KEY_NAME; };
 };
 C
