@@ -289,9 +289,14 @@ struct dfo_check_target {
 struct dfo_check_provider {
 	DFO_PROVIDER_HEADER;
 	/* 0 if healthy; otherwise negative, with the reason in err.  Runs in
-	 * a forked child that the core kills at the deadline, so it need
-	 * not enforce target->timeout itself (it may, to report a better
-	 * reason).
+	 * a check process forked from the agent that the core kills at the
+	 * deadline, so it need not enforce target->timeout itself (it may,
+	 * to report a better reason).  The process is reused: it runs
+	 * further checks (up to 1000, of any instance of the config it was
+	 * forked under) after one that returned, so a check leaves it as it
+	 * found it: what it allocates is freed, what it opens closed, what
+	 * it forks reaped (a process left behind retires the check process
+	 * and is killed).  `state` is the agent's as of the fork.
 	 *
 	 * -EAGAIN, -EMFILE, -ENFILE, -ENOMEM and -ENOBUFS mean "could not
 	 * run here" (this host lacks a resource): the result is *unknown*

@@ -40,6 +40,9 @@ struct agent {
 	 * fills each job's result, latency and reason as it would. */
 	int (*run_checks)(struct dfo_check_job *jobs, size_t n,
 			  unsigned max_parallel, const struct dfo_run_opts *ro);
+	struct dfo_check_pool *workers; /* runner.c: check processes kept
+				      * for reuse (the rounds' run options
+				      * name it too) */
 };
 
 /* Drop the paces of dns instances that `conf` no longer has (after a

@@ -11,6 +11,11 @@
  * were re-parented to the agent, a child subreaper) and kills those still
  * running: what a check leaves behind never outlives its round.
  *
+ * The engine owns the pool of idle check processes (agent.workers,
+ * runner.c) that its rounds reuse; they are the agent's own children to
+ * the sweep.  They are retired when the config is swapped, before
+ * anything of the new one is opened, and at shutdown.
+ *
  * Each pool keeps its own schedule (the due time of its last round), so
  * pools sharing a timer instance each run at its rate, and a reload keeps
  * the schedule of the pools it keeps.
@@ -34,6 +39,8 @@
 
 #define MAX_POLL 64
 #define WITHDRAW_BOUND 10.0 /* seconds, see dnsfailover(8) SIGNALS */
+#define WORKER_CHECKS 1000  /* checks a check process runs before it is
+			     * retired (what a check leaks stays bounded) */
 
 struct dfo_engine {
 	struct dfo_config *conf;   /* not owned */
@@ -178,15 +185,18 @@ struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 	e->sigfd = sigfd;
 	e->pending = -1;
 	e->watch_fd = -1;
+	e->agent.workers = dfo_check_pool_new(WORKER_CHECKS);
 	e->ro = (struct dfo_run_opts){.watch_fd = sigfd,
 				      .interrupted = engine_interrupted,
 				      .tracked = engine_tracked,
-				      .arg = e};
+				      .arg = e,
+				      .pool = e->agent.workers};
 	e->agent.events = events_new();
 	e->agent.ops = e->agent.events ? ops_new(e->agent.events) : NULL;
-	if (!e->agent.ops || pools_build(e, conf) < 0) {
+	if (!e->agent.workers || !e->agent.ops || pools_build(e, conf) < 0) {
 		ops_free(e->agent.ops);
 		events_free(e->agent.events);
+		dfo_check_pool_free(e->agent.workers);
 		free(e);
 		return NULL;
 	}
@@ -233,6 +243,8 @@ static bool engine_tracked(pid_t pid, void *arg)
 {
 	const struct dfo_engine *e = arg;
 	if (e->watch_pid > 0 && pid == e->watch_pid)
+		return true;
+	if (dfo_check_pool_has(e->agent.workers, pid))
 		return true;
 	for (size_t i = 0; i < e->sup.n; i++)
 		if (e->sup.r[i].pid == pid ||
@@ -400,6 +412,10 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 
 void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf)
 {
+	/* The check processes hold the old config's pointers, and copies of
+	 * the agent's descriptors (the metrics listener): they go first,
+	 * before anything of the new config is opened. */
+	dfo_check_pool_reset(e->agent.workers);
 	/* Responders whose section is unchanged keep running; the others
 	 * are restarted from the new config. */
 	if (e->started && supervisor_reload(&e->sup, conf) < 0) {
@@ -431,6 +447,7 @@ void dfo_engine_shutdown(struct dfo_engine *e)
 	/* withdraw_on_exit gets WITHDRAW_BOUND seconds in all; a provider
 	 * still waiting then (or at another SIGTERM) gives up. */
 	dfo_stop_at(dfo_now() + WITHDRAW_BOUND);
+	dfo_check_pool_reset(e->agent.workers);
 	for (size_t i = 0; i < e->npools; i++)
 		round_withdraw_on_exit(&e->pools[i]);
 	if (e->started) {
@@ -451,5 +468,6 @@ void dfo_engine_free(struct dfo_engine *e)
 	ops_free(e->agent.ops);
 	events_free(e->agent.events);
 	free(e->agent.paces);
+	dfo_check_pool_free(e->agent.workers);
 	free(e);
 }

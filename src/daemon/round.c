@@ -326,6 +326,7 @@ static int round_read(struct pool_state *ps)
 	static const enum round_op start_op[] = {ROUND_OP_IPSOURCE_START,
 						 ROUND_OP_DNS_START,
 						 ROUND_OP_CHECK_START};
+	bool check_was = p->check->started;
 	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
 		int rc = dfo_instance_start(used[i], &e);
 		if (rc < 0) {
@@ -334,6 +335,10 @@ static int round_read(struct pool_state *ps)
 			return rc;
 		}
 	}
+	/* Check processes forked before the start hold its state as it was
+	 * (a copy of memory): new ones, for this check and the others. */
+	if (!check_was && p->check->started && ps->agent)
+		dfo_check_pool_reset(ps->agent->workers);
 	int rc = dfo_inst_ipsource(p->ipsource)->own_addr(p->ipsource->state,
 							  p->family, &own, &e);
 	if (rc == 0 && own.family != p->family)

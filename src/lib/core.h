@@ -347,6 +347,25 @@ struct dfo_check_job {
 	char reason[256];               /* why it failed; empty if healthy */
 };
 
+/* Check processes kept for reuse across batches (runner.c): at most as
+ * many as a batch runs at once; each runs at most `retire` checks.  The
+ * jobs' provider and state pointers must be those of the memory the
+ * workers were forked with: reset the pool whenever they change (a new
+ * config, a check instance started), and before opening a listener that
+ * replaces one a worker may hold.  Single-threaded, like the runner. */
+struct dfo_check_pool;
+struct dfo_check_pool *dfo_check_pool_new(unsigned retire);
+/* Retire every idle worker: SIGKILL its group and reap it, waiting at
+ * most 1 s in all (what is left then is dfo_children_sweep's). */
+void dfo_check_pool_reset(struct dfo_check_pool *p);
+/* Reset, then free.  NULL is allowed. */
+void dfo_check_pool_free(struct dfo_check_pool *p);
+/* Whether `pid` is an idle worker of the pool (a child of this process
+ * that dfo_children_sweep must leave alone).  p may be NULL. */
+bool dfo_check_pool_has(const struct dfo_check_pool *p, pid_t pid);
+/* How many workers are idle. */
+size_t dfo_check_pool_idle(const struct dfo_check_pool *p);
+
 /* What a batch of checks watches besides its children; any may be 0/NULL. */
 struct dfo_run_opts {
 	/* polled with the children; when readable, interrupted(arg) is
@@ -359,25 +378,31 @@ struct dfo_run_opts {
 	 * descendant of a check, and is killed and reaped. */
 	bool (*tracked)(pid_t pid, void *arg);
 	void *arg;
+	/* workers to reuse, and to keep for the next batch; NULL: each
+	 * attempt forks a process of its own that exits after it */
+	struct dfo_check_pool *pool;
 };
 
-/* Run every job, each attempt in its own forked child and process group,
- * at most `max_parallel` children at once (fewer if RLIMIT_NOFILE allows
- * fewer, or if fork or pipe fail for lack of processes or descriptors
- * while others run: the batch then goes on with as many as ran); a child
- * still running at its deadline is killed (SIGKILL to its group) and
- * reaped, and an attempt whose check returned after its deadline is a
- * timeout whatever it returned (one that returned before it counts, even
- * if this process reads its answer later).  A job stops at its first healthy attempt; a
- * failed one is retried at once until `attempts`.  An attempt that could
- * not run, or whose check reports a local failure (-EAGAIN, -EMFILE,
- * -ENFILE, -ENOMEM, -ENOBUFS), is DFO_CHECK_UNKNOWN.  Each child's
- * process group is SIGKILLed if this process dies (PR_SET_PDEATHSIG).  The first call makes
- * the process a child subreaper (prctl); what a check leaves behind
- * (orphans re-parented here, even in another session) is killed and
- * reaped before the call returns.  Returns 0; -EINTR if opts->interrupted
- * ended the batch (jobs not done are UNKNOWN, "interrupted"); negative if
- * nothing could be run at all.  The caller must be single-threaded. */
+/* Run every job, each attempt in a forked check process leading its own
+ * process group (an idle worker of opts->pool, else one forked for it),
+ * at most `max_parallel` at once (fewer if RLIMIT_NOFILE allows fewer,
+ * or if fork or socketpair fail for lack of processes or descriptors
+ * while others run: the batch then goes on with as many as ran).  A
+ * check process still running at its deadline is killed (SIGKILL to its
+ * group) and reaped, and an attempt whose check returned after its
+ * deadline is a timeout whatever it returned (one that returned before
+ * it counts, even if this process reads its answer later).  A job stops
+ * at its first healthy attempt; a failed one is retried at once until
+ * `attempts`.  An attempt that could not run, or whose check reports a
+ * local failure (-EAGAIN, -EMFILE, -ENFILE, -ENOMEM, -ENOBUFS), is
+ * DFO_CHECK_UNKNOWN.  Each check process's group is SIGKILLed if this
+ * process dies (PR_SET_PDEATHSIG).  The first call makes the process a
+ * child subreaper (prctl); what a check leaves behind (orphans
+ * re-parented here, even in another session) is killed and reaped
+ * before the call returns; the pool's idle workers stay.  Returns 0;
+ * -EINTR if opts->interrupted ended the batch (jobs not done are
+ * UNKNOWN, "interrupted"); negative if nothing could be run at all.  The
+ * caller must be single-threaded. */
 int dfo_run_checks_opts(struct dfo_check_job *jobs, size_t n,
 			unsigned max_parallel, const struct dfo_run_opts *opts);
 /* The same with no options. */

@@ -219,7 +219,9 @@ size_t dfo_children_sweep(bool (*tracked)(pid_t pid, void *arg), void *arg)
 	size_t k = 0;
 	for (size_t i = 0; i < c.n; i++) {
 		pid_t pid = c.v[i];
-		if (foreign(pid) || (tracked && tracked(pid, arg)))
+		/* tracked() first: it costs no system call, and a pool of
+		 * idle check workers can be most of the children */
+		if ((tracked && tracked(pid, arg)) || foreign(pid))
 			continue;
 		/* It left the check's group (setsid): its own group goes. */
 		if (getpgid(pid) == pid)

@@ -10,14 +10,19 @@ echo hang >"$D/127.0.0.3"
 fault_conf "$T/a.conf" "interval = 200 timeout = 100 retries = 1" "withdraw_on_exit = true"
 start_agent a "$T/a.conf"
 agent=$AGENT_PID
-checking() { [ -n "$(pgrep -P "$agent")" ]; }
-wait_for 10 checking || fail "the round's checks did not start"
+# The round's two check processes: the self-check's (idle once it
+# answered: it is kept for the next round) and the hanging one's.
+kids() { pgrep -P "$agent" | sort | tr '\n' ' '; }
+checking() { [ "$(kids | wc -w)" = 2 ]; }
+wait_for 10 checking || fail "the round's checks did not start: $(kids)"
 sleep 0.5
+before=$(kids)
 
-# SIGHUP: kept for the end of the round, which goes on.
+# SIGHUP: kept for the end of the round, which goes on (a reload would
+# also retire the check processes).
 kill -HUP $agent
 sleep 1
-checking || fail "SIGHUP cut the round short"
+assert_eq "$(kids)" "$before" "SIGHUP cut the round short: check processes"
 assert_not_contains "$(cat "$T/a.log")" "cut short" "log"
 
 t0=$(now_ms)

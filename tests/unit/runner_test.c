@@ -53,6 +53,16 @@ static int mode_check(void *state, const struct dfo_check_target *t,
 		_exit(0);
 	if (strcmp(mode, "local") == 0)
 		return dfo_err_set(err, -EMFILE, "socket: out of descriptors");
+	if (strncmp(mode, "pid", 3) == 0) {
+		/* The check process says who it is (then hangs if told). */
+		int v = (int)getpid();
+		if (write(pids_fd[1], &v, sizeof(v)) != sizeof(v))
+			return -EIO;
+		if (strcmp(mode, "pidhang") == 0)
+			for (;;)
+				pause();
+		return 0;
+	}
 	if (strcmp(mode, "setsid") == 0) {
 		/* A grandchild that leaves the check's group and session. */
 		pid_t pid = fork();
@@ -313,6 +323,179 @@ static void test_interrupt(void **unused)
 	assert_no_children();
 }
 
+/* ---- with a pool of workers ---- */
+
+static struct dfo_check_pool *pool;
+static struct dfo_run_opts pool_opts;
+
+static int pool_setup(void **unused)
+{
+	pool = dfo_check_pool_new(1000);
+	pool_opts = (struct dfo_run_opts){.watch_fd = -1, .pool = pool};
+	return pipe(pids_fd) == 0 && pool ? 0 : -1;
+}
+
+static int pool_teardown(void **unused)
+{
+	dfo_check_pool_free(pool);
+	pool = NULL;
+	close(pids_fd[0]);
+	close(pids_fd[1]);
+	assert_no_children();
+	return 0;
+}
+
+/* The pids the checks wrote (sorted), n of them. */
+static void read_pids(int *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(read(pids_fd[0], &v[i], sizeof(v[i])),
+				 sizeof(v[i]));
+	for (int i = 1; i < n; i++)
+		for (int k = i; k > 0 && v[k - 1] > v[k]; k--) {
+			int t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+}
+
+static bool alive(int pid)
+{
+	return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+/* The same three workers answer three batches; a reset retires them:
+ * gone, not even zombies, no fd left. */
+static void test_pool_reuse(void **unused)
+{
+	int fds = count_fds();
+	struct dfo_check_job j[3];
+	int first[3], again[3];
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 3; i++)
+			job(&j[i], "pid", 2, 1);
+		assert_int_equal(dfo_run_checks_opts(j, 3, 8, &pool_opts), 0);
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(j[i].result, DFO_CHECK_HEALTHY);
+		read_pids(round ? again : first, 3);
+		if (round)
+			assert_memory_equal(first, again, sizeof(first));
+	}
+	assert_int_equal(dfo_check_pool_idle(pool), 3);
+	for (int i = 0; i < 3; i++) {
+		assert_true(dfo_check_pool_has(pool, first[i]));
+		assert_true(alive(first[i]));
+		assert_int_equal(getpgid(first[i]), first[i]);
+	}
+	dfo_check_pool_reset(pool);
+	assert_int_equal(dfo_check_pool_idle(pool), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_false(alive(first[i]));
+		assert_false(dfo_check_pool_has(pool, first[i]));
+	}
+	assert_no_children();
+	assert_int_equal(count_fds(), fds);
+}
+
+/* A hung check's worker is killed at its deadline and replaced; one that
+ * crashes, and one that answers after its deadline, are dropped too;
+ * the others are kept. */
+static void test_pool_hang_replaced(void **unused)
+{
+	struct dfo_check_job j[4];
+	job(&j[0], "pid", 2, 1);
+	job(&j[1], "pidhang", 0.3, 1);
+	job(&j[2], "crash", 2, 1);
+	job(&j[3], "late", 0.3, 1);
+	assert_int_equal(dfo_run_checks_opts(j, 4, 8, &pool_opts), 0);
+	assert_int_equal(j[0].result, DFO_CHECK_HEALTHY);
+	assert_int_equal(j[1].result, DFO_CHECK_TIMEOUT);
+	assert_int_equal(j[2].result, DFO_CHECK_CRASHED);
+	assert_int_equal(j[3].result, DFO_CHECK_TIMEOUT);
+	int v[2];
+	read_pids(v, 2);
+	int hung = alive(v[0]) ? v[1] : v[0], kept = hung == v[0] ? v[1] : v[0];
+	assert_false(alive(hung)); /* killed and reaped */
+	assert_false(dfo_check_pool_has(pool, hung));
+	assert_true(dfo_check_pool_has(pool, kept));
+	assert_int_equal(dfo_check_pool_idle(pool), 1);
+
+	/* Two checks now: the kept worker and a new one. */
+	job(&j[0], "pid", 2, 1);
+	job(&j[1], "pid", 2, 1);
+	assert_int_equal(dfo_run_checks_opts(j, 2, 8, &pool_opts), 0);
+	read_pids(v, 2);
+	assert_true(v[0] == kept || v[1] == kept);
+	assert_true(v[0] != hung && v[1] != hung && v[0] != v[1]);
+	assert_int_equal(dfo_check_pool_idle(pool), 2);
+	dfo_check_pool_reset(pool);
+	assert_no_children();
+}
+
+/* A worker whose check left a process behind (in its group, or escaped
+ * with setsid) is retired, and what it left is killed before the batch
+ * returns. */
+static void test_pool_leftovers(void **unused)
+{
+	const char *modes[] = {"fork", "setsid"};
+	for (int m = 0; m < 2; m++) {
+		struct dfo_check_job j;
+		job(&j, modes[m], 2, 1);
+		assert_int_equal(dfo_run_checks_opts(&j, 1, 4, &pool_opts), 0);
+		assert_int_equal(j.result, DFO_CHECK_HEALTHY);
+		assert_int_equal(dfo_check_pool_idle(pool), 0);
+		int v[2];
+		read_pids(v, m == 0 ? 2 : 1);
+		for (int i = 0; i < (m == 0 ? 2 : 1); i++)
+			assert_false(alive(v[i]));
+		assert_no_children();
+	}
+}
+
+/* A worker retires after `retire` checks; idle workers beyond what the
+ * last batches needed at once are retired; results as without a pool. */
+static void test_pool_retire_trim(void **unused)
+{
+	struct dfo_check_pool *two = dfo_check_pool_new(2);
+	struct dfo_run_opts o = {.watch_fd = -1, .pool = two};
+	int v[3];
+	for (int i = 0; i < 3; i++) {
+		struct dfo_check_job j;
+		job(&j, "pid", 2, 1);
+		assert_int_equal(dfo_run_checks_opts(&j, 1, 4, &o), 0);
+		read_pids(&v[i], 1);
+	}
+	assert_int_equal(v[0], v[1]);
+	assert_true(v[2] != v[1]);
+	assert_false(alive(v[0]));
+	dfo_check_pool_free(two);
+
+	struct dfo_check_job j[6];
+	job(&j[0], "ok", 2, 1);
+	job(&j[1], "fail", 2, 3);
+	job(&j[2], "local", 2, 1);
+	job(&j[3], "noresult", 2, 1);
+	job(&j[4], "ok", 2, 1);
+	job(&j[5], "ok", 2, 1);
+	assert_int_equal(dfo_run_checks_opts(j, 6, 8, &pool_opts), 0);
+	assert_int_equal(j[0].result, DFO_CHECK_HEALTHY);
+	assert_int_equal(j[1].result, DFO_CHECK_FAILED);
+	assert_int_equal(j[1].tries, 3);
+	assert_string_equal(j[1].reason, "refused, as told");
+	assert_int_equal(j[2].result, DFO_CHECK_UNKNOWN);
+	assert_int_equal(j[3].result, DFO_CHECK_CRASHED);
+	assert_non_null(strstr(j[3].reason, "without a result"));
+	assert_int_equal(dfo_check_pool_idle(pool), 5);
+	/* 16 batches of one: one worker is enough. */
+	for (int i = 0; i < 16; i++) {
+		job(&j[0], "ok", 2, 1);
+		assert_int_equal(dfo_run_checks_opts(j, 1, 8, &pool_opts), 0);
+	}
+	assert_int_equal(dfo_check_pool_idle(pool), 1);
+	dfo_check_pool_reset(pool);
+	assert_no_children();
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -326,6 +509,14 @@ int main(void)
 		cmocka_unit_test(test_local_failure),
 		cmocka_unit_test(test_setsid_escape),
 		cmocka_unit_test(test_interrupt),
+		cmocka_unit_test_setup_teardown(test_pool_reuse, pool_setup,
+						pool_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_hang_replaced,
+						pool_setup, pool_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_leftovers, pool_setup,
+						pool_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_retire_trim,
+						pool_setup, pool_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
