@@ -996,9 +996,19 @@ static int rfc_state_change(void *state, const char *name, const char *del,
 	}
 	ldns_pkt_set_rd(pkt, false);
 	unsigned rcode = 0;
-	if ((rc = request(r, pkt, &ans, &rcode, err)) < 0)
-		goto out;
 	const char *what = del && add ? "replace" : del ? "del" : "add";
+	if ((rc = request(r, pkt, &ans, &rcode, err)) < 0) {
+		/* Knot refuses an update its acl does not allow with NOTAUTH
+		 * and the TSIG error BADKEY, as it would an unknown key. */
+		if (rc == -EACCES && err && strncmp(err->msg, "BADKEY ", 7) == 0) {
+			char why[sizeof(err->msg)];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			dfo_err_set(err, rc, "state update (%s TXT at %s): %s; "
+				    "Knot says so also when its acl does not "
+				    "allow TXT at that name", what, name, why);
+		}
+		goto out;
+	}
 	if (rcode == RC_REFUSED || rcode == RC_NOTAUTH)
 		rc = dfo_err_set(err, rcode_errno(rcode),
 				 "state update (%s TXT at %s) refused: %s from "

@@ -7,7 +7,9 @@
 #                                 $NAMED_EXTRA: more config, $NAMED_POLICY:
 #                                 more update-policy rules; $NAMED_GRANT:
 #                                 the rules instead of "grant KEY zonesub ANY")
-#   start_knot  DIR ZONE [ADDR] -> DNS_PORT DNS_PID
+#   start_knot  DIR ZONE [ADDR] -> DNS_PORT DNS_PID ($KNOT_ACL: more acl
+#                                 entries, $KNOT_ZONE_ACL: the zone's acl
+#                                 list instead of the key's "upd")
 #   stop_dns DIR               kill the server started in DIR
 #   zone_rrs ZONE NAME TYPE    the records of NAME/TYPE, by dig (sorted)
 #   zone_ttl ZONE NAME TYPE    their TTL
@@ -127,12 +129,13 @@ acl:
   - id: upd
     key: $DNS_KEY_NAME
     action: [update, transfer]
+${KNOT_ACL:-}
 zone:
   - domain: $z
     storage: "$d"
     file: "$z.zone"
     zonefile-sync: 0
-    acl: upd
+    acl: ${KNOT_ZONE_ACL:-upd}
 C
 	${DNS_RUN:-} knotd -c "$d/knot.conf" >"$d/knot.log" 2>&1 &
 	DNS_PID=$!
