@@ -24,7 +24,7 @@ DEMO="python3 procps"
 # build-essential: scripts/deb-test.sh (git ls-files, dpkg-buildpackage's
 # build-dependency check).
 TEST="libcmocka-dev python3-botocore python3-dnspython iproute2 bind9 bind9-dnsutils
-  knot knot-dnsutils unbound nginx-light openssl psmisc curl nftables
+  knot knot-dnsutils faketime unbound nginx-light openssl psmisc curl nftables
   python3-prometheus-client systemd man-db clang llvm libclang-rt-14-dev libc6-dbg
   git build-essential dpkg-dev debhelper dh-autoreconf"
 # bench/: the peers and load generator.

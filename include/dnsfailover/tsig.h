@@ -84,6 +84,10 @@ struct dfo_tsig_seen {
 	size_t maclen;
 	unsigned verdict;  /* on -EACCES: DFO_TSIG_BADKEY, BADSIG or BADTIME */
 	char key_name[256]; /* the record's key name, text, lower case */
+	/* The record's other data (into the message): in a BADTIME answer,
+	 * the server's clock (6 bytes, RFC 8945 5.2.3). */
+	const uint8_t *other;
+	size_t otherlen;
 };
 
 /*

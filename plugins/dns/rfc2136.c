@@ -76,6 +76,13 @@ struct zcache {
 	char *zone;
 };
 
+/* What a probe found about a name's answer (see own_check()). */
+struct wcache {
+	char *fqdn; /* lower case, no final dot */
+	struct dfo_rrset set; /* the answer probed, sorted */
+	bool synth;           /* a wildcard's: the name has none of its own */
+};
+
 struct rfc {
 	char *instance;
 	struct dfo_addr srv;
@@ -88,6 +95,10 @@ struct rfc {
 	bool tcp;
 	struct zcache zc[RFC_ZCACHE];
 	unsigned zc_next;
+	struct wcache wc[RFC_ZCACHE];
+	unsigned wc_next;
+	bool key_ok;       /* the server has verified-answered with the key */
+	char doing[96];    /* the update being sent ("AAAA add"), or "" */
 };
 
 static cfg_opt_t rfc_opts[] = {
@@ -113,6 +124,8 @@ static void rfc_destroy(void *state)
 	for (unsigned i = 0; i < RFC_ZCACHE; i++) {
 		free(r->zc[i].fqdn);
 		free(r->zc[i].zone);
+		free(r->wc[i].fqdn);
+		dfo_rrset_clear(&r->wc[i].set);
 	}
 	free(r);
 }
@@ -189,15 +202,40 @@ static int tsig_check(const struct rfc *r, const uint8_t *ans, size_t len,
 	if (rc == -EBADMSG)
 		return dfo_err_set(err, -EBADMSG, "malformed answer from %s",
 				   r->where);
-	if (rc >= 0)
-		return rc;
+	/* A TSIG error, whether or not the server could sign the answer. */
+	if (t.error == RC_BADTIME) {
+		/* The server's clock: the other data (RFC 8945 5.2.3), else
+		 * the time it signed with. */
+		uint64_t srv = t.time;
+		if (t.otherlen == 6 && t.other)
+			srv = ((uint64_t)get16(t.other) << 32) |
+			      ((uint64_t)get16(t.other + 2) << 16) |
+			      get16(t.other + 4);
+		bool ahead = srv > (uint64_t)now;
+		uint64_t skew = ahead ? srv - (uint64_t)now : (uint64_t)now - srv;
+		return dfo_err_set(err, -EACCES,
+				   "BADTIME from %s (TSIG error): the server's "
+				   "clock is %llu s %s this host's (%u s "
+				   "allowed): set both clocks right (NTP)",
+				   r->where, (unsigned long long)skew,
+				   ahead ? "ahead of" : "behind",
+				   t.fudge ? t.fudge : RFC_FUDGE);
+	}
+	if (t.error == RC_BADKEY && r->key_ok && r->doing[0])
+		return dfo_err_set(err, -EACCES,
+				   "BADKEY from %s (TSIG error) for the update "
+				   "(%s): the server accepted key '%s' before, "
+				   "so its policy refused this type of update "
+				   "for the key (Knot: acl update-type; BIND: "
+				   "update-policy)", r->where, r->doing,
+				   dfo_tsig_key_name(r->key));
 	if (t.error)
 		return dfo_err_set(err, -EACCES,
-				   "%s from %s (TSIG error: key '%s' %s)",
+				   "%s from %s (TSIG error: key '%s' refused)",
 				   rcode_name(t.error), r->where,
-				   dfo_tsig_key_name(r->key),
-				   t.error == RC_BADTIME ? "or clock refused"
-							 : "refused");
+				   dfo_tsig_key_name(r->key));
+	if (rc >= 0)
+		return rc;
 	switch (rc == -EACCES ? t.verdict : 0) {
 	case DFO_TSIG_BADKEY:
 		return dfo_err_set(err, -EBADMSG,
@@ -465,6 +503,12 @@ static int request(struct rfc *r, ldns_pkt *pkt, ldns_pkt **out,
 	if (rc == 0)
 		rc = answer_parse(r, ans, anslen, mac, maclen, time(NULL), out,
 				  rcode, err);
+	/* An answer that does not refuse is a signed one (answer_parse()):
+	 * the server knows the key. */
+	if (rc == 0 && r->key &&
+	    (*rcode == RC_NOERROR || *rcode == RC_NXDOMAIN ||
+	     *rcode == RC_YXRRSET || *rcode == RC_NXRRSET))
+		r->key_ok = true;
 	free(ans);
 	free(wire);
 	return rc;
@@ -557,30 +601,67 @@ static int query(struct rfc *r, const ldns_rdf *name, ldns_rr_type type,
 	return rc;
 }
 
-static int rfc_list_name(struct rfc *r, const ldns_rdf *name,
-			 struct dfo_rrset *out, struct dfo_err *err)
+/* A name as text without the final dot (caller frees), or NULL. */
+static char *name_text(const ldns_rdf *name)
 {
-	ldns_pkt *p = NULL;
-	int rc = query(r, name, out->family == AF_INET ? LDNS_RR_TYPE_A
-						       : LDNS_RR_TYPE_AAAA,
-		       &p, err);
-	if (rc < 0)
+	char *t = ldns_rdf2str(name);
+	size_t n = t ? strlen(t) : 0;
+	if (n > 1 && t[n - 1] == '.')
+		t[n - 1] = '\0';
+	return t;
+}
+
+/*
+ * The answer p (to a query for `name`) holds a CNAME owned by the name
+ * (its own, or one a DNAME above it synthesized): the name is an alias
+ * and can hold no other data (RFC 1034 3.6.2), so a server ignores an
+ * A or AAAA added there (RFC 2136 3.4.2.2) and answers "done".  An
+ * error, the same for every operation.  0 when it is no alias.
+ */
+static int alias_check(const struct rfc *r, const ldns_pkt *p,
+		       const ldns_rdf *name, struct dfo_err *err)
+{
+	ldns_rr_list *an = ldns_pkt_answer(p);
+	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
+		    ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
+			continue;
+		char *n = name_text(name);
+		char *to = ldns_rr_rd_count(rr) ? name_text(ldns_rr_rdf(rr, 0))
+						: NULL;
+		int rc = dfo_err_set(err, -EINVAL,
+				     "%s is a CNAME (to %s) at %s: it cannot "
+				     "hold addresses (the server would ignore "
+				     "them); point the pool at a name of its "
+				     "own or remove the CNAME",
+				     n ? n : "?", to ? to : "?", r->where);
+		free(n);
+		free(to);
 		return rc;
-	rc = answer_records(p, name, out);
-	ldns_pkt_free(p);
-	if (rc < 0)
-		return dfo_err_set(err, rc, "bad answer from %s", r->where);
+	}
 	return 0;
 }
+
+static int rfc_list_name(struct rfc *r, const ldns_rdf *zone,
+			 const ldns_rdf *name, struct dfo_rrset *out,
+			 struct dfo_err *err);
+static int zone_of(struct rfc *r, const ldns_rdf *name, ldns_rdf **zone,
+		   struct dfo_err *err);
 
 static int rfc_list(void *state, const char *fqdn, struct dfo_rrset *out,
 		    struct dfo_err *err)
 {
-	ldns_rdf *name;
+	ldns_rdf *name, *zone = NULL;
 	int rc = name_rdf(fqdn, &name, err);
 	if (rc < 0)
 		return rc;
-	rc = rfc_list_name(state, name, out, err);
+	/* The zone as add and del find it: a name they would refuse is
+	 * refused here too, with the same message. */
+	rc = zone_of(state, name, &zone, err);
+	if (rc == 0)
+		rc = rfc_list_name(state, zone, name, out, err);
+	ldns_rdf_deep_free(zone);
 	ldns_rdf_deep_free(name);
 	return rc;
 }
@@ -607,6 +688,10 @@ static int zone_of(struct rfc *r, const ldns_rdf *name, ldns_rdf **zone,
 	rc = query(r, name, LDNS_RR_TYPE_SOA, &p, err);
 	if (rc < 0)
 		goto out;
+	if ((rc = alias_check(r, p, name, err)) < 0) {
+		ldns_pkt_free(p);
+		goto out;
+	}
 	*zone = NULL;
 	ldns_rr_list *secs[2] = {ldns_pkt_answer(p), ldns_pkt_authority(p)};
 	for (int s = 0; s < 2 && !*zone; s++)
@@ -637,10 +722,11 @@ static int zone_of(struct rfc *r, const ldns_rdf *name, ldns_rdf **zone,
 check:
 	if (rc == 0 && ldns_dname_compare(name, *zone) != 0 &&
 	    !ldns_dname_is_subdomain(name, *zone)) {
-		char *zt = ldns_rdf2str(*zone);
-		rc = dfo_err_set(err, -EINVAL, "%s is not in zone %s", text,
-				 zt ? zt : "?");
+		char *zt = name_text(*zone), *nt = name_text(name);
+		rc = dfo_err_set(err, -EINVAL, "%s is not in zone %s",
+				 nt ? nt : "?", zt ? zt : "?");
 		free(zt);
+		free(nt);
 		ldns_rdf_deep_free(*zone);
 		*zone = NULL;
 	}
@@ -724,11 +810,15 @@ static int update(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
 	}
 	ldns_pkt_set_rd(pkt, false);
 	unsigned rcode = 0;
-	rc = request(r, pkt, &ans, &rcode, err);
-	if (rc < 0)
-		goto out;
 	char at[DFO_ADDR_STRLEN];
 	dfo_addr_format(a, at, sizeof(at));
+	snprintf(r->doing, sizeof(r->doing), "%s %s %s %s",
+		 add ? "add" : "del", a->family == AF_INET ? "A" : "AAAA", fqdn,
+		 at);
+	rc = request(r, pkt, &ans, &rcode, err);
+	r->doing[0] = '\0';
+	if (rc < 0)
+		goto out;
 	if (rcode == RC_YXRRSET || rcode == RC_NXRRSET)
 		rc = dfo_err_set(err, DFO_ESTALE,
 				 "%s changed since it was read (%s from %s)", fqdn,
@@ -747,6 +837,139 @@ out:
 	ldns_rr_list_deep_free(pre);
 	ldns_rr_list_deep_free(up);
 	return rc;
+}
+
+/*
+ * Whether the records a query answered for `name` are its own or a
+ * wildcard's (RFC 1034 4.3.3: "*.wild.example" answers for any name
+ * below wild.example that does not exist, with the queried name as the
+ * owner, so the answer alone cannot tell).  The server's own data can:
+ * an UPDATE with the prerequisite "an RRset of this type exists"
+ * (RFC 2136 2.4.1) and nothing to change is judged on the zone's
+ * records, never on synthesized ones.  Asked once per answer: the
+ * verdict is kept until the name answers something else.  A wildcard's
+ * records are no records of this name: `out` is emptied, and said at
+ * warning level, once.  A server that will not judge (REFUSED...) leaves
+ * the answer believed, as before.
+ */
+static int own_check(struct rfc *r, const ldns_rdf *zone,
+		     const ldns_rdf *name, struct dfo_rrset *out,
+		     struct dfo_err *err)
+{
+	char *fqdn = name_text(name);
+	if (!fqdn)
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	dfo_rrset_sort(out);
+	struct wcache *c = NULL;
+	for (unsigned i = 0; i < RFC_ZCACHE && !c; i++)
+		if (r->wc[i].fqdn && strcmp(r->wc[i].fqdn, fqdn) == 0 &&
+		    r->wc[i].set.family == out->family)
+			c = &r->wc[i];
+	bool synth;
+	if (c && dfo_rrset_same(&c->set, out)) {
+		synth = c->synth;
+		goto done;
+	}
+	ldns_rr_list *pre = ldns_rr_list_new(), *up = ldns_rr_list_new();
+	ldns_pkt *pkt = NULL, *ans = NULL;
+	bool ok = pre && up &&
+		  list_push(pre, rr_make(name, out->family, 0,
+					 LDNS_RR_CLASS_ANY, NULL));
+	ldns_rdf *zc = ok ? ldns_rdf_clone(zone) : NULL;
+	pkt = zc ? ldns_update_pkt_new(zc, LDNS_RR_CLASS_IN, pre, up, NULL)
+		 : NULL;
+	if (!pkt)
+		ldns_rdf_deep_free(zc);
+	ldns_rr_list_deep_free(pre);
+	ldns_rr_list_deep_free(up);
+	if (!pkt) {
+		free(fqdn);
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	ldns_pkt_set_rd(pkt, false);
+	unsigned rcode = 0;
+	struct dfo_err e2;
+	dfo_err_clear(&e2);
+	int rc = request(r, pkt, &ans, &rcode, &e2);
+	ldns_pkt_free(pkt);
+	ldns_pkt_free(ans);
+	if (rc < 0 && (rc == -EINTR || rc == -ETIMEDOUT || rc == -ENOMEM)) {
+		free(fqdn);
+		*err = e2;
+		return rc;
+	}
+	if (rc < 0 || (rcode != RC_NOERROR && rcode != RC_NXRRSET)) {
+		dfo_log(DFO_LOG_DEBUG, "dns/%s: cannot tell whether the %s "
+			"records of %s are its own (%s); believed",
+			r->instance, out->family == AF_INET ? "A" : "AAAA", fqdn,
+			rc < 0 ? e2.msg : rcode_name(rcode));
+		free(fqdn);
+		return 0; /* asked again at the next answer */
+	}
+	synth = rcode == RC_NXRRSET;
+	if (!c) {
+		c = &r->wc[r->wc_next++ % RFC_ZCACHE];
+		free(c->fqdn);
+		c->fqdn = NULL;
+	}
+	if (!c->fqdn && !(c->fqdn = strdup(fqdn))) {
+		free(fqdn);
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	dfo_rrset_clear(&c->set);
+	dfo_rrset_init(&c->set, out->family);
+	if (dfo_rrset_copy(&c->set, out) < 0) {
+		free(c->fqdn);
+		c->fqdn = NULL;
+		free(fqdn);
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	c->synth = synth;
+	if (synth) {
+		char list[256] = "";
+		size_t o = 0;
+		for (size_t i = 0; i < out->count && o < sizeof(list) - 1; i++) {
+			char a[DFO_ADDR_STRLEN];
+			int n = snprintf(list + o, sizeof(list) - o, "%s%s",
+					 i ? " " : "",
+					 dfo_addr_format(&out->addrs[i], a,
+							 sizeof(a)));
+			o += n > 0 ? (size_t)n : 0;
+		}
+		dfo_log(DFO_LOG_WARNING, "dns/%s: %s has no %s records of its "
+			"own: %s answers %s from a wildcard; taken as none",
+			r->instance, fqdn, out->family == AF_INET ? "A" : "AAAA",
+			r->where, list);
+	}
+done:
+	free(fqdn);
+	if (synth) {
+		int family = out->family;
+		dfo_rrset_clear(out);
+		dfo_rrset_init(out, family);
+	}
+	return 0;
+}
+
+static int rfc_list_name(struct rfc *r, const ldns_rdf *zone,
+			 const ldns_rdf *name, struct dfo_rrset *out,
+			 struct dfo_err *err)
+{
+	ldns_pkt *p = NULL;
+	int rc = query(r, name, out->family == AF_INET ? LDNS_RR_TYPE_A
+						       : LDNS_RR_TYPE_AAAA,
+		       &p, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = alias_check(r, p, name, err)) < 0) {
+		ldns_pkt_free(p);
+		return rc;
+	}
+	rc = answer_records(p, name, out);
+	ldns_pkt_free(p);
+	if (rc < 0)
+		return dfo_err_set(err, rc, "bad answer from %s", r->where);
+	return out->count ? own_check(r, zone, name, out, err) : 0;
 }
 
 static int change(struct rfc *r, bool add, const char *fqdn,
@@ -774,7 +997,7 @@ static int change(struct rfc *r, bool add, const char *fqdn,
 		const struct dfo_rrset *exp = expected;
 		dfo_rrset_init(&cur, a->family);
 		if (!exp) {
-			rc = rfc_list_name(r, name, &cur, err);
+			rc = rfc_list_name(r, zone, name, &cur, err);
 			if (rc < 0)
 				break;
 			exp = &cur;

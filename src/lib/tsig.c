@@ -638,6 +638,8 @@ int dfo_tsig_verify(const struct dfo_tsig_key *k, const uint8_t *msg,
 	seen->time = t.time;
 	seen->mac = t.mac;
 	seen->maclen = t.maclen;
+	seen->other = t.other;
+	seen->otherlen = t.otherlen;
 	name_text(t.owner, t.ownerlen, seen->key_name, sizeof(seen->key_name));
 	if (t.ownerlen != k->wirelen || memcmp(t.owner, k->wire, k->wirelen) ||
 	    t.alglen != k->algwirelen || memcmp(t.alg, k->algwire, t.alglen)) {
