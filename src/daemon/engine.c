@@ -13,8 +13,10 @@
  *
  * The engine owns the pool of idle check processes (agent.workers,
  * runner.c) that its rounds reuse; they are the agent's own children to
- * the sweep.  They are retired when the config is swapped, before
- * anything of the new one is opened, and at shutdown.
+ * the sweep.  Between rounds it forks those that deadlines killed, as
+ * many as recent rounds had busy at once.  They are retired when the
+ * config is swapped, before anything of the new one is opened, and at
+ * shutdown.
  *
  * Each pool keeps its own schedule (the due time of its last round), so
  * pools sharing a timer instance each run at its rate, and a reload keeps
@@ -392,6 +394,12 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 			if (poll(&w, 1, 0) > 0)
 				return DFO_ENGINE_WATCHED;
 		}
+		/* Nothing due: replace the check processes that deadlines
+		 * killed, so that the next round need not fork them (a
+		 * tenth of a second a pass, then signals again). */
+		if (dfo_check_pool_refill(e->agent.workers, 0.1) &&
+		    dfo_check_pool_short(e->agent.workers))
+			next = dfo_now();
 		struct pollfd p[2 + 3 * MAX_POLL];
 		p[0] = (struct pollfd){.fd = e->sigfd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = e->watch_fd, .events = POLLIN};

@@ -365,6 +365,13 @@ void dfo_check_pool_free(struct dfo_check_pool *p);
 bool dfo_check_pool_has(const struct dfo_check_pool *p, pid_t pid);
 /* How many workers are idle. */
 size_t dfo_check_pool_idle(const struct dfo_check_pool *p);
+/* Fork idle workers, for `budget` seconds at most, until there are as
+ * many as the last batches had busy at once: the workers that deadlines
+ * killed are replaced between batches, not at the start of the next one.
+ * Returns how many were forked.  p may be NULL. */
+size_t dfo_check_pool_refill(struct dfo_check_pool *p, double budget);
+/* Whether dfo_check_pool_refill has more to fork. */
+bool dfo_check_pool_short(const struct dfo_check_pool *p);
 
 /* What a batch of checks watches besides its children; any may be 0/NULL. */
 struct dfo_run_opts {

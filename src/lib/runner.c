@@ -179,8 +179,29 @@ static bool no_children(void)
 	}
 }
 
-/* In the worker: set up, run `first` (a copy of the job it was forked
- * for), report; then, when `stay`, run the jobs the parent sends until
+/* In the worker: run one check and send its report.  True if the
+ * worker may take another (`stay`, and the check left no process). */
+static bool run_one(int sock, const struct dfo_check_provider *prov,
+		    void *state, const struct dfo_check_target *target,
+		    bool stay)
+{
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	int rc = prov->check(state, target, &e);
+	struct report out;
+	memset(&out, 0, sizeof(out));
+	out.done = dfo_now();
+	out.rc = rc > 0 ? -rc : rc;
+	if (out.rc < 0 && !e.msg[0])
+		snprintf(e.msg, sizeof(e.msg), "%s", strerror(-out.rc));
+	memcpy(out.msg, e.msg, strnlen(e.msg, MSG_LEN - 1));
+	out.clean = stay && no_children();
+	return send(sock, &out, sizeof(out), MSG_NOSIGNAL) == sizeof(out) &&
+	       out.clean;
+}
+
+/* In the worker: set up, run `first` (the job it was forked for; NULL:
+ * none), report; then, when `stay`, run the jobs the parent sends until
  * it closes the socket or the check leaves a process behind.  Never
  * returns. */
 static void worker_main(int sock, const struct dfo_check_job *first,
@@ -203,36 +224,25 @@ static void worker_main(int sock, const struct dfo_check_job *first,
 	if (stay)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
-	const struct dfo_check_provider *prov = first->prov;
-	void *state = first->state;
-	struct dfo_check_target target = first->target;
-	struct job_msg m;
+	/* A worker forked ahead of its first job (dfo_check_pool_refill)
+	 * starts by waiting for one. */
+	if (first && !run_one(sock, first->prov, first->state, &first->target,
+			      stay))
+		_exit(0);
 	for (;;) {
-		struct dfo_err e;
-		dfo_err_clear(&e);
-		int rc = prov->check(state, &target, &e);
-		struct report out;
-		memset(&out, 0, sizeof(out));
-		out.done = dfo_now();
-		out.rc = rc > 0 ? -rc : rc;
-		if (out.rc < 0 && !e.msg[0])
-			snprintf(e.msg, sizeof(e.msg), "%s", strerror(-out.rc));
-		memcpy(out.msg, e.msg, strnlen(e.msg, MSG_LEN - 1));
-		out.clean = stay && no_children();
-		if (send(sock, &out, sizeof(out), MSG_NOSIGNAL) != sizeof(out) ||
-		    !out.clean)
-			_exit(0);
+		struct job_msg m;
 		ssize_t r;
 		while ((r = recv(sock, &m, sizeof(m), 0)) < 0 && errno == EINTR)
 			;
 		if (r != (ssize_t)sizeof(m))
 			_exit(0); /* the parent closed the socket, or garbage */
 		m.fqdn[FQDN_LEN - 1] = '\0';
-		prov = m.prov;
-		state = m.state;
+		struct dfo_check_target target = {0};
 		target.addr = m.addr;
 		target.timeout = m.timeout;
 		target.fqdn = m.has_fqdn ? m.fqdn : NULL;
+		if (!run_one(sock, m.prov, m.state, &target, stay))
+			_exit(0);
 	}
 }
 
@@ -252,6 +262,32 @@ struct worker {
 	int sock;  /* the parent's end */
 	unsigned served; /* checks given to it */
 };
+
+/* Fork a worker for job `j`, which it runs first (NULL: it waits for
+ * one); it stays for more if `stay`: 0, or -errno. */
+static int spawn(struct worker *w, const struct dfo_check_job *j, bool stay,
+		 const struct dfo_child_plan *plan)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		worker_main(sv[1], j, stay, plan);
+	}
+	setpgid(pid, pid); /* both sides, so no race with kill(-pid) */
+	close(sv[1]);
+	*w = (struct worker){.pid = pid, .sock = sv[0], .served = 1,
+			     .pidfd = dfo_pidfd_open(pid)};
+	return 0;
+}
 
 struct dfo_check_pool {
 	struct worker *idle; /* a stack: the last returned is reused first */
@@ -292,7 +328,8 @@ static bool pool_push(struct dfo_check_pool *p, const struct worker *w)
 		p->idle = v;
 		p->cap = cap;
 	}
-	p->idle[p->nidle++] = *w;
+	if (w) /* NULL: only make room */
+		p->idle[p->nidle++] = *w;
 	return true;
 }
 
@@ -353,6 +390,46 @@ void dfo_check_pool_free(struct dfo_check_pool *p)
 	dfo_check_pool_reset(p);
 	free(p->idle);
 	free(p);
+}
+
+/* The most workers the last TRIM_BATCHES batches had busy at once. */
+static size_t pool_need(const struct dfo_check_pool *p)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < TRIM_BATCHES; i++)
+		if (p->peak[i] > keep)
+			keep = p->peak[i];
+	return keep;
+}
+
+size_t dfo_check_pool_refill(struct dfo_check_pool *p, double budget)
+{
+	if (!p || p->nidle >= pool_need(p))
+		return 0;
+	struct dfo_child_plan plan;
+	dfo_child_plan_init(&plan);
+	double until = dfo_now() + budget;
+	size_t forked = 0;
+	/* The fd limit allows no more than a batch could run at once. */
+	while (p->nidle < pool_need(p) && dfo_now() < until) {
+		struct worker w;
+		if (p->nidle == p->cap && !pool_push(p, NULL))
+			break;
+		if (spawn(&w, NULL, true, &plan) < 0)
+			break;
+		w.served = 0;
+		/* At the bottom: the workers used last time are used first. */
+		memmove(p->idle + 1, p->idle, p->nidle * sizeof(*p->idle));
+		p->idle[0] = w;
+		p->nidle++;
+		forked++;
+	}
+	return forked;
+}
+
+bool dfo_check_pool_short(const struct dfo_check_pool *p)
+{
+	return p && p->nidle < pool_need(p);
 }
 
 /* ---- one batch ---- */
@@ -476,30 +553,6 @@ static void slot_free(struct batch *b, struct slot *s, bool reuse)
 	b->used--;
 }
 
-/* Fork a worker for job `j`, which it runs first: 0, or -errno. */
-static int spawn(struct batch *b, struct worker *w, struct dfo_check_job *j)
-{
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sv[0]);
-		close(sv[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		worker_main(sv[1], j, b->pool != NULL, &b->plan);
-	}
-	setpgid(pid, pid); /* both sides, so no race with kill(-pid) */
-	close(sv[1]);
-	*w = (struct worker){.pid = pid, .sock = sv[0], .served = 1,
-			     .pidfd = dfo_pidfd_open(pid)};
-	return 0;
-}
-
 /* Start an attempt: 0; -1 if it could not start (the job's result is
  * then UNKNOWN); -EAGAIN if it could not start for a lack of processes or
  * descriptors and other workers are running (the job is left as it
@@ -521,7 +574,7 @@ static int start(struct batch *b, struct slot *s, struct dfo_check_job *j)
 		}
 		drop(b, &s->w); /* it died idle */
 	}
-	int rc = spawn(b, &s->w, j);
+	int rc = spawn(&s->w, j, b->pool != NULL, &b->plan);
 	if (rc < 0) {
 		s->job = NULL;
 		if (b->used && local_failure(rc))
@@ -775,10 +828,7 @@ static void trim(struct batch *b)
 	if (!p)
 		return;
 	p->peak[p->batches++ % TRIM_BATCHES] = b->peak;
-	size_t keep = 0;
-	for (size_t i = 0; i < TRIM_BATCHES; i++)
-		if (p->peak[i] > keep)
-			keep = p->peak[i];
+	size_t keep = pool_need(p);
 	if (p->nidle <= keep)
 		return;
 	/* The least recently used, at the bottom of the stack. */

@@ -68,9 +68,10 @@ echo "healthy: $(distinct "$T/ppid.127.0.0.2" "$T/ppid.127.0.0.3") processes; hu
 old=$(pgrep -P "$agent" | tr '\n' ' ')
 [ -n "$old" ] || fail "no check process under the agent"
 conf "$m2"
-: >"$T/ppid.127.0.0.3"
 kill -HUP "$agent"
 wait_for 30 grep -q "configuration reloaded" "$T/a.log" || fail "no reload: $(cat "$T/a.log")"
+# (Checks of the rounds before the reload ended before it.)
+: >"$T/ppid.127.0.0.3"
 wait_port 127.0.0.1 "$m2" 10 || fail "new metrics port not open"
 oldgone() { for p in $old; do ! alive "$p" || return 1; done; }
 # Bounded: the engine reaps them within 1 s, a later sweep the rest.

@@ -432,6 +432,42 @@ static void test_pool_hang_replaced(void **unused)
 	assert_no_children();
 }
 
+/* Between batches, the workers that deadlines killed are forked again
+ * (as many as the last batches had busy at once), ready for a job. */
+static void test_pool_refill(void **unused)
+{
+	struct dfo_check_job j[3];
+	job(&j[0], "pid", 2, 1);
+	job(&j[1], "pid", 2, 1);
+	job(&j[2], "pidhang", 0.3, 1);
+	assert_int_equal(dfo_run_checks_opts(j, 3, 8, &pool_opts), 0);
+	assert_int_equal(j[2].result, DFO_CHECK_TIMEOUT);
+	int v[3], w[3];
+	read_pids(v, 3);
+	assert_int_equal(dfo_check_pool_idle(pool), 2);
+	assert_true(dfo_check_pool_short(pool));
+	assert_int_equal(dfo_check_pool_refill(pool, 5), 1);
+	assert_false(dfo_check_pool_short(pool));
+	assert_int_equal(dfo_check_pool_refill(pool, 5), 0);
+	assert_int_equal(dfo_check_pool_idle(pool), 3);
+	for (int i = 0; i < 3; i++)
+		job(&j[i], "pid", 2, 1);
+	assert_int_equal(dfo_run_checks_opts(j, 3, 8, &pool_opts), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(j[i].result, DFO_CHECK_HEALTHY);
+	read_pids(w, 3);
+	/* the three idle ones answered: none forked in the batch */
+	int kept = 0;
+	for (int i = 0; i < 3; i++) {
+		assert_true(dfo_check_pool_has(pool, w[i]));
+		for (int k = 0; k < 3; k++)
+			kept += w[i] == v[k];
+	}
+	assert_int_equal(kept, 2);
+	dfo_check_pool_reset(pool);
+	assert_no_children();
+}
+
 /* A worker whose check left a process behind (in its group, or escaped
  * with setsid) is retired, and what it left is killed before the batch
  * returns. */
@@ -513,6 +549,8 @@ int main(void)
 						pool_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_hang_replaced,
 						pool_setup, pool_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_refill, pool_setup,
+						pool_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_leftovers, pool_setup,
 						pool_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_retire_trim,
