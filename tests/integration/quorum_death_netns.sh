@@ -4,7 +4,8 @@
 # and its server; a machine dies when every process of its namespace is
 # SIGKILLed.  Three pools of three hosts in one lab, at interval = 1 and
 # the default heartbeat (2), their faults at the same time:
-#  d: machine d3 dies: it leaves within the README's bound (15 s);
+#  d: machine d3 dies: it leaves within the README's bound (15 s at
+#     interval = 1; scaled when the machine stretches the rounds, below);
 #  s: server s3 dies, its agent lives: it leaves (withdrawn by its agent
 #     or evicted by the majority, whichever comes first) a quorum pool as fast as
 #     a quorum = false pool of the same agents (two pools per agent, same
@@ -62,6 +63,9 @@ for g in d s t n; do
 done
 sleep 3
 
+rounds() { status_get "$T/$1.status" 's["pools"][0]["rounds"]'; }
+declare -A r0
+for h in d1 s1 t1; do r0[$h]=$(rounds $h); done
 t0=$(now_ms)
 lab_kill d3
 kill -9 "$srv_s3"
@@ -72,10 +76,24 @@ gone() { # GROUP ADDRS-LEFT
 	[ "$(tail -n 1 "$T/$1.samples" | cut -d' ' -f2-)" = "$2" ]
 }
 lab_wait $((BOUND + 15)) gone d "${LAB_ADDR[d1]} ${LAB_ADDR[d2]}"
-lab_wait 15 gone s "${LAB_ADDR[s1]} ${LAB_ADDR[s2]}"
-lab_wait 15 gone n "${LAB_ADDR[s1]} ${LAB_ADDR[s2]}"
+lab_wait $((BOUND + 15)) gone s "${LAB_ADDR[s1]} ${LAB_ADDR[s2]}"
+lab_wait $((BOUND + 15)) gone n "${LAB_ADDR[s1]} ${LAB_ADDR[s2]}"
 lab_wait $((BOUND + 15)) gone t "${LAB_ADDR[t1]}"
 sleep 1
+# The bound holds at interval = 1; a loaded machine stretches the rounds
+# (ASan at load 30: 2-3 s each), and with them the bound (the window of
+# liveness is 3 rounds when rounds are further apart than heartbeats): it
+# is scaled by the survivor's mean round period since the deaths, as
+# its status file counts them, when that is over 1 s.
+declare -A bound
+for h in d1 s1 t1; do
+	bound[$h]=$(/usr/bin/python3 -c 'import sys
+r = max(1, int(sys.argv[2]) - int(sys.argv[1]))
+p = max(1.0, (int(sys.argv[4]) - int(sys.argv[3])) / 1000 / r)
+print(int(float(sys.argv[5]) * 1000 * p))' \
+		"${r0[$h]}" "$(rounds $h)" "$t0" "$(now_ms)" "$BOUND")
+done
+echo "bounds (ms, scaled by the survivors' round periods): d ${bound[d1]}, s ${bound[s1]}, t ${bound[t1]}"
 # when ADDR left: the time of the first sample after t0 without it (ms
 # after t0), "never" if none
 left() { # GROUP ADDR
@@ -92,8 +110,9 @@ t3=$(left t "${LAB_ADDR[t3]}")
 echo "machine d3 left in $d3 ms; server s3 left the quorum pool in $sq ms, the quorum = false pool in $sn ms; machines t2, t3 left in $t2, $t3 ms (bound $BOUND s)"
 for x in "d3:$d3" "t2:$t2" "t3:$t3" "s3:$sq" "s3(quorum=false):$sn"; do
 	v=${x#*:}
+	b=${bound[${x:0:1}1]}
 	[ "$v" != never ] || fail "${x%%:*} never left: $(tail -n 3 "$T/${x:0:1}1.log")"
-	[ "$v" -le $((BOUND * 1000)) ] || fail "${x%%:*} left in $v ms, over the bound of $BOUND s"
+	[ "$v" -le "$b" ] || fail "${x%%:*} left in $v ms, over the bound of $b ms"
 done
 [ "$sq" -le $((sn + 3000)) ] || fail "server death: quorum $sq ms, quorum = false $sn ms: slower by more than 3 s"
 lab_samples_hold "$T/d.samples" "${LAB_ADDR[d1]} ${LAB_ADDR[d2]}" "$t0"

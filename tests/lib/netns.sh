@@ -44,7 +44,8 @@
 #   lab_sample_names OUT FQDN the A records of FQDN in the lab's DNS into
 #                             OUT every ~0.2 s, as lab_sample does, by one
 #                             process (dnspython asking named from the hub,
-#                             or reading the hosts file): no fork per sample
+#                             or reading the hosts file): no fork per
+#                             sample; returns once the first is written
 #   lab_wait SECONDS CMD...   until CMD succeeds, every 0.1 s; 1 after
 #                             SECONDS of wall time (wait_for counts
 #                             tries, which a loaded machine stretches)
@@ -310,6 +311,8 @@ with open(out, "w", buffering=1) as f:
 PY
 	SAMPLE_PID=$!
 	track $SAMPLE_PID
+	# python and dnspython take seconds to start on a loaded machine
+	lab_wait 60 test -s "$out" || fail "the sampler of $fq did not start"
 }
 
 lab_wait() { # SECONDS CMD...
