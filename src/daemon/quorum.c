@@ -448,7 +448,6 @@ static void metrics(const struct pool_state *ps)
 			       ps->peers[i].votes);
 }
 
-/* Does any peer need a vote this round? */
 /* Whether the last read showed the record of an agent not live for two
  * windows (sweep() removes it). */
 static bool sweep_pending(const struct quorum *q, double now)
@@ -460,11 +459,26 @@ static bool sweep_pending(const struct quorum *q, double now)
 	return false;
 }
 
-static bool vote_needed(const struct pool_state *ps, bool self_ok)
+/* Does any peer need a vote this round?  One that failed `fall` rounds
+ * here, unless the majority has held it up for a heartbeat or 3 rounds
+ * already (the others, if they saw it fail too, would have written so by
+ * then): that one is counted again with the heartbeat's read, not every
+ * round, or an agent blind to its peers would read the state every round
+ * for as long as its blindness lasts (at interval 1, 60 more API
+ * requests a minute on Route 53).  Rounds without a read evict nobody
+ * (votes unknown). */
+static bool vote_needed(const struct pool_state *ps, bool self_ok, double now)
 {
-	for (size_t i = 0; self_ok && i < ps->npeers; i++)
-		if (ps->peers[i].fails >= ps->pool->fall)
+	const struct quorum *q = ps->quorum;
+	double hold = ps->pool->heartbeat;
+	if (q->period > 0 && 3 * q->period < hold)
+		hold = 3 * q->period;
+	for (size_t i = 0; self_ok && i < ps->npeers; i++) {
+		const struct peer_state *pe = &ps->peers[i];
+		if (pe->fails >= ps->pool->fall &&
+		    !(pe->disagree_since > 0 && now - pe->disagree_since >= hold))
 			return true;
+	}
 	return false;
 }
 
@@ -493,7 +507,7 @@ void quorum_round(struct pool_state *ps, bool self_ok)
 
 	char view[DFO_TXT_MAX + 1];
 	make_view(ps, self_ok, view);
-	bool need = vote_needed(ps, self_ok);
+	bool need = vote_needed(ps, self_ok, now);
 	bool due = !(q->last_write > 0) ||
 		   now - q->last_write >= p->heartbeat * 0.95;
 	if (!need && !due && strcmp(view, q->view) == 0 &&

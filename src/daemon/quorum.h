@@ -59,7 +59,8 @@ const char *quorum_unsafe_why(const struct dfo_pool *p, char *buf,
 void quorum_warnings(const struct dfo_config *c);
 
 /* After the round's checks: read the state if due (every heartbeat, and
- * every round in which a peer has failed `fall` rounds), publish this
+ * every round in which a peer has failed `fall` rounds, until the
+ * majority has held it up for a heartbeat or 3 rounds), publish this
  * agent's view (self_ok: its own check passes; then its peers' counts
  * are this round's), count the votes.  A state error is logged; the
  * round's votes are then unknown and nothing is evicted. */
