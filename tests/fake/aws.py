@@ -53,7 +53,8 @@ KEY_EXPIRES = {}  # access key id -> time.time() it expires
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 TOKENS = {}     # IMDS token -> expiry (time.time())
 FAULTS = []     # [{"service", "kind", "count", "delay"}]
-STATS = {"ec2": 0, "route53": 0, "token_put": 0, "imds_get": 0,
+STATS = {"r53_ops": {}, "ec2": 0, "route53": 0, "token_put": 0,
+         "imds_get": 0,
          "imds_401": 0, "sig_fail": 0, "role_creds": 0, "faults": 0,
          "get_change": 0, "connections": 0, "throttled": 0,
          "dns_queries": 0, "get_zone": 0, "assume_role": 0,
@@ -542,6 +543,7 @@ class Handler(BaseHTTPRequestHandler):
             STATS["route53"] += 1
         if self.verify(data, "route53", r53_error):
             return
+        self.count_r53(method, data)
         u = urllib.parse.urlsplit(self.path)
         q = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
         parts = u.path.rstrip("/").split("/")[2:]
@@ -577,6 +579,24 @@ class Handler(BaseHTTPRequestHandler):
                     return self.list_rrsets(zone, q)
                 return self.change(zone, data)
         self.reply(404, r53_error("UnknownOperationException", "no such path"))
+
+    def count_r53(self, method, data):
+        """Route 53 requests by access key and kind, for the quota bench:
+        "list TXT", "list A", "change TXT", "change A", "other"."""
+        m = re.search(r"Credential=([^/]+)/", self.headers.get(
+            "Authorization", ""))
+        u = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
+        if not u.path.rstrip("/").endswith("/rrset"):
+            kind = "other"
+        elif method == "GET":
+            kind = "list " + ("TXT" if q.get("type") == "TXT" else "A")
+        else:
+            kind = "change " + ("TXT" if b"<Type>TXT</Type>" in (data or b"")
+                                else "A")
+        with lock:
+            per = STATS["r53_ops"].setdefault(m.group(1) if m else "?", {})
+            per[kind] = per.get(kind, 0) + 1
 
     def get_zone(self, zid):
         STATS["get_zone"] += 1
