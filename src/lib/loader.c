@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <elf.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ltdl.h>
@@ -173,11 +174,27 @@ static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 	struct sigaction old[sizeof(crash_signals) / sizeof(*crash_signals)];
 	crash_guard(path, old);
 	lt_dlhandle h = lt_dlopen(path);
+	char why[512];
+	if (!h) {
+		/* libltdl tries several loaders and reports the last one's
+		 * failure: "file not found" for a file that is there but
+		 * could not be mapped (prlimit --as, a missing library).  The
+		 * system loader says why. */
+		const char *lt = lt_dlerror();
+		snprintf(why, sizeof(why), "%s", lt ? lt : "unknown error");
+		dlerror();
+		void *d = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		const char *de = d ? NULL : dlerror();
+		if (d)
+			dlclose(d);
+		if (de && *de)
+			snprintf(why, sizeof(why), "%s", de);
+	}
 	crash_unguard(old);
 	if (!h) {
 		free(copy);
 		return dfo_err_set(err, -ENOEXEC, "%s: cannot load: %s", path,
-				   lt_dlerror());
+				   why);
 	}
 	l->h[l->n] = h;
 	l->path[l->n++] = copy;
