@@ -708,10 +708,15 @@ size_t xfr_signed_query(struct xfr *x, const struct awsdns_index *ix,
 	size_t reqmaclen = seen.maclen <= sizeof(reqmac) ? seen.maclen : 0;
 	memcpy(reqmac, seen.mac, reqmaclen);
 	size_t room = tsig_room(key);
-	if (max < room + q->qend + WIRE_OPT_LEN || cap < max)
+	if (max < room + q->qend + WIRE_OPT_LEN || cap < q->qend + DFO_TSIG_MAXRR)
 		return 0;
+	/* room for the TSIG in the answer's limit, and the room
+	 * dfo_tsig_sign wants in the buffer */
+	size_t limit = max - room;
+	if (limit > cap - DFO_TSIG_MAXRR)
+		limit = cap - DFO_TSIG_MAXRR;
 	struct wire_writer ww;
-	if (!wire_begin(&ww, buf, cap, max - room, q, buf))
+	if (!wire_begin(&ww, buf, cap, limit, q, buf))
 		return 0;
 	bool auth = false;
 	enum idx_result r = index_answer(ix, q, &ww, &auth);
@@ -926,7 +931,8 @@ static void transfer(struct xfer *t)
 	const struct awsdns_conf *c = x->c;
 	char who[INET6_ADDRSTRLEN];
 	peer_text(&t->peer, who, sizeof(who));
-	t->limit = XFR_MSG_MAX - (c->xkey ? tsig_room(c->xkey) : 0);
+	/* dfo_tsig_sign wants DFO_TSIG_MAXRR free after the message */
+	t->limit = XFR_MSG_MAX - (c->xkey ? DFO_TSIG_MAXRR : 0);
 	if (wire_parse(t->q, t->qlen, &t->wq) != WIRE_OK)
 		return;
 	const char *kind = t->wq.qtype == T_AXFR ? "AXFR" : "IXFR";
