@@ -40,8 +40,8 @@ esac
 min_fds() {
 	local m=9999 w=0 i n k
 	for ((i = 0; i < 12; i++)); do
-		n=$(ls -l /proc/$agent/fd | grep -v -c -e 'socket:' -e 'pidfd')
-		k=$(ls -l /proc/$agent/fd | grep -c -e 'socket:' -e 'pidfd')
+		n=$(ls -l /proc/$agent/fd 2>/dev/null | grep -v -c -e 'socket:' -e 'pidfd')
+		k=$(ls -l /proc/$agent/fd 2>/dev/null | grep -c -e 'socket:' -e 'pidfd')
 		[ "$n" -lt "$m" ] && m=$n
 		[ "$k" -gt "$w" ] && w=$k
 		sleep 0.04
