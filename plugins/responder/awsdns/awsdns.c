@@ -816,6 +816,7 @@ static void *refresh_main(void *arg)
 				"zones transferred stay as they were",
 				s->conf.instance);
 		index_swap(s, nix, secs);
+		xfr_release(s->sh.xfr); /* NOTIFY once queries see the SOA */
 		dfo_metric_add(s->m_refresh_ok, 1);
 		s->loaded_at = wall_now();
 		dfo_responder_report(s->ctx, nix->ninst, s->loaded_at, NULL);

@@ -593,8 +593,12 @@ void xfr_free(struct xfr *x);
 /* After a load, before nix is swapped in: each zone's records compared
  * with the last load's; a zone that changed gets a new serial (written
  * into nix's SOA), its change kept for IXFR, and its secondaries
- * notified.  0 or -ENOMEM (the zones then stay as they were). */
+ * notified once xfr_release says so.  0 or -ENOMEM (the zones then
+ * stay as they were). */
 int xfr_update(struct xfr *x, struct awsdns_index *nix);
+/* After nix is swapped in (its SOA is what queries see): the NOTIFY of
+ * the changes of xfr_update may go. */
+void xfr_release(struct xfr *x);
 /* A TCP connection (fd, non-blocking) whose query pkt[0, len) asks AXFR
  * or IXFR: the fd is xfr's from now on (answered on a thread of its
  * own, closed at the end). */

@@ -225,6 +225,8 @@ struct xfr {
 	int sock[2]; /* NOTIFY: IPv4, IPv6 */
 	pthread_t notifier;
 	bool notifier_started;
+	bool hold; /* (mu) changes not yet served by queries: no NOTIFY,
+		    * or a secondary's SOA check would see the old serial */
 };
 
 static void zver_unref(struct zver *v)
@@ -497,7 +499,9 @@ int xfr_update(struct xfr *x, struct awsdns_index *nix)
 	if (!x)
 		return 0;
 	uint32_t now = (uint32_t)time(NULL);
-	bool notify = false;
+	pthread_mutex_lock(&x->mu);
+	x->hold = true; /* until xfr_release */
+	pthread_mutex_unlock(&x->mu);
 	for (size_t zi = 0; zi < x->nzones; zi++) {
 		struct zone *z = &x->zones[zi];
 		size_t soa_len;
@@ -600,19 +604,24 @@ int xfr_update(struct xfr *x, struct awsdns_index *nix)
 			n->serial = v->serial;
 			n->tries = 0;
 			n->next = 0;
-			notify = true;
 		}
 		pthread_mutex_unlock(&x->mu);
 		zdiff_unref(d);
 		zver_unref(old);
 	}
-	if (notify) {
-		uint64_t one = 1;
-		if (write(x->wake_fd, &one, sizeof(one)) < 0)
-			dfo_log(DFO_LOG_DEBUG, "awsdns: eventfd: %s",
-				strerror(errno));
-	}
 	return 0;
+}
+
+void xfr_release(struct xfr *x)
+{
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->mu);
+	x->hold = false;
+	pthread_mutex_unlock(&x->mu);
+	uint64_t one = 1;
+	if (write(x->wake_fd, &one, sizeof(one)) < 0)
+		dfo_log(DFO_LOG_DEBUG, "awsdns: eventfd: %s", strerror(errno));
 }
 
 /* ---- parsers of what secondaries send ---- */
@@ -1262,7 +1271,7 @@ static void *notify_main(void *arg)
 		for (size_t zi = 0; zi < x->nzones; zi++)
 			for (size_t ti = 0; ti < c->nnotify; ti++) {
 				struct notice *n = &x->nt[zi * c->nnotify + ti];
-				if (!n->pending)
+				if (!n->pending || x->hold)
 					continue;
 				if (n->next <= now) {
 					if (n->tries >= NOTIFY_TRIES) {
