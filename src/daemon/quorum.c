@@ -302,6 +302,17 @@ static int publish(struct pool_state *ps, const struct dfo_txtset *set,
 	dfo_err_clear(&e);
 	int rc = state_change(ps, del, write ? text : NULL, set, &e);
 	if (rc == DFO_ESTALE) {
+		/* Another agent wrote between the read and this write (a
+		 * provider that replaces the whole set, as Route 53).  This
+		 * change touches only this agent's own record, so it does not
+		 * depend on theirs: again at once, unconditionally (the
+		 * provider re-reads, bounded).  Waiting for the next round
+		 * instead starved an agent whose rounds ran in step with two
+		 * others': it lost 20 rounds running on Route 53. */
+		dfo_err_clear(&e);
+		rc = state_change(ps, del, write ? text : NULL, NULL, &e);
+	}
+	if (rc == DFO_ESTALE) {
 		dfo_log(DFO_LOG_INFO, "pool %s: %s changed while writing; next "
 				      "round", ps->name, ps->pool->state_name);
 		return rc;
