@@ -32,12 +32,14 @@ import threading
 import time
 import urllib.parse
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+import fakehttp
 
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 R53_NS = "https://route53.amazonaws.com/doc/2013-04-01/"
@@ -123,9 +125,7 @@ def take_fault(service):
     return None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
+class Handler(fakehttp.Handler):
     def setup(self):
         # One per TCP connection: a client that keeps its connection
         # open makes many requests on one.
@@ -136,29 +136,6 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         if ARGS.verbose:
             sys.stderr.write("fake-aws: " + (fmt % args) + "\n")
-
-    def reply(self, status, body, ctype="text/xml", headers=()):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def do_PUT(self):
-        self.route("PUT")
-
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
 
     def route(self, method):
         data = self.body()

@@ -43,9 +43,11 @@ import threading
 import time
 import urllib.parse
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
+
+import fakehttp
 
 lock = threading.RLock()
 ZONES = []
@@ -194,38 +196,14 @@ def validate_host(zone, doc):
             "ttl": ttl}, None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(fakehttp.Handler):
+    CTYPE = "application/xml; charset=utf-8"
 
     def log_message(self, fmt, *args):  # quiet; never the auth header
         pass
 
-    def reply(self, status, body="", ctype="application/xml; charset=utf-8",
-              headers=()):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
     def do_DELETE(self):
         self.route("DELETE")
-
-    def do_PUT(self):
-        self.route("PUT")
 
     def route(self, method):
         url = urllib.parse.urlsplit(self.path)
