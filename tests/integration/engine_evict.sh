@@ -21,12 +21,7 @@ listen_tcp 127.0.0.3 "$port"
 
 write_conf "$T/a.conf" <<C
 status_file = "$T/status.json"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "web" { tcp { port = $port } }
-timer "fast" { tick { interval = 0.3 timeout = 0.3 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "web"
-             timer = "fast" }
+$(hosts_pool 127.0.0.2 "tcp { port = $port }" "interval = 0.3 timeout = 0.3 retries = 1")
 C
 start_agent a "$T/a.conf"
 

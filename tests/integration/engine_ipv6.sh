@@ -46,12 +46,7 @@ printf '127.0.0.9\t%s\n' $F >"$H"
 cat >"$T/a.conf" <<C
 plugin_dir = "$P"
 status_file = "$T/status.json"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "::1" } }
-check "web" { tcp { port = $port } }
-timer "fast" { tick { interval = 0.2 timeout = 1 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "web"
-             timer = "fast" family = "ipv6" }
+$(hosts_pool ::1 "tcp { port = $port }" "interval = 0.2 timeout = 1 retries = 1" "family = \"ipv6\"")
 C
 start_agent a "$T/a.conf"
 wait_for 10 has6 "$H" "$F" "::1" || fail "::1 did not join: $(cat "$H")"
@@ -62,7 +57,7 @@ wait $AGENT_PID
 # 2. A dead IPv6 peer is evicted; the A record stays.
 printf '127.0.0.9\t%s\n::1\t%s\nfd00::3\t%s\nfd00::4\t%s\n' $F $F $F $F >"$H"
 echo fail >"$D/fd00::3"
-sed -i "s|check \"web\" { tcp { port = $port } }|check \"web\" { fault { state_dir = \"$D\" } }|" "$T/a.conf"
+sed -i "s|check \"c\" { tcp { port = $port } }|check \"c\" { fault { state_dir = \"$D\" } }|" "$T/a.conf"
 start_agent b "$T/a.conf"
 wait_for 10 has6 "$H" "$F" "::1 fd00::4" || fail "dead IPv6 peer not evicted: $(cat "$H")"
 assert_contains "$(cat "$H")" "127.0.0.9" "the A record after an AAAA eviction"
@@ -83,12 +78,7 @@ for a in 2 3 4; do
 	cat >"$T/n$a.conf" <<C
 plugin_dir = "$P"
 status_file = "$T/n$a.status"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "fd00:df0::$a" } }
-check "web" { tcp { port = $port } }
-timer "fast" { tick { interval = 0.2 timeout = 1 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "web"
-             timer = "fast" family = "ipv6" rise = 1 }
+$(hosts_pool fd00:df0::$a "tcp { port = $port }" "interval = 0.2 timeout = 1 retries = 1" "family = \"ipv6\" rise = 1")
 C
 done
 for a in 2 3 4; do

@@ -16,12 +16,7 @@ for a in 2 3 4; do
 	srv[$a]=$LISTEN_PID
 	write_conf "$T/$a.conf" <<C
 status_file = "$T/$a.status"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.$a" } }
-check "web" { tcp { port = $port } }
-timer "1s" { tick { interval = 1 timeout = 0.5 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "web"
-             timer = "1s" }
+$(hosts_pool 127.0.0.$a "tcp { port = $port }" "interval = 1 timeout = 0.5 retries = 1")
 C
 	start_agent $a "$T/$a.conf"
 	agent[$a]=$AGENT_PID

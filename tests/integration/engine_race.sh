@@ -20,12 +20,7 @@ for a in 2 3 4; do
 	srv[$a]=$LISTEN_PID
 	write_conf "$T/$a.conf" <<C
 status_file = "$T/$a.status"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.$a" } }
-check "web" { tcp { port = $port } }
-timer "fast" { tick { interval = 0.1 timeout = 0.2 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "web"
-             timer = "fast" rise = 1 }
+$(hosts_pool 127.0.0.$a "tcp { port = $port }" "interval = 0.1 timeout = 0.2 retries = 1" "rise = 1")
 C
 done
 export DFO_WATCH_FILE=$H DFO_WATCH_NAME=$F DFO_WATCH_LOG=$T/writes

@@ -20,15 +20,10 @@ listen_tcp 127.0.0.4 "$port"
 
 write_conf "$T/a.conf" <<C
 status_file = "$T/status.json"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
+$(hosts_pool 127.0.0.2 "tcp { port = $port }" "interval = 0.3 timeout = 0.3 retries = 1" "rise = 3 drain_file = \"$D\"")
 ipsource "four" { static { address = "127.0.0.4" } }
-check "web" { tcp { port = $port } }
-timer "fast" { tick { interval = 0.3 timeout = 0.3 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "web"
-             timer = "fast" rise = 3 drain_file = "$D" }
 pool "last" { fqdn = {"last.example.test"} dns = "local" ipsource = "four"
-              check = "web" timer = "fast" drain_file = "$D" }
+              check = "c" timer = "fast" drain_file = "$D" }
 C
 S=$T/status.json
 state_is() { [ "$(status_get "$S" 's["pools"][0]["state"]')" = "$1" ]; }

@@ -31,16 +31,11 @@ write_conf "$T/a.conf" <<C
 status_file = "$T/status.json"
 notify = {"$T/record", "$T/core-events", "a b;\$(touch $T/injected)"}
 notify_timeout = 0.5
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "web" { tcp { port = $port } }
-timer "fast" { tick { interval = 0.3 timeout = 0.3 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "web"
-             timer = "fast" }
+$(hosts_pool 127.0.0.2 "tcp { port = $port }" "interval = 0.3 timeout = 0.3 retries = 1")
 pool "slow" { fqdn = {"slow.example.test"} dns = "local" ipsource = "me"
-              check = "web" timer = "fast" fall = 1000 }
+              check = "c" timer = "fast" fall = 1000 }
 pool "hung" { fqdn = {"hung.example.test"} dns = "local" ipsource = "me"
-              check = "web" timer = "fast"
+              check = "c" timer = "fast"
               notify = {"$T/hang", "$T/hang-events"} }
 C
 start_agent a "$T/a.conf"
@@ -86,11 +81,7 @@ assert_eq "$n" 1 "self_failing notified once"
 # A program that fails is logged.
 write_conf "$T/b.conf" <<C
 notify = {"/bin/false"}
-dns "local" { hosts { file = "$T/hosts2" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "web" { tcp { port = $port } }
-timer "fast" { tick { interval = 0.3 timeout = 0.3 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "web" timer = "fast" }
+$(H=$T/hosts2 hosts_pool 127.0.0.2 "tcp { port = $port }" "interval = 0.3 timeout = 0.3 retries = 1")
 C
 : >"$T/hosts2"
 start_agent b "$T/b.conf"

@@ -19,12 +19,7 @@ S
 chmod +x "$T/env"
 write_conf "$T/a.conf" <<C
 notify = {"$T/env", "$T/notify-env"}
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "web" { tcp { port = $port } }
-timer "slow" { tick { interval = 5 timeout = 0.3 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "web"
-             timer = "slow" }
+$(hosts_pool 127.0.0.2 "tcp { port = $port }" "interval = 5 timeout = 0.3 retries = 1")
 C
 cp "$T/a.conf" "$T/good.conf"
 

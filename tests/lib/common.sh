@@ -120,6 +120,21 @@ while True:
 	wait_port "$1" "$2" 5 || fail "listener on $1:$2 did not start"
 }
 
+# hosts_pool ADDR CHECK TICK [POOL_OPTIONS]: print an agent's instances:
+# dns "local" (the hosts provider on $H), ipsource "me" (ADDR), check "c"
+# (the plugin block CHECK, e.g. "tcp { port = 80 }"), timer "fast" (the
+# tick options TICK), and pool "www" of $F over them with POOL_OPTIONS.
+hosts_pool() {
+	cat <<C
+dns "local" { hosts { file = "$H" } }
+ipsource "me" { static { address = "$1" } }
+check "c" { $2 }
+timer "fast" { tick { $3 } }
+pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "c"
+             timer = "fast" ${4:-} }
+C
+}
+
 # start_agent NAME CONF [ARGS]: run an agent in the foreground at info
 # level, logging to $T/NAME.log, tracked; its pid in AGENT_PID.
 start_agent() {
