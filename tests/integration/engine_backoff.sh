@@ -11,12 +11,7 @@ echo add >"$X"
 cat >"$T/a.conf" <<C
 plugin_dir = "$P"
 status_file = "$T/status.json"
-dns "d" { flaky { file = "$H" fail_file = "$X" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "f" { fault { state_dir = "$D" } }
-timer "fast" { tick { interval = 0.1 timeout = 0.5 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "d" ipsource = "me" check = "f"
-             timer = "fast" rise = 1 }
+$(DNS="flaky { file = \"$H\" fail_file = \"$X\" }" hosts_pool 127.0.0.2 "$FAULT" "interval = 0.1 timeout = 0.5 retries = 1" "rise = 1")
 C
 S=$T/status.json
 start_agent a "$T/a.conf"

@@ -14,12 +14,7 @@ conf() { # file, extra pool options, address
 	cat >"$1" <<C
 plugin_dir = "$P"
 status_file = "$1.status"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "${3:-127.0.0.2}" } }
-check "f" { fault { state_dir = "$D" } }
-timer "fast" { tick { interval = 0.2 timeout = 0.2 retries = 2 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
-             timer = "fast" $2 }
+$(hosts_pool "${3:-127.0.0.2}" "$FAULT" "interval = 0.2 timeout = 0.2 retries = 2" "$2")
 C
 }
 conf "$T/a.conf" "rise = 3"

@@ -11,12 +11,7 @@ conf() { # address, extra pool options
 	cat <<C
 plugin_dir = "$P"
 status_file = "$T/$1.status"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "$1" } }
-check "f" { fault { state_dir = "$D" } }
-timer "fast" { tick { interval = 0.2 timeout = 0.2 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
-             timer = "fast" withdraw_on_exit = true ${2:-} }
+$(hosts_pool "$1" "$FAULT" "interval = 0.2 timeout = 0.2 retries = 1" "withdraw_on_exit = true ${2:-}")
 C
 }
 conf 127.0.0.2 >"$T/a.conf"

@@ -121,12 +121,13 @@ while True:
 }
 
 # hosts_pool ADDR CHECK TICK [POOL_OPTIONS]: print an agent's instances:
-# dns "local" (the hosts provider on $H), ipsource "me" (ADDR), check "c"
-# (the plugin block CHECK, e.g. "tcp { port = 80 }"), timer "fast" (the
-# tick options TICK), and pool "www" of $F over them with POOL_OPTIONS.
+# dns "local" (the hosts provider on $H, or the plugin block $DNS when
+# set), ipsource "me" (ADDR), check "c" (the plugin block CHECK, e.g.
+# "tcp { port = 80 }"), timer "fast" (the tick options TICK), and pool
+# "www" of $F over them with POOL_OPTIONS.
 hosts_pool() {
 	cat <<C
-dns "local" { hosts { file = "$H" } }
+dns "local" { ${DNS:-"hosts { file = \"$H\" }"} }
 ipsource "me" { static { address = "$1" } }
 check "c" { $2 }
 timer "fast" { tick { $3 } }

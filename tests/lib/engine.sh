@@ -11,6 +11,8 @@ F=www.example.test
 D=$T/state
 H=$T/hosts
 mkdir -p "$D"
+# The fault check's plugin block, for hosts_pool (tests/lib/common.sh).
+FAULT="fault { state_dir = \"$D\" }"
 
 # fault_conf FILE TICK [POOL_OPTIONS] [CORE_LINES]: the agent's config:
 # the hosts provider on $H, this host 127.0.0.2, the fault check on $D,
@@ -21,11 +23,6 @@ fault_conf() {
 plugin_dir = "$P"
 status_file = "$T/status.json"
 ${4:-}
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "f" { fault { state_dir = "$D" } }
-timer "fast" { tick { $2 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "f"
-             timer = "fast" ${3:-} }
+$(hosts_pool 127.0.0.2 "$FAULT" "$2" "${3:-}")
 C
 }
