@@ -330,6 +330,14 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 			*exit_code = 1;
 			return DFO_ENGINE_STOP;
 		}
+		/* Main's descriptor (a reload going on) before any round:
+		 * when rounds overrun their interval one is always due, and
+		 * the reload must still move on between them. */
+		if (e->watch_fd >= 0) {
+			struct pollfd w = {.fd = e->watch_fd, .events = POLLIN};
+			if (poll(&w, 1, 0) > 0)
+				return DFO_ENGINE_WATCHED;
+		}
 		supervisor_tick(&e->sup);
 		ops_tick(e->agent.ops, e->started && supervisor_all_ready(&e->sup));
 		dfo_children_sweep(engine_tracked, e);
@@ -389,11 +397,6 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		if (ran)
 			continue; /* signals first, then the next pool */
 
-		if (e->watch_fd >= 0) {
-			struct pollfd w = {.fd = e->watch_fd, .events = POLLIN};
-			if (poll(&w, 1, 0) > 0)
-				return DFO_ENGINE_WATCHED;
-		}
 		/* Nothing due: replace the check processes that deadlines
 		 * killed, so that the next round need not fork them (a
 		 * tenth of a second a pass, then signals again). */
