@@ -9,11 +9,7 @@
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 . "$TOP_SRCDIR/tests/lib/awsdns.sh"
 
-write_awsdns_state "$T/state.json"
-start_fake_aws "$T/state.json"
-start_upstream
-start_awsdns a "upstream = {\"127.0.0.1:$UP_PORT\"} domain = \"ec2.test\"
-	extra = {\"tag:Class\", \"id\", \"tag:k=\`y\"} ttl = 45
+start_vpc_upstream "extra = {\"tag:Class\", \"id\", \"tag:k=\`y\"} ttl = 45
 	allow = {\"127.0.0.1/32\", \"::1/128\"}"
 log=$(cat "$T/a.log")
 assert_contains "$log" "awsdns vpc: 67 instances indexed (1 without a name skipped)" "start-up log: index size"

@@ -8,9 +8,7 @@
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 . "$TOP_SRCDIR/tests/lib/awsdns.sh"
 
-write_awsdns_state "$T/state.json"
-start_fake_aws "$T/state.json"
-start_awsdns a "domain = \"ec2.test\" ttl = 45"
+start_vpc "ttl = 45"
 agent=$AWSDNS_PID
 log=$(cat "$T/a.log")
 assert_contains "$log" "0 pool(s)" "a config of one responder and no pool"

@@ -11,9 +11,7 @@ id nobody >/dev/null 2>&1 || skip "no user nobody"
 uid=$(id -u nobody)
 gid=$(id -g nobody)
 
-write_awsdns_state "$T/state.json"
-start_fake_aws "$T/state.json"
-start_awsdns a "domain = \"ec2.test\" user = \"nobody\" refresh = 1"
+start_vpc "user = \"nobody\" refresh = 1"
 pid=$(sed -n 's/.*responder vpc (awsdns) started, pid \([0-9]*\).*/\1/p' "$T/a.log" | tail -1)
 [ -n "$pid" ] || fail "no responder pid in the log"
 st=$(cat /proc/$pid/status)

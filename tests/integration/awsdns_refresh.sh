@@ -7,9 +7,7 @@
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 . "$TOP_SRCDIR/tests/lib/awsdns.sh"
 
-write_awsdns_state "$T/state.json"
-start_fake_aws "$T/state.json"
-start_awsdns a "domain = \"ec2.test\" refresh = 1"
+start_vpc "refresh = 1"
 assert_eq "$(q web-2.ec2.test A)" "10.0.1.2" "web-2 before"
 assert_eq "$(q new-1.ec2.test A)" "" "new-1 before"
 

@@ -12,9 +12,7 @@ need_root
 . "$TOP_SRCDIR/tests/lib/awsdns.sh"
 id nobody >/dev/null 2>&1 || skip "no user nobody"
 
-write_awsdns_state "$T/state.json"
-start_fake_aws "$T/state.json"
-start_awsdns a "domain = \"ec2.test\" ttl = 45 user = \"nobody\""
+start_vpc "ttl = 45 user = \"nobody\""
 agent=$AWSDNS_PID
 wait_for 10 grep -q "responder vpc ready" "$T/a.log" || fail "not ready"
 child() { sed -n 's/.*responder vpc (awsdns) started, pid \([0-9]*\).*/\1/p' "$T/a.log" | tail -1; }

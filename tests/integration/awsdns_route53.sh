@@ -7,11 +7,7 @@
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 . "$TOP_SRCDIR/tests/lib/awsdns.sh"
 
-write_awsdns_state "$T/state.json"
-start_fake_aws "$T/state.json"
-start_upstream
-start_awsdns a "upstream = {\"127.0.0.1:$UP_PORT\"} domain = \"ec2.test\"
-	route53_zones = {\"corp.internal\"} refresh = 1"
+start_vpc_upstream "route53_zones = {\"corp.internal\"} refresh = 1"
 assert_contains "$(cat "$T/a.log")" "7 names, 69 addresses, 7 records" "zone records indexed"
 out=$(qfull app.corp.internal A)
 assert_contains "$(flags_of "$out")" "aa" "AA"

@@ -9,9 +9,7 @@
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 . "$TOP_SRCDIR/tests/lib/awsdns.sh"
 
-write_awsdns_state "$T/state.json"
-start_fake_aws "$T/state.json"
-start_awsdns a "domain = \"ec2.test\""
+start_vpc
 
 cat >"$T/slow.py" <<'PY'
 import socket, sys, time

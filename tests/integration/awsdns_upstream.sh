@@ -7,11 +7,7 @@
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 . "$TOP_SRCDIR/tests/lib/awsdns.sh"
 
-write_awsdns_state "$T/state.json"
-start_fake_aws "$T/state.json"
-start_upstream
-start_awsdns a "upstream = {\"127.0.0.1:$UP_PORT\"} domain = \"ec2.test\"
-	upstream_timeout = 1"
+start_vpc_upstream "upstream_timeout = 1"
 assert_eq "$(q www.up.test A)" "192.0.2.80" "upstream answers"
 out=$(qfull nope.example. A)
 assert_eq "$(status_of "$out")" NXDOMAIN "upstream NXDOMAIN (cached, RFC 2308)"

@@ -152,6 +152,23 @@ C
 	fail "awsdns did not start: $(cat "$T/$name.log")"
 }
 
+# start_vpc [OPTIONS]: the fake AWS on write_awsdns_state's instances,
+# then awsdns "a" (start_awsdns) for domain ec2.test with OPTIONS.
+start_vpc() {
+	write_awsdns_state "$T/state.json"
+	start_fake_aws "$T/state.json"
+	start_awsdns a "domain = \"ec2.test\" $*"
+}
+
+# start_vpc_upstream [OPTIONS]: start_vpc with unbound (start_upstream)
+# as awsdns's upstream.
+start_vpc_upstream() {
+	write_awsdns_state "$T/state.json"
+	start_fake_aws "$T/state.json"
+	start_upstream
+	start_awsdns a "upstream = {\"127.0.0.1:$UP_PORT\"} domain = \"ec2.test\" $*"
+}
+
 # q ARGS...: dig against awsdns, short answers sorted on one line.
 q() {
 	dig +short +time=2 +tries=1 -p "$DNS_PORT" @127.0.0.1 "$@" | sort | tr '\n' ' ' | sed 's/ $//'
