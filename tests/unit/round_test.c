@@ -285,23 +285,39 @@ static void round1(struct fx *f)
 	assert_int_equal(round_run(&f->ps, NULL, 8), ROUND_OK);
 }
 
+/* A fixture of the pool OPTIONS whose names hold A (a.test) and B
+ * (b.test), with the peers FAIL failing their checks. */
+static struct fx *scene(const char *options, const char *a, const char *b,
+			const char *fail)
+{
+	struct fx *f = fx_new(options);
+	records("a.test", a);
+	records("b.test", b);
+	strcpy(failing, fail);
+	return f;
+}
+
+/* Asserts that a.test and b.test hold A and B now. */
+static void holds(const char *a, const char *b)
+{
+	assert_string_equal(now_in("a.test"), a);
+	assert_string_equal(now_in("b.test"), b);
+}
+
 /* ---- the rules ---- */
 
 /* Two dead peers: one eviction per name and round, the lower address
  * first (numeric, not text order: 10.0.0.9 before 10.0.0.10). */
 static void one_per_name_numeric(void **unused)
 {
-	struct fx *f = fx_new("quorum = false fall = 1 rise = 1");
-	records("a.test", "10.0.0.1 10.0.0.9 10.0.0.10 10.0.0.20");
-	records("b.test", "10.0.0.1 10.0.0.10 10.0.0.9");
-	strcpy(failing, "10.0.0.10 10.0.0.9");
+	struct fx *f = scene("quorum = false fall = 1 rise = 1",
+			     "10.0.0.1 10.0.0.9 10.0.0.10 10.0.0.20",
+			     "10.0.0.1 10.0.0.10 10.0.0.9", "10.0.0.10 10.0.0.9");
 	round1(f);
-	assert_string_equal(now_in("a.test"), "10.0.0.1 10.0.0.10 10.0.0.20");
-	assert_string_equal(now_in("b.test"), "10.0.0.1 10.0.0.10");
+	holds("10.0.0.1 10.0.0.10 10.0.0.20", "10.0.0.1 10.0.0.10");
 	assert_int_equal(dels, 2);
 	round1(f);
-	assert_string_equal(now_in("a.test"), "10.0.0.1 10.0.0.20");
-	assert_string_equal(now_in("b.test"), "10.0.0.1");
+	holds("10.0.0.1 10.0.0.20", "10.0.0.1");
 	assert_int_equal(dels, 4);
 	round1(f); /* nothing left to do */
 	assert_int_equal(dels, 4);
@@ -311,37 +327,28 @@ static void one_per_name_numeric(void **unused)
 /* Never the last record: a name held by one dead peer keeps it. */
 static void never_the_last(void **unused)
 {
-	struct fx *f = fx_new("quorum = false fall = 1 rise = 1");
 	/* a.test: this host is not in it yet and joins first; b.test: */
-	records("a.test", "10.0.0.5");
-	records("b.test", "10.0.0.5");
-	strcpy(failing, "10.0.0.5");
+	struct fx *f = scene("quorum = false fall = 1 rise = 1", "10.0.0.5",
+			     "10.0.0.5", "10.0.0.5");
 	round1(f);
 	/* Joined, then the peer is evicted: this host is the other record. */
-	assert_string_equal(now_in("a.test"), "10.0.0.1");
-	assert_string_equal(now_in("b.test"), "10.0.0.1");
+	holds("10.0.0.1", "10.0.0.1");
 	fx_free(f);
 
 	/* Failing itself, the host withdraws, but never the last record. */
-	f = fx_new("quorum = false fall = 1 rise = 1");
-	records("a.test", "10.0.0.1");
-	records("b.test", "10.0.0.1 10.0.0.5");
-	strcpy(failing, "10.0.0.1 10.0.0.5");
+	f = scene("quorum = false fall = 1 rise = 1", "10.0.0.1",
+		  "10.0.0.1 10.0.0.5", "10.0.0.1 10.0.0.5");
 	round1(f);
-	assert_string_equal(now_in("a.test"), "10.0.0.1");
-	assert_string_equal(now_in("b.test"), "10.0.0.5");
+	holds("10.0.0.1", "10.0.0.5");
 	fx_free(f);
 
 	/* A peer that is the only other record while this host is
 	 * withdrawn and not yet back (rise 3): it stays. */
-	f = fx_new("quorum = false fall = 1 rise = 3");
-	records("a.test", "10.0.0.5");
-	records("b.test", "10.0.0.5");
+	f = scene("quorum = false fall = 1 rise = 3", "10.0.0.5", "10.0.0.5",
+		  "10.0.0.5");
 	f->ps.withdrawn = true;
-	strcpy(failing, "10.0.0.5");
 	round1(f);
-	assert_string_equal(now_in("a.test"), "10.0.0.5");
-	assert_string_equal(now_in("b.test"), "10.0.0.5");
+	holds("10.0.0.5", "10.0.0.5");
 	assert_int_equal(dels, 0);
 	fx_free(f);
 }
@@ -351,13 +358,12 @@ static void never_the_last(void **unused)
  * and the unknown peers are neither up nor down. */
 static void unknown_share(void **unused)
 {
-	struct fx *f = fx_new("quorum = false fall = 1 rise = 1");
 	/* 10 peers + self = 11 checks; 2 unknown > 11/10: in doubt */
-	records("a.test", "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5 "
-			  "10.0.0.6 10.0.0.7 10.0.0.8 10.0.0.9 10.0.0.10 10.0.0.11");
-	records("b.test", "10.0.0.1 10.0.0.2");
+	struct fx *f = scene("quorum = false fall = 1 rise = 1",
+			     "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5 "
+			     "10.0.0.6 10.0.0.7 10.0.0.8 10.0.0.9 10.0.0.10 10.0.0.11",
+			     "10.0.0.1 10.0.0.2", "10.0.0.2");
 	strcpy(unknown, "10.0.0.3 10.0.0.4");
-	strcpy(failing, "10.0.0.2");
 	round1(f);
 	assert_int_equal(dels, 0);
 	assert_true(f->ps.round_failed);
@@ -387,10 +393,9 @@ static void unknown_share(void **unused)
  * `rise` passing self-checks. */
 static void hysteresis(void **unused)
 {
-	struct fx *f = fx_new("quorum = false fall = 3 rise = 2");
-	records("a.test", "10.0.0.1 10.0.0.2 10.0.0.3");
-	records("b.test", "10.0.0.1 10.0.0.2");
-	strcpy(failing, "10.0.0.2");
+	struct fx *f = scene("quorum = false fall = 3 rise = 2",
+			     "10.0.0.1 10.0.0.2 10.0.0.3", "10.0.0.1 10.0.0.2",
+			     "10.0.0.2");
 	round1(f);
 	round1(f);
 	assert_int_equal(dels, 0);
@@ -407,8 +412,7 @@ static void hysteresis(void **unused)
 	/* This host fails: withdraws at once (fall is for peers)... */
 	strcpy(failing, "10.0.0.1");
 	round1(f);
-	assert_string_equal(now_in("a.test"), "10.0.0.3");
-	assert_string_equal(now_in("b.test"), "10.0.0.1"); /* the last one */
+	holds("10.0.0.3", "10.0.0.1"); /* b.test: the last one */
 	/* ...and needs rise = 2 passing rounds to come back. */
 	failing[0] = '\0';
 	round1(f);
@@ -431,12 +435,11 @@ static void quorum_majority(void **unused)
 {
 	/* Agents 10.0.0.2 and 10.0.0.3 are live; 10.0.0.4 has no record
 	 * (its machine died).  Only this host sees .4 failing: 1 of 3. */
-	struct fx *f = fx_new("quorum = true fall = 1 rise = 1");
-	records("a.test", "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4");
-	records("b.test", "10.0.0.1 10.0.0.4");
+	struct fx *f = scene("quorum = true fall = 1 rise = 1",
+			     "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4",
+			     "10.0.0.1 10.0.0.4", "10.0.0.4");
 	txt("dfo1 10.0.0.2 1 u -");
 	txt("dfo1 10.0.0.3 1 u -");
-	strcpy(failing, "10.0.0.4");
 	round1(f);
 	assert_int_equal(dels, 0);
 	assert_string_equal(now_in("a.test"), "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4");
@@ -453,19 +456,17 @@ static void quorum_majority(void **unused)
 	txt("dfo1 10.0.0.2 2 u 10.0.0.4");
 	txt("dfo1 10.0.0.3 2 u -");
 	round1(f);
-	assert_string_equal(now_in("a.test"), "10.0.0.1 10.0.0.2 10.0.0.3");
-	assert_string_equal(now_in("b.test"), "10.0.0.1");
+	holds("10.0.0.1 10.0.0.2 10.0.0.3", "10.0.0.1");
 	fx_free(f);
 
 	/* The failing peer's own agent is live and passes its own check:
 	 * it votes against, 2 of 4 is no majority. */
-	f = fx_new("quorum = true fall = 1 rise = 1");
-	records("a.test", "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4");
-	records("b.test", "10.0.0.1 10.0.0.4");
+	f = scene("quorum = true fall = 1 rise = 1",
+		  "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4", "10.0.0.1 10.0.0.4",
+		  "10.0.0.4");
 	txt("dfo1 10.0.0.2 1 u 10.0.0.4");
 	txt("dfo1 10.0.0.3 1 u -");
 	txt("dfo1 10.0.0.4 1 u -");
-	strcpy(failing, "10.0.0.4");
 	round1(f);
 	assert_int_equal(dels, 0);
 	/* 10.0.0.3 joins the majority: 3 of 4. */
