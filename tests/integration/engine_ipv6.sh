@@ -25,13 +25,7 @@ has6() { [ "$(addrs6 "$1" "$2")" = "$3" ]; }
 listen6() {
 	local pre=()
 	[ -n "${3:-}" ] && pre=(ip netns exec "$3")
-	"${pre[@]}" /usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(64)
-while True:
-    c, _ = s.accept(); c.close()
-' "$1" "$2" &
+	"${pre[@]}" /usr/bin/python3 -c "$ACCEPT_PY" "$1" "$2" &
 	LISTEN_PID=$!
 	track $LISTEN_PID
 }

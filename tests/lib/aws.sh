@@ -17,21 +17,11 @@ mkdir -p "$HOME"
 # start_fake_aws STATE.json [--fault SPEC]... : sets FAKE (its base URL)
 # and FAKE_DNS_PORT (its DNS server on 127.0.0.1).
 start_fake_aws() {
-	local state=$1 pf="$T/fake-aws.port" i
+	local state=$1
 	shift
-	rm -f "$pf"
 	rm -f "$T/fake-dns.port"
-	/usr/bin/python3 "$TOP_SRCDIR/tests/fake/aws.py" --state "$state" \
-		--port-file "$pf" --dns-port-file "$T/fake-dns.port" "$@" \
-		2>>"$T/fake-aws.log" &
-	FAKE_PID=$!
-	track $FAKE_PID
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$pf" ] && break
-		sleep 0.05
-	done
-	[ -s "$pf" ] || fail "the fake AWS did not start: $(cat "$T/fake-aws.log")"
-	FAKE="http://127.0.0.1:$(cat "$pf")"
+	start_fake aws --state "$state" --dns-port-file "$T/fake-dns.port" "$@"
+	FAKE=$FAKE_URL
 	# The same zones over DNS (UDP and TCP), authoritative.
 	FAKE_DNS_PORT=$(cat "$T/fake-dns.port")
 }

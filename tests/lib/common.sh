@@ -70,6 +70,25 @@ wait_port() {
 	return 1
 }
 
+# start_fake NAME ARGS...: run tests/fake/NAME.py with ARGS on loopback,
+# tracked, until it writes its port ($T/fake-NAME.port; its stderr goes
+# to $T/fake-NAME.log): its pid in FAKE_PID, its base URL in FAKE_URL.
+start_fake() {
+	local name=$1 pf="$T/fake-$1.port" i
+	shift
+	rm -f "$pf"
+	/usr/bin/python3 "$TOP_SRCDIR/tests/fake/$name.py" --port-file "$pf" "$@" \
+		2>>"$T/fake-$name.log" &
+	FAKE_PID=$!
+	track $FAKE_PID
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$pf" ] && break
+		sleep 0.05
+	done
+	[ -s "$pf" ] || fail "the fake $name did not start: $(cat "$T/fake-$name.log")"
+	FAKE_URL="http://127.0.0.1:$(cat "$pf")"
+}
+
 # A free TCP port on loopback.
 free_port() {
 	/usr/bin/python3 - <<'PY'
@@ -105,16 +124,21 @@ test_plugin_dir() {
 	echo "$d"
 }
 
-# listen_tcp ADDR PORT: a TCP listener that accepts and closes, tracked;
-# its pid is left in LISTEN_PID.
-listen_tcp() {
-	/usr/bin/python3 -c '
+# The program of a TCP listener that accepts and closes, on IPv4 or IPv6
+# as its address is: /usr/bin/python3 -c "$ACCEPT_PY" ADDR PORT.
+ACCEPT_PY='
 import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(64)
 while True:
     c, _ = s.accept(); c.close()
-' "$1" "$2" &
+'
+
+# listen_tcp ADDR PORT: a TCP listener that accepts and closes, tracked;
+# its pid is left in LISTEN_PID.
+listen_tcp() {
+	/usr/bin/python3 -c "$ACCEPT_PY" "$1" "$2" &
 	LISTEN_PID=$!
 	track $LISTEN_PID
 	wait_port "$1" "$2" 5 || fail "listener on $1:$2 did not start"

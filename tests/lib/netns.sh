@@ -123,13 +123,8 @@ _lab_port_open() {
 }
 
 lab_listen() { # NAME PORT
-	ip netns exec "${LAB_NS[$1]}" /usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(64)
-while True:
-    c, _ = s.accept(); c.close()
-' "${LAB_ADDR[$1]}" "$2" &
+	ip netns exec "${LAB_NS[$1]}" /usr/bin/python3 -c "$ACCEPT_PY" \
+		"${LAB_ADDR[$1]}" "$2" &
 	LISTEN_PID=$!
 	track $LISTEN_PID
 	wait_for 10 _lab_port_open "${LAB_ADDR[$1]}" "$2" ||
@@ -147,40 +142,31 @@ lab_agent() { # NAME CONF [ARGS]
 
 _lab_set() { echo "$*" | tr ' ' ','; }
 
-lab_blind() { # NAME ADDR...
-	local name=$1
-	shift
+# _lab_drop NAME BLIND ADDR...: load table dfo_lab in NAME dropping the
+# packets to ADDR (but for established connections' when BLIND is
+# "blind") and, unless BLIND, those from ADDR.
+_lab_drop() {
+	local name=$1 blind=$2
+	shift 2
 	local set
 	set=$(_lab_set "$@")
 	lab_exec "$name" nft -f - <<N || fail "nft in $name"
 table inet dfo_lab {
 	chain out {
 		type filter hook output priority 0; policy accept;
-		ct state established,related accept
+		$([ "$blind" = blind ] && echo "ct state established,related accept")
 		ip daddr { $set } drop
 	}
+	$([ "$blind" = blind ] || echo "chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr { $set } drop
+	}")
 }
 N
 }
 
-lab_cut() { # NAME ADDR...
-	local name=$1
-	shift
-	local set
-	set=$(_lab_set "$@")
-	lab_exec "$name" nft -f - <<N || fail "nft in $name"
-table inet dfo_lab {
-	chain out {
-		type filter hook output priority 0; policy accept;
-		ip daddr { $set } drop
-	}
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ip saddr { $set } drop
-	}
-}
-N
-}
+lab_blind() { _lab_drop "$1" blind "${@:2}"; } # NAME ADDR...
+lab_cut() { _lab_drop "$1" cut "${@:2}"; }     # NAME ADDR...
 
 lab_heal() { lab_exec "$1" nft delete table inet dfo_lab 2>/dev/null || :; }
 

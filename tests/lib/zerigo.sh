@@ -10,20 +10,11 @@ export ZG_KEY="zgkey-$$-Secret-9f2c"
 # start_fake_zerigo STATE.json [--port N]: sets ZG (its base URL) and
 # ZG_PID.
 start_fake_zerigo() {
-	local pf="$T/fake-zerigo.port" i state=$1
+	local state=$1
 	shift
-	rm -f "$pf"
-	/usr/bin/python3 "$TOP_SRCDIR/tests/fake/zerigo.py" --state "$state" \
-		--port-file "$pf" --user "$ZG_USER" --key "$ZG_KEY" "$@" \
-		2>>"$T/fake-zerigo.log" &
-	ZG_PID=$!
-	track $ZG_PID
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$pf" ] && break
-		sleep 0.05
-	done
-	[ -s "$pf" ] || fail "the fake Zerigo did not start: $(cat "$T/fake-zerigo.log")"
-	ZG="http://127.0.0.1:$(cat "$pf")"
+	start_fake zerigo --state "$state" --user "$ZG_USER" --key "$ZG_KEY" "$@"
+	ZG_PID=$FAKE_PID
+	ZG=$FAKE_URL
 }
 
 # zg_conf NAME [OPTIONS...]: the body of a dns instance at the fake.
