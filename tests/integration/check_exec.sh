@@ -65,20 +65,10 @@ alive() { local s; s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$s
 for ((i = 0; i < 20; i++)); do alive "$pid" || break; sleep 0.05; done
 alive "$pid" && { kill "$pid"; fail "the hanging command's child survived"; }
 
-write_conf "$T/bad.conf" <<<'check "b" { exec { } }'
-o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "missing command accepted"
-assert_contains "$o" "option 'command' is required" "missing command"
-write_conf "$T/bad.conf" <<<'check "b" { exec { command = {""} } }'
-o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "empty program accepted"
-assert_contains "$o" "empty program name" "empty program"
+rejected "missing command" "option 'command' is required" <<<'check "b" { exec { } }'
+rejected "empty program" "empty program name" <<<'check "b" { exec { command = {""} } }'
 # A program that cannot run is a config error (issue 10, defect 22).
-write_conf "$T/bad.conf" <<<"check \"b\" { exec { command = {\"$T/does-not-exist\"} } }"
-o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "missing program accepted"
-assert_contains "$o" "bad.conf:2: check \"b\" (exec): command: program $T/does-not-exist: No such file or directory" "missing program"
-write_conf "$T/bad.conf" <<<"check \"b\" { exec { command = {\"$T/args\"} } }"
-o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "non-executable program accepted"
-assert_contains "$o" "program $T/args: not executable" "non-executable program"
-write_conf "$T/bad.conf" <<<'check "b" { exec { command = {"no-such-program-dfo"} } }'
-o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "program not in PATH accepted"
-assert_contains "$o" "program 'no-such-program-dfo' not found in PATH" "program not in PATH"
+rejected "missing program" "bad.conf:2: check \"b\" (exec): command: program $T/does-not-exist: No such file or directory" <<<"check \"b\" { exec { command = {\"$T/does-not-exist\"} } }"
+rejected "non-executable program" "program $T/args: not executable" <<<"check \"b\" { exec { command = {\"$T/args\"} } }"
+rejected "program not in PATH" "program 'no-such-program-dfo' not found in PATH" <<<'check "b" { exec { command = {"no-such-program-dfo"} } }'
 pass "check exec"

@@ -158,10 +158,7 @@ grep -q -v -e "^$FQDN " -e "^127.0.0.1 " -e "^\[::1\] " -e "^site.example.test "
 
 # Config errors name the option.
 bad() { # 'section body' 'message'
-	write_conf "$T/bad.conf" <<<"check \"b\" { http { $1 } }"
-	local o
-	o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "accepted: $1"
-	assert_contains "$o" "$2" "bad config: $1"
+	rejected "$1" "$2" <<<"check \"b\" { http { $1 } }"
 }
 bad 'url = "http://a.test/" path = "/x"' "url replaces path, port and https"
 bad 'url = "ftp://a.test/"' "not http or https"

@@ -72,10 +72,7 @@ done
 
 # Config errors.
 bad() {
-	write_conf "$T/bad.conf" <<<"check \"b\" { icmp { $1 } }"
-	local o
-	o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "accepted: $1"
-	assert_contains "$o" "$2" "bad config: $1"
+	rejected "$1" "$2" <<<"check \"b\" { icmp { $1 } }"
 }
 bad "count = 0" "count 0 is not 1..100"
 bad "count = 2 min_replies = 3" "min_replies 3 is not 1..count (2)"

@@ -102,6 +102,15 @@ write_conf() { # file, then body on stdin
 	{ echo "plugin_dir = \"$DFO_PLUGINS\""; cat; } >"$1"
 }
 
+# rejected WHAT MESSAGE <<<CONFIG: `dnsfailover -t` refuses CONFIG (under
+# the plugin_dir line) with MESSAGE in what it says; WHAT names the case.
+rejected() {
+	local o
+	write_conf "$T/bad.conf"
+	o=$("$DFO" -C "$T/bad.conf" -t 2>&1) && fail "accepted: $1"
+	assert_contains "$o" "$2" "bad config: $1"
+}
+
 # Assert helpers.
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-}: expected '$2', got '$1'"; }
 assert_contains() { # haystack needle what
