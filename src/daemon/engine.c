@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -53,6 +54,9 @@ struct dfo_engine {
 	size_t turn;               /* where the next scan for due pools starts */
 	bool started;              /* responders started */
 	bool stop;                 /* on_self_failure = exit */
+	bool ran_round;            /* a round ran: no more warming the pool */
+	size_t warm_n;             /* check processes forked before it */
+	double warm_s;             /* seconds spent forking them */
 	int pending;               /* a signal seen during a round: event, or -1 */
 	int watch_fd;              /* main's descriptor to watch; -1: none */
 	pid_t watch_pid;           /* main's child; 0: none */
@@ -75,6 +79,21 @@ static void raise_fd_limit(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+/* Start the pools' check instances, as their first rounds would (a
+ * failure is left for the round to report): check processes forked
+ * before a check's start are retired at it.  True if all are started. */
+static bool checks_started(struct dfo_engine *e)
+{
+	bool all = true;
+	for (size_t i = 0; i < e->npools; i++) {
+		struct dfo_err err;
+		dfo_err_clear(&err);
+		if (dfo_instance_start(e->pools[i].pool->check, &err) < 0)
+			all = false;
+	}
+	return all;
 }
 
 /* The new state of pool `p`, moving what `prev` (may be NULL) knew:
@@ -354,6 +373,7 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 				next = e->status_next;
 		}
 		bool ran = false;
+		double first_due = HUGE_VAL; /* the earliest pool's round */
 		for (size_t k = 0; k < e->npools && !ran; k++) {
 			size_t i = (e->turn + k) % e->npools;
 			struct pool_state *ps = &e->pools[i];
@@ -372,6 +392,8 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 			if (ps->due > now) {
 				if (ps->due < next)
 					next = ps->due;
+				if (ps->due < first_due)
+					first_due = ps->due;
 				continue;
 			}
 			if (ps->skip > 0) {
@@ -379,6 +401,13 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 				dfo_log(DFO_LOG_DEBUG, "pool %s: backing off, round "
 						       "skipped", ps->name);
 			} else {
+				if (!e->ran_round && e->warm_n)
+					dfo_log(DFO_LOG_INFO, "checks: %zu check "
+						"processes forked ahead of the "
+						"first round in %.3f s (%.3f ms "
+						"each)", e->warm_n, e->warm_s,
+						e->warm_s * 1000 / e->warm_n);
+				e->ran_round = true;
 				int rc = round_run(ps, &e->ro,
 						   e->conf->max_parallel);
 				if (rc == ROUND_EXIT)
@@ -403,6 +432,22 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		if (dfo_check_pool_refill(e->agent.workers, 0.1) &&
 		    dfo_check_pool_short(e->agent.workers))
 			next = dfo_now();
+		/* Before the first round: fork the check processes it will
+		 * run, up to max_parallel, while the agent waits for it (the
+		 * tick timer's first round is 1 s after the start), never past
+		 * its due time; those it does not use are retired after it. */
+		double t = dfo_now(), lead = first_due - t;
+		size_t warm = !e->ran_round && lead > 0.01 && checks_started(e)
+			? dfo_check_pool_warm(e->agent.workers,
+					      e->conf->max_parallel,
+					      lead - 0.01 < 0.1 ? lead - 0.01
+								: 0.1)
+			: 0;
+		if (warm) {
+			e->warm_n += warm;
+			e->warm_s += dfo_now() - t;
+			next = dfo_now();
+		}
 		struct pollfd p[2 + 3 * MAX_POLL];
 		p[0] = (struct pollfd){.fd = e->sigfd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = e->watch_fd, .events = POLLIN};

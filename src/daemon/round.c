@@ -669,8 +669,12 @@ int round_run(struct pool_state *ps, const struct dfo_run_opts *ro,
 	double timeout = tm->check_timeout(p->timer->state);
 	unsigned tries = tm->retries(p->timer->state);
 	job_init(&jobs[0], ps, &ps->own, timeout, tries);
-	for (size_t i = 0; i < ps->npeers; i++)
+	for (size_t i = 0; i < ps->npeers; i++) {
 		job_init(&jobs[1 + i], ps, &ps->peers[i].addr, timeout, tries);
+		/* Those that timed out last round first: the round waits for
+		 * their deadlines, which count from their start. */
+		jobs[1 + i].early = ps->peers[i].last == DFO_CHECK_TIMEOUT;
+	}
 	int rc = ps->agent && ps->agent->run_checks
 			 ? ps->agent->run_checks(jobs, n, max_parallel, ro)
 			 : dfo_run_checks_opts(jobs, n, max_parallel, ro);

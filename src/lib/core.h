@@ -340,6 +340,10 @@ struct dfo_check_job {
 	void *state;
 	struct dfo_check_target target; /* target.timeout: per attempt */
 	unsigned attempts;              /* >= 1 */
+	bool early;                     /* started before the others (a
+					 * target that timed out last time:
+					 * its deadline is the batch's
+					 * longest wait) */
 	/* out */
 	enum dfo_check_result result;   /* of the last attempt */
 	unsigned tries;                 /* attempts made */
@@ -372,6 +376,13 @@ size_t dfo_check_pool_idle(const struct dfo_check_pool *p);
 size_t dfo_check_pool_refill(struct dfo_check_pool *p, double budget);
 /* Whether dfo_check_pool_refill has more to fork. */
 bool dfo_check_pool_short(const struct dfo_check_pool *p);
+/* Before the pool's first batch only: fork idle workers, for `budget`
+ * seconds at most, until there are `want` (at most what the fd limit lets
+ * a batch run at once), so that the first batch need not fork them; the
+ * first batch's end retires those it did not use.  Returns how many were
+ * forked; 0 once a batch has run.  p may be NULL. */
+size_t dfo_check_pool_warm(struct dfo_check_pool *p, size_t want,
+			   double budget);
 
 /* What a batch of checks watches besides its children; any may be 0/NULL. */
 struct dfo_run_opts {

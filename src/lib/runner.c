@@ -60,6 +60,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -402,16 +403,16 @@ static size_t pool_need(const struct dfo_check_pool *p)
 	return keep;
 }
 
-size_t dfo_check_pool_refill(struct dfo_check_pool *p, double budget)
+/* Fork idle workers until there are `want`, for `budget` s at most. */
+static size_t pool_fill(struct dfo_check_pool *p, size_t want, double budget)
 {
-	if (!p || p->nidle >= pool_need(p))
+	if (p->nidle >= want)
 		return 0;
 	struct dfo_child_plan plan;
 	dfo_child_plan_init(&plan);
 	double until = dfo_now() + budget;
 	size_t forked = 0;
-	/* The fd limit allows no more than a batch could run at once. */
-	while (p->nidle < pool_need(p) && dfo_now() < until) {
+	while (p->nidle < want && dfo_now() < until) {
 		struct worker w;
 		if (p->nidle == p->cap && !pool_push(p, NULL))
 			break;
@@ -425,6 +426,24 @@ size_t dfo_check_pool_refill(struct dfo_check_pool *p, double budget)
 		forked++;
 	}
 	return forked;
+}
+
+size_t dfo_check_pool_refill(struct dfo_check_pool *p, double budget)
+{
+	/* The fd limit allows no more than a batch could run at once. */
+	return p ? pool_fill(p, pool_need(p), budget) : 0;
+}
+
+static unsigned fd_budget(unsigned want);
+
+size_t dfo_check_pool_warm(struct dfo_check_pool *p, size_t want,
+			   double budget)
+{
+	if (!p || p->batches || budget <= 0)
+		return 0;
+	if (want > UINT_MAX)
+		want = UINT_MAX;
+	return pool_fill(p, fd_budget((unsigned)want), budget);
 }
 
 bool dfo_check_pool_short(const struct dfo_check_pool *p)
@@ -455,6 +474,7 @@ struct dying {
 struct batch {
 	struct dfo_check_job *jobs;
 	size_t n, next;            /* jobs; the next one not started */
+	size_t *order;             /* jobs' indices, the early ones first */
 	struct slot *slot;
 	size_t nslot, used, peak;  /* slots; those busy now; most at once */
 	size_t *free, nfree;       /* free slots (a stack) */
@@ -553,6 +573,16 @@ static void slot_free(struct batch *b, struct slot *s, bool reuse)
 	b->used--;
 }
 
+/* The least recently used idle worker, for an early job: one that timed
+ * out last time, whose worker a deadline will likely kill; the recently
+ * used stay for the quick checks. */
+static struct worker pool_take_oldest(struct dfo_check_pool *p)
+{
+	struct worker w = p->idle[0];
+	memmove(p->idle, p->idle + 1, --p->nidle * sizeof(*p->idle));
+	return w;
+}
+
 /* Start an attempt: 0; -1 if it could not start (the job's result is
  * then UNKNOWN); -EAGAIN if it could not start for a lack of processes or
  * descriptors and other workers are running (the job is left as it
@@ -566,7 +596,8 @@ static int start(struct batch *b, struct slot *s, struct dfo_check_job *j)
 	struct job_msg m;
 	bool fits = job_msg_init(&m, j);
 	while (b->pool && fits && b->pool->nidle) {
-		s->w = b->pool->idle[--b->pool->nidle];
+		s->w = j->early ? pool_take_oldest(b->pool)
+				: b->pool->idle[--b->pool->nidle];
 		if (send(s->w.sock, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
 		    (ssize_t)sizeof(m)) {
 			s->w.served++;
@@ -729,7 +760,7 @@ static void fill(struct batch *b)
 		bool retry = b->qhead != b->qtail;
 		struct dfo_check_job *j =
 			retry ? &b->jobs[b->queue[b->qhead % b->n]]
-			      : &b->jobs[b->next];
+			      : &b->jobs[b->order[b->next]];
 		struct slot *s = &b->slot[b->free[b->nfree - 1]];
 		int rc = start(b, s, j);
 		if (rc == -EAGAIN) {
@@ -870,9 +901,21 @@ static int batch_init(struct batch *b, struct dfo_check_job *jobs, size_t n,
 	b->slot = calloc(b->nslot, sizeof(*b->slot));
 	b->free = calloc(b->nslot, sizeof(*b->free));
 	b->queue = calloc(n ? n : 1, sizeof(*b->queue));
+	b->order = calloc(n ? n : 1, sizeof(*b->order));
 	b->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (!b->slot || !b->free || !b->queue || b->ep < 0)
+	if (!b->slot || !b->free || !b->queue || !b->order || b->ep < 0)
 		return b->ep < 0 ? -errno : -ENOMEM;
+	/* The early jobs first: each deadline counts from its own start, so
+	 * the batch lasts until the last slow check's start plus its
+	 * timeout; started last, behind a thousand quick ones, a blackholed
+	 * target's check would add their dispatch to the batch. */
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].early)
+			b->order[k++] = i;
+	for (size_t i = 0; i < n; i++)
+		if (!jobs[i].early)
+			b->order[k++] = i;
 	for (size_t i = 0; i < b->nslot; i++)
 		b->free[b->nfree++] = b->nslot - 1 - i;
 	if (opts && opts->interrupted && opts->watch_fd >= 0) {
@@ -891,6 +934,7 @@ static void batch_free(struct batch *b)
 	free(b->slot);
 	free(b->free);
 	free(b->queue);
+	free(b->order);
 	free(b->dying);
 }
 

@@ -183,6 +183,8 @@ static const struct dfo_timer_provider tm = {
 
 static char failing[256];   /* "A B": unhealthy */
 static char unknown[256];   /* "A B": could not be checked */
+static char hanging[256];   /* "A B": timed out */
+static char early[256];     /* "A B": the jobs marked early, last batch */
 static unsigned batches;
 
 static bool listed(const char *list, const char *a)
@@ -198,12 +200,22 @@ static int scripted(struct dfo_check_job *jobs, size_t n, unsigned maxp,
 		    const struct dfo_run_opts *ro)
 {
 	batches++;
+	early[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		char a[DFO_ADDR_STRLEN];
 		dfo_addr_format(&jobs[i].target.addr, a, sizeof(a));
+		if (jobs[i].early) {
+			size_t k = strlen(early);
+			snprintf(early + k, sizeof(early) - k, "%s%s",
+				 k ? " " : "", a);
+		}
 		jobs[i].tries = 1;
 		jobs[i].latency = 0.001;
-		if (listed(unknown, a)) {
+		if (listed(hanging, a)) {
+			jobs[i].result = DFO_CHECK_TIMEOUT;
+			snprintf(jobs[i].reason, sizeof(jobs[i].reason),
+				 "timed out");
+		} else if (listed(unknown, a)) {
 			jobs[i].result = DFO_CHECK_UNKNOWN;
 			snprintf(jobs[i].reason, sizeof(jobs[i].reason), "no fork");
 		} else if (listed(failing, a)) {
@@ -261,7 +273,7 @@ static struct fx *fx_new(const char *pool_opts)
 		f->ps.fq[i].name = strdup(f->ps.pool->fqdn[i]);
 		dfo_rrset_init(&f->ps.fq[i].records, AF_INET);
 	}
-	failing[0] = unknown[0] = '\0';
+	failing[0] = unknown[0] = hanging[0] = early[0] = '\0';
 	dels = adds = batches = 0;
 	return f;
 }
@@ -520,11 +532,33 @@ static void paces_grow(void **unused)
 	dfo_registry_free(reg);
 }
 
+/* The peers whose checks timed out last round are checked first (the
+ * round waits for their deadlines, which count from each check's
+ * start): they are the jobs marked early, and only they. */
+static void timed_out_first(void **unused)
+{
+	struct fx *f = fx_new("quorum = false fall = 5 rise = 1");
+	records("a.test", "10.0.0.1 10.0.0.5 10.0.0.6 10.0.0.7 10.0.0.8");
+	records("b.test", "10.0.0.1");
+	strcpy(hanging, "10.0.0.6 10.0.0.8");
+	strcpy(failing, "10.0.0.7");
+	round1(f);
+	assert_string_equal(early, ""); /* nothing known yet */
+	strcpy(hanging, "10.0.0.8");
+	round1(f);
+	assert_string_equal(early, "10.0.0.6 10.0.0.8");
+	round1(f);
+	assert_string_equal(early, "10.0.0.8");
+	assert_int_equal(dels, 0); /* fall = 5 */
+	fx_free(f);
+}
+
 int main(void)
 {
 	dfo_log_setup(-1, 0, "round_test");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_per_name_numeric),
+		cmocka_unit_test(timed_out_first),
 		cmocka_unit_test(never_the_last),
 		cmocka_unit_test(unknown_share),
 		cmocka_unit_test(hysteresis),

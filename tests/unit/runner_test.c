@@ -63,6 +63,11 @@ static int mode_check(void *state, const struct dfo_check_target *t,
 				pause();
 		return 0;
 	}
+	if (strncmp(mode, "who", 3) == 0) {
+		/* The check says which job it is (the number after "who"). */
+		int v = atoi(mode + 3);
+		return write(pids_fd[1], &v, sizeof(v)) == sizeof(v) ? 0 : -EIO;
+	}
 	if (strcmp(mode, "setsid") == 0) {
 		/* A grandchild that leaves the check's group and session. */
 		pid_t pid = fork();
@@ -532,6 +537,78 @@ static void test_pool_retire_trim(void **unused)
 	assert_no_children();
 }
 
+/* Early jobs (targets that timed out last time: the batch waits for
+ * their deadlines, which count from their start) are started first, in
+ * their order, then the others in theirs. */
+static void test_pool_early_first(void **unused)
+{
+	static const char *who[] = {"who0", "who1", "who2", "who3", "who4"};
+	struct dfo_check_job j[5];
+	for (int i = 0; i < 5; i++)
+		job(&j[i], who[i], 2, 1);
+	j[3].early = true;
+	j[4].early = true;
+	assert_int_equal(dfo_run_checks_opts(j, 5, 1, &pool_opts), 0);
+	int order[5];
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(j[i].result, DFO_CHECK_HEALTHY);
+		assert_int_equal(read(pids_fd[0], &order[i], sizeof(order[i])),
+				 sizeof(order[i]));
+	}
+	static const int want[5] = {3, 4, 0, 1, 2};
+	assert_memory_equal(order, want, sizeof(want));
+	assert_int_equal(dfo_check_pool_idle(pool), 1);
+	dfo_check_pool_reset(pool);
+	assert_no_children();
+}
+
+/* The children of this process, sorted; n of them (at most max). */
+static size_t children(int *v, size_t max)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children",
+		 (int)getpid());
+	FILE *f = fopen(path, "re");
+	size_t n = 0;
+	int pid;
+	while (f && n < max && fscanf(f, "%d", &pid) == 1)
+		v[n++] = pid;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Before the first batch, the pool can be filled ahead (bounded by the
+ * count asked for): the first batch then forks nothing, and retires the
+ * workers it did not use; once a batch has run, warming does nothing. */
+static void test_pool_warm(void **unused)
+{
+	assert_int_equal(dfo_check_pool_warm(pool, 4, 0), 0); /* no time */
+	assert_int_equal(dfo_check_pool_warm(pool, 4, 5), 4);
+	assert_int_equal(dfo_check_pool_warm(pool, 4, 5), 0); /* full */
+	assert_int_equal(dfo_check_pool_idle(pool), 4);
+	int before[8], after[8];
+	assert_int_equal(children(before, 8), 4);
+	struct dfo_check_job j[2];
+	job(&j[0], "pid", 2, 1);
+	job(&j[1], "pid", 2, 1);
+	assert_int_equal(dfo_run_checks_opts(j, 2, 8, &pool_opts), 0);
+	int v[2];
+	read_pids(v, 2);
+	for (int i = 0; i < 2; i++) {
+		bool warmed = false;
+		for (int k = 0; k < 4; k++)
+			warmed |= v[i] == before[k];
+		assert_true(warmed);
+	}
+	assert_int_equal(dfo_check_pool_idle(pool), 2); /* 2 retired */
+	assert_int_equal(children(after, 8), 2);
+	assert_int_equal(dfo_check_pool_warm(pool, 4, 5), 0);
+	assert_int_equal(dfo_check_pool_idle(pool), 2);
+	dfo_check_pool_reset(pool);
+	assert_no_children();
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -555,6 +632,10 @@ int main(void)
 						pool_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_retire_trim,
 						pool_setup, pool_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_early_first,
+						pool_setup, pool_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_warm, pool_setup,
+						pool_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
