@@ -113,7 +113,7 @@ INTERVAL=${INTERVAL:-5}
 # current RSS in $W/NAME.mem; stop it.
 run_round() {
 	$PY - "$W/$1" "${LOGDIR:-$W}/$1.log" "${in_ns[@]}" "$DFO" -f -C "$W/$1.conf" \
-		-l warning <<'PY'
+		-l info <<'PY'
 import json, os, shutil, signal, subprocess, sys, time
 base, log = sys.argv[1:3]
 p = subprocess.Popen(sys.argv[3:], stderr=open(log, "w"))
@@ -181,8 +181,9 @@ printf '127.0.0.2\tbench.test\n' >"$W/self"
 conf base "$W/self" 1
 run_round base
 
-$PY - "$W" "$hwm" "$rss" "$N" "$ndead" "$TIMEOUT" "$anon" "$file" "$INTERVAL" <<'PY'
-import json, sys
+$PY - "$W" "$hwm" "$rss" "$N" "$ndead" "$TIMEOUT" "$anon" "$file" "$INTERVAL" \
+	"${LOGDIR:-$W}/bench.log" <<'PY'
+import json, re, sys
 w = sys.argv[1]
 hwm, rss, n, ndead = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 timeout = float(sys.argv[6])
@@ -194,6 +195,12 @@ def cpu(name, k):
 def ok(c):
     return "ok" if c else "MISSED"
 live = set(open(w + "/live").read().split())
+# What the agent logged (at info): the check processes it forked ahead
+# of its first round.
+log = open(sys.argv[10]).read()
+m = re.search(r"checks: (\d+) check processes forked ahead of the first "
+              r"round in ([\d.]+) s \(([\d.]+) ms each\)", log)
+warm, warm_ms = (int(m.group(1)), float(m.group(3))) if m else (0, 0.0)
 print("load average:     %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
 down = []
 for k, what in ((1, "first round (check processes forked)"),
@@ -226,6 +233,23 @@ for k, what in ((1, "first round (check processes forked)"),
           % (nlive - len(bad), nlive, ok(not bad)))
     print("  wall time:      %.3f s   (target <= timeout + 0.15 s = %.2f s)  %s"
           % (wall, timeout + 0.15, ok(wall <= timeout + 0.15)))
+    if k == 1:
+        # The processes it ran its checks in: forked ahead of it while
+        # the agent waited for it (1 s after the start), or in it.
+        used = min(len(peers) + 1, 1024)
+        print("  check processes: %d forked ahead of the round (%.2f ms each"
+              " here), %d forked in it" % (warm, warm_ms, max(0, used - warm)))
+        if wall > timeout + 0.15 and used > warm:
+            print("  (MISSED because the agent had 1 s before its first round"
+                  " to fork %d processes at %.2f ms each: %d were left for"
+                  " the round, whose last checks started that much later)"
+                  % (used, warm_ms, used - warm))
+    else:
+        gone = [p["addr"] for p in pool("bench", 1)["peers"]
+                if p["addr"] not in {q["addr"] for q in peers}]
+        print("  peers:          %d (%s evicted by the first round: one"
+              " eviction per name and round)" % (len(peers), ", ".join(gone)
+                                                  or "none"))
     print("  CPU time:       %.3f s   (agent and check processes, %s; %.3f ms a peer)"
           % (round_cpu, note, round_cpu / max(1, len(peers)) * 1000))
     if k == 2 and late:
