@@ -38,23 +38,23 @@ cmp -s "$H" "$T/before" || fail "the file changed on a refused delete"
 try dns/h add www.example.test 2001:db8::2 >/dev/null || fail "add v6"
 grep -q "^2001:db8::2[[:space:]]www.example.test$" "$H" || fail "v6 add"
 
-pids=()
+# at_once OP N: N writers at once, the I-th doing OP of 10.9.0.I at
+# pool.example.test; fail if one fails.
+at_once() {
+	local i p pids=()
+	for i in $(seq 1 "$2"); do
+		try dns/h "$1" pool.example.test "10.9.0.$i" >/dev/null &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || fail "a concurrent $1 failed"; done
+}
 # 40 writers at once, each adding its own address: all 40 are there and
 # the file parses whole (no torn writes).
-for i in $(seq 1 40); do
-	try dns/h add pool.example.test "10.9.0.$i" >/dev/null &
-	pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p" || fail "a concurrent add failed"; done
+at_once add 40
 n=$(try dns/h list pool.example.test ipv4 | wc -l)
 assert_eq "$n" 40 "records after 40 concurrent adds"
-pids=()
 # ...then 39 concurrent deletes: the one left is 10.9.0.40.
-for i in $(seq 1 39); do
-	try dns/h del pool.example.test "10.9.0.$i" >/dev/null &
-	pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p" || fail "a concurrent delete failed"; done
+at_once del 39
 out=$(try dns/h list pool.example.test ipv4)
 assert_eq "$(echo "$out" | awk '{print $4}')" "10.9.0.40" "after concurrent deletes"
 ls "$T" | grep -q "hosts.tmp" && fail "temporary file left behind"

@@ -65,12 +65,32 @@ dns_wait_up() {
 	return 1
 }
 
+# _dns_setup DIR ZONE ADDR CONF: DIR with ZONE's zone file (made unless
+# there), DNS_ADDR set to ADDR if given, and DNS_PORT a free port unless
+# one is set and DIR/CONF exists (a restart keeps its port).
+_dns_setup() {
+	[ -n "$3" ] && DNS_ADDR=$3
+	mkdir -p "$1"
+	[ -f "$1/$2.zone" ] || dns_zonefile "$2" "$1/$2.zone"
+	[ -n "${DNS_PORT:-}" ] && [ -f "$1/$4" ] || DNS_PORT=$(dns_free_port)
+}
+
+# _dns_run DIR ZONE LOG CMD...: run the server CMD (under $DNS_RUN, output
+# to DIR/LOG), tracked, its pid in DNS_PID and DIR/server.pid, until it
+# answers ZONE's SOA (15 s); 1 if it does not.
+_dns_run() {
+	local d=$1 z=$2 log=$1/$3
+	shift 3
+	${DNS_RUN:-} "$@" >"$log" 2>&1 &
+	DNS_PID=$!
+	echo "$DNS_PID" >"$d/server.pid"
+	track "$DNS_PID"
+	dns_wait_up "$z" 15 || { tail -20 "$log" >&2; return 1; }
+}
+
 start_named() { # DIR ZONE [ADDR]
 	local d=$1 z=$2
-	[ -n "${3:-}" ] && DNS_ADDR=$3
-	mkdir -p "$d"
-	[ -f "$d/$z.zone" ] || dns_zonefile "$z" "$d/$z.zone"
-	[ -n "${DNS_PORT:-}" ] && [ -f "$d/named.conf" ] || DNS_PORT=$(dns_free_port)
+	_dns_setup "$d" "$z" "${3:-}" named.conf
 	local l4="none" l6="none"
 	case $DNS_ADDR in *:*) l6="$DNS_ADDR" ;; *) l4="$DNS_ADDR" ;; esac
 	cat >"$d/named.conf" <<C
@@ -96,19 +116,12 @@ zone "$z" {
 	allow-transfer { key $DNS_KEY_NAME; };
 };
 C
-	${DNS_RUN:-} named -g -c "$d/named.conf" -n 1 >"$d/named.log" 2>&1 &
-	DNS_PID=$!
-	echo "$DNS_PID" >"$d/server.pid"
-	track "$DNS_PID"
-	dns_wait_up "$z" 15 || { tail -20 "$d/named.log" >&2; return 1; }
+	_dns_run "$d" "$z" named.log named -g -c "$d/named.conf" -n 1
 }
 
 start_knot() { # DIR ZONE [ADDR]
 	local d=$1 z=$2
-	[ -n "${3:-}" ] && DNS_ADDR=$3
-	mkdir -p "$d"
-	[ -f "$d/$z.zone" ] || dns_zonefile "$z" "$d/$z.zone"
-	[ -n "${DNS_PORT:-}" ] && [ -f "$d/knot.conf" ] || DNS_PORT=$(dns_free_port)
+	_dns_setup "$d" "$z" "${3:-}" knot.conf
 	cat >"$d/knot.conf" <<C
 server:
     rundir: "$d"
@@ -137,11 +150,7 @@ zone:
     zonefile-sync: 0
     acl: ${KNOT_ZONE_ACL:-upd}
 C
-	${DNS_RUN:-} knotd -c "$d/knot.conf" >"$d/knot.log" 2>&1 &
-	DNS_PID=$!
-	echo "$DNS_PID" >"$d/server.pid"
-	track "$DNS_PID"
-	dns_wait_up "$z" 15 || { tail -20 "$d/knot.log" >&2; return 1; }
+	_dns_run "$d" "$z" knot.log knotd -c "$d/knot.conf"
 }
 
 stop_dns() { # DIR
