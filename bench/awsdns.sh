@@ -221,22 +221,36 @@ run_awsdns() {
 	stop "$FAKE_PID"
 }
 
-run_dnsmasq() {
-	command -v dnsmasq >/dev/null || { echo "dnsmasq: not installed: skipped" >&2; return; }
-	local port
-	port=$(free_port)
-	dnsmasq -k --no-resolv --no-hosts --no-poll --addn-hosts="$W/hosts" \
-		--port="$port" --listen-address=127.0.0.1 --bind-interfaces \
-		--local-ttl=60 --pid-file= --user="$(id -un)" --log-facility=- -q 2>"$W/dnsmasq.log" &
+# installed CMD NAME: whether CMD is there; if not, says NAME is skipped.
+installed() {
+	command -v "$1" >/dev/null || { echo "$2: not installed: skipped" >&2; return 1; }
+}
+
+# serve NAME PORT QNAME QTYPE CMD...: run the server CMD (stderr to
+# $W/NAME.log) until it answers QNAME QTYPE on PORT (60 s), measure it
+# as NAME, stop it.
+serve() {
+	local name=$1 port=$2 qname=$3 qtype=$4
+	shift 4
+	"$@" 2>"$W/$name.log" &
 	local pid=$!
 	pids+=("$pid")
-	wait_answer "$port" "$LAST_NAME" A 60 >/dev/null || { cat "$W/dnsmasq.log" >&2; return; }
-	measure dnsmasq "$port" "$pid"
+	wait_answer "$port" "$qname" "$qtype" 60 >/dev/null || { cat "$W/$name.log" >&2; return; }
+	measure "$name" "$port" "$pid"
 	stop "$pid"
 }
 
+run_dnsmasq() {
+	installed dnsmasq dnsmasq || return
+	local port
+	port=$(free_port)
+	serve dnsmasq "$port" "$LAST_NAME" A dnsmasq -k --no-resolv --no-hosts --no-poll \
+		--addn-hosts="$W/hosts" --port="$port" --listen-address=127.0.0.1 --bind-interfaces \
+		--local-ttl=60 --pid-file= --user="$(id -un)" --log-facility=- -q
+}
+
 run_unbound() {
-	command -v unbound >/dev/null || { echo "unbound: not installed: skipped" >&2; return; }
+	installed unbound unbound || return
 	local port
 	port=$(free_port)
 	cat >"$W/unbound.conf" <<C
@@ -259,16 +273,11 @@ server:
 remote-control:
 	control-enable: no
 C
-	unbound -d -c "$W/unbound.conf" 2>"$W/unbound.log" &
-	local pid=$!
-	pids+=("$pid")
-	wait_answer "$port" "$LAST_NAME" A 60 >/dev/null || { cat "$W/unbound.log" >&2; return; }
-	measure unbound "$port" "$pid"
-	stop "$pid"
+	serve unbound "$port" "$LAST_NAME" A unbound -d -c "$W/unbound.conf"
 }
 
 run_knot() {
-	command -v knotd >/dev/null || { echo "knot: not installed: skipped" >&2; return; }
+	installed knotd knot || return
 	local port
 	port=$(free_port)
 	mkdir -p "$W/knot"
@@ -295,12 +304,7 @@ zone:
   - domain: $DOMAIN
   - domain: 10.in-addr.arpa
 C
-	knotd -c "$W/knot.conf" 2>"$W/knot.log" &
-	local pid=$!
-	pids+=("$pid")
-	wait_answer "$port" "$LAST_PTR" PTR 60 >/dev/null || { cat "$W/knot.log" >&2; return; }
-	measure knot "$port" "$pid"
-	stop "$pid"
+	serve knot "$port" "$LAST_PTR" PTR knotd -c "$W/knot.conf"
 }
 
 echo "awsdns.sh: $N names, dnsperf -l $SECS -c $CLIENTS -q $OUTSTANDING (latency: -l $LAT_SECS -q $LAT_OUTSTANDING -v),"
