@@ -41,6 +41,14 @@ static size_t make_reply(uint8_t *buf, size_t pre, uint8_t type, uint16_t id,
 	return pre + ECHO_LEN;
 }
 
+/* What ping_parse makes of a reply made by make_reply(PRE, TYPE, ID, SEQ). */
+static int parse_reply(struct ping *p, size_t pre, uint8_t type, uint16_t id,
+		       uint16_t seq)
+{
+	uint8_t buf[64];
+	return ping_parse(p, buf, make_reply(buf, pre, type, id, seq));
+}
+
 static void test_checksum(void **unused)
 {
 	/* RFC 1071's example: the sum is 0xddf2, the checksum its
@@ -74,10 +82,8 @@ static void test_raw_v4(void **unused)
 	buf[0] = 0x65;
 	assert_int_equal(ping_parse(&p, buf, n), -1);
 	/* Another process's identifier, our own request, another cookie. */
-	n = make_reply(buf, 20, ICMP_ECHOREPLY, 0x4321, 7);
-	assert_int_equal(ping_parse(&p, buf, n), -1);
-	n = make_reply(buf, 20, ICMP_ECHO, 0x1234, 7);
-	assert_int_equal(ping_parse(&p, buf, n), -1);
+	assert_int_equal(parse_reply(&p, 20, ICMP_ECHOREPLY, 0x4321, 7), -1);
+	assert_int_equal(parse_reply(&p, 20, ICMP_ECHO, 0x1234, 7), -1);
 	n = make_reply(buf, 20, ICMP_ECHOREPLY, 0x1234, 7);
 	buf[20 + 8] ^= 0xff;
 	assert_int_equal(ping_parse(&p, buf, n), -1);
@@ -90,30 +96,22 @@ static void test_raw_v4(void **unused)
 static void test_ping_socket(void **unused)
 {
 	struct ping p;
-	uint8_t buf[64];
 	/* No IP header; the kernel chose the identifier, so any goes. */
 	set_session(&p, AF_INET, false);
-	size_t n = make_reply(buf, 0, ICMP_ECHOREPLY, 0x9999, 300);
-	assert_int_equal(ping_parse(&p, buf, n), 300);
+	assert_int_equal(parse_reply(&p, 0, ICMP_ECHOREPLY, 0x9999, 300), 300);
 	set_session(&p, AF_INET6, false);
-	n = make_reply(buf, 0, ICMP6_ECHO_REPLY, 0x9999, 2);
-	assert_int_equal(ping_parse(&p, buf, n), 2);
+	assert_int_equal(parse_reply(&p, 0, ICMP6_ECHO_REPLY, 0x9999, 2), 2);
 	/* An ICMPv4 reply type means nothing on IPv6. */
-	n = make_reply(buf, 0, ICMP_ECHOREPLY, 0x9999, 2);
-	assert_int_equal(ping_parse(&p, buf, n), -1);
+	assert_int_equal(parse_reply(&p, 0, ICMP_ECHOREPLY, 0x9999, 2), -1);
 }
 
 static void test_raw_v6(void **unused)
 {
 	struct ping p;
-	uint8_t buf[64];
 	set_session(&p, AF_INET6, true);
-	size_t n = make_reply(buf, 0, ICMP6_ECHO_REPLY, 0x1234, 1);
-	assert_int_equal(ping_parse(&p, buf, n), 1);
-	n = make_reply(buf, 0, ICMP6_ECHO_REPLY, 0x1235, 1);
-	assert_int_equal(ping_parse(&p, buf, n), -1);
-	n = make_reply(buf, 0, ICMP6_ECHO_REQUEST, 0x1234, 1);
-	assert_int_equal(ping_parse(&p, buf, n), -1);
+	assert_int_equal(parse_reply(&p, 0, ICMP6_ECHO_REPLY, 0x1234, 1), 1);
+	assert_int_equal(parse_reply(&p, 0, ICMP6_ECHO_REPLY, 0x1235, 1), -1);
+	assert_int_equal(parse_reply(&p, 0, ICMP6_ECHO_REQUEST, 0x1234, 1), -1);
 }
 
 static void test_from_target(void **unused)
