@@ -116,6 +116,25 @@ static void job(struct dfo_check_job *j, const char *mode, double timeout,
 	j->attempts = attempts;
 }
 
+/* A job's mode, timeout and attempts, for JOBS. */
+struct spec {
+	const char *mode;
+	double timeout;
+	unsigned attempts;
+};
+
+/* Sets up j[i] as job(&j[i], spec[i]...) for the n specs. */
+static void jobs_of(struct dfo_check_job *j, const struct spec *spec, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		job(&j[i], spec[i].mode, spec[i].timeout, spec[i].attempts);
+}
+
+/* JOBS(j, {MODE, TIMEOUT, ATTEMPTS}...): j[0], j[1]... as those jobs. */
+#define JOBS(j, ...)                                                       \
+	jobs_of(j, (const struct spec[]){__VA_ARGS__},                     \
+		sizeof((const struct spec[]){__VA_ARGS__}) / sizeof(struct spec))
+
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -139,10 +158,8 @@ static void test_results(void **unused)
 {
 	int fds = count_fds();
 	struct dfo_check_job j[4];
-	job(&j[0], "ok", 2, 1);
-	job(&j[1], "fail", 2, 1);
-	job(&j[2], "crash", 2, 1);
-	job(&j[3], "noresult", 2, 1);
+	JOBS(j, {"ok", 2, 1}, {"fail", 2, 1}, {"crash", 2, 1},
+	     {"noresult", 2, 1});
 	assert_int_equal(dfo_run_checks(j, 4, 64), 0);
 	assert_int_equal(j[0].result, DFO_CHECK_HEALTHY);
 	assert_string_equal(j[0].reason, "");
@@ -163,9 +180,7 @@ static void test_hang_deadline(void **unused)
 {
 	int fds = count_fds();
 	struct dfo_check_job j[3];
-	job(&j[0], "hang", 0.3, 1);
-	job(&j[1], "ok", 0.3, 1);
-	job(&j[2], "late", 0.3, 1);
+	JOBS(j, {"hang", 0.3, 1}, {"ok", 0.3, 1}, {"late", 0.3, 1});
 	double t0 = dfo_now();
 	assert_int_equal(dfo_run_checks(j, 3, 64), 0);
 	double took = dfo_now() - t0;
@@ -238,9 +253,7 @@ static void test_parallel(void **unused)
 static void test_retries(void **unused)
 {
 	struct dfo_check_job j[3];
-	job(&j[0], "fail", 1, 3);
-	job(&j[1], "ok", 1, 3);
-	job(&j[2], "hang", 0.2, 2);
+	JOBS(j, {"fail", 1, 3}, {"ok", 1, 3}, {"hang", 0.2, 2});
 	double t0 = dfo_now();
 	assert_int_equal(dfo_run_checks(j, 3, 64), 0);
 	double took = dfo_now() - t0;
@@ -302,9 +315,7 @@ static void test_interrupt(void **unused)
 	struct dfo_run_opts o = {.watch_fd = stop_pipe[0],
 				 .interrupted = stop_now};
 	struct dfo_check_job j[3];
-	job(&j[0], "ok", 0.4, 1);
-	job(&j[1], "hang", 0.4, 1);
-	job(&j[2], "hang", 0.4, 1);
+	JOBS(j, {"ok", 0.4, 1}, {"hang", 0.4, 1}, {"hang", 0.4, 1});
 	assert_int_equal(write(stop_pipe[1], "H", 1), 1);
 	double t0 = dfo_now();
 	assert_int_equal(dfo_run_checks_opts(j, 3, 2, &o), 0);
@@ -312,9 +323,7 @@ static void test_interrupt(void **unused)
 	assert_true(interrupted_calls >= 1);
 	assert_int_equal(j[1].result, DFO_CHECK_TIMEOUT);
 
-	job(&j[0], "hang", 30, 1);
-	job(&j[1], "hang", 30, 1);
-	job(&j[2], "hang", 30, 1);
+	JOBS(j, {"hang", 30, 1}, {"hang", 30, 1}, {"hang", 30, 1});
 	assert_int_equal(write(stop_pipe[1], "T", 1), 1);
 	t0 = dfo_now();
 	assert_int_equal(dfo_run_checks_opts(j, 3, 2, &o), -EINTR);
@@ -350,6 +359,12 @@ static int pool_teardown(void **unused)
 	return 0;
 }
 
+/* Runs the n jobs j[] with the pool, at most 8 at once. */
+static void pooled(struct dfo_check_job *j, size_t n)
+{
+	assert_int_equal(dfo_run_checks_opts(j, n, 8, &pool_opts), 0);
+}
+
 /* The pids the checks wrote (sorted), n of them. */
 static void read_pids(int *v, int n)
 {
@@ -379,7 +394,7 @@ static void test_pool_reuse(void **unused)
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < 3; i++)
 			job(&j[i], "pid", 2, 1);
-		assert_int_equal(dfo_run_checks_opts(j, 3, 8, &pool_opts), 0);
+		pooled(j, 3);
 		for (int i = 0; i < 3; i++)
 			assert_int_equal(j[i].result, DFO_CHECK_HEALTHY);
 		read_pids(round ? again : first, 3);
@@ -408,11 +423,9 @@ static void test_pool_reuse(void **unused)
 static void test_pool_hang_replaced(void **unused)
 {
 	struct dfo_check_job j[4];
-	job(&j[0], "pid", 2, 1);
-	job(&j[1], "pidhang", 0.3, 1);
-	job(&j[2], "crash", 2, 1);
-	job(&j[3], "late", 0.3, 1);
-	assert_int_equal(dfo_run_checks_opts(j, 4, 8, &pool_opts), 0);
+	JOBS(j, {"pid", 2, 1}, {"pidhang", 0.3, 1}, {"crash", 2, 1},
+	     {"late", 0.3, 1});
+	pooled(j, 4);
 	assert_int_equal(j[0].result, DFO_CHECK_HEALTHY);
 	assert_int_equal(j[1].result, DFO_CHECK_TIMEOUT);
 	assert_int_equal(j[2].result, DFO_CHECK_CRASHED);
@@ -426,9 +439,8 @@ static void test_pool_hang_replaced(void **unused)
 	assert_int_equal(dfo_check_pool_idle(pool), 1);
 
 	/* Two checks now: the kept worker and a new one. */
-	job(&j[0], "pid", 2, 1);
-	job(&j[1], "pid", 2, 1);
-	assert_int_equal(dfo_run_checks_opts(j, 2, 8, &pool_opts), 0);
+	JOBS(j, {"pid", 2, 1}, {"pid", 2, 1});
+	pooled(j, 2);
 	read_pids(v, 2);
 	assert_true(v[0] == kept || v[1] == kept);
 	assert_true(v[0] != hung && v[1] != hung && v[0] != v[1]);
@@ -442,10 +454,8 @@ static void test_pool_hang_replaced(void **unused)
 static void test_pool_refill(void **unused)
 {
 	struct dfo_check_job j[3];
-	job(&j[0], "pid", 2, 1);
-	job(&j[1], "pid", 2, 1);
-	job(&j[2], "pidhang", 0.3, 1);
-	assert_int_equal(dfo_run_checks_opts(j, 3, 8, &pool_opts), 0);
+	JOBS(j, {"pid", 2, 1}, {"pid", 2, 1}, {"pidhang", 0.3, 1});
+	pooled(j, 3);
 	assert_int_equal(j[2].result, DFO_CHECK_TIMEOUT);
 	int v[3], w[3];
 	read_pids(v, 3);
@@ -457,7 +467,7 @@ static void test_pool_refill(void **unused)
 	assert_int_equal(dfo_check_pool_idle(pool), 3);
 	for (int i = 0; i < 3; i++)
 		job(&j[i], "pid", 2, 1);
-	assert_int_equal(dfo_run_checks_opts(j, 3, 8, &pool_opts), 0);
+	pooled(j, 3);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(j[i].result, DFO_CHECK_HEALTHY);
 	read_pids(w, 3);
@@ -512,13 +522,9 @@ static void test_pool_retire_trim(void **unused)
 	dfo_check_pool_free(two);
 
 	struct dfo_check_job j[6];
-	job(&j[0], "ok", 2, 1);
-	job(&j[1], "fail", 2, 3);
-	job(&j[2], "local", 2, 1);
-	job(&j[3], "noresult", 2, 1);
-	job(&j[4], "ok", 2, 1);
-	job(&j[5], "ok", 2, 1);
-	assert_int_equal(dfo_run_checks_opts(j, 6, 8, &pool_opts), 0);
+	JOBS(j, {"ok", 2, 1}, {"fail", 2, 3}, {"local", 2, 1},
+	     {"noresult", 2, 1}, {"ok", 2, 1}, {"ok", 2, 1});
+	pooled(j, 6);
 	assert_int_equal(j[0].result, DFO_CHECK_HEALTHY);
 	assert_int_equal(j[1].result, DFO_CHECK_FAILED);
 	assert_int_equal(j[1].tries, 3);
@@ -530,7 +536,7 @@ static void test_pool_retire_trim(void **unused)
 	/* 16 batches of one: one worker is enough. */
 	for (int i = 0; i < 16; i++) {
 		job(&j[0], "ok", 2, 1);
-		assert_int_equal(dfo_run_checks_opts(j, 1, 8, &pool_opts), 0);
+		pooled(j, 1);
 	}
 	assert_int_equal(dfo_check_pool_idle(pool), 1);
 	dfo_check_pool_reset(pool);
@@ -590,9 +596,8 @@ static void test_pool_warm(void **unused)
 	int before[8], after[8];
 	assert_int_equal(children(before, 8), 4);
 	struct dfo_check_job j[2];
-	job(&j[0], "pid", 2, 1);
-	job(&j[1], "pid", 2, 1);
-	assert_int_equal(dfo_run_checks_opts(j, 2, 8, &pool_opts), 0);
+	JOBS(j, {"pid", 2, 1}, {"pid", 2, 1});
+	pooled(j, 2);
 	int v[2];
 	read_pids(v, 2);
 	for (int i = 0; i < 2; i++) {
