@@ -37,12 +37,9 @@ wait_for 10 old_gone || fail "old responder $pid1 still running"
 pid2=$(child)
 
 # SIGTERM: everything stops, quickly
-t0=$(now_ms)
-kill -TERM $agent
-wait $agent
-rc=$?
-ms=$(($(now_ms) - t0))
-assert_eq "$rc" 0 "exit status"
+stop_timed $agent
+ms=$STOP_MS
+assert_eq "$STOP_RC" 0 "exit status"
 [ -e /proc/$pid2 ] && fail "responder $pid2 still running"
 echo "stopped in $ms ms"
 [ "$ms" -lt 2500 ] || fail "stop took $ms ms"

@@ -19,13 +19,10 @@ track $agent
 loading() { [ "$(fake_stat ec2)" -ge 1 ]; }
 wait_for 15 loading || fail "no DescribeInstances: $(cat "$T/a.log")"
 sleep 1
-t0=$(now_ms)
-kill -TERM $agent
-wait $agent
-rc=$?
-ms=$(($(now_ms) - t0))
+stop_timed $agent
+ms=$STOP_MS
 cat "$T/a.log" | tail -4
-assert_eq "$rc" 0 "exit status"
+assert_eq "$STOP_RC" 0 "exit status"
 assert_not_contains "$(cat "$T/a.log")" "did not stop" "the responder had to be killed"
 grep -q "responder vpc stopped" "$T/a.log" || fail "no stop logged"
 echo "stopped in $ms ms"

@@ -50,12 +50,9 @@ grep -q "^stop $pb " "$T/b.pids" || fail "old b not stopped through its stop des
 assert_eq "$(first "$T/a.pids")" "$pa" "a kept across b's change"
 
 # SIGTERM: through the stop descriptor, within 1 s.
-t0=$(now_ms)
-kill -TERM $agent
-wait $agent
-rc=$?
-t=$(($(now_ms) - t0))
-assert_eq "$rc" 0 "exit status"
+stop_timed $agent
+t=$STOP_MS
+assert_eq "$STOP_RC" 0 "exit status"
 echo "agent and responders stopped in $t ms"
 [ "$t" -lt 1000 ] || fail "stopping took $t ms"
 grep -q "^stop $pa " "$T/a.pids" || fail "a did not see its stop descriptor"

@@ -221,7 +221,6 @@ wait_rounds() {
 	wait_for "${3:-5}" rounds_ge "$1" $((${r:-0} + $2))
 }
 
-# Milliseconds on a monotonic-enough clock, for durations.
 # metric_value PORT NAME LABEL VALUE: the value of the first sample of
 # NAME whose LABEL is VALUE at http://127.0.0.1:PORT/metrics (integer),
 # "absent" if there is none.
@@ -236,4 +235,17 @@ m = re.search(r'^%s\{[^}]*%s="%s"[^}]*\} (\S+)$' % (name, label, value),
 print(int(float(m.group(1))) if m else "absent")
 PY
 }
+
+# Milliseconds on a monotonic-enough clock, for durations.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# stop_timed PID: SIGTERM the agent PID and wait for it: its exit status
+# in STOP_RC, the milliseconds it took in STOP_MS.
+stop_timed() {
+	local t0
+	t0=$(now_ms)
+	kill -TERM "$1"
+	wait "$1"
+	STOP_RC=$?
+	STOP_MS=$(($(now_ms) - t0))
+}
