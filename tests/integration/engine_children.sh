@@ -5,20 +5,15 @@
 # --try that is SIGKILLed (parent-death signal), down to the program an
 # exec check runs.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
 for a in 2 3 4; do echo "127.0.0.$a	$F"; done >"$H"
 # Durations only this test uses, to find its processes.
 Z=0.2$$
 E=41.$$
 K=43.$$
 cat >"$T/a.conf" <<C
-plugin_dir = "$P"
-status_file = "$T/status.json"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
+$(engine_head)
 check "x" { exec { command = {"/bin/sh", "-c", "setsid sleep $Z & setsid sleep $E & exit 0"} } }
 check "hang" { exec { command = {"/bin/sh", "-c", "/bin/sleep $K & exec /bin/sleep $K"} } }
 timer "fast" { tick { interval = 0.2 timeout = 1 retries = 1 } }

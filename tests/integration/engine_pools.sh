@@ -10,11 +10,8 @@ printf '127.0.0.2\tslow.test\n127.0.0.3\tslow.test\n127.0.0.2\ta.test\n127.0.0.5
 echo hang >"$D/127.0.0.3"
 echo fail >"$D/127.0.0.5"
 cat >"$T/a.conf" <<C
-plugin_dir = "$P"
-status_file = "$T/status.json"
-dns "local" { hosts { file = "$T/hosts" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "f" { fault { state_dir = "$D" } }
+$(engine_head)
+check "f" { $FAULT }
 timer "late" { tick { interval = 0.1 timeout = 0.5 retries = 1 } }
 timer "fast" { tick { interval = 0.2 timeout = 0.2 retries = 1 } }
 pool "slow" { fqdn = {"slow.test"} dns = "local" ipsource = "me" check = "f"

@@ -5,17 +5,12 @@
 # must leave it alone, or the log lines it carries are lost.  The checks'
 # escaped sleepers are still killed.
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
 for a in 2 3; do echo "127.0.0.$a	$F"; done >"$H"
 E=47.$$ # a duration only this test uses, to find its sleepers
 cat >"$T/a.conf" <<C
-plugin_dir = "$P"
-status_file = "$T/status.json"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
+$(engine_head)
 check "x" { exec { command = {"/bin/sh", "-c", "setsid sleep $E >/dev/null 2>&1 & exit 0"} } }
 timer "fast" { tick { interval = 0.2 timeout = 2 retries = 1 } }
 pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "x"

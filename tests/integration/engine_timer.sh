@@ -7,11 +7,8 @@
 
 printf '127.0.0.2\ta.example.test\n127.0.0.2\tb.example.test\n' >"$H"
 cat >"$T/a.conf" <<C
-plugin_dir = "$P"
-status_file = "$T/status.json"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "f" { fault { state_dir = "$D" } }
+$(engine_head)
+check "f" { $FAULT }
 timer "t" { tick { interval = 0.5 timeout = 0.3 retries = 1 } }
 timer "s" { tick { interval = 10 timeout = 1 splay = 5 } }
 pool "a" { fqdn = {"a.example.test"} dns = "local" ipsource = "me" check = "f" timer = "t" }

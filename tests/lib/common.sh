@@ -153,15 +153,23 @@ listen_tcp() {
 	wait_port "$1" "$2" 5 || fail "listener on $1:$2 did not start"
 }
 
+# hosts_me ADDR: print dns "local" (the hosts provider on $H, or the
+# plugin block $DNS when set) and ipsource "me" (ADDR).
+hosts_me() {
+	cat <<C
+dns "local" { ${DNS:-"hosts { file = \"$H\" }"} }
+ipsource "me" { static { address = "$1" } }
+C
+}
+
 # hosts_pool ADDR CHECK TICK [POOL_OPTIONS]: print an agent's instances:
 # dns "local" (the hosts provider on $H, or the plugin block $DNS when
 # set), ipsource "me" (ADDR), check "c" (the plugin block CHECK, e.g.
 # "tcp { port = 80 }"), timer "fast" (the tick options TICK), and pool
 # "www" of $F over them with POOL_OPTIONS.
 hosts_pool() {
+	hosts_me "$1"
 	cat <<C
-dns "local" { ${DNS:-"hosts { file = \"$H\" }"} }
-ipsource "me" { static { address = "$1" } }
 check "c" { $2 }
 timer "fast" { tick { $3 } }
 pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "c"

@@ -14,6 +14,13 @@ mkdir -p "$D"
 # The fault check's plugin block, for hosts_pool (tests/lib/common.sh).
 FAULT="fault { state_dir = \"$D\" }"
 
+# engine_head: print the top of an engine test's config: plugin_dir $P,
+# status_file $T/status.json, then hosts_me 127.0.0.2.
+engine_head() {
+	printf 'plugin_dir = "%s"\nstatus_file = "%s"\n' "$P" "$T/status.json"
+	hosts_me 127.0.0.2
+}
+
 # fault_conf FILE TICK [POOL_OPTIONS] [CORE_LINES]: the agent's config:
 # the hosts provider on $H, this host 127.0.0.2, the fault check on $D,
 # the timer "fast" with the tick options TICK, and pool "www" of $F with
