@@ -13,20 +13,26 @@ start_upstream
 write_awsdns_state "$T/state.json"
 start_fake_aws "$T/state.json"
 
-# a wrong secret
-aws_conf "$T/w.conf"
-sed -i 's/secret_access_key = "secrettest"/secret_access_key = "wrongsecret42"/' "$T/w.conf"
-cp "$T/w.conf" "$T/base.conf"
-DNS_PORT=$(free_dns_port)
-cat >>"$T/w.conf" <<C
+# noaws_start NAME: append awsdns (refresh 4, upstream first) to
+# $T/NAME.conf and run it, logging to $T/NAME.log; its pid in agent.
+noaws_start() {
+	cat >>"$T/$1.conf" <<C
 responder "vpc" { awsdns {
 	listen = {"127.0.0.1:$DNS_PORT"} threads = 2 refresh = 4
 	upstream = {"127.0.0.1:$UP_PORT"} domain = "ec2.test"
 } }
 C
-"$DFO" -f -C "$T/w.conf" -l info 2>"$T/w.log" &
-agent=$!
-track $agent
+	"$DFO" -f -C "$T/$1.conf" -l info 2>"$T/$1.log" &
+	agent=$!
+	track $agent
+}
+
+# a wrong secret
+aws_conf "$T/w.conf"
+sed -i 's/secret_access_key = "secrettest"/secret_access_key = "wrongsecret42"/' "$T/w.conf"
+cp "$T/w.conf" "$T/base.conf"
+DNS_PORT=$(free_dns_port)
+noaws_start w
 upok() { [ "$(q up-only. A)" = "192.0.2.1" ]; }
 wait_for 15 upok || fail "no upstream answer with a wrong secret: $(cat "$T/w.log")"
 out=$(qfull web-1.ec2.test A)
@@ -42,15 +48,7 @@ wait $agent
 EP=$(free_port)
 aws_conf "$T/u.conf"
 sed -i "s|ec2_endpoint = \"[^\"]*\"|ec2_endpoint = \"http://127.0.0.1:$EP\"|" "$T/u.conf"
-cat >>"$T/u.conf" <<C
-responder "vpc" { awsdns {
-	listen = {"127.0.0.1:$DNS_PORT"} threads = 2 refresh = 4
-	upstream = {"127.0.0.1:$UP_PORT"} domain = "ec2.test"
-} }
-C
-"$DFO" -f -C "$T/u.conf" -l info 2>"$T/u.log" &
-agent=$!
-track $agent
+noaws_start u
 wait_for 15 upok || fail "no upstream answer with AWS unreachable: $(cat "$T/u.log")"
 assert_eq "$(status_of "$(qfull web-1.ec2.test A)")" SERVFAIL "index name, AWS unreachable"
 wait_for 10 grep -q "cannot load the index" "$T/u.log" || fail "not logged"

@@ -4,10 +4,9 @@
 # slow), every thread of the responder runs as nobody with no
 # capability left.
 . "$TOP_SRCDIR/tests/lib/common.sh"
-need_root
+need_nobody
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 . "$TOP_SRCDIR/tests/lib/awsdns.sh"
-id nobody >/dev/null 2>&1 || skip "no user nobody"
 uid=$(id -u nobody)
 
 write_awsdns_state "$T/state.json"

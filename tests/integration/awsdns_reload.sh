@@ -7,10 +7,9 @@
 # serving, the failure is logged, and once AWS answers again the new one
 # takes over.
 . "$TOP_SRCDIR/tests/lib/common.sh"
-need_root
+need_nobody
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 . "$TOP_SRCDIR/tests/lib/awsdns.sh"
-id nobody >/dev/null 2>&1 || skip "no user nobody"
 
 start_vpc "ttl = 45 user = \"nobody\""
 agent=$AWSDNS_PID

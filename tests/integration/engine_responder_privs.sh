@@ -2,8 +2,7 @@
 # A responder binds a privileged port (53) as root in start(), then runs
 # as `nobody`; in a network namespace of its own so port 53 is free.
 . "$TOP_SRCDIR/tests/lib/common.sh"
-need_root
-id nobody >/dev/null 2>&1 || skip "no user nobody"
+need_nobody
 ns=$(make_netns priv) || skip "cannot create a network namespace"
 
 P=$(test_plugin_dir)

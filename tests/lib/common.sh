@@ -46,6 +46,11 @@ skip() {
 pass() { echo "ok: $*"; }
 
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+# need_nobody: skip unless root and a user nobody to drop to.
+need_nobody() {
+	need_root
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+}
 need_cmd() { local c; for c; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done; }
 
 # A network namespace for this test, deleted at exit: prints its name.
