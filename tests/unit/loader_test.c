@@ -86,6 +86,25 @@ static void unload(struct dfo_registry *reg, struct dfo_loader *l)
 	dfo_registry_free(reg);
 }
 
+/* Loading MODS fails (with RC, or with any error when RC is 0), and the
+ * error says WANT, and ALSO unless it is NULL. */
+static void refused(const char *const *mods, int rc, const char *want,
+		    const char *also)
+{
+	struct dfo_err err;
+	struct dfo_registry *reg;
+	struct dfo_loader *l;
+	int got = load(mods, &err, &reg, &l);
+	if (rc)
+		assert_int_equal(got, rc);
+	else
+		assert_true(got < 0);
+	assert_non_null(strstr(err.msg, want));
+	if (also)
+		assert_non_null(strstr(err.msg, also));
+	unload(reg, l);
+}
+
 static void loader_good(void **unused)
 {
 	const char *mods[] = {"mod_good", NULL};
@@ -102,13 +121,9 @@ static void loader_good(void **unused)
 static void loader_wrong_abi(void **unused)
 {
 	const char *mods[] = {"mod_badabi", NULL};
-	struct dfo_err err;
-	struct dfo_registry *reg;
-	struct dfo_loader *l;
-	assert_true(load(mods, &err, &reg, &l) < 0);
-	assert_non_null(strstr(err.msg, "mod_badabi.so: plugin ABI 1, this dnsfailover speaks ABI 2: rebuild"));
-	assert_non_null(strstr(err.msg, "rebuild"));
-	unload(reg, l);
+	refused(mods, 0,
+		"mod_badabi.so: plugin ABI 1, this dnsfailover speaks ABI 2: rebuild",
+		"rebuild");
 }
 
 /* A table of an older, smaller size loads; what lies beyond its size is
@@ -134,40 +149,26 @@ static void loader_old_table_size(void **unused)
 static void loader_failing_init(void **unused)
 {
 	const char *mods[] = {"mod_failinit", NULL};
-	struct dfo_err err;
-	struct dfo_registry *reg;
-	struct dfo_loader *l;
-	assert_true(load(mods, &err, &reg, &l) < 0);
-	assert_non_null(strstr(err.msg, "mod_failinit.so: module 'mod_failinit' "
-					"failed to register: the frobnicator is "
-					"missing"));
-	unload(reg, l);
+	refused(mods, 0,
+		"mod_failinit.so: module 'mod_failinit' failed to register: "
+		"the frobnicator is missing",
+		NULL);
 }
 
 static void loader_duplicate(void **unused)
 {
 	const char *mods[] = {"mod_good", "mod_dup", NULL};
-	struct dfo_err err;
-	struct dfo_registry *reg;
-	struct dfo_loader *l;
-	assert_int_equal(load(mods, &err, &reg, &l), -EEXIST);
 	/* Loaded in name order: mod_dup first, so mod_good is refused. */
-	assert_non_null(strstr(err.msg, "mod_good.so: module 'mod_good' failed "
-					"to register: check provider \"good\" is "
-					"already registered by "));
-	assert_non_null(strstr(err.msg, "mod_dup.so"));
-	unload(reg, l);
+	refused(mods, -EEXIST,
+		"mod_good.so: module 'mod_good' failed to register: check "
+		"provider \"good\" is already registered by ",
+		"mod_dup.so");
 }
 
 static void loader_not_a_plugin(void **unused)
 {
 	const char *mods[] = {"mod_nosym", NULL};
-	struct dfo_err err;
-	struct dfo_registry *reg;
-	struct dfo_loader *l;
-	assert_true(load(mods, &err, &reg, &l) < 0);
-	assert_non_null(strstr(err.msg, "mod_nosym.so: not a dnsfailover plugin"));
-	unload(reg, l);
+	refused(mods, 0, "mod_nosym.so: not a dnsfailover plugin", NULL);
 }
 
 static void loader_missing_dir(void **unused)
