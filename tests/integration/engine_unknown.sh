@@ -68,8 +68,7 @@ for i in 2 $(seq 10 49); do echo "127.0.0.$i	$F"; done >"$W/hosts"
 cat >"$W/a.conf" <<C
 plugin_dir = "$W/plugins"
 status_file = "$W/status.json"
-dns "local" { hosts { file = "$W/hosts" } }
-ipsource "me" { static { address = "127.0.0.2" } }
+$(H=$W/hosts hosts_me 127.0.0.2)
 check "x" { exec { command = {"/bin/true"} } }
 timer "fast" { tick { interval = 0.3 timeout = 2 retries = 1 } }
 pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "x"

@@ -5,20 +5,14 @@
 # written again; FILE.tmp.XXXXXX left by a SIGKILLed agent are removed at
 # start.  Asserted on what the agent logged (-l debug logs each round).
 . "$TOP_SRCDIR/tests/lib/common.sh"
+. "$TOP_SRCDIR/tests/lib/engine.sh"
 
-P=$(test_plugin_dir)
-H=$T/hosts
-F=www.example.test
 printf '127.0.0.2\t%s\n' $F >"$H"
 conf() { # status-file
 	cat <<C
 plugin_dir = "$P"
 status_file = "$1"
-dns "local" { hosts { file = "$H" } }
-ipsource "me" { static { address = "127.0.0.2" } }
-check "c" { fault { } }
-timer "t" { tick { interval = 0.1 timeout = 0.1 retries = 1 } }
-pool "www" { fqdn = {"$F"} dns = "local" ipsource = "me" check = "c" timer = "t" }
+$(hosts_pool 127.0.0.2 "fault { }" "interval = 0.1 timeout = 0.1 retries = 1")
 C
 }
 
