@@ -1,7 +1,7 @@
 /*
- * Small services of the core that plugins may use: growing buffers, the
- * monotonic clock, whole-file read and atomic replace.  Every function
- * here is safe to call from any thread.
+ * Small services of the core that plugins may use: growing buffers and
+ * arrays, the monotonic clock, whole-file read and atomic replace.  Every
+ * function here is safe to call from any thread.
  */
 #ifndef DNSFAILOVER_UTIL_H
 #define DNSFAILOVER_UTIL_H
@@ -30,6 +30,13 @@ int dfo_sbuf_add(struct dfo_sbuf *b, const char *data, size_t len);
 /* Append printf-formatted text; 0 or -ENOMEM. */
 int dfo_sbuf_addf(struct dfo_sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Room for at least `need` (1 or more) elements of `size` bytes in the
+ * malloc'd array `v` of *cap elements (NULL and 0 at first): `v` itself
+ * when it has it, else `v` reallocated, *cap doubled (from 8) until it
+ * holds `need`.  NULL if out of memory: `v` and *cap are then unchanged,
+ * and `v` still the caller's to free. */
+void *dfo_grow(void *v, size_t *cap, size_t need, size_t size);
 
 /* CLOCK_MONOTONIC, in seconds. */
 double dfo_now(void);

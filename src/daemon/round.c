@@ -96,14 +96,11 @@ static struct pace *pace_of(struct agent *ag, const void *state)
 	for (size_t i = 0; i < ag->npaces; i++)
 		if (ag->paces[i].state == state)
 			return &ag->paces[i];
-	if (ag->npaces == ag->cappaces) {
-		size_t cap = ag->cappaces ? 2 * ag->cappaces : 8;
-		struct pace *v = realloc(ag->paces, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		ag->paces = v;
-		ag->cappaces = cap;
-	}
+	struct pace *v = dfo_grow(ag->paces, &ag->cappaces, ag->npaces + 1,
+				  sizeof(*v));
+	if (!v)
+		return NULL;
+	ag->paces = v;
 	struct pace *p = &ag->paces[ag->npaces++];
 	*p = (struct pace){state, -1e9};
 	return p;

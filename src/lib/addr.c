@@ -186,14 +186,11 @@ int dfo_rrset_add(struct dfo_rrset *set, const struct dfo_addr *addr)
 {
 	if (dfo_rrset_contains(set, addr))
 		return 0;
-	if (set->count == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 8;
-		struct dfo_addr *v = realloc(set->addrs, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		set->addrs = v;
-		set->cap = cap;
-	}
+	struct dfo_addr *v = dfo_grow(set->addrs, &set->cap, set->count + 1,
+				      sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	set->addrs = v;
 	set->addrs[set->count++] = *addr;
 	return 0;
 }

@@ -104,14 +104,10 @@ struct pids {
 
 static void pids_add(struct pids *p, pid_t pid)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 16;
-		pid_t *v = realloc(p->v, cap * sizeof(*v));
-		if (!v)
-			return;
-		p->v = v;
-		p->cap = cap;
-	}
+	pid_t *v = dfo_grow(p->v, &p->cap, p->n + 1, sizeof(*v));
+	if (!v)
+		return;
+	p->v = v;
 	p->v[p->n++] = pid;
 }
 

@@ -104,14 +104,10 @@ static int registry_add(struct dfo_registry *reg, enum dfo_kind kind,
 			 old->module ? old->module : "the core");
 		return -EEXIST;
 	}
-	if (reg->n == reg->cap) {
-		size_t cap = reg->cap ? reg->cap * 2 : 16;
-		struct dfo_entry *v = realloc(reg->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		reg->v = v;
-		reg->cap = cap;
-	}
+	struct dfo_entry *v = dfo_grow(reg->v, &reg->cap, reg->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	reg->v = v;
 	struct dfo_entry *e = &reg->v[reg->n];
 	e->kind = kind;
 	e->prov = prov;

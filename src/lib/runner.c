@@ -321,14 +321,10 @@ size_t dfo_check_pool_idle(const struct dfo_check_pool *p)
 
 static bool pool_push(struct dfo_check_pool *p, const struct worker *w)
 {
-	if (p->nidle == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct worker *v = realloc(p->idle, cap * sizeof(*v));
-		if (!v)
-			return false;
-		p->idle = v;
-		p->cap = cap;
-	}
+	struct worker *v = dfo_grow(p->idle, &p->cap, p->nidle + 1, sizeof(*v));
+	if (!v)
+		return false;
+	p->idle = v;
 	if (w) /* NULL: only make room */
 		p->idle[p->nidle++] = *w;
 	return true;
@@ -526,14 +522,11 @@ static void drop(struct batch *b, struct worker *w)
 	}
 	if (dfo_child_try_reap(w->pid, &status) != 0)
 		goto done;
-	if (b->ndying == b->capdying) {
-		size_t cap = b->capdying ? 2 * b->capdying : 64;
-		struct dying *v = realloc(b->dying, cap * sizeof(*v));
-		if (!v) /* reaped by dfo_children_sweep */
-			goto done;
-		b->dying = v;
-		b->capdying = cap;
-	}
+	struct dying *v = dfo_grow(b->dying, &b->capdying, b->ndying + 1,
+				   sizeof(*v));
+	if (!v) /* reaped by dfo_children_sweep */
+		goto done;
+	b->dying = v;
 	struct epoll_event ev = {.events = EPOLLIN,
 				 .data.u64 = DYING | (uint64_t)b->ndying};
 	if (epoll_ctl(b->ep, EPOLL_CTL_ADD, w->pidfd, &ev) < 0)

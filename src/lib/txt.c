@@ -37,14 +37,10 @@ int dfo_txtset_add(struct dfo_txtset *set, const char *text)
 		return -EINVAL;
 	if (dfo_txtset_contains(set, text))
 		return 0;
-	if (set->count == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 8;
-		char **v = realloc(set->texts, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		set->texts = v;
-		set->cap = cap;
-	}
+	char **v = dfo_grow(set->texts, &set->cap, set->count + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	set->texts = v;
 	char *copy = strdup(text);
 	if (!copy)
 		return -ENOMEM;

@@ -1,4 +1,4 @@
-/* Growing buffers, the clock, whole-file read and atomic replace. */
+/* Growing buffers and arrays, the clock, whole-file read and atomic replace. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,24 @@ int dfo_sbuf_add(struct dfo_sbuf *b, const char *data, size_t len)
 	b->len += len;
 	b->s[b->len] = '\0';
 	return 0;
+}
+
+void *dfo_grow(void *v, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return v;
+	size_t n = *cap ? *cap : 8;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			return NULL;
+		n *= 2;
+	}
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	void *p = realloc(v, n * size);
+	if (p)
+		*cap = n;
+	return p;
 }
 
 int dfo_sbuf_addf(struct dfo_sbuf *b, const char *fmt, ...)

@@ -73,14 +73,10 @@ void dfo_aws_query_init(struct dfo_aws_query *q)
 int dfo_aws_query_add(struct dfo_aws_query *q, const char *key,
 		      const char *value)
 {
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 8;
-		struct dfo_aws_param *p = realloc(q->p, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		q->p = p;
-		q->cap = cap;
-	}
+	struct dfo_aws_param *p = dfo_grow(q->p, &q->cap, q->n + 1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	q->p = p;
 	char *k = dfo_aws_uri_encode(key, false);
 	char *v = dfo_aws_uri_encode(value ? value : "", false);
 	if (!k || !v) {
