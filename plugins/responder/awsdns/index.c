@@ -24,18 +24,15 @@ static uint32_t hash_bytes(const uint8_t *p, size_t n)
 	return h ? h : 1;
 }
 
+/* dfo_grow() for *arr, also when nothing is needed (an empty arena). */
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*arr, n * elem);
+	void *p = dfo_grow(*arr, cap, need, elem);
 	if (!p)
 		return -ENOMEM;
 	*arr = p;
-	*cap = n;
 	return 0;
 }
 
@@ -43,6 +40,45 @@ static bool key_eq(const struct awsdns_index *ix, uint32_t off, uint16_t len,
 		   const uint8_t *key, size_t klen)
 {
 	return len == klen && memcmp(ix->arena + off, key, klen) == 0;
+}
+
+/* Open addressing: the slot of a table holding the entry of this key
+ * (hash hv), or the empty slot where it goes.  The tables are sized
+ * (table_size) so that an empty slot is always found. */
+static size_t name_slot(const struct awsdns_index *ix, const uint8_t *key,
+			size_t klen, uint32_t hv)
+{
+	size_t h = hv & ix->name_mask;
+	for (; ix->name_tab[h]; h = (h + 1) & ix->name_mask) {
+		const struct idx_name *n = &ix->names[ix->name_tab[h] - 1];
+		if (n->hash == hv && key_eq(ix, n->key_off, n->key_len, key, klen))
+			break;
+	}
+	return h;
+}
+
+static size_t rev_slot(const struct awsdns_index *ix, const uint8_t addr[16],
+		       uint32_t hv)
+{
+	size_t h = hv & ix->rev_mask;
+	for (; ix->rev_tab[h]; h = (h + 1) & ix->rev_mask) {
+		const struct idx_rev *r = &ix->revs[ix->rev_tab[h] - 1];
+		if (r->hash == hv && memcmp(r->addr, addr, 16) == 0)
+			break;
+	}
+	return h;
+}
+
+static size_t rrset_slot(const struct awsdns_index *ix, const uint8_t *key,
+			 size_t klen, uint32_t hv)
+{
+	size_t h = hv & ix->rr_mask;
+	for (; ix->rr_tab[h]; h = (h + 1) & ix->rr_mask) {
+		const struct idx_rrset *s = &ix->rrsets[ix->rr_tab[h] - 1];
+		if (s->hash == hv && key_eq(ix, s->key_off, s->key_len, key, klen))
+			break;
+	}
+	return h;
 }
 
 /* Append bytes to the arena; their offset in *off. */
@@ -677,19 +713,8 @@ static int add_empty_nonterminals(struct awsdns_index *ix)
 		     o += (size_t)key[o] + 1) {
 			uint16_t kl = (uint16_t)(nm.key_len - o);
 			uint32_t hv = hash_bytes(key + o, kl);
-			size_t h = hv & ix->name_mask;
-			bool found = false;
-			for (; ix->name_tab[h]; h = (h + 1) & ix->name_mask) {
-				const struct idx_name *e =
-					&ix->names[ix->name_tab[h] - 1];
-				if (e->hash == hv &&
-				    key_eq(ix, e->key_off, e->key_len, key + o,
-					   kl)) {
-					found = true;
-					break;
-				}
-			}
-			if (found)
+			size_t h = name_slot(ix, key + o, kl, hv);
+			if (ix->name_tab[h])
 				break; /* and so are its own parents */
 			void *arr = ix->names;
 			size_t n = ix->nnames + ix->nents;
@@ -734,27 +759,19 @@ int index_seal(struct awsdns_index *ix)
 	size_t kept = 0;
 	for (size_t i = 0; i < ix->nnames; i++) {
 		struct idx_name nm = ix->names[i];
-		size_t h = nm.hash & ix->name_mask;
-		bool merged = false;
-		while (ix->name_tab[h]) {
+		size_t h = name_slot(ix, ix->arena + nm.key_off, nm.key_len,
+				     nm.hash);
+		if (ix->name_tab[h]) {
+			/* append, keeping DescribeInstances' order */
 			struct idx_name *o = &ix->names[ix->name_tab[h] - 1];
-			if (o->hash == nm.hash &&
-			    key_eq(ix, o->key_off, o->key_len,
-				   ix->arena + nm.key_off, nm.key_len)) {
-				/* append, keeping DescribeInstances' order */
-				uint32_t *link = &o->first;
-				while (*link)
-					link = &ix->inst[*link - 1].next;
-				*link = nm.first;
-				if (o->ninst < UINT16_MAX)
-					o->ninst++;
-				merged = true;
-				break;
-			}
-			h = (h + 1) & ix->name_mask;
-		}
-		if (merged)
+			uint32_t *link = &o->first;
+			while (*link)
+				link = &ix->inst[*link - 1].next;
+			*link = nm.first;
+			if (o->ninst < UINT16_MAX)
+				o->ninst++;
 			continue;
+		}
 		ix->names[kept] = nm;
 		ix->name_tab[h] = (uint32_t)++kept;
 	}
@@ -763,45 +780,29 @@ int index_seal(struct awsdns_index *ix)
 		return -ENOMEM;
 	ix->rev_mask = table_size(ix->nrevs) - 1;
 	for (size_t i = 0; i < ix->nrevs; i++) {
-		struct idx_rev *r = &ix->revs[i];
-		size_t h = r->hash & ix->rev_mask;
-		bool merged = false;
-		while (ix->rev_tab[h]) {
-			struct idx_rev *o = &ix->revs[ix->rev_tab[h] - 1];
-			if (memcmp(o->addr, r->addr, 16) == 0) {
-				uint32_t *link = &o->next;
-				while (*link)
-					link = &ix->revs[*link - 1].next;
-				*link = (uint32_t)i + 1;
-				merged = true;
-				break;
-			}
-			h = (h + 1) & ix->rev_mask;
-		}
-		if (!merged)
+		size_t h = rev_slot(ix, ix->revs[i].addr, ix->revs[i].hash);
+		if (!ix->rev_tab[h]) {
 			ix->rev_tab[h] = (uint32_t)i + 1;
+			continue;
+		}
+		uint32_t *link = &ix->revs[ix->rev_tab[h] - 1].next;
+		while (*link)
+			link = &ix->revs[*link - 1].next;
+		*link = (uint32_t)i + 1;
 	}
 	ix->rr_mask = table_size(ix->nrrsets) - 1;
 	for (size_t i = 0; i < ix->nrrsets; i++) {
-		struct idx_rrset *s = &ix->rrsets[i];
-		size_t h = s->hash & ix->rr_mask;
-		bool merged = false;
-		while (ix->rr_tab[h]) {
-			struct idx_rrset *o = &ix->rrsets[ix->rr_tab[h] - 1];
-			if (o->hash == s->hash &&
-			    key_eq(ix, o->key_off, o->key_len,
-				   ix->arena + s->key_off, s->key_len)) {
-				uint32_t *link = &o->next;
-				while (*link)
-					link = &ix->rrsets[*link - 1].next;
-				*link = (uint32_t)i + 1;
-				merged = true;
-				break;
-			}
-			h = (h + 1) & ix->rr_mask;
-		}
-		if (!merged)
+		const struct idx_rrset *s = &ix->rrsets[i];
+		size_t h = rrset_slot(ix, ix->arena + s->key_off, s->key_len,
+				      s->hash);
+		if (!ix->rr_tab[h]) {
 			ix->rr_tab[h] = (uint32_t)i + 1;
+			continue;
+		}
+		uint32_t *link = &ix->rrsets[ix->rr_tab[h] - 1].next;
+		while (*link)
+			link = &ix->rrsets[*link - 1].next;
+		*link = (uint32_t)i + 1;
 	}
 	/* the reverse addresses in order, for the empty non-terminals of
 	 * the reverse zones */
@@ -824,40 +825,22 @@ static const struct idx_name *find_name(const struct awsdns_index *ix,
 {
 	if (klen == 0)
 		return NULL;
-	uint32_t hv = hash_bytes(key, klen);
-	for (size_t h = hv & ix->name_mask; ix->name_tab[h];
-	     h = (h + 1) & ix->name_mask) {
-		const struct idx_name *n = &ix->names[ix->name_tab[h] - 1];
-		if (n->hash == hv && key_eq(ix, n->key_off, n->key_len, key, klen))
-			return n;
-	}
-	return NULL;
+	size_t h = name_slot(ix, key, klen, hash_bytes(key, klen));
+	return ix->name_tab[h] ? &ix->names[ix->name_tab[h] - 1] : NULL;
 }
 
 static const struct idx_rev *find_rev(const struct awsdns_index *ix,
 				      const uint8_t addr[16])
 {
-	uint32_t hv = hash_bytes(addr, 16);
-	for (size_t h = hv & ix->rev_mask; ix->rev_tab[h];
-	     h = (h + 1) & ix->rev_mask) {
-		const struct idx_rev *r = &ix->revs[ix->rev_tab[h] - 1];
-		if (r->hash == hv && memcmp(r->addr, addr, 16) == 0)
-			return r;
-	}
-	return NULL;
+	size_t h = rev_slot(ix, addr, hash_bytes(addr, 16));
+	return ix->rev_tab[h] ? &ix->revs[ix->rev_tab[h] - 1] : NULL;
 }
 
 static const struct idx_rrset *find_rrsets(const struct awsdns_index *ix,
 					   const uint8_t *key, size_t klen)
 {
-	uint32_t hv = hash_bytes(key, klen);
-	for (size_t h = hv & ix->rr_mask; ix->rr_tab[h];
-	     h = (h + 1) & ix->rr_mask) {
-		const struct idx_rrset *s = &ix->rrsets[ix->rr_tab[h] - 1];
-		if (s->hash == hv && key_eq(ix, s->key_off, s->key_len, key, klen))
-			return s;
-	}
-	return NULL;
+	size_t h = rrset_slot(ix, key, klen, hash_bytes(key, klen));
+	return ix->rr_tab[h] ? &ix->rrsets[ix->rr_tab[h] - 1] : NULL;
 }
 
 /* Offset in q->name where `domain` starts, if q->name is under it (or is
