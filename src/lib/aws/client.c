@@ -844,6 +844,26 @@ static int attempt_once(struct dfo_aws *a, const struct dfo_aws_call *call,
 	return rc;
 }
 
+int aws_form_post(struct dfo_aws *a, struct dfo_aws_call *call,
+		  const struct dfo_aws_query *q, struct dfo_http_response *resp,
+		  struct dfo_err *err)
+{
+	memset(resp, 0, sizeof(*resp));
+	char *body = dfo_aws_query_encode(q);
+	if (!body)
+		return dfo_err_set(err, -ENOMEM, "%s: out of memory",
+				   call->service);
+	call->method = "POST";
+	call->body = body;
+	call->body_len = strlen(body);
+	call->content_type = "application/x-www-form-urlencoded; charset=utf-8";
+	int rc = dfo_aws_request(a, call, resp, err);
+	call->body = NULL;
+	call->body_len = 0;
+	free(body);
+	return rc;
+}
+
 int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 		    struct dfo_http_response *resp, struct dfo_err *err)
 {

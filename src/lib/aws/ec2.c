@@ -276,32 +276,24 @@ int dfo_ec2_describe_instances(struct dfo_aws *aws,
 	do {
 		struct dfo_aws_query q;
 		dfo_aws_query_init(&q);
-		char *body = NULL;
 		if (dfo_aws_query_add(&q, "Action", "DescribeInstances") < 0 ||
 		    dfo_aws_query_add(&q, "Version", EC2_VERSION) < 0 ||
 		    add_filters(&q, filters, nfilters) < 0 ||
-		    (token && dfo_aws_query_add(&q, "NextToken", token) < 0) ||
-		    !(body = dfo_aws_query_encode(&q))) {
+		    (token && dfo_aws_query_add(&q, "NextToken", token) < 0)) {
 			dfo_aws_query_clear(&q);
 			rc = dfo_err_set(err, -ENOMEM, "ec2: out of memory");
 			break;
 		}
-		dfo_aws_query_clear(&q);
 		struct dfo_aws_call call = {
 			.service = "ec2",
 			.endpoint = endpoint,
-			.method = "POST",
-			.body = body,
-			.body_len = strlen(body),
-			.content_type = "application/x-www-form-urlencoded; "
-					"charset=utf-8",
 			.sink = page_sink,
 			.restart = page_restart,
 			.sink_ctx = &pg,
 		};
 		struct dfo_http_response resp;
-		rc = dfo_aws_request(aws, &call, &resp, err);
-		free(body);
+		rc = aws_form_post(aws, &call, &q, &resp, err);
+		dfo_aws_query_clear(&q);
 		dfo_http_response_free(&resp);
 		if (rc == 0 && !pg.bad &&
 		    XML_Parse(pg.xp, "", 0, 1) == XML_STATUS_ERROR)

@@ -64,6 +64,14 @@ void aws_parse_error(const char *xml, size_t len, char **code, char **msg);
  * (or created) are not (or already) there: a lost compare-and-set. */
 bool aws_batch_stale(const char *msg);
 
+/* A Query API call (EC2, STS): the parameters `q` form-encoded as the
+ * body of a POST (call's method, body and content type are set here, the
+ * body freed before it returns); otherwise as dfo_aws_request(), resp
+ * to be freed in every case.  client.c. */
+int aws_form_post(struct dfo_aws *a, struct dfo_aws_call *call,
+		  const struct dfo_aws_query *q, struct dfo_http_response *resp,
+		  struct dfo_err *err);
+
 /* Append to a dfo_sbuf (core.h) with XML escaping; 0 or -ENOMEM. */
 int sbuf_add_xml(struct dfo_sbuf *b, const char *text);
 

@@ -105,26 +105,24 @@ static int parse_answer(const char *xml, size_t len, struct answer *a,
 	return 0;
 }
 
-/* The form body of the request; malloc'd or NULL. */
-static char *request_body(const struct dfo_aws *a)
+/* The parameters of the request into q (initialised here; cleared by
+ * the caller in every case): 0 or -ENOMEM. */
+static int request_query(const struct dfo_aws *a, struct dfo_aws_query *q)
 {
-	struct dfo_aws_query q;
 	char dur[16];
 	snprintf(dur, sizeof(dur), "%u", a->duration ? a->duration : 3600);
-	dfo_aws_query_init(&q);
-	char *body = NULL;
-	if (dfo_aws_query_add(&q, "Action", "AssumeRole") == 0 &&
-	    dfo_aws_query_add(&q, "Version", STS_VERSION) == 0 &&
-	    dfo_aws_query_add(&q, "RoleArn", a->role_arn) == 0 &&
-	    dfo_aws_query_add(&q, "RoleSessionName",
+	dfo_aws_query_init(q);
+	if (dfo_aws_query_add(q, "Action", "AssumeRole") < 0 ||
+	    dfo_aws_query_add(q, "Version", STS_VERSION) < 0 ||
+	    dfo_aws_query_add(q, "RoleArn", a->role_arn) < 0 ||
+	    dfo_aws_query_add(q, "RoleSessionName",
 			      a->session_name ? a->session_name
-					      : "dnsfailover") == 0 &&
-	    dfo_aws_query_add(&q, "DurationSeconds", dur) == 0 &&
-	    (!a->external_id ||
-	     dfo_aws_query_add(&q, "ExternalId", a->external_id) == 0))
-		body = dfo_aws_query_encode(&q);
-	dfo_aws_query_clear(&q);
-	return body;
+					      : "dnsfailover") < 0 ||
+	    dfo_aws_query_add(q, "DurationSeconds", dur) < 0 ||
+	    (a->external_id &&
+	     dfo_aws_query_add(q, "ExternalId", a->external_id) < 0))
+		return -ENOMEM;
+	return 0;
 }
 
 int aws_assume_role(struct dfo_aws *a, struct dfo_aws_creds *c,
@@ -140,22 +138,19 @@ int aws_assume_role(struct dfo_aws *a, struct dfo_aws_creds *c,
 			 region);
 		endpoint = url;
 	}
-	char *body = request_body(a);
-	if (!body)
+	struct dfo_aws_query q;
+	if (request_query(a, &q) < 0) {
+		dfo_aws_query_clear(&q);
 		return dfo_err_set(err, -ENOMEM, "sts: out of memory");
+	}
 	struct dfo_aws_call call = {
 		.service = "sts",
 		.region = region,
 		.endpoint = endpoint,
-		.method = "POST",
-		.body = body,
-		.body_len = strlen(body),
-		.content_type = "application/x-www-form-urlencoded; "
-				"charset=utf-8",
 	};
 	struct dfo_http_response resp;
-	int rc = dfo_aws_request(a->base, &call, &resp, err);
-	free(body);
+	int rc = aws_form_post(a->base, &call, &q, &resp, err);
+	dfo_aws_query_clear(&q);
 	struct answer ans = {0};
 	if (rc == 0)
 		rc = parse_answer(resp.body ? resp.body : "", resp.len, &ans,
