@@ -250,6 +250,18 @@ static void line_at(const char *p, const char *limit, struct line *l)
 	}
 }
 
+/* The next line of t into *l, from *p (t->p at first), *p moved past it;
+ * false at the end of the text. */
+static bool line_next(const struct text *t, const char **p, struct line *l)
+{
+	const char *limit = t->p + t->len;
+	if (*p >= limit)
+		return false;
+	line_at(*p, limit, l);
+	*p = l->next;
+	return true;
+}
+
 /* The next name of a line from *pos: its start and length, *pos moved
  * past it; NULL at the end of the names (end of line or a comment). */
 static const char *next_name(const struct line *l, const char **pos,
@@ -278,9 +290,7 @@ static int parse_set(const struct text *t, const char *fqdn,
 		     struct dfo_rrset *out, struct dfo_err *err)
 {
 	struct line l;
-	const char *limit = t->p + t->len;
-	for (const char *p = t->p; p < limit; p = l.next) {
-		line_at(p, limit, &l);
+	for (const char *p = t->p; line_next(t, &p, &l);) {
 		if (l.has_addr && l.addr.family == out->family &&
 		    line_has_name(&l, fqdn) && dfo_rrset_add(out, &l.addr) < 0)
 			return dfo_err_set(err, -ENOMEM, "out of memory");
@@ -325,9 +335,7 @@ static int without(const struct text *t, const char *fqdn,
 		   const struct dfo_addr *addr, struct dfo_sbuf *o)
 {
 	struct line l;
-	const char *limit = t->p + t->len;
-	for (const char *p = t->p; p < limit; p = l.next) {
-		line_at(p, limit, &l);
+	for (const char *p = t->p; line_next(t, &p, &l);) {
 		if (!l.has_addr || !dfo_addr_equal(&l.addr, addr) ||
 		    !line_has_name(&l, fqdn)) {
 			if (dfo_sbuf_add(o, l.start, (size_t)(l.next - l.start)) < 0)
@@ -665,9 +673,7 @@ static int parse_state(const struct text *t, const char *name,
 		       struct dfo_txtset *out, struct dfo_err *err)
 {
 	struct line l;
-	const char *limit = t->p + t->len;
-	for (const char *p = t->p; p < limit; p = l.next) {
-		line_at(p, limit, &l);
+	for (const char *p = t->p; line_next(t, &p, &l);) {
 		size_t len;
 		const char *x = state_text(&l, name, &len);
 		if (!x || len == 0 || len > DFO_TXT_MAX)
@@ -700,11 +706,9 @@ static int state_edit(const struct text *t, const char *name, const char *del,
 		      const char *add, struct dfo_sbuf *o, bool *changed)
 {
 	struct line l;
-	const char *limit = t->p + t->len;
 	bool deleted = false, present = false;
 	*changed = false;
-	for (const char *p = t->p; p < limit; p = l.next) {
-		line_at(p, limit, &l);
+	for (const char *p = t->p; line_next(t, &p, &l);) {
 		size_t len;
 		const char *x = state_text(&l, name, &len);
 		if (x && !deleted && text_is(x, len, del)) {
