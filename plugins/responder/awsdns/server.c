@@ -155,13 +155,6 @@ struct worker {
 	uint8_t rx[UDP_BUF];     /* from upstream */
 };
 
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A random 16-bit id (RFC 5452 section 9.2): from getrandom(), read 256
  * bytes at a time. */
 static uint16_t rnd16(struct worker *w)
@@ -908,7 +901,7 @@ static void tcp_flush(struct worker *w, size_t ci)
 			return;
 		}
 		c->outoff += (size_t)k;
-		c->last = now_mono();
+		c->last = dfo_now();
 	}
 	if (c->outoff == c->outlen)
 		c->outoff = c->outlen = 0;
@@ -1054,6 +1047,62 @@ static void tcp_accept(struct worker *w, int lfd, double now)
 
 /* ---- the worker ---- */
 
+/* A TCP client's socket is ready: write what waits, then read. */
+static void conn_event(struct worker *w, size_t ci, uint32_t events,
+		       double now)
+{
+	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
+		tcp_close(w, ci);
+		return;
+	}
+	if (events & EPOLLOUT)
+		tcp_flush(w, ci);
+	if (w->conns[ci].fd >= 0 && events & EPOLLIN)
+		tcp_read(w, ci, now);
+}
+
+/* An upstream socket is ready: its answer goes to its client, and the
+ * TCP clients that waited for an answer may go on. */
+static void up_event(struct worker *w, const struct evtag *t, uint32_t events,
+		     double now)
+{
+	struct pending *p = &w->pend[t->i];
+	if (!p->used || p->up_fd != t->fd)
+		return;
+	if (p->up_tcp)
+		upstream_tcp(w, p, events, now);
+	else
+		upstream_udp(w, p, now);
+	for (size_t c = 0; c < MAX_CONNS; c++)
+		if (w->conns[c].fd >= 0 && !w->conns[c].waiting &&
+		    w->conns[c].inlen >= 2)
+			tcp_process(w, c, now);
+}
+
+/* One event of epoll_wait(); false for EV_QUIT. */
+static bool worker_event(struct worker *w, const struct epoll_event *ev,
+			 const struct awsdns_index *ix, double now)
+{
+	struct evtag *t = ev->data.ptr;
+	switch (t->kind) {
+	case EV_QUIT:
+		return false;
+	case EV_UDP:
+		udp_batch(w, t->i, ix, now);
+		break;
+	case EV_TCP_LISTEN:
+		tcp_accept(w, t->fd, now);
+		break;
+	case EV_TCP_CONN:
+		conn_event(w, t->i, ev->events, now);
+		break;
+	case EV_UP:
+		up_event(w, t, ev->events, now);
+		break;
+	}
+	return true;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -1064,50 +1113,11 @@ static void *worker_main(void *arg)
 		atomic_fetch_add(&w->qs, 1); /* even: idle */
 		int n = epoll_wait(w->ep, evs, 64, timeout);
 		atomic_fetch_add(&w->qs, 1); /* odd: may hold the index */
-		double now = now_mono();
+		double now = dfo_now();
 		struct awsdns_index *ix = atomic_load(&w->sh->index);
-		for (int i = 0; i < n; i++) {
-			struct evtag *t = evs[i].data.ptr;
-			switch (t->kind) {
-			case EV_QUIT:
+		for (int i = 0; i < n; i++)
+			if (!worker_event(w, &evs[i], ix, now))
 				quit = true;
-				break;
-			case EV_UDP:
-				udp_batch(w, t->i, ix, now);
-				break;
-			case EV_TCP_LISTEN:
-				tcp_accept(w, t->fd, now);
-				break;
-			case EV_TCP_CONN:
-				if (evs[i].events & (EPOLLERR | EPOLLHUP) &&
-				    !(evs[i].events & EPOLLIN)) {
-					tcp_close(w, t->i);
-					break;
-				}
-				if (evs[i].events & EPOLLOUT)
-					tcp_flush(w, t->i);
-				if (w->conns[t->i].fd >= 0 &&
-				    evs[i].events & EPOLLIN)
-					tcp_read(w, t->i, now);
-				break;
-			case EV_UP: {
-				struct pending *p = &w->pend[t->i];
-				if (!p->used || p->up_fd != t->fd)
-					break;
-				if (p->up_tcp)
-					upstream_tcp(w, p, evs[i].events, now);
-				else
-					upstream_udp(w, p, now);
-				/* answered TCP clients may go on */
-				for (size_t c = 0; c < MAX_CONNS; c++)
-					if (w->conns[c].fd >= 0 &&
-					    !w->conns[c].waiting &&
-					    w->conns[c].inlen >= 2)
-						tcp_process(w, c, now);
-				break;
-			}
-			}
-		}
 		if (now >= w->next_sweep) {
 			sweep(w, now);
 			w->next_sweep = now + 0.01;
@@ -1262,7 +1272,7 @@ int server_worker_new(struct awsdns_shared *sh, unsigned n, bool bind_now,
 	if (getrandom(&w->rng, sizeof(w->rng), GRND_NONBLOCK) !=
 		    sizeof(w->rng) ||
 	    !w->rng)
-		w->rng = (uint64_t)now_mono() * 1000003u + n + 1;
+		w->rng = (uint64_t)dfo_now() * 1000003u + n + 1;
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ep < 0) {
 		rc = dfo_err_set(err, -errno, "epoll: %s", strerror(errno));
