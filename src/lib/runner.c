@@ -566,9 +566,10 @@ static void slot_free(struct batch *b, struct slot *s, bool reuse)
 	b->used--;
 }
 
-/* The least recently used idle worker, for an early job: one that timed
- * out last time, whose worker a deadline will likely kill; the recently
- * used stay for the quick checks. */
+/* The least recently used idle worker, for an early job (one that timed
+ * out last time, whose worker a deadline will likely kill): a spare one,
+ * forked between batches, if it is one (served 0); the recently used
+ * stay for the quick checks. */
 static struct worker pool_take_oldest(struct dfo_check_pool *p)
 {
 	struct worker w = p->idle[0];
@@ -589,6 +590,10 @@ static int start(struct batch *b, struct slot *s, struct dfo_check_job *j)
 	struct job_msg m;
 	bool fits = job_msg_init(&m, j);
 	while (b->pool && fits && b->pool->nidle) {
+		/* An early job runs in a spare worker, or a new one: never in
+		 * one that the quick checks would reuse. */
+		if (j->early && b->pool->idle[0].served)
+			break;
 		s->w = j->early ? pool_take_oldest(b->pool)
 				: b->pool->idle[--b->pool->nidle];
 		if (send(s->w.sock, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Check processes are reused (issue 20): the same processes answer round
-# after round; a hung check's process is killed at its deadline and
+# Check processes are reused (issue 20): forked ahead of the first round,
+# the same processes answer round after round; a hung check's process is killed at its deadline and
 # replaced; a reload retires every check process of the old config (none
 # keeps the metrics port it held a copy of); a SIGKILLed agent leaves no
 # check process behind, idle or busy (parent-death signal).
@@ -15,6 +15,8 @@ K=44.$$ # a duration only this test uses, to find its sleepers
 # to ppid.ADDRESS; the check of 127.0.0.4 hangs.
 cat >"$T/check.sh" <<S
 echo \$PPID >>"$T/ppid.\$1"
+# The check process's and this shell's start (clock ticks since boot).
+echo "\$(cut -d' ' -f22 /proc/\$PPID/stat) \$(cut -d' ' -f22 /proc/\$\$/stat)" >>"$T/start.\$1"
 [ "\$1" = 127.0.0.4 ] && exec sleep $K
 exit 0
 S
@@ -52,6 +54,16 @@ for p in $(sort -u "$T/ppid.127.0.0.2" "$T/ppid.127.0.0.3"); do
 	assert_eq "$(ps -o ppid= -p "$p" | tr -d ' ')" "$agent" "parent of $p"
 	assert_eq "$(ps -o pgid= -p "$p" | tr -d ' ')" "$p" "process group of $p"
 done
+# The first round's checks ran in check processes forked ahead of it,
+# while the agent waited for it (1 s after the start): this host's check,
+# the first job, took the first of them, forked about 1 s before it ran
+# (asserted: at least 0.3 s; forked in the round, it would be 0 s).
+grep -q "check processes forked ahead of the first round" "$T/a.log" ||
+	fail "no check process forked ahead of the first round: $(cat "$T/a.log")"
+read -r wstart cstart <"$T/start.127.0.0.2"
+hz=$(getconf CLK_TCK)
+[ $((cstart - wstart)) -ge $((hz * 3 / 10)) ] ||
+	fail "the first round's self-check ran in a check process forked $((cstart - wstart)) ticks (of 1/$hz s) before it"
 # The hung check: a new process each round, the old ones killed (with
 # the sleep they ran: at most the running check's sleeper is left).
 n=$(wc -l <"$T/ppid.127.0.0.4")

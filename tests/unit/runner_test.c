@@ -568,6 +568,48 @@ static void test_pool_early_first(void **unused)
 	assert_no_children();
 }
 
+/* An early job runs in a spare worker (forked between batches, never
+ * used) if there is one, else in a new one: never in a worker that the
+ * quick checks used, which would be killed with it at its deadline. */
+static void test_pool_early_spare(void **unused)
+{
+	struct dfo_check_job j[3];
+	job(&j[0], "pid", 2, 1);
+	job(&j[1], "pid", 2, 1);
+	job(&j[2], "pidhang", 0.3, 1);
+	assert_int_equal(dfo_run_checks_opts(j, 3, 8, &pool_opts), 0);
+	int v[3], used[2] = {0, 0};
+	read_pids(v, 3);
+	for (int i = 0, k = 0; i < 3; i++)
+		if (alive(v[i]) && k < 2)
+			used[k++] = v[i]; /* the quick checks' workers */
+	assert_true(used[1] > 0);
+	assert_int_equal(dfo_check_pool_refill(pool, 5), 1); /* the spare */
+	int spare = 0;
+	for (int round = 0; round < 2; round++) {
+		/* One at a time: the early one first. */
+		job(&j[0], "who1", 2, 1);
+		job(&j[1], "pid", 2, 1);
+		job(&j[2], "who2", 2, 1);
+		j[1].early = true;
+		assert_int_equal(dfo_run_checks_opts(j, 3, 1, &pool_opts), 0);
+		int w[3];
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(read(pids_fd[0], &w[i], sizeof(w[i])),
+					 sizeof(w[i]));
+		assert_int_equal(w[1], 1);
+		assert_int_equal(w[2], 2);
+		assert_true(w[0] != used[0] && w[0] != used[1]);
+		/* The spare, once used, is no spare: a new one the second
+		 * time. */
+		if (round)
+			assert_true(w[0] != spare);
+		spare = w[0];
+	}
+	dfo_check_pool_reset(pool);
+	assert_no_children();
+}
+
 /* The children of this process, sorted; n of them (at most max). */
 static size_t children(int *v, size_t max)
 {
@@ -641,6 +683,8 @@ int main(void)
 						pool_setup, pool_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_warm, pool_setup,
 						pool_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_early_spare,
+						pool_setup, pool_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
