@@ -24,7 +24,7 @@ J
 start_fake_aws "$T/state.json"
 export AWS_ENDPOINT_URL_STS="$FAKE"
 MPORT=$(free_port)
-AWSDNS_TOP="metrics_listen = \"127.0.0.1:$MPORT\""
+AWSDNS_TOP="metrics_listen = \"127.0.0.1:$MPORT\" status_file = \"$T/status.json\""
 start_awsdns a 'domain = "ec2.test" refresh = 1
 	source "home" { }
 	source "acct-a" { role_arn = "'"$ROLE_A"'" external_id = "ext-a" }
@@ -63,8 +63,27 @@ assert_contains "$m" 'dnsfailover_awsdns_source_up{responder="vpc",source="home"
 assert_contains "$m" 'dnsfailover_awsdns_source_instances{responder="vpc",source="acct-a"} 2' "instances of a source"
 pass "a failing source keeps its last instances while the others refresh"
 
+# --status names each failing source and what it keeps (the refresh as a
+# whole succeeds: "last refresh: ok" said nothing of them before)
+status() { "$DFO" -C "$T/a.conf" --status 2>&1; }
+shows() { status | grep -qF "$1"; }
+wait_for 15 shows 'source "eu" failing (keeping its last 1 instance(s))' ||
+	fail "--status does not show the failing source: $(status)"
+out=$(status)
+assert_contains "$out" 'responder vpc (awsdns): serving' "--status: still serving"
+assert_contains "$out" 'source "acct-b-eu" failing (keeping its last 1 instance(s))' "--status: the other failing source"
+assert_not_contains "$out" 'source "home"' "--status: a source that refreshes is not listed"
+assert_not_contains "$out" 'last refresh: ok' "--status: not ok"
+for s in secrettest stssecret ststoken; do
+	assert_not_contains "$out" "$s" "secret $s in --status"
+done
+pass "--status shows each failing source and that it keeps its instances"
+
 fake_post /_fake/state '{"down_regions": []}'
 wait_for 10 grep -q 'source "eu" answers again' "$T/a.log" || fail "recovery not logged"
+wait_for 15 shows 'last refresh: ok' || fail "--status after the recovery: $(status)"
+assert_contains "$(curl -sf "http://127.0.0.1:$MPORT/metrics")" \
+	'dnsfailover_awsdns_source_up{responder="vpc",source="eu"} 1' "eu up again in metrics"
 for s in secrettest stssecret ststoken; do
 	assert_not_contains "$(cat "$T/a.log")" "$s" "secret $s in the log"
 done

@@ -819,7 +819,10 @@ static void *refresh_main(void *arg)
 		xfr_release(s->sh.xfr); /* NOTIFY once queries see the SOA */
 		dfo_metric_add(s->m_refresh_ok, 1);
 		s->loaded_at = wall_now();
-		dfo_responder_report(s->ctx, nix->ninst, s->loaded_at, NULL);
+		/* a source that failed (its last instances kept) shows in
+		 * --status while the others refresh */
+		dfo_responder_report(s->ctx, nix->ninst, s->loaded_at,
+				     e.msg[0] ? e.msg : NULL);
 		log_skipped(s, nix);
 		if (!loaded) {
 			loaded = true;

@@ -267,11 +267,21 @@ int sources_load(struct sources *ss, const struct awsdns_conf *c,
 					  : "nothing from it yet",
 				e.msg[0] ? e.msg : strerror(-rc));
 			s->failing = true;
-			if (!first_rc) {
+			/* every failing source, for --status (the refresh
+			 * itself may still succeed) */
+			char was[sizeof(err->msg)];
+			snprintf(was, sizeof(was), "%s",
+				 first_rc && err ? err->msg : "");
+			if (!first_rc)
 				first_rc = rc;
-				dfo_err_set(err, rc, "source \"%s\": %s",
-					    s->name, e.msg);
-			}
+			char kept[64];
+			snprintf(kept, sizeof(kept), "keeping its last %zu "
+				 "instance(s)", s->ninst);
+			dfo_err_set(err, first_rc, "%s%ssource \"%s\" failing "
+				    "(%s): %s", was, was[0] ? "; " : "",
+				    s->name,
+				    s->loaded ? kept : "nothing from it yet",
+				    e.msg[0] ? e.msg : strerror(-rc));
 		} else {
 			if (s->failing)
 				dfo_log(DFO_LOG_NOTICE, "awsdns %s: source "
