@@ -21,6 +21,9 @@ State comes from a JSON file (--state); faults are queued by --fault
 SERVICE:KIND[:COUNT[:SECONDS]] or POST /_fake/fault {"service", "kind",
 "count", "delay"} (POST /_fake/clear drops them), with KIND one of Throttling, RequestLimitExceeded,
 429, 503, 500, slow (answered late), silent (never answered), malformed.  GET /_fake/stats gives counters.
+POST /_fake/instances {"add": [INSTANCE...], "terminate": [ID...],
+"tags": {ID: {TAG: VALUE}}} changes a few instances in place of sending
+the whole list again (the benchmarks' 100,000).
 """
 import argparse
 import hashlib
@@ -176,6 +179,22 @@ class Handler(fakehttp.Handler):
         if path == "/_fake/state" and method == "POST":
             with lock:
                 S.update(json.loads(data))
+            return self.reply(200, "{}", "application/json")
+        if path == "/_fake/instances" and method == "POST":
+            ch = json.loads(data)
+            gone = set(ch.get("terminate", []))
+            tags = ch.get("tags", {})
+            with lock:
+                insts = []  # a new list: the filter cache sees the change
+                for x in S.get("instances", []):
+                    if x["id"] in gone:
+                        continue
+                    if x["id"] in tags:
+                        x = {k: v for k, v in x.items() if k != "_xml"}
+                        x["tags"] = dict(x.get("tags", {}), **tags[x["id"]])
+                    insts.append(x)
+                insts.extend(ch.get("add", []))
+                S["instances"] = insts
             return self.reply(200, "{}", "application/json")
         if path == "/_fake/records":
             with lock:
