@@ -321,7 +321,9 @@ struct dfo_r53_rrset {
 void dfo_r53_rrset_free(struct dfo_r53_rrset *set);
 
 /* The hosted zone id ("Z0123...") of the zone named `zone` (with or
- * without final dot), by ListHostedZonesByName.  malloc'd. */
+ * without final dot), by ListHostedZonesByName.  malloc'd.  -ENOENT if
+ * no zone has that name; -ENOTUNIQ if several have (a public and a
+ * private one), err naming each id: never one of them picked. */
 int dfo_r53_zone_id(struct dfo_aws *aws, const char *zone, char **id,
 		    struct dfo_err *err);
 

@@ -275,9 +275,17 @@ static int r53_start(void *state, struct dfo_err *err)
 	if (!aws)
 		return err ? err->code : -ENOMEM;
 	if (!s->zone_id) {
-		int rc = dfo_r53_zone_id(aws, s->zone, &s->zone_id, err);
+		struct dfo_err e = {0};
+		int rc = dfo_r53_zone_id(aws, s->zone, &s->zone_id, &e);
+		/* Two zones of the name (a public and a private one): the
+		 * operator says which, never a guess. */
+		if (rc == -ENOTUNIQ)
+			return dfo_err_set(err, rc,
+					   "%s: set zone_id (in place of zone) "
+					   "to the one meant",
+					   e.msg);
 		if (rc < 0)
-			return rc;
+			return dfo_err_set(err, rc, "%s", e.msg);
 		s->id_looked_up = true;
 		dfo_log(DFO_LOG_INFO, "route53 %s: zone %s is %s", s->title,
 			s->zone, s->zone_id);

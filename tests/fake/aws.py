@@ -17,7 +17,9 @@ botocore's signer over the request as received (same X-Amz-Date, only the
 headers it names as signed); a mismatch gets the service's real error
 document (SignatureDoesNotMatch, 403).
 
-State comes from a JSON file (--state); faults are queued by --fault
+State comes from a JSON file (--state): "zones": [{"id", "name", "private",
+"records": [...]}], several may share a name (a public and a private one;
+the fake's DNS server answers for public zones only).  Faults are queued by --fault
 SERVICE:KIND[:COUNT[:SECONDS]] or POST /_fake/fault {"service", "kind",
 "count", "delay"} (POST /_fake/clear drops them), with KIND one of Throttling, RequestLimitExceeded,
 429, 503, 500, slow (answered late), silent (never answered), malformed.  GET /_fake/stats gives counters.
@@ -63,7 +65,7 @@ STATS = {"r53_ops": {}, "ec2": 0, "route53": 0, "token_put": 0,
          "imds_401": 0, "sig_fail": 0, "role_creds": 0, "faults": 0,
          "get_change": 0, "connections": 0, "throttled": 0,
          "dns_queries": 0, "get_zone": 0, "assume_role": 0,
-         "assume_role_denied": 0, "expired": 0}
+         "assume_role_denied": 0, "expired": 0, "zones_by_name": 0}
 DNS_PORT = [0]  # the fake's DNS server (UDP and TCP), once started
 
 
@@ -618,21 +620,61 @@ class Handler(fakehttp.Handler):
                        "true" if private else "false",
                        len(zone["records"]), deleg))
 
+    @staticmethod
+    def zkey(z):
+        """ListHostedZonesByName's order: the name read from its last
+        label ("test.example"), then the id."""
+        return (".".join(reversed(z["name"].lower().rstrip(".").split("."))),
+                z["id"])
+
     def zones_by_name(self, q):
-        name = q.get("dnsname", "").rstrip(".") + "."
+        """From dnsname (and hostedzoneid) on, at most maxitems zones (and
+        the fake's r53_page), with NextDNSName/NextHostedZoneId when
+        truncated; a zone's Config/PrivateZone, as Route 53 answers.
+        Several zones may share a name (a public and a private one)."""
+        STATS["zones_by_name"] += 1
+        dnsname, hzid = q.get("dnsname"), q.get("hostedzoneid")
+        if hzid is not None and not dnsname:
+            return self.reply(400, r53_error(
+                "InvalidInput", "HostedZoneId requires DNSName"))
+        try:
+            maxitems = int(q.get("maxitems", "100"))
+        except ValueError:
+            maxitems = 0
+        if maxitems < 1:
+            return self.reply(400, r53_error(
+                "InvalidInput", "maxitems must be a positive integer"))
+        page = min(maxitems, 100, S.get("r53_page", 100))
+        zones = sorted(S.get("zones", []), key=self.zkey)
+        if dnsname:
+            start = self.zkey({"name": dnsname, "id": hzid or ""})
+            zones = [z for z in zones if self.zkey(z) >= start]
+        more = zones[page:]
+        zones = zones[:page]
         out = ['<?xml version="1.0"?>\n<ListHostedZonesByNameResponse '
                'xmlns="%s"><HostedZones>' % R53_NS]
-        for z in sorted(S.get("zones", []), key=lambda z: z["name"]):
-            if z["name"] >= name:
-                out.append("<HostedZone><Id>/hostedzone/%s</Id><Name>%s"
-                           "</Name><CallerReference>x</CallerReference>"
-                           "<ResourceRecordSetCount>%d</ResourceRecordSetCount>"
-                           "</HostedZone>" % (z["id"], z["name"],
-                                              len(z["records"])))
-        out.append("</HostedZones><DNSName>%s</DNSName><IsTruncated>false"
-                   "</IsTruncated><MaxItems>%s</MaxItems>"
-                   "</ListHostedZonesByNameResponse>" %
-                   (name, q.get("maxitems", "100")))
+        for z in zones:
+            out.append("<HostedZone><Id>/hostedzone/%s</Id><Name>%s"
+                       "</Name><CallerReference>x</CallerReference>"
+                       "<Config><PrivateZone>%s</PrivateZone></Config>"
+                       "<ResourceRecordSetCount>%d</ResourceRecordSetCount>"
+                       "</HostedZone>" % (
+                           z["id"], z["name"],
+                           "true" if z.get("private") else "false",
+                           len(z["records"])))
+        out.append("</HostedZones>")
+        if dnsname:
+            out.append("<DNSName>%s</DNSName>" % escape(dnsname))
+        if hzid:
+            out.append("<HostedZoneId>%s</HostedZoneId>" % escape(hzid))
+        out.append("<IsTruncated>%s</IsTruncated>" %
+                   ("true" if more else "false"))
+        if more:
+            out.append("<NextDNSName>%s</NextDNSName><NextHostedZoneId>%s"
+                       "</NextHostedZoneId>" % (more[0]["name"],
+                                                more[0]["id"]))
+        out.append("<MaxItems>%d</MaxItems></ListHostedZonesByNameResponse>"
+                   % maxitems)
         self.reply(200, "".join(out))
 
     @staticmethod
@@ -904,8 +946,9 @@ def dns_answer(wire):
         STATS["dns_queries"] += 1
         if S.get("dns_silent"):
             return None
-        zones = [z for z in S.get("zones", [])
-                 if qn == z["name"] or qn.endswith("." + z["name"])]
+        # A private zone is not on the public name servers.
+        zones = [z for z in S.get("zones", []) if not z.get("private") and
+                 (qn == z["name"] or qn.endswith("." + z["name"]))]
         if not zones:
             r.set_rcode(dns.rcode.REFUSED)
             return r.to_wire()

@@ -56,18 +56,24 @@ static void list(const char *xml, size_t len)
 	free(l.next_id);
 }
 
-/* As dfo_r53_zone_id() reads its answer, for example.com. */
+/* As dfo_r53_zone_id() reads one page of its answer, for example.com. */
 static void zones(const char *xml, size_t len)
 {
 	struct dfo_err err = {0};
-	struct zones z = {.want = "example.com"};
+	struct zones z = {.want = "example.com", .cur_private = -1};
 	int rc = xml_walk("zones", xml, len, zones_fn, &z, &err);
 	check_rc(rc);
 	if (rc == 0 && (z.cur_id || z.cur_name))
 		abort();
-	free(z.cur_id);
-	free(z.cur_name);
-	free(z.id);
+	/* every zone counted has its id kept, up to the cap */
+	for (size_t i = 0; i < z.n && i < R53_ZONES_SAME_MAX; i++)
+		if (!z.ids[i])
+			abort();
+	char said[200];
+	zones_said(&z, said, sizeof(said));
+	if (strnlen(said, sizeof(said)) >= sizeof(said))
+		abort();
+	zones_free(&z);
 }
 
 /* As dfo_r53_change() and dfo_r53_wait() read theirs. */

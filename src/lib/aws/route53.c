@@ -153,18 +153,47 @@ void dfo_r53_rrset_free(struct dfo_r53_rrset *set)
 	memset(set, 0, sizeof(*set));
 }
 
-/* ---- hosted zone by name ---- */
+/* ---- hosted zone by name ----
+ *
+ * ListHostedZonesByName lists zones in the order of their names read from
+ * the last label (then by id), from `dnsname` on.  Several zones may have
+ * one name (a public and a private one, or two public ones): all of them
+ * come first, over pages if there are many; any other name ends them. */
+
+#define R53_ZONES_SAME_MAX 16 /* ids kept to name in the refusal */
 
 struct zones {
 	const char *want;
-	char *id, *cur_id, *cur_name;
+	char *cur_id, *cur_name;
+	int cur_private; /* -1: not said */
+	char *ids[R53_ZONES_SAME_MAX];
+	int private_zone[R53_ZONES_SAME_MAX];
+	size_t n;  /* zones named `want` (maybe more than ids kept) */
+	bool past; /* a zone of another name after them */
+	bool truncated;
+	char *next_name, *next_id;
 };
 
 static int zones_fn(void *ctx, const char *path, const char *text)
 {
 	struct zones *z = ctx;
+	static const char top[] = "/ListHostedZonesByNameResponse";
 	static const char hz[] = "/ListHostedZonesByNameResponse/HostedZones/"
 				 "HostedZone";
+	if (strncmp(path, top, sizeof(top) - 1) != 0)
+		return 0;
+	const char *trel = path + sizeof(top) - 1;
+	char **tdst = strcmp(trel, "/NextDNSName") == 0	       ? &z->next_name
+		      : strcmp(trel, "/NextHostedZoneId") == 0 ? &z->next_id
+							       : NULL;
+	if (tdst) {
+		free(*tdst);
+		return (*tdst = strdup(text)) ? 0 : -ENOMEM;
+	}
+	if (strcmp(trel, "/IsTruncated") == 0) {
+		z->truncated = strcmp(text, "true") == 0;
+		return 0;
+	}
 	if (strncmp(path, hz, sizeof(hz) - 1) != 0)
 		return 0;
 	const char *rel = path + sizeof(hz) - 1;
@@ -175,50 +204,129 @@ static int zones_fn(void *ctx, const char *path, const char *text)
 		free(*dst);
 		if (!(*dst = strdup(text)))
 			return -ENOMEM;
+	} else if (strcmp(rel, "/Config/PrivateZone") == 0) {
+		z->cur_private = strcmp(text, "true") == 0;
 	} else if (!*rel) {
-		if (!z->id && z->cur_id && z->cur_name &&
+		if (z->cur_id && z->cur_name && !z->past &&
 		    name_eq(z->cur_name, z->want)) {
-			z->id = strdup(bare_id(z->cur_id, "/hostedzone/"));
-			if (!z->id)
-				return -ENOMEM;
+			if (z->n < R53_ZONES_SAME_MAX) {
+				z->ids[z->n] =
+				    strdup(bare_id(z->cur_id, "/hostedzone/"));
+				if (!z->ids[z->n])
+					return -ENOMEM;
+				z->private_zone[z->n] = z->cur_private;
+			}
+			z->n++;
+		} else if (z->cur_name) {
+			z->past = true;
 		}
 		free(z->cur_id);
 		free(z->cur_name);
 		z->cur_id = z->cur_name = NULL;
+		z->cur_private = -1;
 	}
 	return 0;
+}
+
+static void zones_free(struct zones *z)
+{
+	free(z->cur_id);
+	free(z->cur_name);
+	free(z->next_name);
+	free(z->next_id);
+	for (size_t i = 0; i < z->n && i < R53_ZONES_SAME_MAX; i++)
+		free(z->ids[i]);
+}
+
+/* One page of ListHostedZonesByName from `name` (and `id`) into z. */
+static int zones_page(struct dfo_aws *aws, const char *name, const char *id,
+		      struct zones *z, struct dfo_err *err)
+{
+	struct dfo_aws_query q;
+	struct dfo_http_response resp;
+	dfo_aws_query_init(&q);
+	if (dfo_aws_query_add(&q, "dnsname", name) < 0 ||
+	    (id && dfo_aws_query_add(&q, "hostedzoneid", id) < 0) ||
+	    dfo_aws_query_add(&q, "maxitems", "10") < 0) {
+		dfo_aws_query_clear(&q);
+		return dfo_err_set(err, -ENOMEM, "route53: out of memory");
+	}
+	int rc = r53_call(aws, "GET", "/2013-04-01/hostedzonesbyname", &q, NULL,
+			  &resp, err);
+	dfo_aws_query_clear(&q);
+	z->truncated = false;
+	if (rc == 0)
+		rc = xml_walk("route53 ListHostedZonesByName", resp.body,
+			      resp.len, zones_fn, z, err);
+	dfo_http_response_free(&resp);
+	return rc;
+}
+
+/* "Z1 (public), Z2 (private)" of the zones found. */
+static void zones_said(const struct zones *z, char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < z->n && i < R53_ZONES_SAME_MAX && len < size;
+	     i++) {
+		int w = snprintf(buf + len, size - len, "%s%s%s", i ? ", " : "",
+				 z->ids[i],
+				 z->private_zone[i] < 0 ? ""
+				 : z->private_zone[i]	? " (private)"
+							: " (public)");
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (z->n > R53_ZONES_SAME_MAX && len < size)
+		snprintf(buf + len, size - len, ", ...");
 }
 
 int dfo_r53_zone_id(struct dfo_aws *aws, const char *zone, char **id,
 		    struct dfo_err *err)
 {
-	struct dfo_aws_query q;
-	struct dfo_http_response resp;
-	dfo_aws_query_init(&q);
+	struct zones z = {.want = zone, .cur_private = -1};
+	char *from_name = NULL, *from_id = NULL;
+	int rc = 0;
 	*id = NULL;
-	int rc = -ENOMEM;
-	if (dfo_aws_query_add(&q, "dnsname", zone) < 0 ||
-	    dfo_aws_query_add(&q, "maxitems", "10") < 0) {
-		dfo_aws_query_clear(&q);
-		return dfo_err_set(err, rc, "route53: out of memory");
+	for (int page = 0;; page++) {
+		rc = zones_page(aws, from_name ? from_name : zone, from_id, &z,
+				err);
+		if (rc < 0)
+			break;
+		/* On only while the next page may still hold this name. */
+		if (!z.truncated || z.past || !z.next_name || !z.next_id ||
+		    !name_eq(z.next_name, zone))
+			break;
+		if (page + 1 >= R53_MAX_PAGES) {
+			rc = dfo_err_set(err, -ELOOP,
+					 "route53: more than %d "
+					 "pages of hosted zones named %s",
+					 R53_MAX_PAGES, zone);
+			break;
+		}
+		free(from_name);
+		free(from_id);
+		from_name = z.next_name;
+		from_id = z.next_id;
+		z.next_name = z.next_id = NULL;
 	}
-	rc = r53_call(aws, "GET", "/2013-04-01/hostedzonesbyname", &q, NULL,
-		      &resp, err);
-	dfo_aws_query_clear(&q);
-	struct zones z = {.want = zone};
-	if (rc == 0)
-		rc = xml_walk("route53 ListHostedZonesByName", resp.body,
-			      resp.len, zones_fn, &z, err);
-	dfo_http_response_free(&resp);
-	free(z.cur_id);
-	free(z.cur_name);
-	if (rc == 0 && !z.id)
+	free(from_name);
+	free(from_id);
+	if (rc == 0 && z.n == 0)
 		rc = dfo_err_set(err, -ENOENT, "route53: no hosted zone named "
 				 "%s", zone);
-	if (rc == 0)
-		*id = z.id;
-	else
-		free(z.id);
+	if (rc == 0 && z.n > 1) {
+		char said[200];
+		zones_said(&z, said, sizeof(said));
+		rc = dfo_err_set(err, -ENOTUNIQ,
+				 "route53: %zu hosted zones are "
+				 "named %s: %s",
+				 z.n, zone, said);
+	}
+	if (rc == 0) {
+		*id = z.ids[0];
+		z.ids[0] = NULL;
+	}
+	zones_free(&z);
 	return rc;
 }
 
