@@ -257,6 +257,12 @@ struct dfo_dns_provider {
 	int (*state_change)(void *state, const char *name, const char *del,
 			    const char *add, const struct dfo_txtset *expected,
 			    uint32_t ttl, struct dfo_err *err);
+	/* Optional (ABI 2, appended): the zone whose names this instance
+	 * edits (its `zone` option), from its config alone (it runs in
+	 * `-t`); NULL: any name, or not known before start().  A pool's
+	 * fqdn or state_name outside it (neither the apex nor under it) is
+	 * a config error. */
+	const char *(*zone)(void *state);
 };
 
 /* ------------------------------------------------------------------ */

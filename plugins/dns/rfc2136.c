@@ -1427,6 +1427,11 @@ static int rfc_start(void *state, struct dfo_err *err)
 	return rc;
 }
 
+static const char *rfc_zone(void *state)
+{
+	return ((struct rfc *)state)->zone; /* NULL: found by its SOA */
+}
+
 static const struct dfo_dns_provider rfc_provider = {
 	.size = sizeof(struct dfo_dns_provider),
 	.name = "rfc2136",
@@ -1442,6 +1447,7 @@ static const struct dfo_dns_provider rfc_provider = {
 	.del = rfc_del,
 	.state_list = rfc_state_list,
 	.state_change = rfc_state_change,
+	.zone = rfc_zone,
 };
 
 static int rfc_init(struct dfo_registry *reg, struct dfo_err *err)

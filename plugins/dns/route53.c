@@ -912,6 +912,11 @@ static double r53_spacing(void *state)
 	return R53_SPACING;
 }
 
+static const char *r53_zone(void *state)
+{
+	return ((struct r53 *)state)->zone; /* NULL with zone_id alone */
+}
+
 static const struct dfo_dns_provider r53_provider = {
 	.size = sizeof(struct dfo_dns_provider),
 	.name = "route53",
@@ -929,6 +934,7 @@ static const struct dfo_dns_provider r53_provider = {
 	.call_spacing = r53_spacing,
 	.state_list = r53_state_list,
 	.state_change = r53_state_change,
+	.zone = r53_zone,
 };
 
 static int r53_init(struct dfo_registry *reg, struct dfo_err *err)

@@ -918,6 +918,11 @@ static int zerigo_state_change(void *state, const char *name,
 	return rc;
 }
 
+static const char *zerigo_zone(void *state)
+{
+	return ((struct zerigo *)state)->zone;
+}
+
 static const struct dfo_dns_provider zerigo_provider = {
 	.size = sizeof(struct dfo_dns_provider),
 	.name = "zerigo",
@@ -934,6 +939,7 @@ static const struct dfo_dns_provider zerigo_provider = {
 	.call_spacing = NULL, /* no documented rate limit */
 	.state_list = zerigo_state_list,
 	.state_change = zerigo_state_change,
+	.zone = zerigo_zone,
 };
 
 static int zerigo_init(struct dfo_registry *reg, struct dfo_err *err)

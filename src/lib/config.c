@@ -149,28 +149,6 @@ static void ctx_free(struct parse_ctx *ctx)
 	free(ctx->marks);
 }
 
-/* Parse callback of the pool's references: remembers their line. */
-static int ref_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	if (current_ctx)
-		mark(current_ctx, "pool", cfg_title(cfg), cfg_opt_name(opt),
-		     cfg->line);
-	*(const char **)result = value;
-	return 0;
-}
-
-/* Parse callback of a pool's fqdn list: remembers each name's line. */
-static int fqdn_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	if (current_ctx) {
-		char key[300];
-		snprintf(key, sizeof(key), "%s\x1f%s", cfg_opt_name(opt), value);
-		mark(current_ctx, "pool", cfg_title(cfg), key, cfg->line);
-	}
-	*(const char **)result = value;
-	return 0;
-}
-
 static void append_name(char *buf, size_t size, const char *name)
 {
 	size_t len = strlen(buf);
@@ -238,24 +216,70 @@ static bool line_sets(const struct parse_ctx *ctx, int l, const char *name)
 	return false;
 }
 
-/* libconfuse calls a validate callback after reading one token past the
- * value, so cfg->line may be the line of the next option: the option's
- * own line is the nearest one at or before it that sets the option. */
+/* Does line `l` (from 1) hold `value` (a value of a list)? */
+static bool line_holds(const struct parse_ctx *ctx, int l, const char *value)
+{
+	const char *p = ctx->text + ctx->lines[l - 1];
+	const char *end =
+	    (size_t)l < ctx->nlines ? ctx->text + ctx->lines[l] : p + strlen(p);
+	size_t len = strlen(value);
+	for (const char *m = p; len && m + len <= end; m++)
+		if (memcmp(m, value, len) == 0)
+			return true;
+	return false;
+}
+
+/* libconfuse calls a validate or parse callback after reading one token
+ * past the value, so cfg->line may be the line of the next option: the
+ * own line of an option (`name`) is the nearest one at or before it that
+ * sets the option, of a list's value (`value`) the nearest that holds
+ * it. */
+static int own_line(struct parse_ctx *ctx, cfg_t *cfg, const char *name,
+		    const char *value)
+{
+	int line = cfg->line;
+	if (ctx->lines && line > 0 && (size_t)line <= ctx->nlines)
+		for (int l = line; l > 0 && l > cfg->line - 100; l--)
+			if (name ? line_sets(ctx, l, name)
+				 : line_holds(ctx, l, value))
+				return l;
+	return line;
+}
+
 static int optline_cb(cfg_t *cfg, cfg_opt_t *opt)
 {
 	struct parse_ctx *ctx = current_ctx;
 	if (!ctx)
 		return 0;
-	int line = cfg->line;
-	if (ctx->lines && line > 0 && (size_t)line <= ctx->nlines)
-		for (int l = line; l > 0 && l > cfg->line - 100; l--)
-			if (line_sets(ctx, l, cfg_opt_name(opt))) {
-				line = l;
-				break;
-			}
+	int line = own_line(ctx, cfg, cfg_opt_name(opt), NULL);
 	char sec[32];
 	snprintf(sec, sizeof(sec), "\x1e%p", (void *)cfg);
 	mark(ctx, sec, cfg_opt_name(opt), NULL, line);
+	return 0;
+}
+
+/* Parse callback of the pool's references: remembers their line. */
+static int ref_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (current_ctx)
+		mark(current_ctx, "pool", cfg_title(cfg), cfg_opt_name(opt),
+		     own_line(current_ctx, cfg, cfg_opt_name(opt), NULL));
+	*(const char **)result = value;
+	return 0;
+}
+
+/* Parse callback of a pool's fqdn list: remembers each name's line (of
+ * a list over several lines, the line of that name). */
+static int fqdn_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	if (current_ctx) {
+		char key[300];
+		snprintf(key, sizeof(key), "%s\x1f%s", cfg_opt_name(opt),
+			 value);
+		mark(current_ctx, "pool", cfg_title(cfg), key,
+		     own_line(current_ctx, cfg, NULL, value));
+	}
+	*(const char **)result = value;
 	return 0;
 }
 
@@ -1247,6 +1271,56 @@ static void check_families(struct dfo_config *c, struct parse_ctx *ctx)
 	}
 }
 
+/* Is `name` the zone `zone` or under it, as DNS names (any case, the
+ * final dot optional)?  Names that are not names are left to their own
+ * checks: true. */
+static bool name_in_zone(const char *name, const char *zone)
+{
+	uint8_t n[256], z[256];
+	size_t nl, zl;
+	if (dfo_name_wire(name, n, &nl) < 0 || dfo_name_wire(zone, z, &zl) < 0)
+		return true;
+	for (size_t at = 0; at < nl && n[at]; at += 1 + n[at])
+		if (nl - at == zl && memcmp(n + at, z, zl) == 0)
+			return true;
+	return zl == 1; /* the root holds every name */
+}
+
+/* A pool's names outside its dns instance's zone fail every round: its
+ * fqdn at the line of that name, its state_name (quorum) at its own. */
+static void check_zones(struct dfo_config *c, struct parse_ctx *ctx)
+{
+	for (size_t i = 0; i < c->npools; i++) {
+		const struct dfo_pool *p = &c->pools[i];
+		const struct dfo_dns_provider *dp = dfo_inst_dns(p->dns);
+		const char *zone =
+		    DFO_HAS(dp, zone) ? dp->zone(p->dns->state) : NULL;
+		if (!zone)
+			continue;
+		for (size_t f = 0; f < p->nfqdn; f++) {
+			char key[300];
+			if (name_in_zone(p->fqdn[f], zone))
+				continue;
+			snprintf(key, sizeof(key), "fqdn\x1f%s", p->fqdn[f]);
+			report(ctx, c->file,
+			       line_of(ctx, "pool", p->name, key, p->line),
+			       "pool \"%s\": fqdn \"%s\" is not in zone %s of "
+			       "dns \"%s\" (%s)",
+			       p->name, p->fqdn[f], zone, p->dns->name,
+			       p->dns->entry->prov->name);
+		}
+		cfg_t *ps = cfg_gettsec(c->cfg, "pool", p->name);
+		if (p->quorum && ps && cfg_getstr(ps, "state_name") &&
+		    !name_in_zone(p->state_name, zone))
+			report(ctx, c->file,
+			       opt_line(ctx, ps, "state_name", p->line),
+			       "pool \"%s\": state_name \"%s\" is not in zone "
+			       "%s of dns \"%s\" (%s)",
+			       p->name, p->state_name, zone, p->dns->name,
+			       p->dns->entry->prov->name);
+	}
+}
+
 char *dfo_config_read(const char *file, size_t *len, struct dfo_err *err)
 {
 	return read_text_len(file, len, err);
@@ -1422,8 +1496,10 @@ int dfo_config_load_text(struct dfo_config **out, struct dfo_registry *reg,
 		goto fail;
 	if (ctx.nerr == 0 && create) {
 		create_instances(c, &ctx);
-		if (ctx.nerr == 0)
+		if (ctx.nerr == 0) {
 			check_families(c, &ctx);
+			check_zones(c, &ctx);
+		}
 	}
 	if (ctx.nerr) {
 		rc = -EINVAL;
