@@ -2,7 +2,13 @@
  * TSIG (RFC 8945), see include/dnsfailover/tsig.h.
  *
  * The MAC is an HMAC (libcrypto) over the message and the TSIG
- * variables.  A message's TSIG record is found by a bounds-checked walk
+ * variables, made here rather than by ldns (linked by the rfc2136
+ * provider) because ldns 1.8's TSIG (tsig.c, ldns_digest_function(),
+ * which both signs and verifies) knows hmac-sha384 only as
+ * "hmac-shac384." (a typo: no key named correctly matches it) and has
+ * no hmac-sha224, both of which BIND's tsig-keygen offers; and because
+ * the awsdns responder, which does not link ldns, signs its zone
+ * transfers with the same code.  A message's TSIG record is found by a bounds-checked walk
  * of the whole message (tests/fuzz/tsig_verify.c), so that a TSIG that
  * is not the last record, or a record running past the end, is refused.
  */

@@ -1,9 +1,10 @@
 /*
  * Fuzz target for what dns "rfc2136" does with an answer from the
- * network (its static functions, reached by including the plugin's
- * source): the TSIG verification (the core's dfo_tsig_verify, through
- * tsig_check), then ldns's parse and the extraction of the records
- * (answer_parse, answer_records, txt_records).  The core's walk alone is fuzzed by
+ * network (reached by including the plugin's sources,
+ * plugins/dns/rfc2136/): the TSIG verification (the core's
+ * dfo_tsig_verify, through tsig_check), then ldns's parse and the
+ * extraction of the records (transport_answer, query_records,
+ * query_txt_records).  The core's walk alone is fuzzed by
  * tests/fuzz/tsig_verify.c, on the same corpus.
  *
  * Input: byte 0 bit 0 set: a key is configured (hmac-sha256, the secret
@@ -18,7 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns/rfc2136.c"
+#include "dns/rfc2136/provider.c"
+#include "dns/rfc2136/query.c"
+#include "dns/rfc2136/transport.c"
+#include "dns/rfc2136/tsig.c"
+#include "dns/rfc2136/update.c"
 
 #define FUZZ_SECRET "c2VjcmV0LW9mLXRoZS1mdXp6LXRhcmdldC0wMTIzNDU2Nzg5"
 
@@ -55,13 +60,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dfo_err_clear(&err);
 	ldns_pkt *p = NULL;
 	unsigned rcode = 0;
-	int rc = answer_parse(&r, ans, len, reqmac, reqmaclen, now, &p, &rcode,
-			      &err);
+	int rc = transport_answer(&r, ans, len, reqmac, reqmaclen, now, &p,
+				  &rcode, &err);
 	if (rc == 0) {
 		if (!p)
 			abort();
 		/* A keyed answer taken as success was signed. */
-		if (keyed && (rcode == RC_NOERROR || rcode == RC_NXDOMAIN) &&
+		if (keyed &&
+		    (rcode == LDNS_RCODE_NOERROR ||
+		     rcode == LDNS_RCODE_NXDOMAIN) &&
 		    found != 1 && !(found == -EACCES &&
 				    t.verdict == DFO_TSIG_BADTIME))
 			abort();
@@ -71,14 +78,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int f = 0; f < 2; f++) {
 			struct dfo_rrset set;
 			dfo_rrset_init(&set, f ? AF_INET6 : AF_INET);
-			int n = answer_records(p, name, &set);
+			int n = query_records(p, name, &set);
 			if (n == 0 && set.count > ldns_pkt_ancount(p))
 				abort();
 			dfo_rrset_clear(&set);
 		}
 		struct dfo_txtset txt;
 		dfo_txtset_init(&txt);
-		if (txt_records(p, name, &txt) == 0)
+		if (query_txt_records(p, name, &txt) == 0)
 			for (size_t i = 0; i < txt.count; i++)
 				if (!dfo_txt_valid(txt.texts[i]))
 					abort();
