@@ -217,6 +217,46 @@ void dfo_txtset_clear(struct dfo_txtset *set);
  * leaves a short window in which two agents may each delete a record. */
 #define DFO_DNS_CAS 0x1u
 
+/* How many times an unconditional change (expected NULL: an operator's
+ * --try) reads and writes while other writers keep coming first. */
+#define DFO_CAS_TRIES 3
+
+/*
+ * The retry of a compare-and-set (src/lib/cas.c), for a provider's
+ * add/del/state_change: attempt(ctx, err) reads the set (unless the
+ * caller's expected one is used) and writes against it.  Once when
+ * `conditional` (the caller's set went stale: DFO_ESTALE is the answer);
+ * else again while it returns DFO_ESTALE, DFO_CAS_TRIES times at most.
+ * The last attempt's result.
+ */
+int dfo_cas_retry(bool conditional,
+		  int (*attempt)(void *ctx, struct dfo_err *err), void *ctx,
+		  struct dfo_err *err);
+
+/* What a provider gives dfo_dns_cas_change(). */
+struct dfo_dns_cas {
+	/* Read the name's records of out->family (out initialised and
+	 * empty) afresh, their TTL included. */
+	int (*read)(void *ctx, struct dfo_rrset *out, struct dfo_err *err);
+	/* Add (or delete) the address, atomically at the service, if the
+	 * records are still exactly `old` (as read, or the caller's expected
+	 * set; empty: none); else DFO_ESTALE, nothing changed. */
+	int (*write)(void *ctx, const struct dfo_rrset *old,
+		     struct dfo_err *err);
+	void *ctx;
+};
+
+/*
+ * add() or del() of `addr` at `fqdn` as a compare-and-set: against
+ * `expected`, or (NULL) against a fresh cas->read, retried as
+ * dfo_cas_retry() says.  Nothing written when the set already has (add)
+ * or lacks (del) the address: 0.  A delete that would empty the set:
+ * DFO_ELAST ("not deleting ADDR: it is the last A record of FQDN").
+ */
+int dfo_dns_cas_change(const struct dfo_dns_cas *cas, const char *fqdn,
+		       bool add, const struct dfo_addr *addr,
+		       const struct dfo_rrset *expected, struct dfo_err *err);
+
 struct dfo_dns_provider {
 	DFO_PROVIDER_HEADER;
 	unsigned flags; /* DFO_DNS_* */

@@ -543,47 +543,59 @@ static int replace(struct r53 *s, const char *fqdn,
 }
 
 /* add/del: from `expected` (the set as read), or, unconditionally (an
- * operator's --try), from a fresh API read, retried if it goes stale. */
+ * operator's --try), from a fresh API read, retried if it goes stale
+ * (dfo_dns_cas_change()). */
+struct change {
+	struct r53 *s;
+	const char *fqdn;
+	const struct dfo_addr *addr;
+	bool add;
+};
+
+static int change_read(void *ctx, struct dfo_rrset *out, struct dfo_err *err)
+{
+	struct change *c = ctx;
+	return list_api(c->s, c->fqdn, c->addr->family, out, err);
+}
+
+/* One batch from `old`: the set with the address added or removed. */
+static int change_write(void *ctx, const struct dfo_rrset *old,
+			struct dfo_err *err)
+{
+	struct change *c = ctx;
+	struct dfo_rrset cur, new;
+	int rc = 0;
+	dfo_rrset_init(&cur, c->addr->family);
+	dfo_rrset_init(&new, c->addr->family);
+	if (old->count && !old->ttl) {
+		/* An expected set without its TTL (--try --expect): the set's
+		 * TTL from a fresh read, and still only if its records are
+		 * the expected. */
+		rc = list_api(c->s, c->fqdn, c->addr->family, &cur, err);
+		if (rc == 0 && !dfo_rrset_same(&cur, old))
+			rc = DFO_ESTALE;
+		old = &cur;
+	}
+	if (rc == 0 && (dfo_rrset_copy(&new, old) < 0 ||
+			(c->add ? dfo_rrset_add(&new, c->addr) < 0
+				: !dfo_rrset_remove(&new, c->addr))))
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = replace(c->s, c->fqdn, old, &new, err);
+	dfo_rrset_clear(&cur);
+	dfo_rrset_clear(&new);
+	return rc;
+}
+
 static int change(struct r53 *s, const char *fqdn, const struct dfo_addr *addr,
 		  const struct dfo_rrset *expected, bool add,
 		  struct dfo_err *err)
 {
+	struct change c = {s, fqdn, addr, add};
+	struct dfo_dns_cas cas = {change_read, change_write, &c};
 	int rc = check_ready(s, fqdn, err);
-	for (int attempt = 0; rc == 0 && attempt < 3; attempt++) {
-		struct dfo_rrset cur, new;
-		dfo_rrset_init(&cur, addr->family);
-		dfo_rrset_init(&new, addr->family);
-		const struct dfo_rrset *old = expected;
-		if (!expected || (expected->count && !expected->ttl)) {
-			/* Unconditional, or an expected set without its TTL
-			 * (--try --expect): the set's TTL from a fresh read,
-			 * and still only if its records are the expected. */
-			rc = list_api(s, fqdn, addr->family, &cur, err);
-			old = &cur;
-			if (rc == 0 && expected && !dfo_rrset_same(&cur, expected))
-				rc = DFO_ESTALE;
-		}
-		if (rc == 0 && dfo_rrset_copy(&new, old) < 0)
-			rc = dfo_err_set(err, -ENOMEM, "out of memory");
-		bool noop = rc == 0 && dfo_rrset_contains(old, addr) == add;
-		if (rc == 0 && !noop) {
-			if (add ? dfo_rrset_add(&new, addr) < 0
-				: !dfo_rrset_remove(&new, addr))
-				rc = dfo_err_set(err, -ENOMEM, "out of memory");
-			else if (!new.count)
-				rc = dfo_err_set(err, DFO_ELAST, "route53: refusing "
-						 "to delete the last %s record of "
-						 "%s", rtype(addr->family), fqdn);
-			else
-				rc = replace(s, fqdn, old, &new, err);
-		}
-		dfo_rrset_clear(&cur);
-		dfo_rrset_clear(&new);
-		if (rc != DFO_ESTALE || expected)
-			break;
-		rc = attempt < 2 ? 0 : rc;
-	}
-	return rc;
+	return rc < 0 ? rc
+		      : dfo_dns_cas_change(&cas, fqdn, add, addr, expected, err);
 }
 
 static int r53_add(void *state, const char *fqdn, const struct dfo_addr *addr,
@@ -878,6 +890,28 @@ out:
 	return rc;
 }
 
+struct txt_change {
+	struct r53 *s;
+	const char *name, *del, *add;
+	const struct dfo_txtset *expected;
+	uint32_t ttl;
+};
+
+/* One read (or the set kept) and one batch against it. */
+static int txt_change(void *ctx, struct dfo_err *err)
+{
+	struct txt_change *c = ctx;
+	struct txt_read *cur = NULL;
+	int rc = txt_current(c->s, c->name, c->expected, &cur, err);
+	if (rc == 0) {
+		rc = txt_replace(c->s, c->name, cur, c->del, c->add, c->ttl, err);
+		txt_keep(c->s, rc == 0 ? cur : NULL);
+		if (rc != 0)
+			txt_read_free(cur);
+	}
+	return rc;
+}
+
 static int r53_state_change(void *state, const char *name, const char *del,
 			    const char *add, const struct dfo_txtset *expected,
 			    uint32_t ttl, struct dfo_err *err)
@@ -887,23 +921,11 @@ static int r53_state_change(void *state, const char *name, const char *del,
 		return dfo_err_set(err, -EINVAL, "route53: a state text is "
 				   "printable ASCII, 1 to %d bytes",
 				   DFO_TXT_MAX);
+	struct txt_change c = {s, name, del, add, expected, ttl};
 	int rc = check_ready(s, name, err);
 	/* Unconditional (an operator's --try): from a fresh read, again if
 	 * another writer got in between. */
-	for (int attempt = 0; rc == 0 && attempt < 3; attempt++) {
-		struct txt_read *cur = NULL;
-		rc = txt_current(s, name, expected, &cur, err);
-		if (rc == 0) {
-			rc = txt_replace(s, name, cur, del, add, ttl, err);
-			txt_keep(s, rc == 0 ? cur : NULL);
-			if (rc != 0)
-				txt_read_free(cur);
-		}
-		if (rc != DFO_ESTALE || expected)
-			break;
-		rc = attempt < 2 ? 0 : rc;
-	}
-	return rc;
+	return rc < 0 ? rc : dfo_cas_retry(expected != NULL, txt_change, &c, err);
 }
 
 static double r53_spacing(void *state)

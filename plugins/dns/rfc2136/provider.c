@@ -29,10 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "rfc2136.h"
-
-#define RFC_TRIES 3 /* reads + updates of an unconditional change */
 
 static cfg_opt_t rfc_opts[] = {
 	CFG_STR("server", NULL, CFGF_NODEFAULT),
@@ -83,6 +82,29 @@ static int rfc_list(void *state, const char *fqdn, struct dfo_rrset *out,
 	return rc;
 }
 
+/* add/del: an UPDATE against the set as read (dfo_dns_cas_change()). */
+struct change {
+	struct rfc *r;
+	const ldns_rdf *zone, *name;
+	const char *fqdn;
+	bool add;
+	const struct dfo_addr *a;
+};
+
+static int change_read(void *ctx, struct dfo_rrset *out, struct dfo_err *err)
+{
+	struct change *c = ctx;
+	return query_list(c->r, c->zone, c->name, out, err);
+}
+
+static int change_write(void *ctx, const struct dfo_rrset *old,
+			struct dfo_err *err)
+{
+	struct change *c = ctx;
+	return update_addr(c->r, c->zone, c->name, c->fqdn, c->add, c->a, old,
+			   err);
+}
+
 static int change(struct rfc *r, bool add, const char *fqdn,
 		  const struct dfo_addr *a, const struct dfo_rrset *expected,
 		  struct dfo_err *err)
@@ -96,40 +118,10 @@ static int change(struct rfc *r, bool add, const char *fqdn,
 	if (rc < 0)
 		return rc;
 	/* The zone first: a name outside it is refused before any change. */
-	rc = query_zone(r, name, &zone, err);
-	if (rc < 0) {
-		ldns_rdf_deep_free(name);
-		return rc;
-	}
-	/* Unconditional: read, then compare-and-set against what was read,
-	 * a few times if others keep changing the set meanwhile. */
-	for (int attempt = 0; attempt < (expected ? 1 : RFC_TRIES); attempt++) {
-		struct dfo_rrset cur;
-		const struct dfo_rrset *exp = expected;
-		dfo_rrset_init(&cur, a->family);
-		if (!exp) {
-			rc = query_list(r, zone, name, &cur, err);
-			if (rc < 0)
-				break;
-			exp = &cur;
-			if (dfo_rrset_contains(exp, a) == add) {
-				dfo_rrset_clear(&cur);
-				break; /* already so */
-			}
-		}
-		if (!add && exp->count == 1 && dfo_rrset_contains(exp, a)) {
-			char at[DFO_ADDR_STRLEN];
-			rc = dfo_err_set(err, DFO_ELAST,
-					 "not deleting %s: it is the last %s "
-					 "record of %s",
-					 dfo_addr_format(a, at, sizeof(at)),
-					 a->family == AF_INET ? "A" : "AAAA", fqdn);
-		} else {
-			rc = update_addr(r, zone, name, fqdn, add, a, exp, err);
-		}
-		dfo_rrset_clear(&cur);
-		if (rc != DFO_ESTALE)
-			break;
+	if ((rc = query_zone(r, name, &zone, err)) == 0) {
+		struct change c = {r, zone, name, fqdn, add, a};
+		struct dfo_dns_cas cas = {change_read, change_write, &c};
+		rc = dfo_dns_cas_change(&cas, fqdn, add, a, expected, err);
 	}
 	ldns_rdf_deep_free(zone);
 	ldns_rdf_deep_free(name);
