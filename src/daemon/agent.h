@@ -22,8 +22,8 @@ struct pace {
 
 /*
  * What the engine's modules keep across rounds and reloads: one per
- * engine, owned by it (made in dfo_engine_new, freed in
- * dfo_engine_free) and reached by the round through each pool state's
+ * engine, owned by it (made in engine_new, freed in
+ * engine_free) and reached by the round through each pool state's
  * `agent`.  No module keeps such state in a static of its own, so a
  * reload, or a failed one, leaves nothing pointing at a freed config.
  */

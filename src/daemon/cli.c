@@ -56,7 +56,7 @@ static void print_default(const cfg_opt_t *o)
 	}
 }
 
-void dfo_cli_list_plugins(const struct dfo_registry *reg)
+void cli_list_plugins(const struct dfo_registry *reg)
 {
 	size_t n = dfo_registry_count(reg);
 	for (int k = 0; k < DFO_KIND_COUNT; k++) {
@@ -387,7 +387,7 @@ static int try_timer(struct dfo_instance *in)
 	return 0;
 }
 
-int dfo_cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
+int cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
 		double timeout)
 {
 	char kind[32];
@@ -467,7 +467,7 @@ static bool command_name(int argc, char **argv, const struct option *core,
 	return true;
 }
 
-bool dfo_cli_provider_command(int argc, char **argv,
+bool cli_provider_command(int argc, char **argv,
 			      const struct option *core_opts, int *status)
 {
 	char name[64];

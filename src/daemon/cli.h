@@ -5,11 +5,11 @@
 #include "core.h"
 
 /* --list-plugins: every provider of every kind, its module, its options. */
-void dfo_cli_list_plugins(const struct dfo_registry *reg);
+void cli_list_plugins(const struct dfo_registry *reg);
 
 /* --try KIND/NAME [ARG...]: one operation of one instance, printed.
  * timeout < 0: not given.  Returns the exit status (0 ok, 1 not). */
-int dfo_cli_try(struct dfo_config *conf, const char *what, int argc,
+int cli_try(struct dfo_config *conf, const char *what, int argc,
 		char **argv, double timeout);
 
 /* A responder provider's own command (its table's `command`): when the
@@ -19,7 +19,7 @@ int dfo_cli_try(struct dfo_config *conf, const char *what, int argc,
  * true with *status set when a provider's command ran; false (nothing
  * done) otherwise. */
 struct option;
-bool dfo_cli_provider_command(int argc, char **argv,
+bool cli_provider_command(int argc, char **argv,
 			      const struct option *core_opts, int *status);
 
 #endif

@@ -45,7 +45,7 @@
 #define WORKER_CHECKS 1000  /* checks a check process runs before it is
 			     * retired (what a check leaks stays bounded) */
 
-struct dfo_engine {
+struct engine {
 	struct dfo_config *conf;   /* not owned */
 	int sigfd;
 	struct pool_state *pools;  /* one per pool of conf, same order */
@@ -84,7 +84,7 @@ static void raise_fd_limit(void)
 /* Start the pools' check instances, as their first rounds would (a
  * failure is left for the round to report): check processes forked
  * before a check's start are retired at it.  True if all are started. */
-static bool checks_started(struct dfo_engine *e)
+static bool checks_started(struct engine *e)
 {
 	bool all = true;
 	for (size_t i = 0; i < e->npools; i++) {
@@ -166,7 +166,7 @@ static int pool_build(struct pool_state *s, const struct dfo_pool *p,
 }
 
 /* Replace e->pools by the states of conf's pools. */
-static int pools_build(struct dfo_engine *e, struct dfo_config *conf)
+static int pools_build(struct engine *e, struct dfo_config *conf)
 {
 	struct pool_state *ps = calloc(conf->npools ? conf->npools : 1,
 				       sizeof(*ps));
@@ -197,9 +197,9 @@ static bool engine_interrupted(void *arg);
 static bool engine_tracked(pid_t pid, void *arg);
 static void status_temps_clean(const char *path);
 
-struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
+struct engine *engine_new(struct dfo_config *conf, int sigfd)
 {
-	struct dfo_engine *e = calloc(1, sizeof(*e));
+	struct engine *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
 	e->conf = conf;
@@ -229,7 +229,7 @@ struct dfo_engine *dfo_engine_new(struct dfo_config *conf, int sigfd)
 }
 
 /* Read pending signals: STOP or RELOAD, or -1 if none that matters. */
-static int read_signals(struct dfo_engine *e)
+static int read_signals(struct engine *e)
 {
 	int ev = e->pending;
 	e->pending = -1;
@@ -237,11 +237,11 @@ static int read_signals(struct dfo_engine *e)
 	while (read(e->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			if (ev < 0)
-				ev = DFO_ENGINE_RELOAD;
+				ev = ENGINE_RELOAD;
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			dfo_log(DFO_LOG_NOTICE, "%s: stopping",
 				strsignal((int)si.ssi_signo));
-			ev = DFO_ENGINE_STOP;
+			ev = ENGINE_STOP;
 			/* What runs of the round gives up now. */
 			dfo_stop_at(dfo_now());
 		}
@@ -253,16 +253,16 @@ static int read_signals(struct dfo_engine *e)
  * for the end of the round. */
 static bool engine_interrupted(void *arg)
 {
-	struct dfo_engine *e = arg;
+	struct engine *e = arg;
 	int ev = read_signals(e);
 	e->pending = ev;
-	return ev == DFO_ENGINE_STOP;
+	return ev == ENGINE_STOP;
 }
 
 /* Children that are not the engine's to reap. */
 static bool engine_tracked(pid_t pid, void *arg)
 {
-	const struct dfo_engine *e = arg;
+	const struct engine *e = arg;
 	if (e->watch_pid > 0 && pid == e->watch_pid)
 		return true;
 	if (dfo_check_pool_has(e->agent.workers, pid))
@@ -274,7 +274,7 @@ static bool engine_tracked(pid_t pid, void *arg)
 	return events_tracked(e->agent.events, pid);
 }
 
-void dfo_engine_watch(struct dfo_engine *e, int fd, pid_t pid)
+void engine_watch(struct engine *e, int fd, pid_t pid)
 {
 	e->watch_fd = fd;
 	e->watch_pid = pid;
@@ -283,7 +283,7 @@ void dfo_engine_watch(struct dfo_engine *e, int fd, pid_t pid)
 /* A status file that cannot be written is said so at once, then at
  * most once in 1, 2, 4 ... 300 s while it lasts (each round tries), and
  * when it is written again. */
-static void write_status(struct dfo_engine *e)
+static void write_status(struct engine *e)
 {
 	if (!e->conf->status_file)
 		return;
@@ -332,7 +332,7 @@ static void status_temps_clean(const char *path)
 	free(bcopy);
 }
 
-enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
+enum engine_event engine_run(struct engine *e, int *exit_code)
 {
 	*exit_code = 0;
 	if (!e->started) {
@@ -347,7 +347,7 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 			return ev;
 		if (e->stop) {
 			*exit_code = 1;
-			return DFO_ENGINE_STOP;
+			return ENGINE_STOP;
 		}
 		/* Main's descriptor (a reload going on) before any round:
 		 * when rounds overrun their interval one is always due, and
@@ -355,7 +355,7 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 		if (e->watch_fd >= 0) {
 			struct pollfd w = {.fd = e->watch_fd, .events = POLLIN};
 			if (poll(&w, 1, 0) > 0)
-				return DFO_ENGINE_WATCHED;
+				return ENGINE_WATCHED;
 		}
 		supervisor_tick(&e->sup);
 		ops_tick(e->agent.ops, e->started && supervisor_all_ready(&e->sup));
@@ -466,7 +466,7 @@ enum dfo_engine_event dfo_engine_run(struct dfo_engine *e, int *exit_code)
 	}
 }
 
-void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf)
+void engine_set_config(struct engine *e, struct dfo_config *conf)
 {
 	/* The check processes hold the old config's pointers, and copies of
 	 * the agent's descriptors (the metrics listener): they go first,
@@ -498,7 +498,7 @@ void dfo_engine_set_config(struct dfo_engine *e, struct dfo_config *conf)
 	agent_paces_prune(&e->agent, conf);
 }
 
-void dfo_engine_shutdown(struct dfo_engine *e)
+void engine_shutdown(struct engine *e)
 {
 	/* withdraw_on_exit gets WITHDRAW_BOUND seconds in all; a provider
 	 * still waiting then (or at another SIGTERM) gives up. */
@@ -513,7 +513,7 @@ void dfo_engine_shutdown(struct dfo_engine *e)
 	write_status(e);
 }
 
-void dfo_engine_free(struct dfo_engine *e)
+void engine_free(struct engine *e)
 {
 	if (!e)
 		return;

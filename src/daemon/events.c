@@ -43,7 +43,7 @@ static const char *const names[EV_COUNT] = {
 	[EV_UNDRAINED] = "undrained",
 };
 
-const char *event_name(enum event_type t)
+const char *events_name(enum event_type t)
 {
 	return t < EV_COUNT ? names[t] : "unknown";
 }
@@ -207,7 +207,7 @@ static void kid_run(const char *const *argv, size_t argc, enum event_type t,
 		close(fd);
 	}
 	close_range(3, ~0U, 0);
-	setenv("DFO_EVENT", event_name(t), 1);
+	setenv("DFO_EVENT", events_name(t), 1);
 	setenv("DFO_POOL", ps->name, 1);
 	setenv("DFO_FQDN", fqdn ? fqdn : "", 1);
 	setenv("DFO_ADDRESS", addr ? addr : "", 1);
@@ -249,7 +249,7 @@ static void notify_spawn(struct events *ev, const struct pool_state *ps,
 	if (!k) {
 		dfo_log(DFO_LOG_WARNING, "pool %s: notify: %d programs still "
 					 "running; %s not notified",
-			ps->name, MAX_KIDS, event_name(t));
+			ps->name, MAX_KIDS, events_name(t));
 		dfo_metric_add(dfo_metric_register(COUNTER,
 			"dnsfailover_notify_failures_total", H_NOTIFY, NULL), 1);
 		return;
@@ -267,7 +267,7 @@ static void notify_spawn(struct events *ev, const struct pool_state *ps,
 	k->pidfd = dfo_pidfd_open(pid);
 	k->killed = false;
 	k->deadline = dfo_now() + (conf ? conf->notify_timeout : 10);
-	snprintf(k->what, sizeof(k->what), "%s (%s)", argv[0], event_name(t));
+	snprintf(k->what, sizeof(k->what), "%s (%s)", argv[0], events_name(t));
 	dfo_log(DFO_LOG_DEBUG, "pool %s: notify %s started, pid %d", ps->name,
 		k->what, (int)pid);
 }
@@ -386,7 +386,7 @@ static void count_fqdn(const struct pool_state *ps, const char *name,
 			       1);
 }
 
-void event_emit(const struct pool_state *ps, enum event_type t,
+void events_emit(const struct pool_state *ps, enum event_type t,
 		const char *fqdn, const struct dfo_addr *addr,
 		const char *reason)
 {
@@ -411,10 +411,10 @@ void event_emit(const struct pool_state *ps, enum event_type t,
 		break;
 	}
 	dfo_metric_add(metric(COUNTER, "dnsfailover_events_total", H_EVENTS,
-			      ps->name, "event", event_name(t)),
+			      ps->name, "event", events_name(t)),
 		       1);
 	dfo_log(DFO_LOG_DEBUG, "pool %s: event %s%s%s%s%s", ps->name,
-		event_name(t), fqdn ? " " : "", fqdn ? fqdn : "", a[0] ? " " : "",
+		events_name(t), fqdn ? " " : "", fqdn ? fqdn : "", a[0] ? " " : "",
 		a);
 	notify_spawn(ps->agent ? ps->agent->events : NULL, ps, t, fqdn, a,
 		     reason);
@@ -429,7 +429,7 @@ void events_error(const struct pool_state *ps, enum round_op op)
 				      round_ops[op].op),
 			       1);
 	if (ps->errors == 1)
-		event_emit(ps, EV_DNS_ERROR, NULL, NULL, ps->error);
+		events_emit(ps, EV_DNS_ERROR, NULL, NULL, ps->error);
 }
 
 void events_checks(const struct pool_state *ps,
@@ -565,7 +565,7 @@ bool events_draining(struct pool_state *ps)
 						"rejoining after %u passing "
 						"check(s)",
 				ps->name, ps->pool ? ps->pool->rise : 0);
-		event_emit(ps, now ? EV_DRAINING : EV_UNDRAINED, NULL, NULL,
+		events_emit(ps, now ? EV_DRAINING : EV_UNDRAINED, NULL, NULL,
 			   df ? df : "");
 	}
 	return now;

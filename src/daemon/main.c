@@ -514,49 +514,49 @@ static struct dfo_config *loading_finish(struct loading *l)
 
 /* Check the config file (again): a check already running is stale. */
 static void reload_check(const struct options *o, struct checker *chk,
-			 struct dfo_engine *eng, double timeout)
+			 struct engine *eng, double timeout)
 {
 	if (chk->pid > 0) {
-		dfo_engine_watch(eng, -1, 0);
+		engine_watch(eng, -1, 0);
 		checker_cancel(chk);
 		dfo_log(DFO_LOG_NOTICE, "the check of the previous version is "
 					"dropped");
 	}
 	if (checker_start(o, chk, timeout) == 0) {
 		ops_sd_notify("RELOADING=1");
-		dfo_engine_watch(eng, chk->fd, chk->pid);
+		engine_watch(eng, chk->fd, chk->pid);
 	} else {
 		dfo_log(DFO_LOG_ERR, "new configuration not checked, keeping "
 				     "the running one");
 	}
 }
 
-/* DFO_ENGINE_WATCHED: the loading thread ended, or the checking child
+/* ENGINE_WATCHED: the loading thread ended, or the checking child
  * wrote or ended.  Returns the config to switch to, or NULL; *settled
  * is false while the reload goes on (a check or a load still running). */
 static struct dfo_config *reload_watched(const struct options *o,
 					 struct checker *chk,
 					 struct loading *ld,
-					 struct dfo_engine *eng,
+					 struct engine *eng,
 					 struct dfo_loader **loader,
 					 struct dfo_registry *reg,
 					 double timeout, bool *settled)
 {
 	*settled = false;
 	if (ld->running) {
-		dfo_engine_watch(eng, -1, 0);
+		engine_watch(eng, -1, 0);
 		*settled = true;
 		return loading_finish(ld);
 	}
 	if (!checker_read(chk))
 		return NULL;
-	dfo_engine_watch(eng, -1, 0);
+	engine_watch(eng, -1, 0);
 	int rc = checker_finish(chk, loader, reg);
 	if (rc == 0)
 		rc = loading_start(ld, o->config, reg, chk->hash);
 	if (rc == 0) {
 		dfo_log(DFO_LOG_INFO, "new configuration checked; loading it");
-		dfo_engine_watch(eng, ld->fd[0], 0);
+		engine_watch(eng, ld->fd[0], 0);
 		return NULL;
 	}
 	if (rc > 0) {
@@ -605,7 +605,7 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 			return 1;
 		}
 	}
-	struct dfo_engine *eng = dfo_engine_new(conf, sigfd);
+	struct engine *eng = engine_new(conf, sigfd);
 	if (!eng) {
 		dfo_log(DFO_LOG_ERR, "out of memory");
 		close(sigfd);
@@ -618,12 +618,12 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 	struct loading ld = {.running = false};
 	bool again = false; /* SIGHUP while a config was being loaded */
 	for (;;) {
-		enum dfo_engine_event ev = dfo_engine_run(eng, &code);
-		if (ev == DFO_ENGINE_STOP) {
+		enum engine_event ev = engine_run(eng, &code);
+		if (ev == ENGINE_STOP) {
 			ops_sd_notify("STOPPING=1");
 			break;
 		}
-		if (ev == DFO_ENGINE_RELOAD) {
+		if (ev == ENGINE_RELOAD) {
 			/* Check the new config in a child; rounds go on. */
 			dfo_log(DFO_LOG_NOTICE, "SIGHUP: re-reading %s", o->config);
 			if (ld.running)
@@ -643,7 +643,7 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 			if (o->log_level < 0)
 				dfo_log_setup(next->log_level, !o->foreground,
 					      "dnsfailover");
-			dfo_engine_set_config(eng, next);
+			engine_set_config(eng, next);
 			dfo_config_free(conf);
 			conf = next;
 			dfo_log(DFO_LOG_NOTICE, "configuration reloaded: %zu "
@@ -657,10 +657,10 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 			reload_check(o, &chk, eng, conf->reload_timeout);
 		}
 	}
-	dfo_engine_watch(eng, -1, 0);
+	engine_watch(eng, -1, 0);
 	checker_cancel(&chk);
-	dfo_engine_shutdown(eng);
-	dfo_engine_free(eng); /* stops /metrics, waits for notify programs */
+	engine_shutdown(eng);
+	engine_free(eng); /* stops /metrics, waits for notify programs */
 	dfo_config_free(conf);
 	if (o->pidfile)
 		unlink(o->pidfile);
@@ -857,7 +857,7 @@ static int run_command(const struct options *o, int nargs, char **args)
 		    : load_used_plugins(o, &loader, reg) < 0)
 		goto out;
 	if (o->list) {
-		dfo_cli_list_plugins(reg);
+		cli_list_plugins(reg);
 		status = 0;
 		goto out;
 	}
@@ -880,7 +880,7 @@ static int run_command(const struct options *o, int nargs, char **args)
 		goto out;
 	}
 	if (o->try_what) {
-		status = dfo_cli_try(conf, o->try_what, nargs, args, o->timeout);
+		status = cli_try(conf, o->try_what, nargs, args, o->timeout);
 		goto out;
 	}
 	if (o->status) {
@@ -920,7 +920,7 @@ int main(int argc, char **argv)
 	/* A responder's own command (the awsdns command, --awsdns-ini):
 	 * the same program under a provider's name or option. */
 	int status;
-	if (dfo_cli_provider_command(argc, argv, long_opts, &status))
+	if (cli_provider_command(argc, argv, long_opts, &status))
 		return status;
 	int nargs;
 	char **args;

@@ -6,7 +6,7 @@
  *
  *   engine loop:  ops_tick() each turn, ops_pollfds()/ops_next() around
  *                 its poll();
- *   round:        event_emit() on each state change, events_error() in
+ *   round:        events_emit() on each state change, events_error() in
  *                 round_error(), events_checks() after the checks,
  *                 events_round() at its end, events_draining() before
  *                 joining.
@@ -41,7 +41,7 @@ enum event_type {
 };
 
 /* DFO_EVENT's value of an event ("joined", "peer_down", ...). */
-const char *event_name(enum event_type t);
+const char *events_name(enum event_type t);
 
 /* The module's state (notify programs running, the config they read),
  * one per engine (struct agent); NULL if out of memory.  events_free
@@ -58,7 +58,7 @@ void events_configure(struct events *ev, const struct dfo_config *conf);
  * (else the core's; none when ps->agent has no events) started with DFO_EVENT, DFO_POOL, DFO_FQDN,
  * DFO_ADDRESS and DFO_REASON in its environment.  fqdn, addr and
  * reason may be NULL.  Never waits for the program. */
-void event_emit(const struct pool_state *ps, enum event_type t,
+void events_emit(const struct pool_state *ps, enum event_type t,
 		const char *fqdn, const struct dfo_addr *addr,
 		const char *reason);
 

@@ -292,7 +292,7 @@ static void withdraw_self(struct pool_state *ps, const char *why)
 		if (rc == 0) {
 			dfo_log(DFO_LOG_NOTICE, "pool %s: withdrew %s from %s (%s)",
 				ps->name, a, fq->name, why);
-			event_emit(ps, EV_WITHDREW, fq->name, &ps->own, why);
+			events_emit(ps, EV_WITHDREW, fq->name, &ps->own, why);
 			dfo_rrset_remove(&fq->records, &ps->own);
 			fq->present = false;
 			fq->joined = false;
@@ -380,7 +380,7 @@ static int round_read(struct pool_state *ps)
 			ps->withdrawn = true;
 			ps->passes = 0;
 			fq->joined = false;
-			event_emit(ps, EV_REMOVED, fq->name, &own,
+			events_emit(ps, EV_REMOVED, fq->name, &own,
 				   "removed by another agent");
 		}
 		fq->present = here;
@@ -408,7 +408,7 @@ static bool round_self(struct pool_state *ps, const struct dfo_check_job *j,
 			dfo_log(DFO_LOG_NOTICE, "pool %s: self-check of %s "
 						"passes again", ps->name,
 				fmt(&ps->own, a));
-			event_emit(ps, EV_SELF_OK, NULL, &ps->own, NULL);
+			events_emit(ps, EV_SELF_OK, NULL, &ps->own, NULL);
 		}
 		ps->failing = false;
 		ps->passes++;
@@ -420,7 +420,7 @@ static bool round_self(struct pool_state *ps, const struct dfo_check_job *j,
 					 "%s); changing nothing", ps->name,
 			fmt(&ps->own, a), dfo_check_result_name(j->result),
 			j->reason);
-		event_emit(ps, EV_SELF_FAILING, NULL, &ps->own, j->reason);
+		events_emit(ps, EV_SELF_FAILING, NULL, &ps->own, j->reason);
 	}
 	ps->failing = true;
 	if (ps->pool->on_self_failure == DFO_SELF_EXIT) {
@@ -478,7 +478,7 @@ static int round_join(struct pool_state *ps)
 		}
 		dfo_log(DFO_LOG_NOTICE, "pool %s: %s %s as %s", ps->name,
 			ps->withdrawn ? "rejoined" : "joined", fq->name, a);
-		event_emit(ps, ps->withdrawn ? EV_REJOINED : EV_JOINED, fq->name,
+		events_emit(ps, ps->withdrawn ? EV_REJOINED : EV_JOINED, fq->name,
 			   &ps->own, NULL);
 		if (dfo_rrset_add(&fq->records, &ps->own) == 0)
 			dfo_rrset_sort(&fq->records);
@@ -521,7 +521,7 @@ static void round_count(struct pool_state *ps, const struct dfo_check_job *jobs,
 				dfo_log(DFO_LOG_NOTICE, "pool %s: peer %s is up "
 							"again", ps->name,
 					fmt(&pe->addr, a));
-				event_emit(ps, EV_PEER_UP, NULL, &pe->addr, NULL);
+				events_emit(ps, EV_PEER_UP, NULL, &pe->addr, NULL);
 			}
 			pe->down = false;
 			pe->fails = 0;
@@ -532,7 +532,7 @@ static void round_count(struct pool_state *ps, const struct dfo_check_job *jobs,
 			dfo_log(DFO_LOG_NOTICE, "pool %s: peer %s down (%s: %s)",
 				ps->name, fmt(&pe->addr, a),
 				dfo_check_result_name(j->result), j->reason);
-			event_emit(ps, EV_PEER_DOWN, NULL, &pe->addr, j->reason);
+			events_emit(ps, EV_PEER_DOWN, NULL, &pe->addr, j->reason);
 		}
 		pe->down = true;
 	}
@@ -573,7 +573,7 @@ static void round_evict(struct pool_state *ps)
 					"pool %s: evicted %s from %s (failed %u "
 					"round(s): %s)", ps->name, a, fq->name,
 					pe->fails, pe->reason);
-				event_emit(ps, EV_EVICTED, fq->name, &victim,
+				events_emit(ps, EV_EVICTED, fq->name, &victim,
 					   pe->reason);
 				dfo_rrset_remove(&fq->records, &victim);
 				fq->evicted = victim;
@@ -711,7 +711,7 @@ out:
 	if (!ps->round_failed && ret != ROUND_INTERRUPTED && ps->errors) {
 		dfo_log(DFO_LOG_NOTICE, "pool %s: dns and ipsource answer again",
 			ps->name);
-		event_emit(ps, EV_DNS_OK, NULL, NULL, ps->error);
+		events_emit(ps, EV_DNS_OK, NULL, NULL, ps->error);
 		ps->errors = 0;
 		ps->error[0] = '\0';
 	}
@@ -777,7 +777,7 @@ void round_withdraw_on_exit(struct pool_state *ps)
 				dfo_log(DFO_LOG_NOTICE,
 					"pool %s: withdrew %s from %s on exit",
 					ps->name, a, name);
-				event_emit(ps, EV_WITHDREW, name, &ps->own,
+				events_emit(ps, EV_WITHDREW, name, &ps->own,
 					   "exit");
 				break;
 			}
