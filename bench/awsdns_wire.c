@@ -16,17 +16,31 @@
 #include <libknot/libknot.h>
 #include "awsdns.h"
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
 
 int main(void)
 {
-	uint8_t query[512]; size_t qlen;
+	uint8_t query[512];
+	size_t qlen;
 	{
 		uint8_t *p = query;
-		memcpy(p, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01", 12); p += 12;
-		memcpy(p, "\x05web-1\x03" "ec2\x04test\x00", 16); p += 16;
-		memcpy(p, "\x00\x01\x00\x01", 4); p += 4;
-		memcpy(p, "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00", 11); p += 11;
+		memcpy(p, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01",
+		       12);
+		p += 12;
+		memcpy(p,
+		       "\x05web-1\x03"
+		       "ec2\x04test\x00",
+		       16);
+		p += 16;
+		memcpy(p, "\x00\x01\x00\x01", 4);
+		p += 4;
+		memcpy(p, "\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00", 11);
+		p += 11;
 		qlen = p - query;
 	}
 	const long N = 5000000;
@@ -38,7 +52,8 @@ int main(void)
 	for (long i = 0; i < N; i++) {
 		memcpy(buf, query, qlen);
 		struct wire_query q;
-		if (wire_parse(buf, qlen, &q) != WIRE_OK) return 1;
+		if (wire_parse(buf, qlen, &q) != WIRE_OK)
+			return 1;
 		struct wire_writer w;
 		wire_begin(&w, buf, sizeof(buf), q.udp_size, &q, buf);
 		wire_put_rr(&w, SEC_AN, 12, T_A, 60, a, 4);
@@ -53,7 +68,10 @@ int main(void)
 	knot_pkt_t *rp = knot_pkt_new(NULL, 4096, NULL);
 	knot_rrset_t ra, rt;
 	knot_dname_t owner[32];
-	memcpy(owner, "\x05web-1\x03" "ec2\x04test\x00", 16);
+	memcpy(owner,
+	       "\x05web-1\x03"
+	       "ec2\x04test\x00",
+	       16);
 	knot_rrset_init(&ra, owner, KNOT_RRTYPE_A, KNOT_CLASS_IN, 60);
 	knot_rrset_add_rdata(&ra, a, 4, NULL);
 	knot_rrset_init(&rt, owner, KNOT_RRTYPE_TXT, KNOT_CLASS_IN, 60);
@@ -66,9 +84,11 @@ int main(void)
 	for (long i = 0; i < N; i++) {
 		memcpy(qp->wire, query, qlen);
 		qp->size = qlen;
-		if (knot_pkt_parse(qp, 0) != KNOT_EOK) return 2;
+		if (knot_pkt_parse(qp, 0) != KNOT_EOK)
+			return 2;
 		knot_pkt_clear(rp);
-		if (knot_pkt_init_response(rp, qp) != KNOT_EOK) return 3;
+		if (knot_pkt_init_response(rp, qp) != KNOT_EOK)
+			return 3;
 		knot_wire_set_aa(rp->wire);
 		knot_pkt_begin(rp, KNOT_ANSWER);
 		knot_pkt_put(rp, KNOT_COMPR_HINT_QNAME, &ra, 0);
@@ -79,7 +99,8 @@ int main(void)
 		knot_pkt_clear(qp);
 	}
 	double t_knot = now() - t0;
-	printf("own wire.c: %.0f ns/query (%zu bytes)\nlibknot %s: %.0f ns/query (%zu bytes)\n",
+	printf("own wire.c: %.0f ns/query (%zu bytes)\nlibknot %s: %.0f "
+	       "ns/query (%zu bytes)\n",
 	       t_own / N * 1e9, own_len, "3.2", t_knot / N * 1e9, total / N);
 	return 0;
 }

@@ -32,8 +32,7 @@ int dfo_addr_parse(struct dfo_addr *out, const char *text);
 int dfo_addr_parse_family(struct dfo_addr *out, const char *text, int family);
 
 /* Format into buf (at least DFO_ADDR_STRLEN bytes); returns buf. */
-const char *dfo_addr_format(const struct dfo_addr *addr, char *buf,
-			    size_t len);
+const char *dfo_addr_format(const struct dfo_addr *addr, char *buf, size_t len);
 
 /* Numeric order: IPv4 before IPv6, then by address bytes. */
 int dfo_addr_cmp(const struct dfo_addr *a, const struct dfo_addr *b);

@@ -46,7 +46,7 @@ struct dfo_aws_query {
 	size_t n, cap;
 	struct dfo_aws_param {
 		char *key, *value;
-	} *p;
+	} * p;
 };
 
 void dfo_aws_query_init(struct dfo_aws_query *q);
@@ -68,14 +68,14 @@ char *dfo_aws_uri_encode(const char *s, bool keep_slash);
 struct dfo_aws_settings {
 	const char *region;
 	const char *access_key_id, *secret_access_key, *session_token;
-	const char *profile;        /* of the shared files */
-	const char *ec2_endpoint;   /* base URLs, e.g. "http://127.0.0.1:8080" */
+	const char *profile;	  /* of the shared files */
+	const char *ec2_endpoint; /* base URLs, e.g. "http://127.0.0.1:8080" */
 	const char *route53_endpoint;
 	const char *sts_endpoint;
-	const char *imds_endpoint;  /* default http://169.254.169.254 */
-	double timeout;             /* seconds per attempt; <= 0: 10 */
-	int max_retries;            /* retries after the first; < 0: 5 */
-	double retry_time;          /* bound of a call's attempts; <= 0: 30 */
+	const char *imds_endpoint; /* default http://169.254.169.254 */
+	double timeout;		   /* seconds per attempt; <= 0: 10 */
+	int max_retries;	   /* retries after the first; < 0: 5 */
+	double retry_time;	   /* bound of a call's attempts; <= 0: 30 */
 };
 
 struct dfo_aws; /* opaque */
@@ -111,13 +111,13 @@ struct dfo_aws *dfo_aws_default(struct dfo_err *err);
  * dfo_aws_derive() changes.  NULL strings: as the client has it. */
 struct dfo_aws_source {
 	const char *region;
-	const char *profile;      /* of the shared files */
+	const char *profile; /* of the shared files */
 	/* An IAM role to assume through STS AssumeRole with the client's
 	 * credentials (or the profile's); NULL: none, the client's own. */
 	const char *role_arn;
 	const char *external_id;  /* the role's trust policy may ask one */
 	const char *session_name; /* NULL: "dnsfailover" */
-	unsigned duration;        /* seconds, 900..43200; 0: 3600 */
+	unsigned duration;	  /* seconds, 900..43200; 0: 3600 */
 };
 
 /* A new client with src's settings but `s`'s region, profile and role
@@ -154,7 +154,7 @@ struct dfo_aws_creds {
 	char *access_key_id;
 	char *secret_access_key;
 	char *session_token; /* NULL unless temporary */
-	time_t expires;      /* wall clock; 0: never */
+	time_t expires;	     /* wall clock; 0: never */
 	const char *source;  /* "config", "environment", "shared files
 				(profile x)", "instance role x", "role ARN" */
 };
@@ -175,9 +175,9 @@ struct dfo_aws_call {
 	const char *method;   /* "GET", "POST", ... */
 	const char *path;     /* encoded, from '/'; NULL: "/" */
 	const struct dfo_aws_query *query; /* may be NULL */
-	const char *body;     /* may be NULL */
+	const char *body;		   /* may be NULL */
 	size_t body_len;
-	const char *content_type; /* of the body; may be NULL */
+	const char *content_type;   /* of the body; may be NULL */
 	const char *const *headers; /* more "Name: value"; NULL-terminated */
 	const char *amz_date; /* fixed X-Amz-Date (test vectors); NULL: now */
 	/* Streaming: the body of a 2xx answer goes to sink; restart(ctx) is
@@ -210,8 +210,8 @@ struct dfo_imds; /* opaque */
  * /latest/api/token and reused until it expires (or is refused).  With
  * v1_fallback, a GET without token is tried when no token can be had.
  * timeout: seconds per request, <= 0: 2. */
-int dfo_imds_new(struct dfo_imds **out, const char *endpoint,
-		 bool v1_fallback, double timeout, struct dfo_err *err);
+int dfo_imds_new(struct dfo_imds **out, const char *endpoint, bool v1_fallback,
+		 double timeout, struct dfo_err *err);
 void dfo_imds_free(struct dfo_imds *imds);
 
 /* GET `path` (e.g. "/latest/meta-data/local-ipv4") into *body (malloc'd,
@@ -243,10 +243,10 @@ struct dfo_aws_tag {
 /* One instance of DescribeInstances.  Strings are NULL when absent. */
 struct dfo_ec2_instance {
 	char *id, *state, *type, *key_name, *image_id;
-	char *private_ip, *public_ip;     /* IPv4 */
+	char *private_ip, *public_ip; /* IPv4 */
 	char *private_dns, *public_dns;
 	char *az, *vpc_id, *subnet_id;
-	char **ipv6;                      /* of every interface, in order */
+	char **ipv6; /* of every interface, in order */
 	size_t nipv6;
 	struct dfo_aws_tag *tags;
 	size_t ntags;
@@ -308,14 +308,14 @@ const char *const *dfo_ec2_attr_names(void);
 
 /* One resource record set. */
 struct dfo_r53_rrset {
-	char *name;          /* as AWS writes it, with the final dot */
-	char type[8];        /* "A", "AAAA", ... */
+	char *name;   /* as AWS writes it, with the final dot */
+	char type[8]; /* "A", "AAAA", ... */
 	uint32_t ttl;
-	char *set_id;        /* SetIdentifier (a routing policy), or NULL */
-	char **values;       /* record values, as text */
+	char *set_id;  /* SetIdentifier (a routing policy), or NULL */
+	char **values; /* record values, as text */
 	size_t nvalues;
-	bool alias;          /* an alias record (AliasTarget): no values */
-	char *alias_target;  /* its DNSName, or NULL */
+	bool alias;	    /* an alias record (AliasTarget): no values */
+	char *alias_target; /* its DNSName, or NULL */
 };
 
 void dfo_r53_rrset_free(struct dfo_r53_rrset *set);
@@ -361,8 +361,8 @@ struct dfo_r53_change {
  * A DELETE must name the exact current set: when the records changed
  * meanwhile (or a CREATE finds the set there), AWS refuses the batch and
  * this returns -ESTALE (DFO_ESTALE) — the compare-and-set of the design.
- * A batch refused for any other reason is -EINVAL with AWS's message.  *change_id (may be
- * NULL) gets the change's id, malloc'd. */
+ * A batch refused for any other reason is -EINVAL with AWS's message.
+ * *change_id (may be NULL) gets the change's id, malloc'd. */
 int dfo_r53_change(struct dfo_aws *aws, const char *zone_id,
 		   const struct dfo_r53_change *changes, size_t n,
 		   const char *comment, char **change_id, struct dfo_err *err);

@@ -20,27 +20,28 @@ extern "C" {
 typedef int (*dfo_http_sink)(const char *data, size_t len, void *ctx);
 
 struct dfo_http_request {
-	const char *method;  /* NULL: GET, or POST when body is set */
+	const char *method; /* NULL: GET, or POST when body is set */
 	const char *url;
-	const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
-	const char *body;    /* may be NULL */
+	const char *const
+		*headers; /* "Name: value", NULL-terminated; may be NULL */
+	const char *body; /* may be NULL */
 	size_t body_len;
-	double timeout;      /* total seconds; <= 0 means 10 */
-	int family;          /* AF_INET/AF_INET6 to force, AF_UNSPEC (0) any */
+	double timeout; /* total seconds; <= 0 means 10 */
+	int family;	/* AF_INET/AF_INET6 to force, AF_UNSPEC (0) any */
 	const char *aws_sigv4; /* CURLOPT_AWS_SIGV4 value, e.g.
 				  "aws:amz:us-east-1:ec2", or NULL */
-	const char *userpwd; /* "user:secret" for SigV4 or basic auth */
-	size_t max_body;     /* keep at most this many bytes; 0: 1 MiB */
-	dfo_http_sink sink;  /* if set, the body goes here, not to resp */
+	const char *userpwd;   /* "user:secret" for SigV4 or basic auth */
+	size_t max_body;       /* keep at most this many bytes; 0: 1 MiB */
+	dfo_http_sink sink;    /* if set, the body goes here, not to resp */
 	void *sink_ctx;
-	bool sink_only_2xx;  /* the sink gets only a 2xx answer's body; any
-				other body goes to resp (error documents) */
+	bool sink_only_2xx; /* the sink gets only a 2xx answer's body; any
+			       other body goes to resp (error documents) */
 };
 
 struct dfo_http_response {
-	long status;  /* HTTP status; 0 if none */
-	char *body;   /* NUL-terminated (unless a sink was used); free with
-			 dfo_http_response_free */
+	long status; /* HTTP status; 0 if none */
+	char *body;  /* NUL-terminated (unless a sink was used); free with
+			dfo_http_response_free */
 	size_t len;
 	char *headers; /* raw response header block, NUL-terminated */
 	size_t headers_len;

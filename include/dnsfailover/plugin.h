@@ -129,23 +129,23 @@ enum dfo_kind {
 const char *dfo_kind_name(enum dfo_kind kind);
 
 /* Fields every provider table starts with. */
-#define DFO_PROVIDER_HEADER                                                  \
-	size_t size;             /* sizeof the table type at build time */  \
-	const char *name;        /* e.g. "http"; unique within its kind */  \
-	const char *description; /* one line, for --list-plugins */         \
-	cfg_opt_t *options;      /* CFG_END()-terminated; may be NULL */     \
-	/* Build an instance from its parsed section; validation only (see  \
-	 * the lifecycle above).  `instance` is the title ("web"), for      \
-	 * messages.  Store anything in *state. */                           \
-	int (*create)(const char *instance, cfg_t *sec, void **state,        \
-		      struct dfo_err *err);                                   \
-	/* Release what create() made; state may be NULL. */                 \
-	void (*destroy)(void *state);                                        \
-	/* Optional: acquire what the instance needs to work (network,      \
-	 * sockets), in the process that uses it, before its first          \
-	 * operation.  0 or negative with err. */                            \
-	int (*start)(void *state, struct dfo_err *err);                      \
-	/* Optional: release what start() acquired. */                       \
+#define DFO_PROVIDER_HEADER                                                    \
+	size_t size;		 /* sizeof the table type at build time */     \
+	const char *name;	 /* e.g. "http"; unique within its kind */     \
+	const char *description; /* one line, for --list-plugins */            \
+	cfg_opt_t *options;	 /* CFG_END()-terminated; may be NULL */       \
+	/* Build an instance from its parsed section; validation only (see     \
+	 * the lifecycle above).  `instance` is the title ("web"), for         \
+	 * messages.  Store anything in *state. */                             \
+	int (*create)(const char *instance, cfg_t *sec, void **state,          \
+		      struct dfo_err *err);                                    \
+	/* Release what create() made; state may be NULL. */                   \
+	void (*destroy)(void *state);                                          \
+	/* Optional: acquire what the instance needs to work (network,         \
+	 * sockets), in the process that uses it, before its first             \
+	 * operation.  0 or negative with err. */                              \
+	int (*start)(void *state, struct dfo_err *err);                        \
+	/* Optional: release what start() acquired. */                         \
 	void (*stop)(void *state)
 
 /* The common head of every provider table; the core reads any table
@@ -159,8 +159,8 @@ struct dfo_provider {
 
 /* The addresses of one name and one family (A or AAAA). */
 struct dfo_rrset {
-	int family;       /* AF_INET (A) or AF_INET6 (AAAA) */
-	uint32_t ttl;     /* 0 when unknown */
+	int family;   /* AF_INET (A) or AF_INET6 (AAAA) */
+	uint32_t ttl; /* 0 when unknown */
 	size_t count;
 	size_t cap;
 	struct dfo_addr *addrs;
@@ -328,8 +328,8 @@ struct dfo_ipsource_provider {
 
 struct dfo_check_target {
 	struct dfo_addr addr; /* the server to check */
-	const char *fqdn;     /* the pool's name (Host header, SNI); may be NULL */
-	double timeout;       /* seconds until the core kills the check */
+	const char *fqdn; /* the pool's name (Host header, SNI); may be NULL */
+	double timeout;	  /* seconds until the core kills the check */
 };
 
 struct dfo_check_provider {
@@ -462,7 +462,7 @@ int dfo_register_responder(struct dfo_registry *reg,
 
 /* The module descriptor, the one symbol a module exports. */
 struct dfo_module {
-	unsigned abi;     /* DFO_PLUGIN_ABI at build time */
+	unsigned abi;	  /* DFO_PLUGIN_ABI at build time */
 	const char *name; /* module name, for messages */
 	/* Register providers.  0, or negative with err filled. */
 	int (*init)(struct dfo_registry *reg, struct dfo_err *err);
@@ -471,9 +471,9 @@ struct dfo_module {
 #define DFO_MODULE_SYMBOL "dfo_module"
 
 /* Declare a module:  DFO_MODULE("tcp", tcp_init); */
-#define DFO_MODULE(NAME, INIT)                                               \
-	__attribute__((visibility("default"))) const struct dfo_module        \
-		dfo_module = {DFO_PLUGIN_ABI, (NAME), (INIT)}
+#define DFO_MODULE(NAME, INIT)                                                 \
+	__attribute__((visibility("default")))                                 \
+	const struct dfo_module dfo_module = {DFO_PLUGIN_ABI, (NAME), (INIT)}
 
 #ifdef __cplusplus
 }

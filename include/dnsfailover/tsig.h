@@ -49,9 +49,8 @@ int dfo_tsig_key_new(const char *name, const char *algorithm,
  * NULL the key's must be it.  Messages name the file and a line, never
  * the secret.
  */
-int dfo_tsig_key_file(const char *path, const char *name,
-		      const char *algorithm, struct dfo_tsig_key **out,
-		      struct dfo_err *err);
+int dfo_tsig_key_file(const char *path, const char *name, const char *algorithm,
+		      struct dfo_tsig_key **out, struct dfo_err *err);
 
 /* Wipes the secret.  NULL is fine. */
 void dfo_tsig_key_free(struct dfo_tsig_key *key);
@@ -75,14 +74,14 @@ int dfo_tsig_sign(const struct dfo_tsig_key *key, uint8_t *msg, size_t *len,
 
 /* What dfo_tsig_verify found. */
 struct dfo_tsig_seen {
-	size_t off;        /* the TSIG record starts here */
-	uint16_t orig_id;  /* the message's id when it was signed */
-	uint16_t error;    /* the error the signer reported (BADKEY...) */
+	size_t off;	  /* the TSIG record starts here */
+	uint16_t orig_id; /* the message's id when it was signed */
+	uint16_t error;	  /* the error the signer reported (BADKEY...) */
 	uint16_t fudge;
-	uint64_t time;     /* when it was signed */
+	uint64_t time;	    /* when it was signed */
 	const uint8_t *mac; /* into the message */
 	size_t maclen;
-	unsigned verdict;  /* on -EACCES: DFO_TSIG_BADKEY, BADSIG or BADTIME */
+	unsigned verdict;   /* on -EACCES: DFO_TSIG_BADKEY, BADSIG or BADTIME */
 	char key_name[256]; /* the record's key name, text, lower case */
 	/* The record's other data (into the message): in a BADTIME answer,
 	 * the server's clock (6 bytes, RFC 8945 5.2.3). */

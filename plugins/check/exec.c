@@ -31,9 +31,8 @@ struct exec {
 	size_t argc; /* words of command */
 };
 
-static cfg_opt_t exec_opts[] = {
-	CFG_STR_LIST("command", NULL, CFGF_NODEFAULT),
-	CFG_END()};
+static cfg_opt_t exec_opts[] = {CFG_STR_LIST("command", NULL, CFGF_NODEFAULT),
+				CFG_END()};
 
 static void exec_destroy(void *state)
 {
@@ -77,7 +76,8 @@ static int program_check(const char *prog, struct dfo_err *err)
 		const char *colon = strchr(p, ':');
 		size_t len = colon ? (size_t)(colon - p) : strlen(p);
 		char *full;
-		if (asprintf(&full, "%.*s/%s", (int)len, len ? p : ".", prog) < 0)
+		if (asprintf(&full, "%.*s/%s", (int)len, len ? p : ".", prog) <
+		    0)
 			return dfo_err_set(err, -ENOMEM, "out of memory");
 		bool ok = is_program(full);
 		free(full);
@@ -89,7 +89,8 @@ static int program_check(const char *prog, struct dfo_err *err)
 	}
 	return dfo_err_set(err, -ENOENT,
 			   "command: program '%s' not found in PATH (%s) or "
-			   "not executable", prog, path);
+			   "not executable",
+			   prog, path);
 }
 
 static int exec_create(const char *instance, cfg_t *sec, void **state,
@@ -97,7 +98,8 @@ static int exec_create(const char *instance, cfg_t *sec, void **state,
 {
 	size_t n = cfg_size(sec, "command");
 	if (n == 0)
-		return dfo_err_set(err, -EINVAL, "option 'command' is required "
+		return dfo_err_set(err, -EINVAL,
+				   "option 'command' is required "
 				   "(a program and its arguments)");
 	if (!*cfg_getnstr(sec, "command", 0))
 		return dfo_err_set(err, -EINVAL, "command: empty program name");

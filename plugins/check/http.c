@@ -26,36 +26,35 @@
 #define BODY_MAX (1024 * 1024)
 
 struct http {
-	char *method;            /* "GET", "HEAD", "POST", ... */
+	char *method; /* "GET", "HEAD", "POST", ... */
 	bool https;
-	unsigned port;           /* 0: 80 or 443 */
-	char *path;              /* path and query, starting with '/' */
-	char *name;              /* `host`, or the host of `url`; may be NULL */
-	char *body;              /* request body, or NULL */
+	unsigned port; /* 0: 80 or 443 */
+	char *path;    /* path and query, starting with '/' */
+	char *name;    /* `host`, or the host of `url`; may be NULL */
+	char *body;    /* request body, or NULL */
 	struct curl_slist *headers;
-	long *status;            /* healthy status codes */
+	long *status; /* healthy status codes */
 	size_t nstatus;
-	char *expect;            /* NULL: any body */
+	char *expect; /* NULL: any body */
 	char *ca_file;
 	bool verify;
 	bool follow;
 };
 
-static cfg_opt_t http_opts[] = {
-	CFG_STR("method", NULL, CFGF_NONE),
-	CFG_STR("url", NULL, CFGF_NONE),
-	CFG_STR("path", "/", CFGF_NONE),
-	CFG_INT("port", 0, CFGF_NONE),
-	CFG_BOOL("https", cfg_false, CFGF_NONE),
-	CFG_STR("host", NULL, CFGF_NONE),
-	CFG_STR("body", NULL, CFGF_NONE),
-	CFG_STR_LIST("headers", NULL, CFGF_NONE),
-	CFG_INT_LIST("status", "{200, 302}", CFGF_NONE),
-	CFG_STR("expect", NULL, CFGF_NONE),
-	CFG_STR("ca_file", NULL, CFGF_NONE),
-	CFG_BOOL("verify", cfg_true, CFGF_NONE),
-	CFG_BOOL("follow", cfg_false, CFGF_NONE),
-	CFG_END()};
+static cfg_opt_t http_opts[] = {CFG_STR("method", NULL, CFGF_NONE),
+				CFG_STR("url", NULL, CFGF_NONE),
+				CFG_STR("path", "/", CFGF_NONE),
+				CFG_INT("port", 0, CFGF_NONE),
+				CFG_BOOL("https", cfg_false, CFGF_NONE),
+				CFG_STR("host", NULL, CFGF_NONE),
+				CFG_STR("body", NULL, CFGF_NONE),
+				CFG_STR_LIST("headers", NULL, CFGF_NONE),
+				CFG_INT_LIST("status", "{200, 302}", CFGF_NONE),
+				CFG_STR("expect", NULL, CFGF_NONE),
+				CFG_STR("ca_file", NULL, CFGF_NONE),
+				CFG_BOOL("verify", cfg_true, CFGF_NONE),
+				CFG_BOOL("follow", cfg_false, CFGF_NONE),
+				CFG_END()};
 
 static void http_destroy(void *state)
 {
@@ -143,7 +142,8 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	t->verify = cfg_getbool(sec, "verify");
 	t->follow = cfg_getbool(sec, "follow");
-	if (!dup_opt(sec, "host", &t->name) || !dup_opt(sec, "body", &t->body) ||
+	if (!dup_opt(sec, "host", &t->name) ||
+	    !dup_opt(sec, "body", &t->body) ||
 	    !dup_opt(sec, "expect", &t->expect) ||
 	    !dup_opt(sec, "ca_file", &t->ca_file) ||
 	    !dup_opt(sec, "method", &t->method))
@@ -155,8 +155,10 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 	if (url) {
 		if (is_set(sec, "path") || is_set(sec, "port") ||
 		    is_set(sec, "https")) {
-			rc = dfo_err_set(err, -EINVAL, "url replaces path, "
-					 "port and https: set one or the other");
+			rc = dfo_err_set(
+				err, -EINVAL,
+				"url replaces path, "
+				"port and https: set one or the other");
 			goto fail;
 		}
 		if ((rc = parse_url(t, url, err)) < 0)
@@ -191,7 +193,8 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 		goto fail;
 	}
 	if (t->expect && (!*t->expect || !strcmp(t->method, "HEAD"))) {
-		rc = dfo_err_set(err, -EINVAL, "expect must be non-empty and "
+		rc = dfo_err_set(err, -EINVAL,
+				 "expect must be non-empty and "
 				 "needs a method other than HEAD");
 		goto fail;
 	}
@@ -199,8 +202,10 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 	for (unsigned i = 0; i < cfg_size(sec, "headers"); i++) {
 		const char *h = cfg_getnstr(sec, "headers", i);
 		if (!strchr(h, ':') || h[0] == ':' || strpbrk(h, "\r\n")) {
-			rc = dfo_err_set(err, -EINVAL, "header \"%s\" is not "
-					 "\"Name: value\"", h);
+			rc = dfo_err_set(err, -EINVAL,
+					 "header \"%s\" is not "
+					 "\"Name: value\"",
+					 h);
 			goto fail;
 		}
 		struct curl_slist *l = curl_slist_append(t->headers, h);
@@ -211,7 +216,8 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 
 	t->nstatus = cfg_size(sec, "status");
 	if (t->nstatus == 0) {
-		rc = dfo_err_set(err, -EINVAL, "status needs at least one code");
+		rc = dfo_err_set(err, -EINVAL,
+				 "status needs at least one code");
 		goto fail;
 	}
 	if (!(t->status = calloc(t->nstatus, sizeof(*t->status))))
@@ -219,8 +225,10 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 	for (size_t i = 0; i < t->nstatus; i++) {
 		t->status[i] = cfg_getnint(sec, "status", (unsigned)i);
 		if (t->status[i] < 100 || t->status[i] > 599) {
-			rc = dfo_err_set(err, -EINVAL, "status %ld is not "
-					 "100..599", t->status[i]);
+			rc = dfo_err_set(err, -EINVAL,
+					 "status %ld is not "
+					 "100..599",
+					 t->status[i]);
 			goto fail;
 		}
 	}
@@ -315,16 +323,18 @@ static int http_check(void *state, const struct dfo_check_target *target,
 	int rc = -ENOMEM;
 
 	dfo_addr_format(&target->addr, addr, sizeof(addr));
-	snprintf(lit, sizeof(lit), target->addr.family == AF_INET6 ? "[%s]" : "%s",
-		 addr);
+	snprintf(lit, sizeof(lit),
+		 target->addr.family == AF_INET6 ? "[%s]" : "%s", addr);
 	snprintf(where, sizeof(where), "%s port %u", lit, t->port);
-	const char *name = t->name ? t->name
-			   : target->fqdn && *target->fqdn ? target->fqdn : lit;
+	const char *name = t->name			   ? t->name
+			   : target->fqdn && *target->fqdn ? target->fqdn
+							   : lit;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	CURL *h = curl_easy_init();
-	if (!h || asprintf(&url, "%s://%s:%u%s", t->https ? "https" : "http",
-			   name, t->port, t->path) < 0 ||
+	if (!h ||
+	    asprintf(&url, "%s://%s:%u%s", t->https ? "https" : "http", name,
+		     t->port, t->path) < 0 ||
 	    asprintf(&connect_to, "::%s:", lit) < 0 ||
 	    !(to = curl_slist_append(NULL, connect_to))) {
 		dfo_err_set(err, -ENOMEM, "out of memory");
@@ -372,8 +382,9 @@ static int http_check(void *state, const struct dfo_check_target *target,
 		char want[64] = "";
 		size_t n = 0;
 		for (size_t i = 0; i < t->nstatus && n < sizeof(want); i++)
-			n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%ld",
-					      i ? ", " : "", t->status[i]);
+			n += (size_t)snprintf(want + n, sizeof(want) - n,
+					      "%s%ld", i ? ", " : "",
+					      t->status[i]);
 		rc = dfo_err_set(err, -EPROTO, "status %ld (want %s)", status,
 				 want);
 		goto out;

@@ -25,19 +25,18 @@
 
 #include <dnsfailover/dnsfailover.h>
 
-#define COUNT_MAX 100
+#define COUNT_MAX  100
 #define COOKIE_LEN 8
-#define ECHO_LEN (8 + COOKIE_LEN) /* header and payload */
+#define ECHO_LEN   (8 + COOKIE_LEN) /* header and payload */
 
 struct icmpcheck {
 	unsigned count;
 	unsigned min_replies;
 };
 
-static cfg_opt_t icmp_opts[] = {
-	CFG_INT("count", 3, CFGF_NONE),
-	CFG_INT("min_replies", 1, CFGF_NONE),
-	CFG_END()};
+static cfg_opt_t icmp_opts[] = {CFG_INT("count", 3, CFGF_NONE),
+				CFG_INT("min_replies", 1, CFGF_NONE),
+				CFG_END()};
 
 static void icmp_destroy(void *state)
 {
@@ -50,11 +49,13 @@ static int icmp_create(const char *instance, cfg_t *sec, void **state,
 	long count = cfg_getint(sec, "count");
 	long min = cfg_getint(sec, "min_replies");
 	if (count < 1 || count > COUNT_MAX)
-		return dfo_err_set(err, -EINVAL, "count %ld is not 1..%d", count,
-				   COUNT_MAX);
+		return dfo_err_set(err, -EINVAL, "count %ld is not 1..%d",
+				   count, COUNT_MAX);
 	if (min < 1 || min > count)
-		return dfo_err_set(err, -EINVAL, "min_replies %ld is not "
-				   "1..count (%ld)", min, count);
+		return dfo_err_set(err, -EINVAL,
+				   "min_replies %ld is not "
+				   "1..count (%ld)",
+				   min, count);
 	struct icmpcheck *c = calloc(1, sizeof(*c));
 	if (!c)
 		return dfo_err_set(err, -ENOMEM, "out of memory");
@@ -117,14 +118,14 @@ static int ping_open(struct ping *p, int family, struct dfo_err *err)
 			int raw_errno = errno;
 			char range[64];
 			read_group_range(range, sizeof(range));
-			return dfo_err_set(err, -raw_errno,
-					   "cannot open an ICMP socket: ping "
-					   "socket: %s (group %u, sysctl "
-					   "net.ipv4.ping_group_range = \"%s\"); "
-					   "raw socket: %s (needs CAP_NET_RAW)",
-					   strerror(dgram_errno),
-					   (unsigned)getgid(), range,
-					   strerror(raw_errno));
+			return dfo_err_set(
+				err, -raw_errno,
+				"cannot open an ICMP socket: ping "
+				"socket: %s (group %u, sysctl "
+				"net.ipv4.ping_group_range = \"%s\"); "
+				"raw socket: %s (needs CAP_NET_RAW)",
+				strerror(dgram_errno), (unsigned)getgid(),
+				range, strerror(raw_errno));
 		}
 	}
 	if (p->raw && family == AF_INET6) {
@@ -136,7 +137,8 @@ static int ping_open(struct ping *p, int family, struct dfo_err *err)
 	p->id = (uint16_t)getpid();
 	if (getrandom(p->cookie, sizeof(p->cookie), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(p->cookie)) {
-		uint64_t v = (uint64_t)dfo_now() * 1000003u ^ (uint64_t)getpid();
+		uint64_t v =
+			(uint64_t)dfo_now() * 1000003u ^ (uint64_t)getpid();
 		memcpy(p->cookie, &v, sizeof(p->cookie));
 	}
 	dfo_log(DFO_LOG_DEBUG, "icmp: using a %s socket",
@@ -178,7 +180,8 @@ static int ping_parse(const struct ping *p, const uint8_t *data, size_t len)
 		data += ihl;
 		len -= ihl;
 	}
-	uint8_t reply = p->family == AF_INET ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY;
+	uint8_t reply =
+		p->family == AF_INET ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY;
 	if (len < ECHO_LEN || data[0] != reply || data[1] != 0)
 		return -1;
 	/* A ping socket's identifier is the kernel's, matched by it. */
@@ -238,7 +241,8 @@ static int icmp_check(void *state, const struct dfo_check_target *target,
 		}
 		double until = sent < c->count && next < end ? next : end;
 		if (now >= end) {
-			rc = dfo_err_set(err, -ETIMEDOUT, "%u of %u echo "
+			rc = dfo_err_set(err, -ETIMEDOUT,
+					 "%u of %u echo "
 					 "replies from %s in %.3g s, need %u",
 					 replies, c->count, addr, limit,
 					 c->min_replies);
@@ -247,7 +251,8 @@ static int icmp_check(void *state, const struct dfo_check_target *target,
 		struct pollfd pfd = {.fd = p.fd, .events = POLLIN};
 		int n = poll(&pfd, 1, (int)((until - now) * 1000) + 1);
 		if (n < 0 && errno != EINTR) {
-			rc = dfo_err_set(err, -errno, "poll: %s", strerror(errno));
+			rc = dfo_err_set(err, -errno, "poll: %s",
+					 strerror(errno));
 			break;
 		}
 		if (n <= 0)

@@ -18,11 +18,9 @@ struct tcp {
 	char *expect;
 };
 
-static cfg_opt_t tcp_opts[] = {
-	CFG_INT("port", 0, CFGF_NODEFAULT),
-	CFG_STR("send", NULL, CFGF_NONE),
-	CFG_STR("expect", NULL, CFGF_NONE),
-	CFG_END()};
+static cfg_opt_t tcp_opts[] = {CFG_INT("port", 0, CFGF_NODEFAULT),
+			       CFG_STR("send", NULL, CFGF_NONE),
+			       CFG_STR("expect", NULL, CFGF_NONE), CFG_END()};
 
 static void tcp_destroy(void *state)
 {
@@ -41,7 +39,8 @@ static int tcp_create(const char *instance, cfg_t *sec, void **state,
 		return dfo_err_set(err, -EINVAL, "option 'port' is required");
 	long port = cfg_getint(sec, "port");
 	if (port < 1 || port > 65535)
-		return dfo_err_set(err, -EINVAL, "port %ld is not 1..65535", port);
+		return dfo_err_set(err, -EINVAL, "port %ld is not 1..65535",
+				   port);
 	struct tcp *t = calloc(1, sizeof(*t));
 	if (!t)
 		return dfo_err_set(err, -ENOMEM, "out of memory");
@@ -97,7 +96,8 @@ static int tcp_check(void *state, const struct dfo_check_target *target,
 		char buf[4096];
 		size_t got = 0;
 		for (;;) {
-			ssize_t r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+			ssize_t r =
+				recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r < 0) {
@@ -111,12 +111,13 @@ static int tcp_check(void *state, const struct dfo_check_target *target,
 				break;
 			if (r == 0 || got == sizeof(buf) - 1) {
 				char shown[64];
-				rc = dfo_err_set(err, -EPROTO,
-						 "expected \"%s\", got \"%s\"%s",
-						 t->expect,
-						 dfo_sanitize(buf, got, shown,
-							      sizeof(shown)),
-						 r == 0 ? " then EOF" : "");
+				rc = dfo_err_set(
+					err, -EPROTO,
+					"expected \"%s\", got \"%s\"%s",
+					t->expect,
+					dfo_sanitize(buf, got, shown,
+						     sizeof(shown)),
+					r == 0 ? " then EOF" : "");
 				break;
 			}
 		}

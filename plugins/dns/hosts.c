@@ -47,10 +47,9 @@ struct hosts {
 	double lock_timeout;
 };
 
-static cfg_opt_t hosts_opts[] = {
-	CFG_STR("file", NULL, CFGF_NODEFAULT),
-	CFG_FLOAT("lock_timeout", 10, CFGF_NONE),
-	CFG_END()};
+static cfg_opt_t hosts_opts[] = {CFG_STR("file", NULL, CFGF_NODEFAULT),
+				 CFG_FLOAT("lock_timeout", 10, CFGF_NONE),
+				 CFG_END()};
 
 static void hosts_destroy(void *state)
 {
@@ -70,9 +69,11 @@ static int hosts_create(const char *instance, cfg_t *sec, void **state,
 		return dfo_err_set(err, -EINVAL, "option 'file' is required");
 	double lt = cfg_getfloat(sec, "lock_timeout");
 	if (!(lt > 0 && lt <= 3600))
-		return dfo_err_set(err, -EINVAL,
-				   "lock_timeout must be more than 0 and at most "
-				   "3600 seconds, not %g", lt);
+		return dfo_err_set(
+			err, -EINVAL,
+			"lock_timeout must be more than 0 and at most "
+			"3600 seconds, not %g",
+			lt);
 	/* What cannot work is refused now: a FIFO, a device, a directory, a
 	 * symlink to nothing.  (A missing file or directory may be created
 	 * before the agent starts.) */
@@ -80,11 +81,13 @@ static int hosts_create(const char *instance, cfg_t *sec, void **state,
 	if (stat(file, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
 			return dfo_err_set(err, -EINVAL,
-					   "file %s is not a regular file", file);
+					   "file %s is not a regular file",
+					   file);
 	} else if (lstat(file, &st) == 0) {
 		return dfo_err_set(err, -ENOENT,
 				   "file %s is a symlink to a file that does "
-				   "not exist", file);
+				   "not exist",
+				   file);
 	}
 	/* Written through a temporary file and a lock beside it: a
 	 * directory this user cannot write (a read-only /etc under
@@ -96,7 +99,8 @@ static int hosts_create(const char *instance, cfg_t *sec, void **state,
 	if (stat(dir, &st) == 0 && access(dir, W_OK) < 0)
 		return dfo_err_set(err, -EACCES,
 				   "file %s: directory %s is not writable by "
-				   "uid %u: %s", file, dir, (unsigned)getuid(),
+				   "uid %u: %s",
+				   file, dir, (unsigned)getuid(),
 				   strerror(errno));
 	struct hosts *h = calloc(1, sizeof(*h));
 	if (!h || !(h->file = strdup(file))) {
@@ -127,7 +131,8 @@ static int read_file(const char *path, struct text *t, struct stat *st,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		return dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		return dfo_err_set(err, -errno, "%s: %s", path,
+				   strerror(errno));
 	}
 	int rc = 0;
 	if (fstat(fd, st) < 0) {
@@ -147,8 +152,8 @@ static int read_file(const char *path, struct text *t, struct stat *st,
 		if (len == cap) { /* it grew while being read */
 			if (cap > HOSTS_MAX_SIZE) {
 				rc = dfo_err_set(err, -EFBIG,
-						 "%s: larger than %u bytes", path,
-						 HOSTS_MAX_SIZE);
+						 "%s: larger than %u bytes",
+						 path, HOSTS_MAX_SIZE);
 				break;
 			}
 			char *b = realloc(buf, cap *= 2);
@@ -209,8 +214,8 @@ static bool name_eq(const char *a, size_t alen, const char *b)
 
 struct line {
 	const char *start, *end; /* the line, without its '\n' */
-	const char *next;        /* the byte after its '\n' (or end) */
-	const char *names;       /* just after the address field */
+	const char *next;	 /* the byte after its '\n' (or end) */
+	const char *names;	 /* just after the address field */
 	struct dfo_addr addr;
 	bool has_addr;
 };
@@ -338,7 +343,8 @@ static int without(const struct text *t, const char *fqdn,
 	for (const char *p = t->p; line_next(t, &p, &l);) {
 		if (!l.has_addr || !dfo_addr_equal(&l.addr, addr) ||
 		    !line_has_name(&l, fqdn)) {
-			if (dfo_sbuf_add(o, l.start, (size_t)(l.next - l.start)) < 0)
+			if (dfo_sbuf_add(o, l.start,
+					 (size_t)(l.next - l.start)) < 0)
 				return -ENOMEM;
 			continue;
 		}
@@ -381,7 +387,8 @@ static int resolve(const char *path, char **target, struct dfo_err *err)
 		return 0;
 	}
 	if (errno != ENOENT)
-		return dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		return dfo_err_set(err, -errno, "%s: %s", path,
+				   strerror(errno));
 	struct stat st;
 	if (lstat(path, &st) == 0)
 		return dfo_err_set(err, -ENOENT,
@@ -396,14 +403,18 @@ static int resolve(const char *path, char **target, struct dfo_err *err)
  * holds it, or negative. */
 static int lock_take(const char *lock, double timeout, struct dfo_err *err)
 {
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-				    O_NONBLOCK | O_NOCTTY, 0644);
+	int fd = open(lock,
+		      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+			      O_NOCTTY,
+		      0644);
 	if (fd < 0)
-		return dfo_err_set(err, -errno, "%s: %s", lock, strerror(errno));
+		return dfo_err_set(err, -errno, "%s: %s", lock,
+				   strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return dfo_err_set(err, -EINVAL, "%s: not a regular file", lock);
+		return dfo_err_set(err, -EINVAL, "%s: not a regular file",
+				   lock);
 	}
 	double deadline = dfo_now() + timeout;
 	long wait_us = 1000;
@@ -420,14 +431,17 @@ static int lock_take(const char *lock, double timeout, struct dfo_err *err)
 			close(fd);
 			return dfo_err_set(err, -EINTR,
 					   "%s: gave up waiting for the lock: "
-					   "stopping", lock);
+					   "stopping",
+					   lock);
 		}
 		double left = deadline - dfo_now();
 		if (left <= 0) {
 			close(fd);
-			return dfo_err_set(err, -ETIMEDOUT,
-					   "%s: still locked by another process "
-					   "after %g s", lock, timeout);
+			return dfo_err_set(
+				err, -ETIMEDOUT,
+				"%s: still locked by another process "
+				"after %g s",
+				lock, timeout);
 		}
 		long us = wait_us;
 		if (us > (long)(left * 1e6) + 1)
@@ -455,15 +469,16 @@ static void remove_stale_temps(const char *target)
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
-		if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5))
+		if (strncmp(n, base, blen) != 0 ||
+		    strncmp(n + blen, ".tmp.", 5))
 			continue;
 		const char *digits = n + blen + 5;
 		if (!*digits || strspn(digits, "0123456789") != strlen(digits))
 			continue;
 		if (unlinkat(dirfd(d), n, 0) == 0)
 			dfo_log(DFO_LOG_NOTICE,
-				"removed %s/%s, left by a writer that died", dir,
-				n);
+				"removed %s/%s, left by a writer that died",
+				dir, n);
 	}
 	closedir(d);
 out:
@@ -481,8 +496,9 @@ static int replace_file(const char *target, const struct stat *old,
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	int rc = 0;
 	mode_t mode = old->st_mode ? old->st_mode & 07777 : 0644;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		      mode);
+	int fd =
+		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		     mode);
 	if (fd < 0) {
 		rc = dfo_err_set(err, -errno, "%s: %s", tmp, strerror(errno));
 		free(tmp);
@@ -510,7 +526,8 @@ static int replace_file(const char *target, const struct stat *old,
 			off += (size_t)w;
 	}
 	if (rc == 0 && fsync(fd) < 0)
-		rc = dfo_err_set(err, -errno, "%s: fsync: %s", tmp, strerror(errno));
+		rc = dfo_err_set(err, -errno, "%s: fsync: %s", tmp,
+				 strerror(errno));
 	if (close(fd) < 0 && rc == 0)
 		rc = dfo_err_set(err, -errno, "%s: %s", tmp, strerror(errno));
 	if (rc == 0 && rename(tmp, target) < 0)
@@ -520,8 +537,8 @@ static int replace_file(const char *target, const struct stat *old,
 		unlink(tmp);
 	} else {
 		char *dcopy = strdup(target);
-		int dfd = dcopy ? open(dirname(dcopy), O_RDONLY | O_DIRECTORY |
-							      O_CLOEXEC)
+		int dfd = dcopy ? open(dirname(dcopy),
+				       O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 				: -1;
 		if (dfd >= 0) {
 			fsync(dfd);
@@ -579,9 +596,11 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 	if (rc < 0)
 		goto out;
 	if (expected && !dfo_rrset_same(&cur, expected)) {
-		rc = dfo_err_set(err, DFO_ESTALE,
-				 "%s changed since it was read (%zu record(s) now, "
-				 "%zu expected)", fqdn, cur.count, expected->count);
+		rc = dfo_err_set(
+			err, DFO_ESTALE,
+			"%s changed since it was read (%zu record(s) now, "
+			"%zu expected)",
+			fqdn, cur.count, expected->count);
 		goto out;
 	}
 	bool present = dfo_rrset_contains(&cur, addr);
@@ -593,9 +612,11 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 	if (op == OP_DEL && cur.count == 1) {
 		char a[DFO_ADDR_STRLEN];
 		dfo_addr_format(addr, a, sizeof(a));
-		rc = dfo_err_set(err, DFO_ELAST, "not deleting %s: it is the last "
-				 "%s record of %s", a,
-				 addr->family == AF_INET6 ? "AAAA" : "A", fqdn);
+		rc = dfo_err_set(err, DFO_ELAST,
+				 "not deleting %s: it is the last "
+				 "%s record of %s",
+				 a, addr->family == AF_INET6 ? "AAAA" : "A",
+				 fqdn);
 		goto out;
 	}
 	if (op == OP_ADD) {
@@ -609,7 +630,8 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 		if (dfo_sbuf_add(&o, t.p, t.len) < 0 ||
 		    (t.len && t.p[t.len - 1] != '\n' &&
 		     dfo_sbuf_add(&o, eol, strlen(eol)) < 0) ||
-		    dfo_sbuf_add(&o, a, strlen(a)) < 0 || dfo_sbuf_add(&o, "\t", 1) < 0 ||
+		    dfo_sbuf_add(&o, a, strlen(a)) < 0 ||
+		    dfo_sbuf_add(&o, "\t", 1) < 0 ||
 		    dfo_sbuf_add(&o, fqdn, strlen(fqdn)) < 0 ||
 		    dfo_sbuf_add(&o, eol, strlen(eol)) < 0)
 			rc = -ENOMEM;
@@ -722,10 +744,12 @@ static int state_edit(const struct text *t, const char *name, const char *del,
 	if (!add || present)
 		return 0;
 	*changed = true;
-	if ((o->len && o->s[o->len - 1] != '\n' && dfo_sbuf_add(o, "\n", 1) < 0) ||
+	if ((o->len && o->s[o->len - 1] != '\n' &&
+	     dfo_sbuf_add(o, "\n", 1) < 0) ||
 	    dfo_sbuf_add(o, TXT_TAG, strlen(TXT_TAG)) < 0 ||
 	    dfo_sbuf_add(o, name, strlen(name)) < 0 ||
-	    dfo_sbuf_add(o, " ", 1) < 0 || dfo_sbuf_add(o, add, strlen(add)) < 0 ||
+	    dfo_sbuf_add(o, " ", 1) < 0 ||
+	    dfo_sbuf_add(o, add, strlen(add)) < 0 ||
 	    dfo_sbuf_add(o, "\n", 1) < 0)
 		return -ENOMEM;
 	return 0;
@@ -734,8 +758,9 @@ static int state_edit(const struct text *t, const char *name, const char *del,
 /* One record out, one in, under the lock.  `expected` is not needed: the
  * change touches only the records named. */
 static int hosts_state_change(void *state, const char *name, const char *del,
-			      const char *add, const struct dfo_txtset *expected,
-			      uint32_t ttl, struct dfo_err *err)
+			      const char *add,
+			      const struct dfo_txtset *expected, uint32_t ttl,
+			      struct dfo_err *err)
 {
 	(void)expected;
 	(void)ttl; /* hosts files carry no TTL */

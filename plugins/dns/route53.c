@@ -31,13 +31,13 @@
 
 struct r53 {
 	char *title;
-	char *zone;     /* name, without final dot; NULL if only zone_id */
-	char *zone_id;  /* configured, or looked up in start() */
+	char *zone;    /* name, without final dot; NULL if only zone_id */
+	char *zone_id; /* configured, or looked up in start() */
 	bool id_looked_up;
 	long ttl;
 	double wait;
 	bool read_dns;
-	char **ns;      /* nameservers option */
+	char **ns; /* nameservers option */
 	size_t nns;
 	ldns_resolver *res; /* read = "dns", from start() */
 	bool started;
@@ -48,8 +48,7 @@ static void txt_read_free(struct txt_read *t);
 
 static cfg_opt_t r53_opts[] = {
 	/* The hosted zone by name (looked up once, at start) or by id. */
-	CFG_STR("zone", NULL, CFGF_NONE),
-	CFG_STR("zone_id", NULL, CFGF_NONE),
+	CFG_STR("zone", NULL, CFGF_NONE), CFG_STR("zone_id", NULL, CFGF_NONE),
 	/* TTL of a set the agent creates; an existing set keeps its own. */
 	CFG_INT("ttl", 60, CFGF_NONE),
 	/* Seconds to wait for INSYNC after a change; 0: do not wait. */
@@ -58,8 +57,7 @@ static cfg_opt_t r53_opts[] = {
 	CFG_STR("read", "api", CFGF_NONE),
 	/* read = "dns": servers to ask ("ADDR", "ADDR:PORT", "[V6]:PORT",
 	 * or host names); default the zone's delegation set. */
-	CFG_STR_LIST("nameservers", "{}", CFGF_NONE),
-	CFG_END()};
+	CFG_STR_LIST("nameservers", "{}", CFGF_NONE), CFG_END()};
 
 static void r53_destroy(void *state)
 {
@@ -135,23 +133,31 @@ static int r53_create(const char *instance, cfg_t *sec, void **state,
 	unsigned nns = cfg_size(sec, "nameservers");
 	if (!zone == !id)
 		return dfo_err_set(err, -EINVAL, "set one of zone or zone_id");
-	if (zone && (!*zone || strlen(zone) > 254 ||
-		     strpbrk(zone, " \t\r\n\v\f/\\")))
-		return dfo_err_set(err, -EINVAL, "zone '%s' is not a domain "
-				   "name", zone);
+	if (zone &&
+	    (!*zone || strlen(zone) > 254 || strpbrk(zone, " \t\r\n\v\f/\\")))
+		return dfo_err_set(err, -EINVAL,
+				   "zone '%s' is not a domain "
+				   "name",
+				   zone);
 	if (id && (!*id || strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-				       "/hostedzone") != strlen(id)))
-		return dfo_err_set(err, -EINVAL, "zone_id '%s' is not a hosted "
-				   "zone id (Z...)", id);
+				      "/hostedzone") != strlen(id)))
+		return dfo_err_set(err, -EINVAL,
+				   "zone_id '%s' is not a hosted "
+				   "zone id (Z...)",
+				   id);
 	if (ttl < 0 || ttl > 2147483647)
 		return dfo_err_set(err, -EINVAL, "ttl must be 0..2147483647");
 	if (!(wait >= 0 && wait <= 3600))
-		return dfo_err_set(err, -EINVAL, "wait must be 0..3600 seconds");
+		return dfo_err_set(err, -EINVAL,
+				   "wait must be 0..3600 seconds");
 	if (strcmp(read, "api") != 0 && strcmp(read, "dns") != 0)
-		return dfo_err_set(err, -EINVAL, "read must be \"api\" or "
-				   "\"dns\", not '%s'", read);
+		return dfo_err_set(err, -EINVAL,
+				   "read must be \"api\" or "
+				   "\"dns\", not '%s'",
+				   read);
 	if (nns && strcmp(read, "dns") != 0)
-		return dfo_err_set(err, -EINVAL, "nameservers is for read = "
+		return dfo_err_set(err, -EINVAL,
+				   "nameservers is for read = "
 				   "\"dns\"");
 	unsigned port0 = 0;
 	for (unsigned i = 0; i < nns; i++) {
@@ -159,11 +165,15 @@ static int r53_create(const char *instance, cfg_t *sec, void **state,
 		unsigned port;
 		const char *v = cfg_getnstr(sec, "nameservers", i);
 		if (split_hostport(v, host, sizeof(host), &port) < 0)
-			return dfo_err_set(err, -EINVAL, "nameservers: '%s' is "
-					   "not ADDRESS, ADDRESS:PORT or a host "
-					   "name", v);
+			return dfo_err_set(
+				err, -EINVAL,
+				"nameservers: '%s' is "
+				"not ADDRESS, ADDRESS:PORT or a host "
+				"name",
+				v);
 		if (i && port != port0)
-			return dfo_err_set(err, -EINVAL, "nameservers: all must "
+			return dfo_err_set(err, -EINVAL,
+					   "nameservers: all must "
 					   "use the same port");
 		port0 = port;
 	}
@@ -180,8 +190,8 @@ static int r53_create(const char *instance, cfg_t *sec, void **state,
 	bool oom = !s->title || (zone && !s->zone) || (id && !s->zone_id) ||
 		   !s->ns;
 	for (unsigned i = 0; !oom && i < nns; i++)
-		if (!(s->ns[s->nns++] = strdup(cfg_getnstr(sec, "nameservers",
-							   i))))
+		if (!(s->ns[s->nns++] =
+			      strdup(cfg_getnstr(sec, "nameservers", i))))
 			oom = true;
 	if (oom) {
 		r53_destroy(s);
@@ -203,23 +213,34 @@ static int make_resolver(struct r53 *s, char *const *ns, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		char host[256];
 		if (split_hostport(ns[i], host, sizeof(host), &port) < 0) {
-			dfo_log(DFO_LOG_WARNING, "route53 %s: name server '%s' "
-				"ignored", s->title, ns[i]);
+			dfo_log(DFO_LOG_WARNING,
+				"route53 %s: name server '%s' "
+				"ignored",
+				s->title, ns[i]);
 			continue;
 		}
 		struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai, *p;
 		int g = getaddrinfo(host, NULL, &hints, &ai);
 		if (g != 0) {
-			dfo_log(DFO_LOG_WARNING, "route53 %s: name server %s: "
-				"%s", s->title, host, gai_strerror(g));
+			dfo_log(DFO_LOG_WARNING,
+				"route53 %s: name server %s: "
+				"%s",
+				s->title, host, gai_strerror(g));
 			continue;
 		}
 		for (p = ai; p; p = p->ai_next) {
 			char text[INET6_ADDRSTRLEN];
-			const void *a = p->ai_family == AF_INET
-				? (const void *)&((struct sockaddr_in *)p->ai_addr)->sin_addr
-				: (const void *)&((struct sockaddr_in6 *)p->ai_addr)->sin6_addr;
-			if ((p->ai_family != AF_INET && p->ai_family != AF_INET6) ||
+			const void *a =
+				p->ai_family == AF_INET
+					? (const void *)&((struct sockaddr_in *)
+								  p->ai_addr)
+						  ->sin_addr
+					: (const void *)&(
+						  (struct sockaddr_in6 *)
+							  p->ai_addr)
+						  ->sin6_addr;
+			if ((p->ai_family != AF_INET &&
+			     p->ai_family != AF_INET6) ||
 			    !inet_ntop(p->ai_family, a, text, sizeof(text)))
 				continue;
 			ldns_rdf *rdf = ldns_rdf_new_frm_str(
@@ -236,7 +257,8 @@ static int make_resolver(struct r53 *s, char *const *ns, size_t n,
 	}
 	if (!pushed) {
 		ldns_resolver_deep_free(res);
-		return dfo_err_set(err, -EHOSTUNREACH, "no usable name server "
+		return dfo_err_set(err, -EHOSTUNREACH,
+				   "no usable name server "
 				   "for read = \"dns\"");
 	}
 	struct timeval tv = {2, 0};
@@ -359,23 +381,28 @@ static int list_api(struct r53 *s, const char *fqdn, int family,
 	if (rc < 0)
 		return rc;
 	if (n && (n > 1 || sets[0].set_id))
-		rc = dfo_err_set(err, -EPERM, "route53: %s %s uses a routing "
+		rc = dfo_err_set(err, -EPERM,
+				 "route53: %s %s uses a routing "
 				 "policy (SetIdentifier '%s'): dnsfailover "
-				 "edits only simple record sets", fqdn,
-				 rtype(family),
+				 "edits only simple record sets",
+				 fqdn, rtype(family),
 				 sets[0].set_id ? sets[0].set_id : "?");
 	else if (n && sets[0].alias)
-		rc = dfo_err_set(err, -EPERM, "route53: %s %s is an alias (to "
+		rc = dfo_err_set(err, -EPERM,
+				 "route53: %s %s is an alias (to "
 				 "%s): dnsfailover edits only simple record "
-				 "sets", fqdn, rtype(family),
+				 "sets",
+				 fqdn, rtype(family),
 				 sets[0].alias_target ? sets[0].alias_target
 						      : "?");
 	for (size_t i = 0; rc == 0 && n && i < sets[0].nvalues; i++) {
 		struct dfo_addr a;
 		if (dfo_addr_parse_family(&a, sets[0].values[i], family) < 0)
-			rc = dfo_err_set(err, -EBADMSG, "route53: %s %s: value "
-					 "'%.60s' is not an address", fqdn,
-					 rtype(family), sets[0].values[i]);
+			rc = dfo_err_set(err, -EBADMSG,
+					 "route53: %s %s: value "
+					 "'%.60s' is not an address",
+					 fqdn, rtype(family),
+					 sets[0].values[i]);
 		else if (dfo_rrset_add(out, &a) < 0)
 			rc = dfo_err_set(err, -ENOMEM, "out of memory");
 	}
@@ -391,34 +418,42 @@ static int list_api(struct r53 *s, const char *fqdn, int family,
 static int list_dns(struct r53 *s, const char *fqdn, int family,
 		    struct dfo_rrset *out, struct dfo_err *err)
 {
-	ldns_rr_type t = family == AF_INET6 ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A;
+	ldns_rr_type t =
+		family == AF_INET6 ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A;
 	ldns_rdf *name = ldns_dname_new_frm_str(fqdn);
 	if (!name)
 		return dfo_err_set(err, -EINVAL, "%s: not a domain name", fqdn);
 	/* ldns marks a server that failed once as unreachable for good:
 	 * every read gives every server its chance again. */
 	for (size_t i = 0; i < ldns_resolver_nameserver_count(s->res); i++)
-		ldns_resolver_set_nameserver_rtt(s->res, i, LDNS_RESOLV_RTT_MIN);
+		ldns_resolver_set_nameserver_rtt(s->res, i,
+						 LDNS_RESOLV_RTT_MIN);
 	ldns_pkt *p = NULL;
-	ldns_status st = ldns_resolver_send(&p, s->res, name, t, LDNS_RR_CLASS_IN,
-					    0);
+	ldns_status st =
+		ldns_resolver_send(&p, s->res, name, t, LDNS_RR_CLASS_IN, 0);
 	int rc = 0;
 	if (st != LDNS_STATUS_OK || !p) {
-		rc = dfo_err_set(err, -ETIMEDOUT, "route53 %s: DNS query %s %s: "
-				 "%s", s->title, fqdn, rtype(family),
+		rc = dfo_err_set(err, -ETIMEDOUT,
+				 "route53 %s: DNS query %s %s: "
+				 "%s",
+				 s->title, fqdn, rtype(family),
 				 ldns_get_errorstr_by_id(st));
 		goto out;
 	}
 	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(p);
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
-		rc = dfo_err_set(err, -EIO, "route53 %s: DNS query %s %s: rcode "
-				 "%d", s->title, fqdn, rtype(family), (int)rcode);
+		rc = dfo_err_set(err, -EIO,
+				 "route53 %s: DNS query %s %s: rcode "
+				 "%d",
+				 s->title, fqdn, rtype(family), (int)rcode);
 		goto out;
 	}
 	if (!ldns_pkt_aa(p)) {
-		rc = dfo_err_set(err, -EIO, "route53 %s: DNS answer for %s %s "
+		rc = dfo_err_set(err, -EIO,
+				 "route53 %s: DNS answer for %s %s "
 				 "is not authoritative (is the server one of "
-				 "the zone's?)", s->title, fqdn, rtype(family));
+				 "the zone's?)",
+				 s->title, fqdn, rtype(family));
 		goto out;
 	}
 	ldns_rr_list *ans = ldns_pkt_answer(p);
@@ -427,9 +462,11 @@ static int list_dns(struct r53 *s, const char *fqdn, int family,
 		if (ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
 			continue;
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME) {
-			rc = dfo_err_set(err, -EPERM, "route53: %s is a CNAME: "
+			rc = dfo_err_set(err, -EPERM,
+					 "route53: %s is a CNAME: "
 					 "dnsfailover edits only address "
-					 "records", fqdn);
+					 "records",
+					 fqdn);
 			goto out;
 		}
 		if (ldns_rr_get_type(rr) != t || ldns_rr_rd_count(rr) < 1)
@@ -473,11 +510,14 @@ struct r53_set {
 };
 
 static int to_r53(struct r53_set *o, const char *fqdn,
-		  const struct dfo_rrset *set, uint32_t ttl, struct dfo_err *err)
+		  const struct dfo_rrset *set, uint32_t ttl,
+		  struct dfo_err *err)
 {
 	if (set->count > 64)
-		return dfo_err_set(err, -E2BIG, "route53: more than 64 records "
-				   "for %s", fqdn);
+		return dfo_err_set(err, -E2BIG,
+				   "route53: more than 64 records "
+				   "for %s",
+				   fqdn);
 	memset(&o->rr, 0, sizeof(o->rr));
 	o->rr.name = (char *)fqdn;
 	snprintf(o->rr.type, sizeof(o->rr.type), "%s", rtype(set->family));
@@ -492,9 +532,8 @@ static int to_r53(struct r53_set *o, const char *fqdn,
 }
 
 /* Replace `old` (exactly as read; empty: none) by `new` in one batch. */
-static int replace(struct r53 *s, const char *fqdn,
-		   const struct dfo_rrset *old, const struct dfo_rrset *new,
-		   struct dfo_err *err)
+static int replace(struct r53 *s, const char *fqdn, const struct dfo_rrset *old,
+		   const struct dfo_rrset *new, struct dfo_err *err)
 {
 	struct dfo_aws *aws = dfo_aws_default(err);
 	if (!aws)
@@ -535,8 +574,10 @@ static int replace(struct r53 *s, const char *fqdn,
 		every = every < 0.2 ? 0.2 : every > 5 ? 5 : every;
 		struct dfo_err e = {0};
 		if (dfo_r53_wait(aws, id, every, s->wait, &e) < 0)
-			dfo_log(DFO_LOG_NOTICE, "route53 %s: %s %s changed, but "
-				"%s", s->title, fqdn, rtype(new->family), e.msg);
+			dfo_log(DFO_LOG_NOTICE,
+				"route53 %s: %s %s changed, but "
+				"%s",
+				s->title, fqdn, rtype(new->family), e.msg);
 	}
 	free(id);
 	return rc;
@@ -595,7 +636,8 @@ static int change(struct r53 *s, const char *fqdn, const struct dfo_addr *addr,
 	struct dfo_dns_cas cas = {change_read, change_write, &c};
 	int rc = check_ready(s, fqdn, err);
 	return rc < 0 ? rc
-		      : dfo_dns_cas_change(&cas, fqdn, add, addr, expected, err);
+		      : dfo_dns_cas_change(&cas, fqdn, add, addr, expected,
+					   err);
 }
 
 static int r53_add(void *state, const char *fqdn, const struct dfo_addr *addr,
@@ -732,9 +774,11 @@ static int txt_fetch(struct r53 *s, const char *name, struct txt_read **out,
 	if (!t || !(t->name = strdup(name)))
 		rc = dfo_err_set(err, -ENOMEM, "out of memory");
 	else if (n && (n > 1 || sets[0].set_id || sets[0].alias))
-		rc = dfo_err_set(err, -EPERM, "route53: %s TXT uses a routing "
+		rc = dfo_err_set(err, -EPERM,
+				 "route53: %s TXT uses a routing "
 				 "policy or is an alias: not a state name "
-				 "dnsfailover can keep", name);
+				 "dnsfailover can keep",
+				 name);
 	if (rc == 0 && n) {
 		t->ttl = sets[0].ttl;
 		t->vals = calloc(sets[0].nvalues ? sets[0].nvalues : 1,
@@ -756,8 +800,8 @@ static int txt_fetch(struct r53 *s, const char *name, struct txt_read **out,
 	return 0;
 }
 
-static int r53_state_list(void *state, const char *name,
-			  struct dfo_txtset *out, struct dfo_err *err)
+static int r53_state_list(void *state, const char *name, struct dfo_txtset *out,
+			  struct dfo_err *err)
 {
 	struct r53 *s = state;
 	struct txt_read *t;
@@ -796,9 +840,11 @@ static int txt_current(struct r53 *s, const char *name,
 		if (expected && ((rc = txt_texts(t, &have, err)) < 0 ||
 				 !dfo_txtset_same(&have, expected))) {
 			if (rc == 0)
-				rc = dfo_err_set(err, DFO_ESTALE, "route53: %s "
-						 "TXT changed since it was read",
-						 name);
+				rc = dfo_err_set(
+					err, DFO_ESTALE,
+					"route53: %s "
+					"TXT changed since it was read",
+					name);
 			txt_keep(s, t);
 			dfo_txtset_clear(&have);
 			return rc;
@@ -846,19 +892,24 @@ static int txt_replace(struct r53 *s, const char *name, struct txt_read *cur,
 		rc = err ? err->code : -ENOMEM;
 		goto out;
 	}
-	struct dfo_r53_rrset old = {.name = (char *)name, .type = "TXT",
-				    .ttl = cur->ttl, .values = cur->vals,
+	struct dfo_r53_rrset old = {.name = (char *)name,
+				    .type = "TXT",
+				    .ttl = cur->ttl,
+				    .values = cur->vals,
 				    .nvalues = cur->n};
-	struct dfo_r53_rrset new = {.name = (char *)name, .type = "TXT",
-				    .ttl = ttl, .values = vals, .nvalues = n};
+	struct dfo_r53_rrset new = {.name = (char *)name,
+				    .type = "TXT",
+				    .ttl = ttl,
+				    .values = vals,
+				    .nvalues = n};
 	struct dfo_r53_change ch[2];
 	size_t nch = 0;
 	if (cur->n)
 		ch[nch++] = (struct dfo_r53_change){DFO_R53_DELETE, &old};
 	if (n)
 		ch[nch++] = (struct dfo_r53_change){DFO_R53_CREATE, &new};
-	rc = dfo_r53_change(aws, s->zone_id, ch, nch, "dnsfailover state",
-			    NULL, err);
+	rc = dfo_r53_change(aws, s->zone_id, ch, nch, "dnsfailover state", NULL,
+			    err);
 	if (rc == 0) {
 		/* `cur` becomes the set written: its values, in its order */
 		for (size_t i = 0; i < n; i++)
@@ -904,7 +955,8 @@ static int txt_change(void *ctx, struct dfo_err *err)
 	struct txt_read *cur = NULL;
 	int rc = txt_current(c->s, c->name, c->expected, &cur, err);
 	if (rc == 0) {
-		rc = txt_replace(c->s, c->name, cur, c->del, c->add, c->ttl, err);
+		rc = txt_replace(c->s, c->name, cur, c->del, c->add, c->ttl,
+				 err);
 		txt_keep(c->s, rc == 0 ? cur : NULL);
 		if (rc != 0)
 			txt_read_free(cur);
@@ -918,14 +970,16 @@ static int r53_state_change(void *state, const char *name, const char *del,
 {
 	struct r53 *s = state;
 	if ((del && !dfo_txt_valid(del)) || (add && !dfo_txt_valid(add)))
-		return dfo_err_set(err, -EINVAL, "route53: a state text is "
+		return dfo_err_set(err, -EINVAL,
+				   "route53: a state text is "
 				   "printable ASCII, 1 to %d bytes",
 				   DFO_TXT_MAX);
 	struct txt_change c = {s, name, del, add, expected, ttl};
 	int rc = check_ready(s, name, err);
 	/* Unconditional (an operator's --try): from a fresh read, again if
 	 * another writer got in between. */
-	return rc < 0 ? rc : dfo_cas_retry(expected != NULL, txt_change, &c, err);
+	return rc < 0 ? rc
+		      : dfo_cas_retry(expected != NULL, txt_change, &c, err);
 }
 
 static double r53_spacing(void *state)

@@ -41,20 +41,20 @@
 #include <dnsfailover/dnsfailover.h>
 
 #define ZG_DEFAULT_ENDPOINT "https://ns.zerigo.com/api/1.1"
-#define ZG_TIMEOUT 5.0           /* seconds for one operation, all requests */
-#define ZG_PER_PAGE 500          /* hosts per page (the API allows 1000) */
-#define ZG_MAX_PAGES 20          /* so at most 10,000 hosts of one name */
-#define ZG_MAX_BODY (4u << 20)   /* bytes kept of one answer */
-#define ZG_TEXT_MAX 512          /* bytes kept of one element's text */
+#define ZG_TIMEOUT	    5.0 /* seconds for one operation, all requests */
+#define ZG_PER_PAGE	    500 /* hosts per page (the API allows 1000) */
+#define ZG_MAX_PAGES	    20	/* so at most 10,000 hosts of one name */
+#define ZG_MAX_BODY	    (4u << 20) /* bytes kept of one answer */
+#define ZG_TEXT_MAX	    512	       /* bytes kept of one element's text */
 
 struct zerigo {
 	char *user;
-	char *userpwd;  /* "user:api_key", for libcurl only */
-	char *zone;     /* lower case, no final dot */
+	char *userpwd;	/* "user:api_key", for libcurl only */
+	char *zone;	/* lower case, no final dot */
 	char *endpoint; /* no final slash */
-	long ttl;       /* for a name that has no record yet */
+	long ttl;	/* for a name that has no record yet */
 	char zone_id[24];
-	long zone_ttl;  /* the zone's default-ttl; -1 if unknown */
+	long zone_ttl; /* the zone's default-ttl; -1 if unknown */
 };
 
 static cfg_opt_t zerigo_opts[] = {
@@ -71,13 +71,13 @@ static cfg_opt_t zerigo_opts[] = {
 enum zg_doc { ZG_DOC_HOSTS, ZG_DOC_ZONE, ZG_DOC_ERRORS };
 
 struct zg_host {
-	char id[24];    /* digits; empty if missing or not a number */
+	char id[24];	/* digits; empty if missing or not a number */
 	char fqdn[256]; /* empty if missing or too long */
 	char type[16];
-	char data[64];  /* empty if too long to be an address */
+	char data[64];		    /* empty if too long to be an address */
 	char text[DFO_TXT_MAX + 1]; /* the data as sent, untrimmed (a TXT
 				     * text); empty if longer */
-	long ttl;       /* -1: nil (the zone's default) */
+	long ttl;		    /* -1: nil (the zone's default) */
 };
 
 struct zg_parse {
@@ -89,11 +89,11 @@ struct zg_parse {
 	struct zg_host cur;
 	struct zg_host *hosts; /* ZG_DOC_HOSTS */
 	size_t n, cap;
-	char zone_id[24];      /* ZG_DOC_ZONE */
+	char zone_id[24]; /* ZG_DOC_ZONE */
 	char domain[256];
 	long default_ttl;
-	char errors[200];      /* ZG_DOC_ERRORS: the messages, "; "-joined */
-	int rc;                /* 0, or -ENOMEM */
+	char errors[200]; /* ZG_DOC_ERRORS: the messages, "; "-joined */
+	int rc;		  /* 0, or -ENOMEM */
 };
 
 static const char *const zg_roots[] = {"hosts", "zone", "errors"};
@@ -220,7 +220,8 @@ static void XMLCALL zg_end(void *ud, const XML_Char *name)
 			char v[32];
 			if (strcmp(name, "id") == 0) {
 				zg_take(p, v, sizeof(v));
-				if (zg_digits(v) && strlen(v) < sizeof(p->zone_id))
+				if (zg_digits(v) &&
+				    strlen(v) < sizeof(p->zone_id))
 					strcpy(p->zone_id, v);
 			} else if (strcmp(name, "domain") == 0) {
 				zg_take(p, p->domain, sizeof(p->domain));
@@ -278,7 +279,8 @@ static int zg_parse(enum zg_doc doc, const char *xml, size_t len,
 	XML_SetCharacterDataHandler(xp, zg_text);
 	int rc = 0;
 	if (XML_Parse(xp, xml, (int)len, 1) == XML_STATUS_ERROR) {
-		rc = dfo_err_set(err, -EBADMSG, "not an XML document (line %lu: %s)",
+		rc = dfo_err_set(err, -EBADMSG,
+				 "not an XML document (line %lu: %s)",
 				 (unsigned long)XML_GetCurrentLineNumber(xp),
 				 XML_ErrorString(XML_GetErrorCode(xp)));
 	} else if (p->rc < 0) {
@@ -376,8 +378,9 @@ static int zg_http_error(const char *method, const char *shown,
 	char detail[sizeof(((struct zg_parse *)0)->errors) + 8] = "";
 	struct zg_parse p = {0};
 	struct dfo_err perr;
-	if (resp->len && zg_parse(ZG_DOC_ERRORS, resp->body, resp->len, &p,
-				  &perr) == 0 && p.errors[0]) {
+	if (resp->len &&
+	    zg_parse(ZG_DOC_ERRORS, resp->body, resp->len, &p, &perr) == 0 &&
+	    p.errors[0]) {
 		char clean[sizeof(p.errors)];
 		dfo_sanitize(p.errors, strlen(p.errors), clean, sizeof(clean));
 		snprintf(detail, sizeof(detail), ": %s", clean);
@@ -391,7 +394,8 @@ static int zg_http_error(const char *method, const char *shown,
 	if (st == 401 || st == 403)
 		return dfo_err_set(err, -EACCES,
 				   "%s %s: HTTP %ld: authentication refused "
-				   "(check user and api_key)", method, shown, st);
+				   "(check user and api_key)",
+				   method, shown, st);
 	if (st == 404)
 		return dfo_err_set(err, -ENOENT, "%s %s: HTTP 404: not found",
 				   method, shown);
@@ -421,9 +425,10 @@ static int zg_request(const struct zerigo *z, const char *method,
 	double left = deadline - dfo_now();
 	if (left < 0.05) {
 		free(url);
-		return dfo_err_set(err, -ETIMEDOUT, "%s %s: no time left "
-				   "(%.0f s per operation)", method, shown,
-				   ZG_TIMEOUT);
+		return dfo_err_set(err, -ETIMEDOUT,
+				   "%s %s: no time left "
+				   "(%.0f s per operation)",
+				   method, shown, ZG_TIMEOUT);
 	}
 	const char *get_hdrs[] = {"Accept: application/xml", NULL};
 	const char *post_hdrs[] = {"Accept: application/xml",
@@ -464,8 +469,10 @@ static int zg_zone_lookup(struct zerigo *z, struct dfo_err *err)
 			    &rerr);
 	free(path);
 	if (rc == -ENOENT) {
-		rc = dfo_err_set(err, rc, "zone %s: no such zone for user %s "
-				 "(%s)", z->zone, z->user, rerr.msg);
+		rc = dfo_err_set(err, rc,
+				 "zone %s: no such zone for user %s "
+				 "(%s)",
+				 z->zone, z->user, rerr.msg);
 		goto out;
 	}
 	if (rc < 0) {
@@ -477,13 +484,17 @@ static int zg_zone_lookup(struct zerigo *z, struct dfo_err *err)
 	if (rc < 0) {
 		rc = dfo_err_set(err, rc, "zone %s: %s", z->zone, rerr.msg);
 	} else if (!p.zone_id[0]) {
-		rc = dfo_err_set(err, -EBADMSG, "zone %s: the answer has no "
-				 "zone id", z->zone);
+		rc = dfo_err_set(err, -EBADMSG,
+				 "zone %s: the answer has no "
+				 "zone id",
+				 z->zone);
 	} else if (p.domain[0] && strcasecmp(p.domain, z->zone) != 0) {
 		char clean[100];
 		dfo_sanitize(p.domain, strlen(p.domain), clean, sizeof(clean));
-		rc = dfo_err_set(err, -EBADMSG, "zone %s: the answer is about "
-				 "zone %s", z->zone, clean);
+		rc = dfo_err_set(err, -EBADMSG,
+				 "zone %s: the answer is about "
+				 "zone %s",
+				 z->zone, clean);
 	} else {
 		snprintf(z->zone_id, sizeof(z->zone_id), "%s", p.zone_id);
 		z->zone_ttl = p.default_ttl;
@@ -501,12 +512,15 @@ static int zg_hosts(const struct zerigo *z, const char *fqdn, double deadline,
 {
 	memset(all, 0, sizeof(*all));
 	if (!z->zone_id[0])
-		return dfo_err_set(err, -EAGAIN, "zone %s: not looked up "
-				   "(start() has not succeeded)", z->zone);
+		return dfo_err_set(err, -EAGAIN,
+				   "zone %s: not looked up "
+				   "(start() has not succeeded)",
+				   z->zone);
 	for (int page = 1;; page++) {
 		if (page > ZG_MAX_PAGES)
-			return dfo_err_set(err, -E2BIG, "%s: more than %d hosts",
-					   fqdn, ZG_MAX_PAGES * ZG_PER_PAGE);
+			return dfo_err_set(err, -E2BIG,
+					   "%s: more than %d hosts", fqdn,
+					   ZG_MAX_PAGES * ZG_PER_PAGE);
 		char path[400];
 		snprintf(path, sizeof(path),
 			 "/zones/%s/hosts.xml?fqdn=%s&per_page=%d&page=%d",
@@ -516,7 +530,8 @@ static int zg_hosts(const struct zerigo *z, const char *fqdn, double deadline,
 		struct zg_parse p;
 		if (rc == 0) {
 			struct dfo_err perr;
-			rc = zg_parse(ZG_DOC_HOSTS, resp.body, resp.len, &p, &perr);
+			rc = zg_parse(ZG_DOC_HOSTS, resp.body, resp.len, &p,
+				      &perr);
 			if (rc < 0)
 				dfo_err_set(err, rc, "hosts of %s: %s", fqdn,
 					    perr.msg);
@@ -525,8 +540,9 @@ static int zg_hosts(const struct zerigo *z, const char *fqdn, double deadline,
 		}
 		char count[24];
 		long total = -1;
-		if (rc == 0 && dfo_http_header(&resp, "X-Query-Count", count,
-					       sizeof(count)) &&
+		if (rc == 0 &&
+		    dfo_http_header(&resp, "X-Query-Count", count,
+				    sizeof(count)) &&
 		    zg_digits(count))
 			total = strtol(count, NULL, 10);
 		dfo_http_response_free(&resp);
@@ -607,26 +623,33 @@ static int zerigo_create(const char *instance, cfg_t *sec, void **state,
 	const char *endpoint = cfg_getstr(sec, "endpoint");
 	long ttl = cfg_getint(sec, "ttl");
 	if (!user || !*user)
-		return dfo_err_set(err, -EINVAL, "option 'user' is required "
+		return dfo_err_set(err, -EINVAL,
+				   "option 'user' is required "
 				   "(the account's e-mail)");
 	if (strchr(user, ':'))
-		return dfo_err_set(err, -EINVAL, "option 'user' may not "
+		return dfo_err_set(err, -EINVAL,
+				   "option 'user' may not "
 				   "contain ':'");
 	if (!key || !*key)
-		return dfo_err_set(err, -EINVAL, "option 'api_key' is required "
+		return dfo_err_set(err, -EINVAL,
+				   "option 'api_key' is required "
 				   "(empty: is its environment variable set?)");
 	if (!zone || !zg_name_ok(zone))
-		return dfo_err_set(err, -EINVAL, "option 'zone' must be a "
+		return dfo_err_set(err, -EINVAL,
+				   "option 'zone' must be a "
 				   "domain name, e.g. \"example.com\"");
 	if (!endpoint || (strncmp(endpoint, "https://", 8) != 0 &&
 			  strncmp(endpoint, "http://", 7) != 0))
-		return dfo_err_set(err, -EINVAL, "option 'endpoint' must be an "
+		return dfo_err_set(err, -EINVAL,
+				   "option 'endpoint' must be an "
 				   "http:// or https:// URL");
 	if (strcspn(endpoint, " \t\r\n?#") != strlen(endpoint))
-		return dfo_err_set(err, -EINVAL, "option 'endpoint' may not "
+		return dfo_err_set(err, -EINVAL,
+				   "option 'endpoint' may not "
 				   "contain blanks, '?' or '#'");
 	if (ttl < 1 || ttl > INT32_MAX)
-		return dfo_err_set(err, -EINVAL, "option 'ttl' must be 1 to "
+		return dfo_err_set(err, -EINVAL,
+				   "option 'ttl' must be 1 to "
 				   "2147483647 seconds");
 
 	struct zerigo *z = calloc(1, sizeof(*z));
@@ -679,8 +702,9 @@ static int zerigo_list(void *state, const char *fqdn, struct dfo_rrset *out,
 		rc = zg_set(&hosts, out, &ttl, err);
 	zg_parse_free(&hosts);
 	if (rc == 0)
-		out->ttl = (uint32_t)(ttl >= 0 ? ttl
-				      : z->zone_ttl >= 0 ? z->zone_ttl : 0);
+		out->ttl = (uint32_t)(ttl >= 0		 ? ttl
+				      : z->zone_ttl >= 0 ? z->zone_ttl
+							 : 0);
 	return rc;
 }
 
@@ -711,17 +735,20 @@ static int zg_change(struct zerigo *z, enum zg_op op, const char *fqdn,
 	 * after this read), but a change that is already stale is not
 	 * made. */
 	if (expected && !dfo_rrset_same(&cur, expected)) {
-		rc = dfo_err_set(err, DFO_ESTALE, "%s %s changed since it was "
-				 "read (%zu record(s) now, %zu expected)", name,
-				 type, cur.count, expected->count);
+		rc = dfo_err_set(err, DFO_ESTALE,
+				 "%s %s changed since it was "
+				 "read (%zu record(s) now, %zu expected)",
+				 name, type, cur.count, expected->count);
 		goto out;
 	}
 	/* Never the last record, even when asked (an operator's --try): the
 	 * name would vanish.  Read just now, so this also stops the second
 	 * of two agents that each took the other for dead. */
 	if (op == ZG_DEL && cur.count == 1 && dfo_rrset_contains(&cur, addr)) {
-		rc = dfo_err_set(err, DFO_ELAST, "not deleting %s: it is the last "
-				 "%s record of %s", a, type, name);
+		rc = dfo_err_set(err, DFO_ELAST,
+				 "not deleting %s: it is the last "
+				 "%s record of %s",
+				 a, type, name);
 		goto out;
 	}
 	struct dfo_http_response resp;
@@ -732,15 +759,20 @@ static int zg_change(struct zerigo *z, enum zg_op op, const char *fqdn,
 		 * its records have (none: the zone's default, as they). */
 		char ttlx[48] = "", *body, path[64];
 		if (cur.count == 0)
-			snprintf(ttlx, sizeof(ttlx), "<ttl type=\"integer\">%ld"
-				 "</ttl>", z->ttl);
+			snprintf(ttlx, sizeof(ttlx),
+				 "<ttl type=\"integer\">%ld"
+				 "</ttl>",
+				 z->ttl);
 		else if (ttl >= 0)
-			snprintf(ttlx, sizeof(ttlx), "<ttl type=\"integer\">%ld"
-				 "</ttl>", ttl);
-		if (asprintf(&body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+			snprintf(ttlx, sizeof(ttlx),
+				 "<ttl type=\"integer\">%ld"
+				 "</ttl>",
+				 ttl);
+		if (asprintf(&body,
+			     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 			     "<host><host-type>%s</host-type><data>%s</data>"
-			     "%s%s%s%s</host>", type, a,
-			     *hostname ? "<hostname>" : "", hostname,
+			     "%s%s%s%s</host>",
+			     type, a, *hostname ? "<hostname>" : "", hostname,
 			     *hostname ? "</hostname>" : "", ttlx) < 0) {
 			rc = dfo_err_set(err, -ENOMEM, "out of memory");
 			goto out;
@@ -759,8 +791,10 @@ static int zg_change(struct zerigo *z, enum zg_op op, const char *fqdn,
 		    !dfo_addr_equal(&ha, addr))
 			continue;
 		if (!h->id[0]) {
-			rc = dfo_err_set(err, -EBADMSG, "%s %s %s: the host "
-					 "has no id", name, type, a);
+			rc = dfo_err_set(err, -EBADMSG,
+					 "%s %s %s: the host "
+					 "has no id",
+					 name, type, a);
 			break;
 		}
 		char path[64];
@@ -807,9 +841,11 @@ static char *zg_xml_escape(const char *text)
 	if (!out)
 		return NULL;
 	for (const char *c = text; *c; c++) {
-		const char *e = *c == '&' ? "&amp;" : *c == '<' ? "&lt;"
-				: *c == '>' ? "&gt;" : *c == '"' ? "&quot;"
-							     : NULL;
+		const char *e = *c == '&'   ? "&amp;"
+				: *c == '<' ? "&lt;"
+				: *c == '>' ? "&gt;"
+				: *c == '"' ? "&quot;"
+					    : NULL;
 		if (e) {
 			strcpy(w, e);
 			w += strlen(e);
@@ -843,20 +879,22 @@ static int zerigo_state_list(void *state, const char *name,
 	}
 	zg_parse_free(&hosts);
 	if (rc == 0)
-		out->ttl = (uint32_t)(ttl >= 0 ? ttl
-				      : z->zone_ttl >= 0 ? z->zone_ttl : 0);
+		out->ttl = (uint32_t)(ttl >= 0		 ? ttl
+				      : z->zone_ttl >= 0 ? z->zone_ttl
+							 : 0);
 	return rc;
 }
 
-static int zerigo_state_change(void *state, const char *name,
-			       const char *del, const char *add,
+static int zerigo_state_change(void *state, const char *name, const char *del,
+			       const char *add,
 			       const struct dfo_txtset *expected, uint32_t ttl,
 			       struct dfo_err *err)
 {
 	(void)expected; /* single records change: see the top of the file */
 	struct zerigo *z = state;
 	if ((del && !dfo_txt_valid(del)) || (add && !dfo_txt_valid(add)))
-		return dfo_err_set(err, -EINVAL, "zerigo: a state text is "
+		return dfo_err_set(err, -EINVAL,
+				   "zerigo: a state text is "
 				   "printable ASCII, 1 to %d bytes",
 				   DFO_TXT_MAX);
 	char norm[256], hb[256];
@@ -874,7 +912,8 @@ static int zerigo_state_change(void *state, const char *name,
 	struct dfo_http_response resp;
 	if (rc == 0 && add && !present) {
 		char *text = zg_xml_escape(add), *body = NULL, path[64];
-		if (!text || asprintf(&body, "<?xml version=\"1.0\" encoding="
+		if (!text || asprintf(&body,
+				      "<?xml version=\"1.0\" encoding="
 				      "\"UTF-8\"?><host><host-type>TXT"
 				      "</host-type><data>%s</data>%s%s%s"
 				      "<ttl type=\"integer\">%u</ttl></host>",
@@ -901,8 +940,10 @@ static int zerigo_state_change(void *state, const char *name,
 		    (add && strcmp(add, del) == 0))
 			continue;
 		if (!h->id[0]) {
-			rc = dfo_err_set(err, -EBADMSG, "%s TXT: a host has no "
-					 "id", norm);
+			rc = dfo_err_set(err, -EBADMSG,
+					 "%s TXT: a host has no "
+					 "id",
+					 norm);
 			break;
 		}
 		char path[64];

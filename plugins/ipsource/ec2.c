@@ -18,10 +18,10 @@
 
 struct ec2_src {
 	struct dfo_imds *own; /* a client of its own, made on first use */
-	char *endpoint;       /* NULL: the core client's */
+	char *endpoint;	      /* NULL: the core client's */
 	bool v1_fallback;
-	double timeout;       /* <= 0: not set */
-	const char *which;    /* "public-ipv4", "local-ipv4" or "ipv6" */
+	double timeout;	   /* <= 0: not set */
+	const char *which; /* "public-ipv4", "local-ipv4" or "ipv6" */
 };
 
 static cfg_opt_t ec2_opts[] = {
@@ -34,11 +34,9 @@ static cfg_opt_t ec2_opts[] = {
 	CFG_BOOL("imdsv1_fallback", cfg_false, CFGF_NONE),
 	/* Seconds per metadata request (default 2, or the aws timeout if
 	 * lower). */
-	CFG_FLOAT("timeout", 0, CFGF_NONE),
-	CFG_END()};
+	CFG_FLOAT("timeout", 0, CFGF_NONE), CFG_END()};
 
-static const char *const kinds[] = {"public-ipv4", "local-ipv4", "ipv6",
-				    NULL};
+static const char *const kinds[] = {"public-ipv4", "local-ipv4", "ipv6", NULL};
 
 static int ec2_create(const char *instance, cfg_t *sec, void **state,
 		      struct dfo_err *err)
@@ -51,7 +49,8 @@ static int ec2_create(const char *instance, cfg_t *sec, void **state,
 	if (!which)
 		return dfo_err_set(err, -EINVAL,
 				   "address must be public-ipv4, local-ipv4 or "
-				   "ipv6, not '%s'", addr);
+				   "ipv6, not '%s'",
+				   addr);
 	struct ec2_src *s = calloc(1, sizeof(*s));
 	if (!s)
 		return dfo_err_set(err, -ENOMEM, "out of memory");
@@ -81,8 +80,8 @@ static struct dfo_imds *ec2_imds(struct ec2_src *s, struct dfo_err *err)
 		if (!s->v1_fallback && s->timeout <= 0)
 			return core;
 	}
-	if (dfo_imds_new(&s->own, s->endpoint ? s->endpoint
-					      : dfo_imds_endpoint(core),
+	if (dfo_imds_new(&s->own,
+			 s->endpoint ? s->endpoint : dfo_imds_endpoint(core),
 			 s->v1_fallback, s->timeout, err) < 0)
 		return NULL;
 	return s->own;
@@ -113,7 +112,8 @@ static int first_ipv6(struct ec2_src *s, char **out, struct dfo_err *err)
 	free(mac);
 	rc = dfo_imds_get(m, path, out, err);
 	if (rc == -ENOENT)
-		return dfo_err_set(err, rc, "instance metadata: the primary "
+		return dfo_err_set(err, rc,
+				   "instance metadata: the primary "
 				   "interface has no IPv6 address (%s: 404)",
 				   path);
 	if (rc == 0)
@@ -140,10 +140,13 @@ static int ec2_own_addr(void *state, int family, struct dfo_addr *out,
 			return err ? err->code : -ENOMEM;
 		rc = dfo_imds_get(m, path, &text, err);
 		if (rc == -ENOENT && strcmp(which, "public-ipv4") == 0)
-			return dfo_err_set(err, rc, "instance metadata: this "
-					   "instance has no public IPv4 address "
-					   "(%s: 404); use address = "
-					   "\"local-ipv4\"?", path);
+			return dfo_err_set(
+				err, rc,
+				"instance metadata: this "
+				"instance has no public IPv4 address "
+				"(%s: 404); use address = "
+				"\"local-ipv4\"?",
+				path);
 	}
 	if (rc < 0)
 		return rc;
@@ -151,9 +154,10 @@ static int ec2_own_addr(void *state, int family, struct dfo_addr *out,
 		char clean[64];
 		dfo_sanitize(text, strlen(text), clean, sizeof(clean));
 		free(text);
-		return dfo_err_set(err, -EINVAL, "instance metadata: %s is not "
-				   "an %s address: '%s'", which,
-				   dfo_family_name(family), clean);
+		return dfo_err_set(err, -EINVAL,
+				   "instance metadata: %s is not "
+				   "an %s address: '%s'",
+				   which, dfo_family_name(family), clean);
 	}
 	free(text);
 	return 0;

@@ -34,8 +34,7 @@ static cfg_opt_t http_opts[] = {
 	/* Tried in order until one answers with an address. */
 	CFG_STR_LIST("url", "{" HTTP_DEFAULT_URL "}", CFGF_NONE),
 	/* Seconds one URL may take, connection included. */
-	CFG_FLOAT("timeout", 5.0, CFGF_NONE),
-	CFG_END()};
+	CFG_FLOAT("timeout", 5.0, CFGF_NONE), CFG_END()};
 
 static bool is_space(char c)
 {
@@ -99,7 +98,8 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 	unsigned n = cfg_size(sec, "url");
 	double timeout = cfg_getfloat(sec, "timeout");
 	if (n == 0)
-		return dfo_err_set(err, -EINVAL, "url: at least one URL is needed");
+		return dfo_err_set(err, -EINVAL,
+				   "url: at least one URL is needed");
 	if (!(timeout > 0 && timeout <= 3600))
 		return dfo_err_set(err, -EINVAL,
 				   "timeout %g is not in (0, 3600] seconds",
@@ -116,9 +116,10 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 		    strncmp(url, "https://", 8) != 0) {
 			http_destroy(s);
 			char shown[512];
-			return dfo_err_set(err, -EINVAL,
-					   "url '%s' is not http:// or https://",
-					   dfo_url_redact(url, shown, sizeof(shown)));
+			return dfo_err_set(
+				err, -EINVAL,
+				"url '%s' is not http:// or https://",
+				dfo_url_redact(url, shown, sizeof(shown)));
 		}
 		if (!(s->urls[i] = strdup(url))) {
 			http_destroy(s);
@@ -167,8 +168,8 @@ static int http_ask(const struct http_src *s, const char *url, int family,
 		dfo_err_set(err, rc, "%s: answer '%s' is not an %s address",
 			    shown, quote, family == AF_INET ? "IPv4" : "IPv6");
 	else if (rc < 0)
-		dfo_err_set(err, rc, "%s: answer '%s%s' is not an address", shown,
-			    quote, more);
+		dfo_err_set(err, rc, "%s: answer '%s%s' is not an address",
+			    shown, quote, more);
 out:
 	dfo_http_response_free(&resp);
 	return rc;
@@ -191,8 +192,9 @@ static int http_own_addr(void *state, int family, struct dfo_addr *out,
 			return 0;
 		if (i + 1 < s->count)
 			dfo_log(DFO_LOG_WARNING, "ipsource http: %s; trying %s",
-				e.msg, dfo_url_redact(s->urls[i + 1], shown,
-						      sizeof(shown)));
+				e.msg,
+				dfo_url_redact(s->urls[i + 1], shown,
+					       sizeof(shown)));
 	}
 	if (s->count == 1)
 		return dfo_err_set(err, rc, "%s", e.msg);

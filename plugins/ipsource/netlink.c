@@ -47,7 +47,7 @@
 /* A dump must not take longer than this (the kernel answers at once). */
 #define NL_TIMEOUT_MS 2000
 /* A dump that raced with an address change is retried this many times. */
-#define NL_TRIES 3
+#define NL_TRIES	3
 #define NL_MAX_PREFIXES 32
 /* Receive buffer: the kernel may fill up to 32 KiB per dump read. */
 #ifdef MNL_SOCKET_DUMP_SIZE
@@ -58,13 +58,13 @@
 
 struct nl_prefix {
 	struct dfo_addr addr; /* network, host bits cleared */
-	unsigned len;         /* bits */
+	unsigned len;	      /* bits */
 };
 
 struct nl_src {
 	char ifname[IF_NAMESIZE]; /* "" for any */
-	int family;               /* AF_UNSPEC: as asked */
-	int scope;                /* RT_SCOPE_*; -1 for any */
+	int family;		  /* AF_UNSPEC: as asked */
+	int scope;		  /* RT_SCOPE_*; -1 for any */
 	bool allow_secondary;
 	bool allow_deprecated;
 	unsigned nprefix;
@@ -84,8 +84,10 @@ static const struct {
 	const char *name;
 	int scope;
 } nl_scopes[] = {
-	{"global", RT_SCOPE_UNIVERSE}, {"site", RT_SCOPE_SITE},
-	{"link", RT_SCOPE_LINK},       {"host", RT_SCOPE_HOST},
+	{"global", RT_SCOPE_UNIVERSE},
+	{"site", RT_SCOPE_SITE},
+	{"link", RT_SCOPE_LINK},
+	{"host", RT_SCOPE_HOST},
 	{"any", -1},
 };
 
@@ -142,8 +144,7 @@ static int prefix_parse(struct nl_prefix *p, const char *text)
 	return 0;
 }
 
-static bool prefix_contains(const struct nl_prefix *p,
-			    const struct dfo_addr *a)
+static bool prefix_contains(const struct nl_prefix *p, const struct dfo_addr *a)
 {
 	if (p->addr.family != a->family)
 		return false;
@@ -171,9 +172,10 @@ static int nl_create(const char *instance, cfg_t *sec, void **state,
 	if (ifname) {
 		if (!*ifname || strlen(ifname) >= sizeof(s->ifname) ||
 		    strchr(ifname, '/')) {
-			rc = dfo_err_set(err, -EINVAL,
-					 "interface '%s' is not an interface name",
-					 ifname);
+			rc = dfo_err_set(
+				err, -EINVAL,
+				"interface '%s' is not an interface name",
+				ifname);
 			goto fail;
 		}
 		strcpy(s->ifname, ifname);
@@ -183,7 +185,8 @@ static int nl_create(const char *instance, cfg_t *sec, void **state,
 		s->family = dfo_family_parse(family);
 		if (s->family != AF_INET && s->family != AF_INET6) {
 			rc = dfo_err_set(err, -EINVAL,
-					 "family '%s' is not ipv4 or ipv6", family);
+					 "family '%s' is not ipv4 or ipv6",
+					 family);
 			goto fail;
 		}
 	}
@@ -192,9 +195,11 @@ static int nl_create(const char *instance, cfg_t *sec, void **state,
 		if (strcmp(scope, nl_scopes[i].name) == 0)
 			break;
 	if (i == nscopes) {
-		rc = dfo_err_set(err, -EINVAL,
-				 "scope '%s' is not global, site, link, host or "
-				 "any", scope);
+		rc = dfo_err_set(
+			err, -EINVAL,
+			"scope '%s' is not global, site, link, host or "
+			"any",
+			scope);
 		goto fail;
 	}
 	s->scope = nl_scopes[i].scope;
@@ -214,8 +219,8 @@ static int nl_create(const char *instance, cfg_t *sec, void **state,
 		}
 		if (s->family && s->prefix[k].addr.family != s->family) {
 			rc = dfo_err_set(err, -EINVAL,
-					 "prefix '%s' is not of family %s", text,
-					 dfo_family_name(s->family));
+					 "prefix '%s' is not of family %s",
+					 text, dfo_family_name(s->family));
 			goto fail;
 		}
 	}
@@ -302,7 +307,8 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 
 	/* IFA_LOCAL is the local end of a point-to-point link (IFA_ADDRESS
 	 * being the peer); otherwise IFA_ADDRESS is ours. */
-	const struct nlattr *at = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	const struct nlattr *at =
+		tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	size_t alen = w->family == AF_INET ? 4 : 16;
 	if (!at || mnl_attr_get_payload_len(at) != alen)
 		return MNL_CB_OK;
@@ -362,7 +368,8 @@ static int nl_dump(struct nl_walk *w, struct dfo_err *err)
 	if (!nl)
 		return dfo_err_set(err, -errno, "netlink socket: %s",
 				   strerror(errno));
-	struct timeval tv = {NL_TIMEOUT_MS / 1000, (NL_TIMEOUT_MS % 1000) * 1000};
+	struct timeval tv = {NL_TIMEOUT_MS / 1000,
+			     (NL_TIMEOUT_MS % 1000) * 1000};
 	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
 		       sizeof(tv)) < 0 ||
 	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -444,7 +451,8 @@ static int nl_own_addr(void *state, int family, struct dfo_addr *out,
 		if (tries + 1 == NL_TRIES)
 			return dfo_err_set(err, -EAGAIN,
 					   "addresses kept changing during %d "
-					   "netlink dumps", NL_TRIES);
+					   "netlink dumps",
+					   NL_TRIES);
 	}
 	if (!w.found)
 		return dfo_err_set(err, -EADDRNOTAVAIL,
@@ -453,7 +461,8 @@ static int nl_own_addr(void *state, int family, struct dfo_addr *out,
 				   "of prefix, %u deprecated, %u secondary",
 				   dfo_family_name(family),
 				   s->ifname[0] ? " on " : "", s->ifname,
-				   s->scope >= 0 ? nl_scope_name(s->scope) : "any",
+				   s->scope >= 0 ? nl_scope_name(s->scope)
+						 : "any",
 				   w.seen, w.tentative, w.scope, w.prefix,
 				   w.deprecated, w.secondary);
 	*out = w.best.addr;

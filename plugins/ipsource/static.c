@@ -10,15 +10,15 @@ struct static_src {
 
 static cfg_opt_t static_opts[] = {
 	/* One address, or a list of one IPv4 and one IPv6 address. */
-	CFG_STR_LIST("address", NULL, CFGF_NODEFAULT),
-	CFG_END()};
+	CFG_STR_LIST("address", NULL, CFGF_NODEFAULT), CFG_END()};
 
 static int static_create(const char *instance, cfg_t *sec, void **state,
 			 struct dfo_err *err)
 {
 	unsigned n = cfg_size(sec, "address");
 	if (n == 0)
-		return dfo_err_set(err, -EINVAL, "option 'address' is required");
+		return dfo_err_set(err, -EINVAL,
+				   "option 'address' is required");
 	struct static_src *s = calloc(1, sizeof(*s));
 	if (!s)
 		return dfo_err_set(err, -ENOMEM, "out of memory");
@@ -27,9 +27,11 @@ static int static_create(const char *instance, cfg_t *sec, void **state,
 		struct dfo_addr a;
 		if (dfo_addr_parse(&a, text) < 0) {
 			free(s);
-			return dfo_err_set(err, -EINVAL,
-					   "address '%s' is not an IPv4 or IPv6 "
-					   "address", text);
+			return dfo_err_set(
+				err, -EINVAL,
+				"address '%s' is not an IPv4 or IPv6 "
+				"address",
+				text);
 		}
 		int slot = a.family == AF_INET ? 0 : 1;
 		if (s->addr[slot].family) {

@@ -20,12 +20,10 @@ struct tick {
 	unsigned retries;
 };
 
-static cfg_opt_t tick_opts[] = {
-	CFG_FLOAT("interval", 10, CFGF_NONE),
-	CFG_FLOAT("timeout", 3, CFGF_NONE),
-	CFG_INT("retries", 3, CFGF_NONE),
-	CFG_FLOAT("splay", 0, CFGF_NONE),
-	CFG_END()};
+static cfg_opt_t tick_opts[] = {CFG_FLOAT("interval", 10, CFGF_NONE),
+				CFG_FLOAT("timeout", 3, CFGF_NONE),
+				CFG_INT("retries", 3, CFGF_NONE),
+				CFG_FLOAT("splay", 0, CFGF_NONE), CFG_END()};
 
 static int tick_create(const char *instance, cfg_t *sec, void **state,
 		       struct dfo_err *err)

@@ -68,7 +68,8 @@ void cli_list_plugins(const struct dfo_registry *reg)
 				continue;
 			any = 1;
 			printf("  %-10s %s\n", e->prov->name,
-			       e->prov->description ? e->prov->description : "");
+			       e->prov->description ? e->prov->description
+						    : "");
 			printf("             module: %s\n",
 			       e->module ? e->module : "(built in)");
 			for (const cfg_opt_t *o = e->prov->options;
@@ -112,21 +113,23 @@ static int try_check(struct dfo_config *c, struct dfo_instance *in, int argc,
 		     char **argv, double timeout)
 {
 	if (argc < 1 || argc > 2) {
-		fprintf(stderr, "usage: --try check/%s ADDRESS [FQDN]\n", in->name);
+		fprintf(stderr, "usage: --try check/%s ADDRESS [FQDN]\n",
+			in->name);
 		return 1;
 	}
 	const struct dfo_pool *pool = pool_using(c, in);
 	struct dfo_check_job job;
 	memset(&job, 0, sizeof(job));
 	if (dfo_addr_parse(&job.target.addr, argv[0]) < 0) {
-		fprintf(stderr, "'%s' is not an IPv4 or IPv6 address\n", argv[0]);
+		fprintf(stderr, "'%s' is not an IPv4 or IPv6 address\n",
+			argv[0]);
 		return 1;
 	}
 	if (argc == 2 && !fqdn_arg_ok(argv[1]))
 		return 1;
 	if (timeout <= 0)
-		timeout = pool ? dfo_inst_timer(pool->timer)->check_timeout(
-					 pool->timer->state)
+		timeout = pool ? dfo_inst_timer(pool->timer)
+					  ->check_timeout(pool->timer->state)
 			       : 5.0;
 	job.prov = dfo_inst_check(in);
 	job.state = in->state;
@@ -140,7 +143,8 @@ static int try_check(struct dfo_config *c, struct dfo_instance *in, int argc,
 	char a[DFO_ADDR_STRLEN];
 	dfo_addr_format(&job.target.addr, a, sizeof(a));
 	if (job.result == DFO_CHECK_HEALTHY) {
-		printf("check/%s %s: healthy (%.3f s)\n", in->name, a, job.latency);
+		printf("check/%s %s: healthy (%.3f s)\n", in->name, a,
+		       job.latency);
 		return 0;
 	}
 	printf("check/%s %s: unhealthy, %s: %s (%.3f s)\n", in->name, a,
@@ -156,14 +160,15 @@ static int family_arg(const char *text, int def)
 	return f == AF_INET || f == AF_INET6 ? f : -1;
 }
 
-static int try_ipsource(struct dfo_config *c, struct dfo_instance *in,
-			int argc, char **argv)
+static int try_ipsource(struct dfo_config *c, struct dfo_instance *in, int argc,
+			char **argv)
 {
 	const struct dfo_pool *pool = pool_using(c, in);
 	int fam = family_arg(argc > 0 ? argv[0] : NULL,
 			     pool ? pool->family : AF_INET);
 	if (argc > 1 || fam < 0) {
-		fprintf(stderr, "usage: --try ipsource/%s [ipv4|ipv6]\n", in->name);
+		fprintf(stderr, "usage: --try ipsource/%s [ipv4|ipv6]\n",
+			in->name);
 		return 1;
 	}
 	struct dfo_addr addr;
@@ -198,8 +203,8 @@ static int expect_parse(struct dfo_instance *in, const char *fqdn,
 		struct dfo_addr a;
 		if (dfo_addr_parse_family(&a, t, exp->family) < 0 ||
 		    dfo_rrset_add(exp, &a) < 0) {
-			fprintf(stderr, "--expect: '%s' is not an %s address\n", t,
-				exp->family == AF_INET ? "IPv4" : "IPv6");
+			fprintf(stderr, "--expect: '%s' is not an %s address\n",
+				t, exp->family == AF_INET ? "IPv4" : "IPv6");
 			free(copy);
 			return -1;
 		}
@@ -216,7 +221,8 @@ static int expect_parse(struct dfo_instance *in, const char *fqdn,
 	dfo_rrset_clear(&cur);
 	if (rc < 0) {
 		printf("dns/%s: error: --expect: reading the set's TTL: %s "
-		       "(%.3f s)\n", in->name, e.msg[0] ? e.msg : strerror(-rc),
+		       "(%.3f s)\n",
+		       in->name, e.msg[0] ? e.msg : strerror(-rc),
 		       dfo_now() - t0);
 		return -1;
 	}
@@ -229,8 +235,8 @@ static int try_state(struct dfo_instance *in, int argc, char **argv)
 {
 	const struct dfo_dns_provider *dns = dfo_inst_dns(in);
 	if (!DFO_HAS(dns, state_list) || !DFO_HAS(dns, state_change)) {
-		printf("dns/%s: provider %s has no state operations\n", in->name,
-		       dns->name);
+		printf("dns/%s: provider %s has no state operations\n",
+		       in->name, dns->name);
 		return 1;
 	}
 	struct dfo_err e;
@@ -249,16 +255,18 @@ static int try_state(struct dfo_instance *in, int argc, char **argv)
 		const char *add = strcmp(argv[3], "-") ? argv[3] : NULL;
 		for (int i = 5; i < argc; i++)
 			if (dfo_txtset_add(&set, argv[i]) < 0) {
-				fprintf(stderr, "--expect: '%s' is not a state "
-						"text\n", argv[i]);
+				fprintf(stderr,
+					"--expect: '%s' is not a state "
+					"text\n",
+					argv[i]);
 				dfo_txtset_clear(&set);
 				return 1;
 			}
 		rc = dns->state_change(in->state, argv[1], del, add,
 				       argc > 4 ? &set : NULL, 60, &e);
 		if (rc == 0)
-			printf("dns/%s txt-change %s: done (%.3f s)\n", in->name,
-			       argv[1], dfo_now() - t0);
+			printf("dns/%s txt-change %s: done (%.3f s)\n",
+			       in->name, argv[1], dfo_now() - t0);
 	}
 	dfo_txtset_clear(&set);
 	if (rc < 0)
@@ -296,8 +304,9 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 			dfo_rrset_init(&set, fams[f]);
 			rc = dns->list(in->state, argv[1], &set, &e);
 			if (rc < 0) {
-				printf("dns/%s list %s: error: %s (%.3f s)\n", in->name,
-				       argv[1], e.msg[0] ? e.msg : strerror(-rc),
+				printf("dns/%s list %s: error: %s (%.3f s)\n",
+				       in->name, argv[1],
+				       e.msg[0] ? e.msg : strerror(-rc),
 				       dfo_now() - t0);
 				dfo_rrset_clear(&set);
 				return 1;
@@ -306,7 +315,8 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 			for (size_t i = 0; i < set.count; i++)
 				printf("%s\t%u\t%s\t%s\n", argv[1], set.ttl,
 				       fams[f] == AF_INET ? "A" : "AAAA",
-				       dfo_addr_format(&set.addrs[i], a, sizeof(a)));
+				       dfo_addr_format(&set.addrs[i], a,
+						       sizeof(a)));
 			dfo_rrset_clear(&set);
 		}
 		return 0;
@@ -338,25 +348,30 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 			rc = dns->del(in->state, argv[1], &addr, expected, &e);
 		dfo_rrset_clear(&exp);
 		if (rc == DFO_ESTALE) {
-			printf("dns/%s %s %s %s: conflict (stale): %s (%.3f s)\n",
+			printf("dns/%s %s %s %s: conflict (stale): %s (%.3f "
+			       "s)\n",
 			       in->name, op, argv[1], argv[2],
-			       e.msg[0] ? e.msg : strerror(-rc), dfo_now() - t0);
+			       e.msg[0] ? e.msg : strerror(-rc),
+			       dfo_now() - t0);
 			return 2;
 		}
 		if (rc == DFO_ELAST && op[0] == 'd') {
 			printf("dns/%s %s %s %s: refused (last record): %s "
-			       "(%.3f s)\n", in->name, op, argv[1], argv[2],
-			       e.msg[0] ? e.msg : strerror(-rc), dfo_now() - t0);
+			       "(%.3f s)\n",
+			       in->name, op, argv[1], argv[2],
+			       e.msg[0] ? e.msg : strerror(-rc),
+			       dfo_now() - t0);
 			return 3;
 		}
 		if (rc < 0) {
-			printf("dns/%s %s %s %s: error: %s (%.3f s)\n", in->name, op,
-			       argv[1], argv[2], e.msg[0] ? e.msg : strerror(-rc),
+			printf("dns/%s %s %s %s: error: %s (%.3f s)\n",
+			       in->name, op, argv[1], argv[2],
+			       e.msg[0] ? e.msg : strerror(-rc),
 			       dfo_now() - t0);
 			return 1;
 		}
-		printf("dns/%s %s %s %s: done (%.3f s)\n", in->name, op, argv[1],
-		       argv[2], dfo_now() - t0);
+		printf("dns/%s %s %s %s: done (%.3f s)\n", in->name, op,
+		       argv[1], argv[2], dfo_now() - t0);
 		return 0;
 	}
 usage:
@@ -388,7 +403,7 @@ static int try_timer(struct dfo_instance *in)
 }
 
 int cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
-		double timeout)
+	    double timeout)
 {
 	char kind[32];
 	const char *slash = strchr(what, '/');
@@ -400,14 +415,16 @@ int cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
 	kind[slash - what] = '\0';
 	int k = dfo_kind_parse(kind);
 	if (k < 0) {
-		fprintf(stderr, "--try: unknown kind '%s' (dns, ipsource, check, "
-				"timer)\n", kind);
+		fprintf(stderr,
+			"--try: unknown kind '%s' (dns, ipsource, check, "
+			"timer)\n",
+			kind);
 		return 1;
 	}
 	struct dfo_instance *in = dfo_config_find(c, k, slash + 1);
 	if (!in) {
-		fprintf(stderr, "--try: %s: no %s instance \"%s\" in %s\n", what,
-			kind, slash + 1, c->file);
+		fprintf(stderr, "--try: %s: no %s instance \"%s\" in %s\n",
+			what, kind, slash + 1, c->file);
 		return 1;
 	}
 	if (k != DFO_KIND_RESPONDER) {
@@ -415,7 +432,8 @@ int cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
 		dfo_err_clear(&e);
 		double t0 = dfo_now();
 		if (dfo_instance_start(in, &e) < 0) {
-			fprintf(stderr, "--try: %s (%.3f s)\n", e.msg, dfo_now() - t0);
+			fprintf(stderr, "--try: %s (%.3f s)\n", e.msg,
+				dfo_now() - t0);
 			return 1;
 		}
 	}
@@ -429,7 +447,8 @@ int cli_try(struct dfo_config *c, const char *what, int argc, char **argv,
 	case DFO_KIND_TIMER:
 		return try_timer(in);
 	default:
-		fprintf(stderr, "--try: %s instances are run by the daemon only\n",
+		fprintf(stderr,
+			"--try: %s instances are run by the daemon only\n",
 			kind);
 		return 1;
 	}
@@ -467,8 +486,8 @@ static bool command_name(int argc, char **argv, const struct option *core,
 	return true;
 }
 
-bool cli_provider_command(int argc, char **argv,
-			      const struct option *core_opts, int *status)
+bool cli_provider_command(int argc, char **argv, const struct option *core_opts,
+			  int *status)
 {
 	char name[64];
 	int shift;

@@ -9,8 +9,8 @@ void cli_list_plugins(const struct dfo_registry *reg);
 
 /* --try KIND/NAME [ARG...]: one operation of one instance, printed.
  * timeout < 0: not given.  Returns the exit status (0 ok, 1 not). */
-int cli_try(struct dfo_config *conf, const char *what, int argc,
-		char **argv, double timeout);
+int cli_try(struct dfo_config *conf, const char *what, int argc, char **argv,
+	    double timeout);
 
 /* A responder provider's own command (its table's `command`): when the
  * program runs under the name of a provider that has one, or its first
@@ -19,7 +19,7 @@ int cli_try(struct dfo_config *conf, const char *what, int argc,
  * true with *status set when a provider's command ran; false (nothing
  * done) otherwise. */
 struct option;
-bool cli_provider_command(int argc, char **argv,
-			      const struct option *core_opts, int *status);
+bool cli_provider_command(int argc, char **argv, const struct option *core_opts,
+			  int *status);
 
 #endif

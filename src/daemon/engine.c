@@ -40,31 +40,32 @@
 #include "engine.h"
 #include "ops.h"
 
-#define MAX_POLL 64
+#define MAX_POLL       64
 #define WITHDRAW_BOUND 10.0 /* seconds, see dnsfailover(8) SIGNALS */
-#define WORKER_CHECKS 1000  /* checks a check process runs before it is
-			     * retired (what a check leaks stays bounded) */
+#define WORKER_CHECKS                                                          \
+	1000 /* checks a check process runs before it is                       \
+	      * retired (what a check leaks stays bounded) */
 
 struct engine {
-	struct dfo_config *conf;   /* not owned */
+	struct dfo_config *conf; /* not owned */
 	int sigfd;
-	struct pool_state *pools;  /* one per pool of conf, same order */
+	struct pool_state *pools; /* one per pool of conf, same order */
 	size_t npools;
 	struct supervisor sup;
-	size_t turn;               /* where the next scan for due pools starts */
-	bool started;              /* responders started */
-	bool stop;                 /* on_self_failure = exit */
-	bool ran_round;            /* a round ran: no more warming the pool */
-	size_t warm_n;             /* check processes forked before it */
-	double warm_s;             /* seconds spent forking them */
-	int pending;               /* a signal seen during a round: event, or -1 */
-	int watch_fd;              /* main's descriptor to watch; -1: none */
-	pid_t watch_pid;           /* main's child; 0: none */
-	struct dfo_run_opts ro;    /* for the rounds' checks */
-	unsigned status_fails;     /* status file writes failed running */
-	double status_next_warn;   /* no warning about it before then */
-	double status_next;        /* responders' state: next status write */
-	struct agent agent;        /* the modules' state across reloads */
+	size_t turn;		/* where the next scan for due pools starts */
+	bool started;		/* responders started */
+	bool stop;		/* on_self_failure = exit */
+	bool ran_round;		/* a round ran: no more warming the pool */
+	size_t warm_n;		/* check processes forked before it */
+	double warm_s;		/* seconds spent forking them */
+	int pending;		/* a signal seen during a round: event, or -1 */
+	int watch_fd;		/* main's descriptor to watch; -1: none */
+	pid_t watch_pid;	/* main's child; 0: none */
+	struct dfo_run_opts ro; /* for the rounds' checks */
+	unsigned status_fails;	/* status file writes failed running */
+	double status_next_warn; /* no warning about it before then */
+	double status_next;	 /* responders' state: next status write */
+	struct agent agent;	 /* the modules' state across reloads */
 };
 
 /* With responders, the status file is rewritten this often, rounds or
@@ -158,9 +159,8 @@ static int pool_build(struct pool_state *s, const struct dfo_pool *p,
 	} else if (s->scheduled && s->last_due >= 0) {
 		/* The schedule goes on: the next round as the (new) timer
 		 * puts it after the last one. */
-		s->due = dfo_inst_timer(p->timer)->next_round(p->timer->state,
-							       s->last_due,
-							       dfo_now());
+		s->due = dfo_inst_timer(p->timer)->next_round(
+			p->timer->state, s->last_due, dfo_now());
 	}
 	return 0;
 }
@@ -168,8 +168,8 @@ static int pool_build(struct pool_state *s, const struct dfo_pool *p,
 /* Replace e->pools by the states of conf's pools. */
 static int pools_build(struct engine *e, struct dfo_config *conf)
 {
-	struct pool_state *ps = calloc(conf->npools ? conf->npools : 1,
-				       sizeof(*ps));
+	struct pool_state *ps =
+		calloc(conf->npools ? conf->npools : 1, sizeof(*ps));
 	if (!ps)
 		return -ENOMEM;
 	for (size_t i = 0; i < conf->npools; i++) {
@@ -292,9 +292,10 @@ static void write_status(struct engine *e)
 	double now = dfo_now();
 	if (rc >= 0) {
 		if (e->status_fails)
-			dfo_log(DFO_LOG_NOTICE, "status file %s written again "
-				"(after %u failed writes)", e->conf->status_file,
-				e->status_fails);
+			dfo_log(DFO_LOG_NOTICE,
+				"status file %s written again "
+				"(after %u failed writes)",
+				e->conf->status_file, e->status_fails);
 		e->status_fails = 0;
 		return;
 	}
@@ -303,9 +304,11 @@ static void write_status(struct engine *e)
 		return;
 	double gap = n >= 9 ? 300 : (double)(1u << n);
 	e->status_next_warn = now + (gap > 300 ? 300 : gap);
-	dfo_log(DFO_LOG_WARNING, "status file %s: %s (%u failed writes; "
-		"next warning in %g s at the earliest)", e->conf->status_file,
-		strerror(-rc), n + 1, gap > 300 ? 300 : gap);
+	dfo_log(DFO_LOG_WARNING,
+		"status file %s: %s (%u failed writes; "
+		"next warning in %g s at the earliest)",
+		e->conf->status_file, strerror(-rc), n + 1,
+		gap > 300 ? 300 : gap);
 }
 
 /* FILE.tmp.XXXXXX files beside the status file are what a writer killed
@@ -319,12 +322,14 @@ static void status_temps_clean(const char *path)
 	size_t blen = strlen(base);
 	for (struct dirent *de; d && (de = readdir(d));) {
 		const char *n = de->d_name;
-		if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) ||
-		    strlen(n + blen + 5) != 6)
+		if (strncmp(n, base, blen) != 0 ||
+		    strncmp(n + blen, ".tmp.", 5) || strlen(n + blen + 5) != 6)
 			continue;
 		if (unlinkat(dirfd(d), n, 0) == 0)
-			dfo_log(DFO_LOG_NOTICE, "removed %s, left by an agent "
-				"that died while writing its status", n);
+			dfo_log(DFO_LOG_NOTICE,
+				"removed %s, left by an agent "
+				"that died while writing its status",
+				n);
 	}
 	if (d)
 		closedir(d);
@@ -358,7 +363,8 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 				return ENGINE_WATCHED;
 		}
 		supervisor_tick(&e->sup);
-		ops_tick(e->agent.ops, e->started && supervisor_all_ready(&e->sup));
+		ops_tick(e->agent.ops,
+			 e->started && supervisor_all_ready(&e->sup));
 		dfo_children_sweep(engine_tracked, e);
 
 		/* Run what is due, one pool at a time, taking turns so that a
@@ -382,9 +388,10 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 			if (!ps->scheduled) {
 				struct dfo_err te;
 				dfo_err_clear(&te);
-				if (dfo_instance_start(ps->pool->timer, &te) < 0)
-					dfo_log(DFO_LOG_ERR, "pool %s: %s", ps->name,
-						te.msg);
+				if (dfo_instance_start(ps->pool->timer, &te) <
+				    0)
+					dfo_log(DFO_LOG_ERR, "pool %s: %s",
+						ps->name, te.msg);
 				ps->due = tm->next_round(ps->pool->timer->state,
 							 -1, now);
 				ps->scheduled = true;
@@ -398,14 +405,19 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 			}
 			if (ps->skip > 0) {
 				ps->skip--;
-				dfo_log(DFO_LOG_DEBUG, "pool %s: backing off, round "
-						       "skipped", ps->name);
+				dfo_log(DFO_LOG_DEBUG,
+					"pool %s: backing off, round "
+					"skipped",
+					ps->name);
 			} else {
 				if (!e->ran_round && e->warm_n)
-					dfo_log(DFO_LOG_INFO, "checks: %zu check "
+					dfo_log(DFO_LOG_INFO,
+						"checks: %zu check "
 						"processes forked ahead of the "
-						"first round in %.3f s (%.3f ms "
-						"each)", e->warm_n, e->warm_s,
+						"first round in %.3f s (%.3f "
+						"ms "
+						"each)",
+						e->warm_n, e->warm_s,
 						e->warm_s * 1000 / e->warm_n);
 				e->ran_round = true;
 				int rc = round_run(ps, &e->ro,
@@ -413,8 +425,10 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 				if (rc == ROUND_EXIT)
 					e->stop = true;
 				if (rc == ROUND_INTERRUPTED)
-					dfo_log(DFO_LOG_INFO, "pool %s: round cut "
-							      "short", ps->name);
+					dfo_log(DFO_LOG_INFO,
+						"pool %s: round cut "
+						"short",
+						ps->name);
 			}
 			ps->last_due = ps->due;
 			ps->due = tm->next_round(ps->pool->timer->state,
@@ -437,12 +451,13 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 		 * tick timer's first round is 1 s after the start), never past
 		 * its due time; those it does not use are retired after it. */
 		double t = dfo_now(), lead = first_due - t;
-		size_t warm = !e->ran_round && lead > 0.01 && checks_started(e)
-			? dfo_check_pool_warm(e->agent.workers,
-					      e->conf->max_parallel,
-					      lead - 0.01 < 0.1 ? lead - 0.01
-								: 0.1)
-			: 0;
+		size_t warm =
+			!e->ran_round && lead > 0.01 && checks_started(e)
+				? dfo_check_pool_warm(
+					  e->agent.workers,
+					  e->conf->max_parallel,
+					  lead - 0.01 < 0.1 ? lead - 0.01 : 0.1)
+				: 0;
 		if (warm) {
 			e->warm_n += warm;
 			e->warm_s += dfo_now() - t;
@@ -457,8 +472,9 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 		if (opsnext < next)
 			next = opsnext;
 		double wait = next - dfo_now();
-		int ms = wait <= 0 ? 0 : wait > 3600 ? 3600 * 1000
-						     : (int)(wait * 1000) + 1;
+		int ms = wait <= 0     ? 0
+			 : wait > 3600 ? 3600 * 1000
+				       : (int)(wait * 1000) + 1;
 		if (poll(p, np, ms) < 0 && errno != EINTR) {
 			dfo_log(DFO_LOG_ERR, "poll: %s", strerror(errno));
 			usleep(100000);
@@ -481,7 +497,8 @@ void engine_set_config(struct engine *e, struct dfo_config *conf)
 		e->started = false;
 	}
 	if (pools_build(e, conf) < 0) {
-		dfo_log(DFO_LOG_ERR, "reload: out of memory; pool states reset");
+		dfo_log(DFO_LOG_ERR,
+			"reload: out of memory; pool states reset");
 		for (size_t k = 0; k < e->npools; k++)
 			pool_state_clear(&e->pools[k]);
 		free(e->pools);

@@ -12,9 +12,9 @@ struct engine;
 
 enum engine_event {
 	ENGINE_STOP = 0, /* SIGTERM/SIGINT, or on_self_failure = exit */
-	ENGINE_RELOAD,   /* SIGHUP */
-	ENGINE_WATCHED,  /* the descriptor given to engine_watch() is
-			      * readable (or hung up) */
+	ENGINE_RELOAD,	 /* SIGHUP */
+	ENGINE_WATCHED,	 /* the descriptor given to engine_watch() is
+			  * readable (or hung up) */
 };
 
 /* Watch `fd` (-1: stop watching) too: engine_run() returns

@@ -28,18 +28,12 @@
 #define MAX_ARGS 64
 
 static const char *const names[EV_COUNT] = {
-	[EV_JOINED] = "joined",
-	[EV_REJOINED] = "rejoined",
-	[EV_WITHDREW] = "withdrew",
-	[EV_EVICTED] = "evicted",
-	[EV_REMOVED] = "removed",
-	[EV_PEER_DOWN] = "peer_down",
-	[EV_PEER_UP] = "peer_up",
-	[EV_SELF_FAILING] = "self_failing",
-	[EV_SELF_OK] = "self_ok",
-	[EV_DNS_ERROR] = "dns_error",
-	[EV_DNS_OK] = "dns_ok",
-	[EV_DRAINING] = "draining",
+	[EV_JOINED] = "joined",	      [EV_REJOINED] = "rejoined",
+	[EV_WITHDREW] = "withdrew",   [EV_EVICTED] = "evicted",
+	[EV_REMOVED] = "removed",     [EV_PEER_DOWN] = "peer_down",
+	[EV_PEER_UP] = "peer_up",     [EV_SELF_FAILING] = "self_failing",
+	[EV_SELF_OK] = "self_ok",     [EV_DNS_ERROR] = "dns_error",
+	[EV_DNS_OK] = "dns_ok",	      [EV_DRAINING] = "draining",
 	[EV_UNDRAINED] = "undrained",
 };
 
@@ -49,11 +43,11 @@ const char *events_name(enum event_type t)
 }
 
 struct kid {
-	pid_t pid;          /* 0: slot free */
-	int pidfd;          /* -1 if the kernel has none */
-	double deadline;    /* dfo_now() clock */
+	pid_t pid;	 /* 0: slot free */
+	int pidfd;	 /* -1 if the kernel has none */
+	double deadline; /* dfo_now() clock */
 	bool killed;
-	char what[128];     /* "PROGRAM (EVENT)" for the log */
+	char what[128]; /* "PROGRAM (EVENT)" for the log */
 };
 
 /* The module's state, owned by the engine (struct agent). */
@@ -116,26 +110,36 @@ static struct dfo_metric *metric(enum dfo_metric_type type, const char *name,
 }
 
 #define COUNTER DFO_METRIC_COUNTER
-#define GAUGE DFO_METRIC_GAUGE
+#define GAUGE	DFO_METRIC_GAUGE
 
 static const char H_ROUNDS[] = "Rounds run, by pool.";
 static const char H_DUR[] = "Duration of the last round, by pool.";
 static const char H_DUR_SUM[] = "Time spent in rounds, by pool.";
-static const char H_LAST[] = "When the last round started (seconds since the epoch).";
-static const char H_CHECKS[] = "Health checks run (self and peers), by pool and result.";
-static const char H_EVICT[] = "Dead peers removed from DNS by this agent, by pool and name.";
-static const char H_JOIN[] = "Times this host added its own record (joined or rejoined), by pool and name.";
-static const char H_WDRAW[] = "Times this host removed its own record, by pool and name.";
-static const char H_REMOVED[] = "Times another agent removed this host's record, by pool and name.";
-static const char H_DNSERR[] = "Errors of the dns provider, by pool and operation.";
+static const char H_LAST[] =
+	"When the last round started (seconds since the epoch).";
+static const char H_CHECKS[] =
+	"Health checks run (self and peers), by pool and result.";
+static const char H_EVICT[] =
+	"Dead peers removed from DNS by this agent, by pool and name.";
+static const char H_JOIN[] = "Times this host added its own record (joined or "
+			     "rejoined), by pool and name.";
+static const char H_WDRAW[] =
+	"Times this host removed its own record, by pool and name.";
+static const char H_REMOVED[] =
+	"Times another agent removed this host's record, by pool and name.";
+static const char H_DNSERR[] =
+	"Errors of the dns provider, by pool and operation.";
 static const char H_IPERR[] = "Errors of the ipsource, by pool and operation.";
-static const char H_CHKERR[] = "Checks that could not start or run, by pool and operation.";
+static const char H_CHKERR[] =
+	"Checks that could not start or run, by pool and operation.";
 static const char H_UP[] = "Peers whose last check passed, by pool.";
 static const char H_PEERS[] = "Peers seen in the pool's records, by pool.";
-static const char H_SELF[] = "1 if this host's last self-check passed, by pool.";
+static const char H_SELF[] =
+	"1 if this host's last self-check passed, by pool.";
 static const char H_DRAIN[] = "1 while the pool's drain file exists, by pool.";
 static const char H_EVENTS[] = "State changes, by pool and event (DFO_EVENT).";
-static const char H_NOTIFY[] = "Notify programs that failed, could not run or overran their deadline.";
+static const char H_NOTIFY[] =
+	"Notify programs that failed, could not run or overran their deadline.";
 
 /* Each operation of enum round_op: its counter and the op label. */
 static const struct {
@@ -149,7 +153,8 @@ static const struct {
 				"start"},
 	[ROUND_OP_CHECK_START] = {"dnsfailover_check_errors_total", H_CHKERR,
 				  "start"},
-	[ROUND_OP_DNS_LIST] = {"dnsfailover_dns_errors_total", H_DNSERR, "list"},
+	[ROUND_OP_DNS_LIST] = {"dnsfailover_dns_errors_total", H_DNSERR,
+			       "list"},
 	[ROUND_OP_DNS_ADD] = {"dnsfailover_dns_errors_total", H_DNSERR, "add"},
 	[ROUND_OP_DNS_DEL] = {"dnsfailover_dns_errors_total", H_DNSERR, "del"},
 	[ROUND_OP_CHECKS_RUN] = {"dnsfailover_check_errors_total", H_CHKERR,
@@ -158,23 +163,24 @@ static const struct {
 
 static void register_pool(const struct dfo_pool *p)
 {
-	metric(COUNTER, "dnsfailover_rounds_total", H_ROUNDS, p->name, NULL, NULL);
-	metric(GAUGE, "dnsfailover_round_duration_seconds", H_DUR, p->name, NULL,
+	metric(COUNTER, "dnsfailover_rounds_total", H_ROUNDS, p->name, NULL,
 	       NULL);
-	metric(COUNTER, "dnsfailover_round_seconds_total", H_DUR_SUM,
-	       p->name, NULL, NULL);
-	metric(GAUGE, "dnsfailover_last_round_timestamp_seconds", H_LAST, p->name,
+	metric(GAUGE, "dnsfailover_round_duration_seconds", H_DUR, p->name,
 	       NULL, NULL);
+	metric(COUNTER, "dnsfailover_round_seconds_total", H_DUR_SUM, p->name,
+	       NULL, NULL);
+	metric(GAUGE, "dnsfailover_last_round_timestamp_seconds", H_LAST,
+	       p->name, NULL, NULL);
 	for (int r = DFO_CHECK_HEALTHY; r <= DFO_CHECK_UNKNOWN; r++)
 		metric(COUNTER, "dnsfailover_checks_total", H_CHECKS, p->name,
 		       "result", dfo_check_result_name(r));
 	for (size_t f = 0; f < p->nfqdn; f++) {
 		metric(COUNTER, "dnsfailover_evictions_total", H_EVICT, p->name,
 		       "fqdn", p->fqdn[f]);
-		metric(COUNTER, "dnsfailover_joins_total", H_JOIN, p->name, "fqdn",
-		       p->fqdn[f]);
-		metric(COUNTER, "dnsfailover_withdrawals_total", H_WDRAW, p->name,
+		metric(COUNTER, "dnsfailover_joins_total", H_JOIN, p->name,
 		       "fqdn", p->fqdn[f]);
+		metric(COUNTER, "dnsfailover_withdrawals_total", H_WDRAW,
+		       p->name, "fqdn", p->fqdn[f]);
 	}
 	for (int i = 0; i < ROUND_OP_N; i++)
 		metric(COUNTER, round_ops[i].metric, round_ops[i].help, p->name,
@@ -247,11 +253,15 @@ static void notify_spawn(struct events *ev, const struct pool_state *ps,
 		if (!kids[i].pid)
 			k = &kids[i];
 	if (!k) {
-		dfo_log(DFO_LOG_WARNING, "pool %s: notify: %d programs still "
-					 "running; %s not notified",
+		dfo_log(DFO_LOG_WARNING,
+			"pool %s: notify: %d programs still "
+			"running; %s not notified",
 			ps->name, MAX_KIDS, events_name(t));
-		dfo_metric_add(dfo_metric_register(COUNTER,
-			"dnsfailover_notify_failures_total", H_NOTIFY, NULL), 1);
+		dfo_metric_add(
+			dfo_metric_register(COUNTER,
+					    "dnsfailover_notify_failures_total",
+					    H_NOTIFY, NULL),
+			1);
 		return;
 	}
 	pid_t parent = getpid(), pid = fork();
@@ -277,8 +287,9 @@ static void kid_done(const struct events *ev, struct kid *k, int status)
 	const struct dfo_config *conf = ev->conf;
 	bool bad = true;
 	if (k->killed)
-		dfo_log(DFO_LOG_WARNING, "notify %s killed at its deadline "
-					 "(notify_timeout %g s)",
+		dfo_log(DFO_LOG_WARNING,
+			"notify %s killed at its deadline "
+			"(notify_timeout %g s)",
 			k->what, conf ? conf->notify_timeout : 10);
 	else if (WIFSIGNALED(status))
 		dfo_log(DFO_LOG_WARNING, "notify %s died of signal %d (%s)",
@@ -289,8 +300,11 @@ static void kid_done(const struct events *ev, struct kid *k, int status)
 	else
 		bad = false;
 	if (bad)
-		dfo_metric_add(dfo_metric_register(COUNTER,
-			"dnsfailover_notify_failures_total", H_NOTIFY, NULL), 1);
+		dfo_metric_add(
+			dfo_metric_register(COUNTER,
+					    "dnsfailover_notify_failures_total",
+					    H_NOTIFY, NULL),
+			1);
 	if (k->pidfd >= 0)
 		close(k->pidfd);
 	memset(k, 0, sizeof(*k));
@@ -354,8 +368,8 @@ double events_next(const struct events *ev)
 			continue;
 		/* Without a pidfd, look every 100 ms. */
 		double t = kids[i].pidfd < 0 ? dfo_now() + 0.1
-		      : kids[i].killed      ? dfo_now() + 0.05
-					    : kids[i].deadline;
+			   : kids[i].killed  ? dfo_now() + 0.05
+					     : kids[i].deadline;
 		if (t < next)
 			next = t;
 	}
@@ -382,13 +396,13 @@ static void count_fqdn(const struct pool_state *ps, const char *name,
 		       const char *help, const char *fqdn)
 {
 	if (fqdn)
-		dfo_metric_add(metric(COUNTER, name, help, ps->name, "fqdn", fqdn),
-			       1);
+		dfo_metric_add(
+			metric(COUNTER, name, help, ps->name, "fqdn", fqdn), 1);
 }
 
 void events_emit(const struct pool_state *ps, enum event_type t,
-		const char *fqdn, const struct dfo_addr *addr,
-		const char *reason)
+		 const char *fqdn, const struct dfo_addr *addr,
+		 const char *reason)
 {
 	char a[DFO_ADDR_STRLEN] = "";
 	if (addr && addr->family)
@@ -414,8 +428,8 @@ void events_emit(const struct pool_state *ps, enum event_type t,
 			      ps->name, "event", events_name(t)),
 		       1);
 	dfo_log(DFO_LOG_DEBUG, "pool %s: event %s%s%s%s%s", ps->name,
-		events_name(t), fqdn ? " " : "", fqdn ? fqdn : "", a[0] ? " " : "",
-		a);
+		events_name(t), fqdn ? " " : "", fqdn ? fqdn : "",
+		a[0] ? " " : "", a);
 	notify_spawn(ps->agent ? ps->agent->events : NULL, ps, t, fqdn, a,
 		     reason);
 	ops_watchdog();
@@ -442,7 +456,8 @@ void events_checks(const struct pool_state *ps,
 			count[jobs[i].result]++;
 	for (int r = DFO_CHECK_HEALTHY; r <= DFO_CHECK_UNKNOWN; r++)
 		if (count[r])
-			dfo_metric_add(metric(COUNTER, "dnsfailover_checks_total",
+			dfo_metric_add(metric(COUNTER,
+					      "dnsfailover_checks_total",
 					      H_CHECKS, ps->name, "result",
 					      dfo_check_result_name(r)),
 				       count[r]);
@@ -452,12 +467,13 @@ void events_checks(const struct pool_state *ps,
 /* The round-duration histogram, by pool: kept here (rounds run in the
  * agent), written after the core's metrics. */
 static const double hist_le[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-				 2.5, 5, 10, 30, 60, 120};
-#define HIST_N (sizeof(hist_le) / sizeof(hist_le[0]))
+				 2.5,  5,     10,   30,	 60,   120};
+#define HIST_N	   (sizeof(hist_le) / sizeof(hist_le[0]))
 #define HIST_POOLS 256
 static struct hist {
 	char pool[128];
-	unsigned long bucket[HIST_N]; /* cumulative counts are summed at write */
+	unsigned long
+		bucket[HIST_N]; /* cumulative counts are summed at write */
 	unsigned long count;
 	double sum;
 } hists[HIST_POOLS];
@@ -469,9 +485,11 @@ static void hist_observe(const char *pool, double v)
 	while (i < nhists && strcmp(hists[i].pool, pool) != 0)
 		i++;
 	if (i == nhists) {
-		if (nhists == HIST_POOLS || strlen(pool) >= sizeof(hists[0].pool))
+		if (nhists == HIST_POOLS ||
+		    strlen(pool) >= sizeof(hists[0].pool))
 			return;
-		snprintf(hists[nhists++].pool, sizeof(hists[0].pool), "%s", pool);
+		snprintf(hists[nhists++].pool, sizeof(hists[0].pool), "%s",
+			 pool);
 	}
 	struct hist *h = &hists[i];
 	for (size_t b = 0; b < HIST_N; b++)
@@ -487,9 +505,10 @@ int events_metrics_write(struct dfo_sbuf *out)
 {
 	int rc = 0;
 	if (nhists)
-		rc = dfo_sbuf_addf(out, "# HELP dnsfailover_round_length_seconds "
-				   "Duration of rounds, by pool.\n# TYPE "
-				   "dnsfailover_round_length_seconds histogram\n");
+		rc = dfo_sbuf_addf(
+			out, "# HELP dnsfailover_round_length_seconds "
+			     "Duration of rounds, by pool.\n# TYPE "
+			     "dnsfailover_round_length_seconds histogram\n");
 	for (size_t i = 0; i < nhists && rc == 0; i++) {
 		const struct hist *h = &hists[i];
 		char pool[160] = "";
@@ -497,19 +516,22 @@ int events_metrics_write(struct dfo_sbuf *out)
 		unsigned long cum = 0;
 		for (size_t b = 0; b < HIST_N && rc == 0; b++) {
 			cum += h->bucket[b];
-			rc = dfo_sbuf_addf(out, "dnsfailover_round_length_seconds_"
-					   "bucket{pool=\"%s\",le=\"%g\"} %lu\n",
-					   pool, hist_le[b], cum);
+			rc = dfo_sbuf_addf(
+				out,
+				"dnsfailover_round_length_seconds_"
+				"bucket{pool=\"%s\",le=\"%g\"} %lu\n",
+				pool, hist_le[b], cum);
 		}
 		if (rc == 0)
-			rc = dfo_sbuf_addf(out, "dnsfailover_round_length_seconds_"
-					   "bucket{pool=\"%s\",le=\"+Inf\"} %lu\n"
-					   "dnsfailover_round_length_seconds_sum"
-					   "{pool=\"%s\"} %.9g\n"
-					   "dnsfailover_round_length_seconds_count"
-					   "{pool=\"%s\"} %lu\n",
-					   pool, h->count, pool, h->sum, pool,
-					   h->count);
+			rc = dfo_sbuf_addf(
+				out,
+				"dnsfailover_round_length_seconds_"
+				"bucket{pool=\"%s\",le=\"+Inf\"} %lu\n"
+				"dnsfailover_round_length_seconds_sum"
+				"{pool=\"%s\"} %.9g\n"
+				"dnsfailover_round_length_seconds_count"
+				"{pool=\"%s\"} %lu\n",
+				pool, h->count, pool, h->sum, pool, h->count);
 	}
 	return rc;
 }
@@ -521,8 +543,8 @@ void events_round(const struct pool_state *ps)
 	dfo_metric_add(metric(COUNTER, "dnsfailover_rounds_total", H_ROUNDS, p,
 			      NULL, NULL),
 		       1);
-	dfo_metric_set(metric(GAUGE, "dnsfailover_round_duration_seconds", H_DUR,
-			      p, NULL, NULL),
+	dfo_metric_set(metric(GAUGE, "dnsfailover_round_duration_seconds",
+			      H_DUR, p, NULL, NULL),
 		       ps->round_duration);
 	dfo_metric_add(metric(COUNTER, "dnsfailover_round_seconds_total",
 			      H_DUR_SUM, p, NULL, NULL),
@@ -537,16 +559,17 @@ void events_round(const struct pool_state *ps)
 		seen++;
 		up += ps->peers[i].last == DFO_CHECK_HEALTHY;
 	}
-	dfo_metric_set(metric(GAUGE, "dnsfailover_peers_up", H_UP, p, NULL, NULL),
-		       up);
-	dfo_metric_set(metric(GAUGE, "dnsfailover_peers", H_PEERS, p, NULL, NULL),
-		       seen);
-	dfo_metric_set(metric(GAUGE, "dnsfailover_self_healthy", H_SELF, p, NULL,
-			      NULL),
+	dfo_metric_set(
+		metric(GAUGE, "dnsfailover_peers_up", H_UP, p, NULL, NULL), up);
+	dfo_metric_set(
+		metric(GAUGE, "dnsfailover_peers", H_PEERS, p, NULL, NULL),
+		seen);
+	dfo_metric_set(metric(GAUGE, "dnsfailover_self_healthy", H_SELF, p,
+			      NULL, NULL),
 		       ps->self_last == DFO_CHECK_HEALTHY);
-	dfo_metric_set(metric(GAUGE, "dnsfailover_draining", H_DRAIN, p, NULL,
-			      NULL),
-		       ps->draining);
+	dfo_metric_set(
+		metric(GAUGE, "dnsfailover_draining", H_DRAIN, p, NULL, NULL),
+		ps->draining);
 }
 
 bool events_draining(struct pool_state *ps)
@@ -557,16 +580,18 @@ bool events_draining(struct pool_state *ps)
 	if (now != ps->draining) {
 		ps->draining = now;
 		if (now)
-			dfo_log(DFO_LOG_NOTICE, "pool %s: %s exists: draining "
-						"(withdrawing, not rejoining)",
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: %s exists: draining "
+				"(withdrawing, not rejoining)",
 				ps->name, df);
 		else
-			dfo_log(DFO_LOG_NOTICE, "pool %s: drain file gone: "
-						"rejoining after %u passing "
-						"check(s)",
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: drain file gone: "
+				"rejoining after %u passing "
+				"check(s)",
 				ps->name, ps->pool ? ps->pool->rise : 0);
 		events_emit(ps, now ? EV_DRAINING : EV_UNDRAINED, NULL, NULL,
-			   df ? df : "");
+			    df ? df : "");
 	}
 	return now;
 }

@@ -28,101 +28,158 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-"NAME\n"
-"    dnsfailover - keep a DNS name pointing only at healthy servers\n"
-"\n"
-"SYNOPSIS\n"
-"    dnsfailover [-C FILE] [-f] [-P PIDFILE] [-l LEVEL]\n"
-"    dnsfailover [-C FILE] -t\n"
-"    dnsfailover [-C FILE] --list-plugins\n"
-"    dnsfailover [-C FILE] --status [--json]\n"
-"    dnsfailover [-C FILE] --try KIND/NAME [ARG...] [--timeout S]\n"
-"    dnsfailover --awsdns-ini FILE\n"
-"    awsdns [-c FILE] [-l ADDRESS[:PORT]]... [-f]\n"
-"\n"
-"DESCRIPTION\n"
-"    Runs on every server of a pool.  Each round it finds its own address\n"
-"    (ipsource), checks itself (check), makes sure its address is in DNS\n"
-"    (dns), checks its peers, and removes at most one dead peer per name\n"
-"    and round, never the last record.  Rounds are paced by a timer.  Providers of\n"
-"    these kinds come from plugins loaded from plugin_dir at start-up.\n"
-"\n"
-"OPTIONS\n"
-"    -C, --config FILE   configuration file (default %s)\n"
-"    -f, --foreground    stay in the foreground, log to stderr\n"
-"                        (otherwise: detach and log to syslog)\n"
-"    -P, --pidfile FILE  write the process id to FILE\n"
-"    -l, --log-level L   error, warning, notice, info or debug\n"
-"                        (overrides log_level of the config)\n"
-"    -t, --test          check the configuration and the plugins, print\n"
-"                        every problem as FILE:LINE: message; exit 0 if\n"
-"                        all is well, 1 otherwise; warns of pools that\n"
-"                        are not partition-safe (quorum = false, or a dns\n"
-"                        provider without state operations)\n"
-"        --list-plugins  list the providers of each kind, the module each\n"
-"                        comes from and its options; needs no config (the\n"
-"                        plugin dirs are -C's plugin_dir, else\n"
-"                        $DNSFAILOVER_PLUGIN_DIR, else %s\n"
-"                        then %s)\n"
-"        --try KIND/NAME [ARG...]\n"
-"                        run one operation of one configured instance once\n"
-"                        and print the result:\n"
-"                          check/NAME ADDRESS [FQDN]   healthy or not, why,\n"
-"                                                      how long\n"
-"                          ipsource/NAME [ipv4|ipv6]   the address found\n"
-"                          dns/NAME list FQDN [ipv4|ipv6]\n"
-"                                (a name with no records prints nothing)\n"
-"                          dns/NAME add|del FQDN ADDRESS [--expect A,B]\n"
-"                                (--expect: compare-and-set against that set,\n"
-"                                \"\" for none; exit 2 if it no longer holds;\n"
-"                                del of the last record: refused, exit 3)\n"
-"                          dns/NAME txt-list STATE_NAME\n"
-"                          dns/NAME txt-change STATE_NAME DEL|- ADD|-\n"
-"                                [--expect [TEXT...]]  quorum state records\n"
-"                          timer/NAME                  the next round times\n"
-"                        exit 0 if it succeeded (a check: healthy), else 1\n"
-"        --timeout S     deadline of a --try check (default: the timer of a\n"
-"                        pool using the check, else 5 s); the check runs in\n"
-"                        a child killed at the deadline, as in the daemon\n"
-"        --awsdns-ini FILE\n"
-"                        (the awsdns plugin's) print the responder (and aws)\n"
-"                        sections that do what the original awsdns's\n"
-"                        awsdns.ini FILE did, notes as comments, for moving\n"
-"                        to this config; its keys are not printed: the\n"
-"                        daemon takes them from its environment\n"
-"        --status        show the state the agent last wrote to the\n"
-"                        config's status_file: per pool its state, own\n"
-"                        address, last round, each name's records with\n"
-"                        each peer's last result; exit 1 if a pool is\n"
-"                        failing or its last round is older than three\n"
-"                        intervals (for monitoring)\n"
-"        --json          with --status: print the status file as it is\n"
-"    -h, --help          this text\n"
-"    -V, --version       print the version\n"
-"\n"
-"SIGNALS\n"
-"    SIGTERM, SIGINT     stop at once, even during a round (its checks are\n"
-"                        killed), and exit (withdrawing this host's records\n"
-"                        where withdraw_on_exit is set)\n"
-"    SIGHUP              re-read the configuration, checked while rounds go\n"
-"                        on; a bad one is logged and the running one kept\n"
-"\n"
-"ENVIRONMENT\n"
-"    DNSFAILOVER_PLUGIN_DIR  plugin directories (DIR:DIR...) when the config\n"
-"                            sets none\n"
-"    AWS_*                   AWS credentials and region (see the README)\n"
-"\n"
-"PROVIDER COMMANDS\n"
-"    A responder plugin may bring a command of its own, run under its name\n"
-"    (a link to this program) or as dnsfailover --NAME[-WORD] ARGS.  The\n"
-"    awsdns plugin's: awsdns (also dnsfailover --awsdns ...), a drop-in for\n"
-"    the original awsdns: it reads awsdns.ini (-c FILE, else ./awsdns.ini,\n"
-"    /etc/awsdns.ini, ~/awsdns.ini) and serves its responder, on port 53 of\n"
-"    every address unless -l says where (see awsdns(8)).\n"
-"\n"
-"EXIT STATUS\n"
-"    0 on a clean stop or success, 1 on a configuration or start-up error\n"
-"    or when a pool with on_self_failure = exit failed its self-check\n",
+		"NAME\n"
+		"    dnsfailover - keep a DNS name pointing only at healthy "
+		"servers\n"
+		"\n"
+		"SYNOPSIS\n"
+		"    dnsfailover [-C FILE] [-f] [-P PIDFILE] [-l LEVEL]\n"
+		"    dnsfailover [-C FILE] -t\n"
+		"    dnsfailover [-C FILE] --list-plugins\n"
+		"    dnsfailover [-C FILE] --status [--json]\n"
+		"    dnsfailover [-C FILE] --try KIND/NAME [ARG...] [--timeout "
+		"S]\n"
+		"    dnsfailover --awsdns-ini FILE\n"
+		"    awsdns [-c FILE] [-l ADDRESS[:PORT]]... [-f]\n"
+		"\n"
+		"DESCRIPTION\n"
+		"    Runs on every server of a pool.  Each round it finds its "
+		"own address\n"
+		"    (ipsource), checks itself (check), makes sure its address "
+		"is in DNS\n"
+		"    (dns), checks its peers, and removes at most one dead "
+		"peer per name\n"
+		"    and round, never the last record.  Rounds are paced by a "
+		"timer.  Providers of\n"
+		"    these kinds come from plugins loaded from plugin_dir at "
+		"start-up.\n"
+		"\n"
+		"OPTIONS\n"
+		"    -C, --config FILE   configuration file (default %s)\n"
+		"    -f, --foreground    stay in the foreground, log to "
+		"stderr\n"
+		"                        (otherwise: detach and log to "
+		"syslog)\n"
+		"    -P, --pidfile FILE  write the process id to FILE\n"
+		"    -l, --log-level L   error, warning, notice, info or "
+		"debug\n"
+		"                        (overrides log_level of the config)\n"
+		"    -t, --test          check the configuration and the "
+		"plugins, print\n"
+		"                        every problem as FILE:LINE: message; "
+		"exit 0 if\n"
+		"                        all is well, 1 otherwise; warns of "
+		"pools that\n"
+		"                        are not partition-safe (quorum = "
+		"false, or a dns\n"
+		"                        provider without state operations)\n"
+		"        --list-plugins  list the providers of each kind, the "
+		"module each\n"
+		"                        comes from and its options; needs no "
+		"config (the\n"
+		"                        plugin dirs are -C's plugin_dir, "
+		"else\n"
+		"                        $DNSFAILOVER_PLUGIN_DIR, else %s\n"
+		"                        then %s)\n"
+		"        --try KIND/NAME [ARG...]\n"
+		"                        run one operation of one configured "
+		"instance once\n"
+		"                        and print the result:\n"
+		"                          check/NAME ADDRESS [FQDN]   healthy "
+		"or not, why,\n"
+		"                                                      how "
+		"long\n"
+		"                          ipsource/NAME [ipv4|ipv6]   the "
+		"address found\n"
+		"                          dns/NAME list FQDN [ipv4|ipv6]\n"
+		"                                (a name with no records "
+		"prints nothing)\n"
+		"                          dns/NAME add|del FQDN ADDRESS "
+		"[--expect A,B]\n"
+		"                                (--expect: compare-and-set "
+		"against that set,\n"
+		"                                \"\" for none; exit 2 if it "
+		"no longer holds;\n"
+		"                                del of the last record: "
+		"refused, exit 3)\n"
+		"                          dns/NAME txt-list STATE_NAME\n"
+		"                          dns/NAME txt-change STATE_NAME "
+		"DEL|- ADD|-\n"
+		"                                [--expect [TEXT...]]  quorum "
+		"state records\n"
+		"                          timer/NAME                  the "
+		"next round times\n"
+		"                        exit 0 if it succeeded (a check: "
+		"healthy), else 1\n"
+		"        --timeout S     deadline of a --try check (default: "
+		"the timer of a\n"
+		"                        pool using the check, else 5 s); the "
+		"check runs in\n"
+		"                        a child killed at the deadline, as in "
+		"the daemon\n"
+		"        --awsdns-ini FILE\n"
+		"                        (the awsdns plugin's) print the "
+		"responder (and aws)\n"
+		"                        sections that do what the original "
+		"awsdns's\n"
+		"                        awsdns.ini FILE did, notes as "
+		"comments, for moving\n"
+		"                        to this config; its keys are not "
+		"printed: the\n"
+		"                        daemon takes them from its "
+		"environment\n"
+		"        --status        show the state the agent last wrote "
+		"to the\n"
+		"                        config's status_file: per pool its "
+		"state, own\n"
+		"                        address, last round, each name's "
+		"records with\n"
+		"                        each peer's last result; exit 1 if a "
+		"pool is\n"
+		"                        failing or its last round is older "
+		"than three\n"
+		"                        intervals (for monitoring)\n"
+		"        --json          with --status: print the status file "
+		"as it is\n"
+		"    -h, --help          this text\n"
+		"    -V, --version       print the version\n"
+		"\n"
+		"SIGNALS\n"
+		"    SIGTERM, SIGINT     stop at once, even during a round "
+		"(its checks are\n"
+		"                        killed), and exit (withdrawing this "
+		"host's records\n"
+		"                        where withdraw_on_exit is set)\n"
+		"    SIGHUP              re-read the configuration, checked "
+		"while rounds go\n"
+		"                        on; a bad one is logged and the "
+		"running one kept\n"
+		"\n"
+		"ENVIRONMENT\n"
+		"    DNSFAILOVER_PLUGIN_DIR  plugin directories (DIR:DIR...) "
+		"when the config\n"
+		"                            sets none\n"
+		"    AWS_*                   AWS credentials and region (see "
+		"the README)\n"
+		"\n"
+		"PROVIDER COMMANDS\n"
+		"    A responder plugin may bring a command of its own, run "
+		"under its name\n"
+		"    (a link to this program) or as dnsfailover --NAME[-WORD] "
+		"ARGS.  The\n"
+		"    awsdns plugin's: awsdns (also dnsfailover --awsdns ...), "
+		"a drop-in for\n"
+		"    the original awsdns: it reads awsdns.ini (-c FILE, else "
+		"./awsdns.ini,\n"
+		"    /etc/awsdns.ini, ~/awsdns.ini) and serves its responder, "
+		"on port 53 of\n"
+		"    every address unless -l says where (see awsdns(8)).\n"
+		"\n"
+		"EXIT STATUS\n"
+		"    0 on a clean stop or success, 1 on a configuration or "
+		"start-up error\n"
+		"    or when a pool with on_self_failure = exit failed its "
+		"self-check\n",
 		SYSCONFDIR "/dnsfailover.conf", PLUGINDIR, DROPINDIR);
 }
 
@@ -224,11 +281,11 @@ static int load_plugins(const struct options *o, struct dfo_loader **loader,
  * parses that very text, in a thread of its own (see struct loading).
  */
 struct checker {
-	pid_t pid;            /* 0: none running */
-	int fd;               /* read end of its pipe, non-blocking; -1 */
-	struct dfo_sbuf out;  /* what it sent so far */
-	double timeout;       /* seconds it was given; 0: none */
-	uint64_t hash;        /* of the text it checked, once it ended well */
+	pid_t pid;	     /* 0: none running */
+	int fd;		     /* read end of its pipe, non-blocking; -1 */
+	struct dfo_sbuf out; /* what it sent so far */
+	double timeout;	     /* seconds it was given; 0: none */
+	uint64_t hash;	     /* of the text it checked, once it ended well */
 };
 
 /* FNV-1a: which text the checking child approved. */
@@ -272,7 +329,8 @@ static int checker_start(const struct options *o, struct checker *c,
 		if (timeout > 0) {
 			struct itimerval it = {
 				.it_value = {(time_t)timeout,
-					     (suseconds_t)((timeout - (time_t)timeout) *
+					     (suseconds_t)((timeout -
+							    (time_t)timeout) *
 							   1e6)}};
 			signal(SIGALRM, SIG_DFL);
 			setitimer(ITIMER_REAL, &it, NULL);
@@ -354,21 +412,26 @@ static int checker_finish(struct checker *c, struct dfo_loader **loader,
 	if (WIFSIGNALED(status)) {
 		/* The child reported nothing itself: say who crashed. */
 		const char *mod = NULL;
-		for (size_t k = 0; k < c->out.len; k += strlen(c->out.s + k) + 1)
+		for (size_t k = 0; k < c->out.len;
+		     k += strlen(c->out.s + k) + 1)
 			if (c->out.s[k] == '\1')
 				mod = c->out.s + k + 1;
 		if (WTERMSIG(status) == SIGALRM && c->timeout > 0)
-			dfo_log(DFO_LOG_ERR, "the check of the new configuration "
+			dfo_log(DFO_LOG_ERR,
+				"the check of the new configuration "
 				"took more than %g s (reload_timeout): stopped",
 				c->timeout);
 		else if (mod)
-			dfo_log(DFO_LOG_ERR, "%s: module crashed while loading "
-				"(signal %d, %s): not loaded", mod,
-				WTERMSIG(status), strsignal(WTERMSIG(status)));
-		else
-			dfo_log(DFO_LOG_ERR, "the configuration check died of "
-				"signal %d (%s)", WTERMSIG(status),
+			dfo_log(DFO_LOG_ERR,
+				"%s: module crashed while loading "
+				"(signal %d, %s): not loaded",
+				mod, WTERMSIG(status),
 				strsignal(WTERMSIG(status)));
+		else
+			dfo_log(DFO_LOG_ERR,
+				"the configuration check died of "
+				"signal %d (%s)",
+				WTERMSIG(status), strsignal(WTERMSIG(status)));
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		/* One path per module, no bound on how many. */
 		size_t n = 0;
@@ -410,7 +473,8 @@ static void checker_cancel(struct checker *c)
 }
 
 static int load_used_plugins(const struct options *o,
-			     struct dfo_loader **loader, struct dfo_registry *reg)
+			     struct dfo_loader **loader,
+			     struct dfo_registry *reg)
 {
 	struct checker c;
 	if (checker_start(o, &c, 0) < 0)
@@ -503,7 +567,8 @@ static struct dfo_config *loading_finish(struct loading *l)
 	l->running = false;
 	if (l->rc < 0) {
 		dfo_log(DFO_LOG_ERR,
-			"new configuration rejected, keeping the running one%s%s",
+			"new configuration rejected, keeping the running "
+			"one%s%s",
 			l->e.msg[0] ? ": " : " (errors above)", l->e.msg);
 		ops_sd_notify("READY=1\nSTATUS=new configuration rejected, "
 			      "running the previous one");
@@ -534,13 +599,10 @@ static void reload_check(const struct options *o, struct checker *chk,
 /* ENGINE_WATCHED: the loading thread ended, or the checking child
  * wrote or ended.  Returns the config to switch to, or NULL; *settled
  * is false while the reload goes on (a check or a load still running). */
-static struct dfo_config *reload_watched(const struct options *o,
-					 struct checker *chk,
-					 struct loading *ld,
-					 struct engine *eng,
-					 struct dfo_loader **loader,
-					 struct dfo_registry *reg,
-					 double timeout, bool *settled)
+static struct dfo_config *
+reload_watched(const struct options *o, struct checker *chk, struct loading *ld,
+	       struct engine *eng, struct dfo_loader **loader,
+	       struct dfo_registry *reg, double timeout, bool *settled)
 {
 	*settled = false;
 	if (ld->running) {
@@ -560,8 +622,10 @@ static struct dfo_config *reload_watched(const struct options *o,
 		return NULL;
 	}
 	if (rc > 0) {
-		dfo_log(DFO_LOG_NOTICE, "%s changed while it was checked: "
-					"checking it again", o->config);
+		dfo_log(DFO_LOG_NOTICE,
+			"%s changed while it was checked: "
+			"checking it again",
+			o->config);
 		reload_check(o, chk, eng, timeout);
 		return NULL;
 	}
@@ -611,7 +675,8 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 		close(sigfd);
 		return 1;
 	}
-	dfo_log(DFO_LOG_NOTICE, "dnsfailover %s started: %zu pool(s), config %s",
+	dfo_log(DFO_LOG_NOTICE,
+		"dnsfailover %s started: %zu pool(s), config %s",
 		PACKAGE_VERSION, conf->npools, conf->file);
 	int code = 0;
 	struct checker chk = {.fd = -1};
@@ -625,18 +690,19 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 		}
 		if (ev == ENGINE_RELOAD) {
 			/* Check the new config in a child; rounds go on. */
-			dfo_log(DFO_LOG_NOTICE, "SIGHUP: re-reading %s", o->config);
+			dfo_log(DFO_LOG_NOTICE, "SIGHUP: re-reading %s",
+				o->config);
 			if (ld.running)
 				again = true;
 			else
-				reload_check(o, &chk, eng, conf->reload_timeout);
+				reload_check(o, &chk, eng,
+					     conf->reload_timeout);
 			continue;
 		}
 		bool settled;
-		struct dfo_config *next = reload_watched(o, &chk, &ld, eng,
-							 loader, reg,
-							 conf->reload_timeout,
-							 &settled);
+		struct dfo_config *next =
+			reload_watched(o, &chk, &ld, eng, loader, reg,
+				       conf->reload_timeout, &settled);
 		if (!settled)
 			continue;
 		if (next) {
@@ -646,14 +712,16 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 			engine_set_config(eng, next);
 			dfo_config_free(conf);
 			conf = next;
-			dfo_log(DFO_LOG_NOTICE, "configuration reloaded: %zu "
-						"pool(s)", conf->npools);
+			dfo_log(DFO_LOG_NOTICE,
+				"configuration reloaded: %zu "
+				"pool(s)",
+				conf->npools);
 			ops_reloaded(); /* READY=1 once its responders are up */
 		}
 		if (again) {
 			again = false;
-			dfo_log(DFO_LOG_NOTICE, "SIGHUP meanwhile: re-reading %s",
-				o->config);
+			dfo_log(DFO_LOG_NOTICE,
+				"SIGHUP meanwhile: re-reading %s", o->config);
 			reload_check(o, &chk, eng, conf->reload_timeout);
 		}
 	}
@@ -679,8 +747,10 @@ static int run_daemon(const struct options *o, struct dfo_registry *reg,
 static int show_status(struct dfo_config *conf, bool json)
 {
 	if (!conf->status_file) {
-		fprintf(stderr, "dnsfailover: %s sets no status_file: no status "
-				"to show\n", conf->file);
+		fprintf(stderr,
+			"dnsfailover: %s sets no status_file: no status "
+			"to show\n",
+			conf->file);
 		return 1;
 	}
 	/* Opened without waiting (a FIFO is refused, as a device is), read
@@ -742,8 +812,10 @@ static int timeout_arg(const char *text, double *out)
 	char *end;
 	*out = strtod(text, &end);
 	if (*end || !(*out > 0)) {
-		fprintf(stderr, "dnsfailover: --timeout: '%s' is not a positive "
-				"number of seconds\n", text);
+		fprintf(stderr,
+			"dnsfailover: --timeout: '%s' is not a positive "
+			"number of seconds\n",
+			text);
 		return -1;
 	}
 	return 0;
@@ -757,7 +829,8 @@ static int parse_args(int argc, char **argv, struct options *o, int *nargs,
 {
 	int c;
 	/* '+': stop at the first non-option, so --try's arguments stay. */
-	while ((c = getopt_long(argc, argv, "+C:fP:l:thV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+C:fP:l:thV", long_opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'C':
 			o->config = optarg;
@@ -772,9 +845,11 @@ static int parse_args(int argc, char **argv, struct options *o, int *nargs,
 		case 'l':
 			o->log_level = dfo_log_level_parse(optarg);
 			if (o->log_level < 0) {
-				fprintf(stderr, "dnsfailover: -l: unknown level "
-						"'%s' (error, warning, notice, "
-						"info, debug)\n", optarg);
+				fprintf(stderr,
+					"dnsfailover: -l: unknown level "
+					"'%s' (error, warning, notice, "
+					"info, debug)\n",
+					optarg);
 				return 1;
 			}
 			break;
@@ -801,8 +876,8 @@ static int parse_args(int argc, char **argv, struct options *o, int *nargs,
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("dnsfailover %s (plugin ABI %d)\n", PACKAGE_VERSION,
-			       DFO_PLUGIN_ABI);
+			printf("dnsfailover %s (plugin ABI %d)\n",
+			       PACKAGE_VERSION, DFO_PLUGIN_ABI);
 			return 0;
 		default:
 			usage(stderr);
@@ -824,7 +899,8 @@ static int parse_args(int argc, char **argv, struct options *o, int *nargs,
 		return 1;
 	}
 	if (*nargs > 0 && !o->try_what) {
-		fprintf(stderr, "dnsfailover: unexpected argument '%s' (see --help)\n",
+		fprintf(stderr,
+			"dnsfailover: unexpected argument '%s' (see --help)\n",
 			(*args)[0]);
 		return 1;
 	}
@@ -840,8 +916,8 @@ static int parse_args(int argc, char **argv, struct options *o, int *nargs,
  * status. */
 static int run_command(const struct options *o, int nargs, char **args)
 {
-	bool interactive = o->test || o->list || o->try_what || o->foreground ||
-			   o->status;
+	bool interactive =
+		o->test || o->list || o->try_what || o->foreground || o->status;
 	/* Before anything forks: responders' metrics are shared with us. */
 	dfo_metrics_init();
 	struct dfo_registry *reg = dfo_registry_new();
@@ -874,7 +950,8 @@ static int run_command(const struct options *o, int nargs, char **args)
 	if (o->test) {
 		printf("%s: configuration ok: %zu plugin provider(s), %zu "
 		       "instance(s), %zu pool(s)\n",
-		       o->config, dfo_registry_count(reg), conf->ninst, conf->npools);
+		       o->config, dfo_registry_count(reg), conf->ninst,
+		       conf->npools);
 		quorum_warnings(conf);
 		status = 0;
 		goto out;
@@ -893,11 +970,13 @@ static int run_command(const struct options *o, int nargs, char **args)
 	if (!interactive) {
 		int rc = daemonize();
 		if (rc < 0) {
-			dfo_log(DFO_LOG_ERR, "cannot detach: %s", strerror(-rc));
+			dfo_log(DFO_LOG_ERR, "cannot detach: %s",
+				strerror(-rc));
 			goto out;
 		}
-		dfo_log_setup(o->log_level >= 0 ? o->log_level : conf->log_level, 1,
-			      "dnsfailover");
+		dfo_log_setup(o->log_level >= 0 ? o->log_level
+						: conf->log_level,
+			      1, "dnsfailover");
 	}
 	quorum_warnings(conf);
 	status = run_daemon(o, reg, &loader, conf);
@@ -926,8 +1005,9 @@ int main(int argc, char **argv)
 	char **args;
 	if ((status = parse_args(argc, argv, &o, &nargs, &args)) >= 0)
 		return status;
-	dfo_log_setup(o.log_level >= 0 ? o.log_level
-				       : (o.try_what ? DFO_LOG_WARNING : DFO_LOG_NOTICE),
+	dfo_log_setup(o.log_level >= 0
+			      ? o.log_level
+			      : (o.try_what ? DFO_LOG_WARNING : DFO_LOG_NOTICE),
 		      0, "dnsfailover");
 	return run_command(&o, nargs, args);
 }

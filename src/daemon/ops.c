@@ -56,8 +56,10 @@ static int mhd_load(void)
 		return 0;
 	void *h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		dfo_log(DFO_LOG_ERR, "metrics: cannot load %s: %s (apt-get install "
-				     "libmicrohttpd12)", MHD_SONAME, dlerror());
+		dfo_log(DFO_LOG_ERR,
+			"metrics: cannot load %s: %s (apt-get install "
+			"libmicrohttpd12)",
+			MHD_SONAME, dlerror());
 		return -1;
 	}
 	struct {
@@ -69,15 +71,16 @@ static int mhd_load(void)
 		{"MHD_run", (void **)&mhd.run},
 		{"MHD_get_timeout", (void **)&mhd.get_timeout},
 		{"MHD_get_daemon_info", (void **)&mhd.get_daemon_info},
-		{"MHD_create_response_from_buffer", (void **)&mhd.create_response},
+		{"MHD_create_response_from_buffer",
+		 (void **)&mhd.create_response},
 		{"MHD_add_response_header", (void **)&mhd.add_header},
 		{"MHD_queue_response", (void **)&mhd.queue_response},
 		{"MHD_destroy_response", (void **)&mhd.destroy_response},
 	};
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
 		if (!(*syms[i].fn = dlsym(h, syms[i].name))) {
-			dfo_log(DFO_LOG_ERR, "metrics: %s has no %s", MHD_SONAME,
-				syms[i].name);
+			dfo_log(DFO_LOG_ERR, "metrics: %s has no %s",
+				MHD_SONAME, syms[i].name);
 			dlclose(h);
 			return -1;
 		}
@@ -89,9 +92,9 @@ static int mhd_load(void)
 
 /* The module's state, owned by the engine (struct agent). */
 struct ops {
-	struct events *events;     /* not owned */
+	struct events *events; /* not owned */
 	struct MHD_Daemon *daemon;
-	char *listening;           /* the metrics_listen it serves; owned */
+	char *listening; /* the metrics_listen it serves; owned */
 	int epoll_fd;
 };
 
@@ -146,7 +149,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	}
 	if (strcmp(url, "/metrics") == 0) {
 		struct dfo_sbuf b = {0};
-		if (dfo_sbuf_addf(&b, "# HELP dnsfailover_build_info The version "
+		if (dfo_sbuf_addf(&b,
+				  "# HELP dnsfailover_build_info The version "
 				  "of this build (always 1).\n"
 				  "# TYPE dnsfailover_build_info gauge\n"
 				  "dnsfailover_build_info{version=\"%s\","
@@ -156,8 +160,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		    dfo_sbuf_add(&b, "", 0) < 0) {
 			free(b.s);
 			static char msg[] = "out of memory\n";
-			return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, text, msg,
-				     sizeof(msg) - 1, MHD_RESPMEM_PERSISTENT);
+			return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, text,
+				     msg, sizeof(msg) - 1,
+				     MHD_RESPMEM_PERSISTENT);
 		}
 		return reply(c, MHD_HTTP_OK,
 			     "text/plain; version=0.0.4; charset=utf-8", b.s,
@@ -201,16 +206,16 @@ static void server_start(struct ops *o, const char *addr)
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	o->daemon = mhd.start_daemon(
-		flags, 0, NULL, NULL, on_request, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+		flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)16, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-		MHD_OPTION_END);
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_END);
 	if (!o->daemon) {
-		dfo_log(DFO_LOG_ERR, "metrics: cannot serve on %s (address in "
-				     "use, or not this host's?)", addr);
+		dfo_log(DFO_LOG_ERR,
+			"metrics: cannot serve on %s (address in "
+			"use, or not this host's?)",
+			addr);
 		return;
 	}
 	const union MHD_DaemonInfo *info =
@@ -224,7 +229,8 @@ void ops_configure(struct ops *o, const struct dfo_config *conf)
 {
 	events_configure(o->events, conf);
 	const char *want = conf->metrics_listen;
-	if (o->daemon && want && o->listening && strcmp(want, o->listening) == 0)
+	if (o->daemon && want && o->listening &&
+	    strcmp(want, o->listening) == 0)
 		return;
 	server_stop(o);
 	if (want)
@@ -236,10 +242,10 @@ void ops_configure(struct ops *o, const struct dfo_config *conf)
 static struct {
 	bool init;
 	struct sockaddr_un sa;
-	socklen_t salen;        /* 0: no NOTIFY_SOCKET */
-	double watchdog;        /* seconds between pings; 0: none */
+	socklen_t salen; /* 0: no NOTIFY_SOCKET */
+	double watchdog; /* seconds between pings; 0: none */
 	double last_ping;
-	bool ready;             /* READY=1 sent once */
+	bool ready; /* READY=1 sent once */
 } sd;
 
 static void sd_init(void)
@@ -255,10 +261,13 @@ static void sd_init(void)
 		memcpy(sd.sa.sun_path, path, len);
 		if (path[0] == '@')
 			sd.sa.sun_path[0] = '\0'; /* abstract namespace */
-		sd.salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+		sd.salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				       len);
 	} else if (path) {
-		dfo_log(DFO_LOG_WARNING, "NOTIFY_SOCKET=%s: not a unix socket "
-					 "path; not notifying systemd", path);
+		dfo_log(DFO_LOG_WARNING,
+			"NOTIFY_SOCKET=%s: not a unix socket "
+			"path; not notifying systemd",
+			path);
 	}
 	const char *usec = getenv("WATCHDOG_USEC");
 	const char *wpid = getenv("WATCHDOG_PID");
@@ -282,7 +291,8 @@ void ops_sd_notify(const char *state)
 		return;
 	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
 		   (struct sockaddr *)&sd.sa, sd.salen) < 0)
-		dfo_log(DFO_LOG_DEBUG, "sd_notify %s: %s", state, strerror(errno));
+		dfo_log(DFO_LOG_DEBUG, "sd_notify %s: %s", state,
+			strerror(errno));
 	close(fd);
 	if (strstr(state, "WATCHDOG=1") || strstr(state, "READY=1"))
 		sd.last_ping = dfo_now();

@@ -24,19 +24,19 @@
 /* ---- events (events.c) ---- */
 
 enum event_type {
-	EV_JOINED = 0,    /* this host added its record */
-	EV_REJOINED,      /* added again after withdrawing or eviction */
-	EV_WITHDREW,      /* removed its own record */
-	EV_EVICTED,       /* removed a dead peer's record */
-	EV_REMOVED,       /* its own record was removed by another agent */
+	EV_JOINED = 0, /* this host added its record */
+	EV_REJOINED,   /* added again after withdrawing or eviction */
+	EV_WITHDREW,   /* removed its own record */
+	EV_EVICTED,    /* removed a dead peer's record */
+	EV_REMOVED,    /* its own record was removed by another agent */
 	EV_PEER_DOWN,
 	EV_PEER_UP,
-	EV_SELF_FAILING,  /* own check failed */
-	EV_SELF_OK,       /* own check passes again */
-	EV_DNS_ERROR,     /* dns or ipsource errors begin */
-	EV_DNS_OK,        /* and end */
-	EV_DRAINING,      /* the drain file appeared */
-	EV_UNDRAINED,     /* and went away */
+	EV_SELF_FAILING, /* own check failed */
+	EV_SELF_OK,	 /* own check passes again */
+	EV_DNS_ERROR,	 /* dns or ipsource errors begin */
+	EV_DNS_OK,	 /* and end */
+	EV_DRAINING,	 /* the drain file appeared */
+	EV_UNDRAINED,	 /* and went away */
 	EV_COUNT
 };
 
@@ -55,23 +55,23 @@ void events_free(struct events *ev);
 void events_configure(struct events *ev, const struct dfo_config *conf);
 
 /* A state change of pool `ps`: counted, and the pool's notify program
- * (else the core's; none when ps->agent has no events) started with DFO_EVENT, DFO_POOL, DFO_FQDN,
- * DFO_ADDRESS and DFO_REASON in its environment.  fqdn, addr and
- * reason may be NULL.  Never waits for the program. */
+ * (else the core's; none when ps->agent has no events) started with DFO_EVENT,
+ * DFO_POOL, DFO_FQDN, DFO_ADDRESS and DFO_REASON in its environment.  fqdn,
+ * addr and reason may be NULL.  Never waits for the program. */
 void events_emit(const struct pool_state *ps, enum event_type t,
-		const char *fqdn, const struct dfo_addr *addr,
-		const char *reason);
+		 const char *fqdn, const struct dfo_addr *addr,
+		 const char *reason);
 
 /* The operation whose failure stopped a round. */
 enum round_op {
-	ROUND_OP_OWN_ADDR,       /* the ipsource's own_addr() */
+	ROUND_OP_OWN_ADDR,	 /* the ipsource's own_addr() */
 	ROUND_OP_IPSOURCE_START, /* start() of the pool's instances */
 	ROUND_OP_DNS_START,
 	ROUND_OP_CHECK_START,
-	ROUND_OP_DNS_LIST,       /* the dns provider's list(), add(), del() */
+	ROUND_OP_DNS_LIST, /* the dns provider's list(), add(), del() */
 	ROUND_OP_DNS_ADD,
-	ROUND_OP_DNS_DEL,        /* a dead peer's eviction, or withdrawing */
-	ROUND_OP_CHECKS_RUN,     /* checks that could not run (unknown) */
+	ROUND_OP_DNS_DEL,    /* a dead peer's eviction, or withdrawing */
+	ROUND_OP_CHECKS_RUN, /* checks that could not run (unknown) */
 	ROUND_OP_N
 };
 

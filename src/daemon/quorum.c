@@ -64,15 +64,17 @@ const char *quorum_unsafe_why(const struct dfo_pool *p, char *buf, size_t len)
 {
 	const struct dfo_dns_provider *dns = dfo_inst_dns(p->dns);
 	if (!p->quorum)
-		snprintf(buf, len, "quorum = false: each agent evicts on its "
-				   "own checks, so one that cannot reach its "
-				   "peers evicts healthy ones (not partition-"
-				   "safe)");
+		snprintf(buf, len,
+			 "quorum = false: each agent evicts on its "
+			 "own checks, so one that cannot reach its "
+			 "peers evicts healthy ones (not partition-"
+			 "safe)");
 	else if (!dns || !DFO_HAS(dns, state_list) ||
 		 !DFO_HAS(dns, state_change))
-		snprintf(buf, len, "dns provider %s has no state operations: "
-				   "no quorum, each agent evicts on its own "
-				   "checks (not partition-safe)",
+		snprintf(buf, len,
+			 "dns provider %s has no state operations: "
+			 "no quorum, each agent evicts on its own "
+			 "checks (not partition-safe)",
 			 dns ? dns->name : "?");
 	else
 		return NULL;
@@ -85,8 +87,8 @@ void quorum_warnings(const struct dfo_config *c)
 		char why[300];
 		const struct dfo_pool *p = &c->pools[i];
 		if (quorum_unsafe_why(p, why, sizeof(why)))
-			dfo_log(DFO_LOG_WARNING, "%s:%d: pool \"%s\": %s", c->file,
-				p->line, p->name, why);
+			dfo_log(DFO_LOG_WARNING, "%s:%d: pool \"%s\": %s",
+				c->file, p->line, p->name, why);
 	}
 }
 
@@ -148,7 +150,8 @@ static void make_view(const struct pool_state *ps, bool self_ok,
 		fmt(&pe->addr, a);
 		if (k + strlen(a) + 1 >= room)
 			break;
-		k += (size_t)snprintf(out + k, room - k, "%s%s", n ? "," : "", a);
+		k += (size_t)snprintf(out + k, room - k, "%s%s", n ? "," : "",
+				      a);
 		n++;
 	}
 	if (n == 0)
@@ -231,13 +234,15 @@ static int fold_read(struct pool_state *ps, const struct dfo_txtset *set,
 		struct quorum_agent *ag = &q->agents[i];
 		bool live = now - ag->changed <= q->window;
 		if (ag->live && !live)
-			dfo_log(DFO_LOG_NOTICE, "pool %s: agent %s is not live "
-						"(its state record unchanged for "
-						"%.1f s)", ps->name,
-				fmt(&ag->addr, a), now - ag->changed);
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: agent %s is not live "
+				"(its state record unchanged for "
+				"%.1f s)",
+				ps->name, fmt(&ag->addr, a), now - ag->changed);
 		else if (!ag->live && live && ag->changed < now)
-			dfo_log(DFO_LOG_NOTICE, "pool %s: agent %s is live again",
-				ps->name, fmt(&ag->addr, a));
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: agent %s is live again", ps->name,
+				fmt(&ag->addr, a));
 		ag->live = live;
 		if (ag->present || live)
 			q->agents[k++] = *ag;
@@ -250,17 +255,15 @@ static int fold_read(struct pool_state *ps, const struct dfo_txtset *set,
 
 /* ---- state operations ---- */
 
-static int state_change(struct pool_state *ps, const char *del,
-			const char *add, const struct dfo_txtset *expected,
-			struct dfo_err *e)
+static int state_change(struct pool_state *ps, const char *del, const char *add,
+			const struct dfo_txtset *expected, struct dfo_err *e)
 {
 	const struct dfo_pool *p = ps->pool;
 	int rc = round_pace(ps, e);
 	if (rc == 0)
-		rc = dfo_inst_dns(p->dns)->state_change(p->dns->state,
-							p->state_name, del, add,
-							expected, p->state_ttl,
-							e);
+		rc = dfo_inst_dns(p->dns)->state_change(
+			p->dns->state, p->state_name, del, add, expected,
+			p->state_ttl, e);
 	ps->quorum->writes++;
 	return rc;
 }
@@ -313,8 +316,10 @@ static int publish(struct pool_state *ps, const struct dfo_txtset *set,
 		rc = state_change(ps, del, write ? text : NULL, NULL, &e);
 	}
 	if (rc == DFO_ESTALE) {
-		dfo_log(DFO_LOG_INFO, "pool %s: %s changed while writing; next "
-				      "round", ps->name, ps->pool->state_name);
+		dfo_log(DFO_LOG_INFO,
+			"pool %s: %s changed while writing; next "
+			"round",
+			ps->name, ps->pool->state_name);
 		return rc;
 	}
 	if (rc < 0) {
@@ -330,7 +335,8 @@ static int publish(struct pool_state *ps, const struct dfo_txtset *set,
 }
 
 /* Remove the record of one agent not live for two windows. */
-static int sweep(struct pool_state *ps, const struct dfo_txtset *set, double now)
+static int sweep(struct pool_state *ps, const struct dfo_txtset *set,
+		 double now)
 {
 	struct quorum *q = ps->quorum;
 	for (size_t i = 0; i < q->nagents; i++) {
@@ -342,13 +348,15 @@ static int sweep(struct pool_state *ps, const struct dfo_txtset *set, double now
 		dfo_err_clear(&e);
 		int rc = state_change(ps, ag->text, NULL, set, &e);
 		if (rc == 0) {
-			dfo_log(DFO_LOG_NOTICE, "pool %s: removed the state "
-						"record of agent %s (not live "
-						"for %.0f s)", ps->name,
-				fmt(&ag->addr, a), now - ag->changed);
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: removed the state "
+				"record of agent %s (not live "
+				"for %.0f s)",
+				ps->name, fmt(&ag->addr, a), now - ag->changed);
 			ag->present = false;
 		} else if (rc != DFO_ESTALE) {
-			state_error(ps, "cannot remove a stale record of", &e, rc);
+			state_error(ps, "cannot remove a stale record of", &e,
+				    rc);
 		}
 		return rc;
 	}
@@ -404,10 +412,12 @@ static void count_votes(struct pool_state *ps, bool self_ok, double now)
 		dfo_log(DFO_LOG_NOTICE,
 			"pool %s: outvoted: %zu peer(s) failing here are up "
 			"for the majority (%s: %u of %u live agents see it "
-			"failing); not evicting them", ps->name, outvoted,
-			fmt(&first->addr, a), first->votes, first->voters);
+			"failing); not evicting them",
+			ps->name, outvoted, fmt(&first->addr, a), first->votes,
+			first->voters);
 	else if (!outvoted && q->outvoted)
-		dfo_log(DFO_LOG_NOTICE, "pool %s: no longer outvoted", ps->name);
+		dfo_log(DFO_LOG_NOTICE, "pool %s: no longer outvoted",
+			ps->name);
 	q->outvoted = outvoted > 0;
 }
 
@@ -437,18 +447,22 @@ static struct dfo_metric *qmetric(enum dfo_metric_type type, const char *name,
 static void metrics(const struct pool_state *ps)
 {
 	const struct quorum *q = ps->quorum;
-	dfo_metric_set(qmetric(DFO_METRIC_GAUGE, "dnsfailover_quorum_live_agents",
+	dfo_metric_set(qmetric(DFO_METRIC_GAUGE,
+			       "dnsfailover_quorum_live_agents",
 			       "Live agents whose own check passes (voters), "
-			       "this one included, by pool.", ps->name, NULL),
+			       "this one included, by pool.",
+			       ps->name, NULL),
 		       q->live);
 	dfo_metric_set(qmetric(DFO_METRIC_GAUGE, "dnsfailover_quorum_outvoted",
 			       "1 while peers failing here are up for the "
-			       "majority, by pool.", ps->name, NULL),
+			       "majority, by pool.",
+			       ps->name, NULL),
 		       q->outvoted);
 	dfo_metric_set(qmetric(DFO_METRIC_GAUGE,
 			       "dnsfailover_quorum_state_calls",
 			       "Calls of the dns provider's state operations "
-			       "(reads and writes), by pool.", ps->name, NULL),
+			       "(reads and writes), by pool.",
+			       ps->name, NULL),
 		       (double)(q->reads + q->writes));
 	for (size_t i = 0; i < ps->npeers; i++)
 		dfo_metric_set(qmetric(DFO_METRIC_GAUGE,
@@ -487,7 +501,8 @@ static bool vote_needed(const struct pool_state *ps, bool self_ok, double now)
 	for (size_t i = 0; self_ok && i < ps->npeers; i++) {
 		const struct peer_state *pe = &ps->peers[i];
 		if (pe->fails >= ps->pool->fall &&
-		    !(pe->disagree_since > 0 && now - pe->disagree_since >= hold))
+		    !(pe->disagree_since > 0 &&
+		      now - pe->disagree_since >= hold))
 			return true;
 	}
 	return false;
@@ -550,8 +565,8 @@ void quorum_round(struct pool_state *ps, bool self_ok)
 	/* One change per round: a heartbeat that is only due waits a round
 	 * for a sweep, never past 2 heartbeats (an agent is live for 3), so
 	 * that stale records go also when every round writes. */
-	if (due && q->last_write > 0 && now - q->last_write < 2 * p->heartbeat &&
-	    sweep_pending(q, now))
+	if (due && q->last_write > 0 &&
+	    now - q->last_write < 2 * p->heartbeat && sweep_pending(q, now))
 		due = false;
 	rc = publish(ps, &set, view, leftover, mine_there, due, now);
 	if (rc == 1)
@@ -593,10 +608,11 @@ bool quorum_voted_out(struct pool_state *ps)
 	bool out = 2 * v > live;
 	char a[DFO_ADDR_STRLEN];
 	if (out && !q->voted_out_logged)
-		dfo_log(DFO_LOG_NOTICE, "pool %s: %u of %u live agents see %s "
-					"failing: not rejoining until they see "
-					"it pass", ps->name, v, live,
-			fmt(&ps->own, a));
+		dfo_log(DFO_LOG_NOTICE,
+			"pool %s: %u of %u live agents see %s "
+			"failing: not rejoining until they see "
+			"it pass",
+			ps->name, v, live, fmt(&ps->own, a));
 	q->voted_out_logged = out;
 	return out;
 }
@@ -613,18 +629,20 @@ void quorum_status(FILE *f, const struct pool_state *ps,
 	char a[DFO_ADDR_STRLEN];
 	double now = dfo_now();
 	/* the state name is a valid DNS name: no escaping needed */
-	fprintf(f, "{\"state_name\": \"%s\", \"heartbeat\": %g, "
-		   "\"window\": %.3f, \"live\": %u, \"valid\": %s, "
-		   "\"outvoted\": %s, \"reads\": %lu, \"writes\": %lu, "
-		   "\"agents\": [",
+	fprintf(f,
+		"{\"state_name\": \"%s\", \"heartbeat\": %g, "
+		"\"window\": %.3f, \"live\": %u, \"valid\": %s, "
+		"\"outvoted\": %s, \"reads\": %lu, \"writes\": %lu, "
+		"\"agents\": [",
 		p->state_name, p->heartbeat, q ? q->window : 0.0,
 		q ? q->live : 0, q && q->valid ? "true" : "false",
 		q && q->outvoted ? "true" : "false", q ? q->reads : 0,
 		q ? q->writes : 0);
 	for (size_t i = 0; q && i < q->nagents; i++) {
 		const struct quorum_agent *ag = &q->agents[i];
-		fprintf(f, "%s{\"addr\": \"%s\", \"live\": %s, \"self\": "
-			   "\"%s\", \"age\": %.3f, \"downs\": [",
+		fprintf(f,
+			"%s{\"addr\": \"%s\", \"live\": %s, \"self\": "
+			"\"%s\", \"age\": %.3f, \"downs\": [",
 			i ? ", " : "", fmt(&ag->addr, a),
 			ag->live ? "true" : "false",
 			ag->self_ok ? "passing" : "failing", now - ag->changed);

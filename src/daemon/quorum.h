@@ -16,12 +16,12 @@
 /* Another agent of the pool, as its state record shows it. */
 struct quorum_agent {
 	struct dfo_addr addr;
-	char text[DFO_TXT_MAX + 1];  /* its record as last read */
-	double changed;              /* dfo_now() when the record last
-				      * changed here (first seen: then) */
-	bool present;                /* in the last read */
-	bool live;                   /* changed within the window */
-	bool self_ok;                /* its own check passes */
+	char text[DFO_TXT_MAX + 1]; /* its record as last read */
+	double changed;		    /* dfo_now() when the record last
+				     * changed here (first seen: then) */
+	bool present;		    /* in the last read */
+	bool live;		    /* changed within the window */
+	bool self_ok;		    /* its own check passes */
 	struct dfo_addr downs[QUORUM_MAX_DOWNS]; /* peers it sees failing */
 	size_t ndowns;
 };
@@ -29,20 +29,20 @@ struct quorum_agent {
 struct quorum {
 	struct quorum_agent *agents; /* sorted by address */
 	size_t nagents;
-	char mine[DFO_TXT_MAX + 1];  /* this agent's record as written */
-	char view[DFO_TXT_MAX + 1];  /* its view part, as written */
+	char mine[DFO_TXT_MAX + 1]; /* this agent's record as written */
+	char view[DFO_TXT_MAX + 1]; /* its view part, as written */
 	unsigned long seq;
 	double last_read, last_write, last_round; /* dfo_now(); 0: never */
-	double period;               /* seconds between the pool's rounds */
-	double window;               /* an agent is live while its record
+	double period;		     /* seconds between the pool's rounds */
+	double window;		     /* an agent is live while its record
 				      * changed within this many seconds */
-	bool valid;                  /* votes of this round are known */
-	unsigned live;               /* live agents that judge, this one
+	bool valid;		     /* votes of this round are known */
+	unsigned live;		     /* live agents that judge, this one
 				      * included (when valid) */
-	bool outvoted;               /* logged as outvoted */
-	bool voted_out_logged;       /* "not rejoining" logged */
+	bool outvoted;		     /* logged as outvoted */
+	bool voted_out_logged;	     /* "not rejoining" logged */
 	unsigned long reads, writes; /* state operations made */
-	char error[300];             /* last state error; "" if none */
+	char error[300];	     /* last state error; "" if none */
 };
 
 /* Is quorum eviction in effect for the pool: the option, and a dns
@@ -51,8 +51,7 @@ bool quorum_enabled(const struct dfo_pool *p);
 
 /* Why the pool is not partition-safe (an agent blinded alone evicts
  * healthy peers), or NULL if it is. */
-const char *quorum_unsafe_why(const struct dfo_pool *p, char *buf,
-			      size_t len);
+const char *quorum_unsafe_why(const struct dfo_pool *p, char *buf, size_t len);
 
 /* Warn (FILE:LINE: pool ...) of each pool of `c` that is not
  * partition-safe. */

@@ -76,13 +76,15 @@ static void round_error(struct pool_state *ps, enum round_op op,
 {
 	ps->round_failed = true;
 	ps->errors++;
-	unsigned skip = ps->errors >= 5 ? MAX_SKIP : (1u << (ps->errors - 1)) - 1;
+	unsigned skip =
+		ps->errors >= 5 ? MAX_SKIP : (1u << (ps->errors - 1)) - 1;
 	ps->skip = skip;
 	snprintf(ps->error, sizeof(ps->error), "%s: %s", what,
 		 e->msg[0] ? e->msg : strerror(-rc));
 	dfo_log(DFO_LOG_WARNING,
 		"pool %s: %s; nothing changed this round, next try in %u "
-		"round(s)", ps->name, ps->error, skip + 1);
+		"round(s)",
+		ps->name, ps->error, skip + 1);
 	events_error(ps, op);
 }
 
@@ -96,8 +98,8 @@ static struct pace *pace_of(struct agent *ag, const void *state)
 	for (size_t i = 0; i < ag->npaces; i++)
 		if (ag->paces[i].state == state)
 			return &ag->paces[i];
-	struct pace *v = dfo_grow(ag->paces, &ag->cappaces, ag->npaces + 1,
-				  sizeof(*v));
+	struct pace *v =
+		dfo_grow(ag->paces, &ag->cappaces, ag->npaces + 1, sizeof(*v));
 	if (!v)
 		return NULL;
 	ag->paces = v;
@@ -141,7 +143,8 @@ static int dns_pace(struct pool_state *ps, struct dfo_err *e)
 		return dfo_err_set(e, -ENOMEM, "out of memory");
 	const struct dfo_run_opts *ro = ps->ro;
 	for (double wait; (wait = p->last + gap - dfo_now()) > 0;) {
-		struct pollfd w = {.fd = ro ? ro->watch_fd : -1, .events = POLLIN};
+		struct pollfd w = {.fd = ro ? ro->watch_fd : -1,
+				   .events = POLLIN};
 		int ms = (int)(wait * 1000) + 1;
 		if (poll(&w, 1, ms) > 0 && ro && ro->interrupted &&
 		    ro->interrupted(ro->arg))
@@ -161,7 +164,8 @@ static int dns_list(struct pool_state *ps, const char *fqdn,
 {
 	const struct dfo_pool *p = ps->pool;
 	int rc = dns_pace(ps, e);
-	return rc ? rc : dfo_inst_dns(p->dns)->list(p->dns->state, fqdn, out, e);
+	return rc ? rc
+		  : dfo_inst_dns(p->dns)->list(p->dns->state, fqdn, out, e);
 }
 
 static int dns_add(struct pool_state *ps, const char *fqdn,
@@ -171,7 +175,8 @@ static int dns_add(struct pool_state *ps, const char *fqdn,
 	const struct dfo_pool *p = ps->pool;
 	int rc = dns_pace(ps, e);
 	return rc ? rc
-		  : dfo_inst_dns(p->dns)->add(p->dns->state, fqdn, a, expected, e);
+		  : dfo_inst_dns(p->dns)->add(p->dns->state, fqdn, a, expected,
+					      e);
 }
 
 /* Delete `a` from `fqdn` whose records the round read as `expected`.
@@ -188,14 +193,16 @@ static int dns_del(struct pool_state *ps, const char *fqdn,
 		dfo_rrset_init(&cur, expected->family);
 		int rc = dns_list(ps, fqdn, &cur, e);
 		bool same = rc == 0 && dfo_rrset_same(&cur, expected);
-		bool last = rc == 0 && (cur.count <= 1 ||
-					!dfo_rrset_contains(&cur, a));
+		bool last = rc == 0 &&
+			    (cur.count <= 1 || !dfo_rrset_contains(&cur, a));
 		dfo_rrset_clear(&cur);
 		if (rc < 0)
 			return rc;
 		if (!same || last)
-			return dfo_err_set(e, DFO_ESTALE, "%s changed since it "
-							  "was read", fqdn);
+			return dfo_err_set(e, DFO_ESTALE,
+					   "%s changed since it "
+					   "was read",
+					   fqdn);
 	}
 	int rc = dns_pace(ps, e);
 	return rc ? rc : dns->del(p->dns->state, fqdn, a, expected, e);
@@ -280,9 +287,10 @@ static void withdraw_self(struct pool_state *ps, const char *why)
 		if (fq->records.count <= 1) {
 			if (!fq->last_warned)
 				dfo_log(DFO_LOG_WARNING,
-					"pool %s: not withdrawing %s from %s: it "
-					"is the last record", ps->name, a,
-					fq->name);
+					"pool %s: not withdrawing %s from %s: "
+					"it "
+					"is the last record",
+					ps->name, a, fq->name);
 			fq->last_warned = true;
 			continue;
 		}
@@ -290,8 +298,9 @@ static void withdraw_self(struct pool_state *ps, const char *why)
 		dfo_err_clear(&e);
 		int rc = dns_del(ps, fq->name, &ps->own, &fq->records, &e);
 		if (rc == 0) {
-			dfo_log(DFO_LOG_NOTICE, "pool %s: withdrew %s from %s (%s)",
-				ps->name, a, fq->name, why);
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: withdrew %s from %s (%s)", ps->name,
+				a, fq->name, why);
 			events_emit(ps, EV_WITHDREW, fq->name, &ps->own, why);
 			dfo_rrset_remove(&fq->records, &ps->own);
 			fq->present = false;
@@ -299,11 +308,12 @@ static void withdraw_self(struct pool_state *ps, const char *why)
 		} else if (rc == DFO_ESTALE) {
 			dfo_log(DFO_LOG_INFO,
 				"pool %s: %s changed while withdrawing; next "
-				"round", ps->name, fq->name);
+				"round",
+				ps->name, fq->name);
 		} else {
 			char what[300];
-			snprintf(what, sizeof(what), "cannot withdraw %s from %s",
-				 a, fq->name);
+			snprintf(what, sizeof(what),
+				 "cannot withdraw %s from %s", a, fq->name);
 			round_error(ps, ROUND_OP_DNS_DEL, what, &e, rc);
 			return;
 		}
@@ -336,19 +346,21 @@ static int round_read(struct pool_state *ps)
 	 * (a copy of memory): new ones, for this check and the others. */
 	if (!check_was && p->check->started && ps->agent)
 		dfo_check_pool_reset(ps->agent->workers);
-	int rc = dfo_inst_ipsource(p->ipsource)->own_addr(p->ipsource->state,
-							  p->family, &own, &e);
+	int rc = dfo_inst_ipsource(p->ipsource)
+			 ->own_addr(p->ipsource->state, p->family, &own, &e);
 	if (rc == 0 && own.family != p->family)
-		rc = dfo_err_set(&e, -EAFNOSUPPORT, "address of the wrong family");
+		rc = dfo_err_set(&e, -EAFNOSUPPORT,
+				 "address of the wrong family");
 	if (rc < 0) {
 		round_error(ps, ROUND_OP_OWN_ADDR, "ipsource", &e, rc);
 		return rc;
 	}
 	char a[DFO_ADDR_STRLEN], b[DFO_ADDR_STRLEN];
 	if (ps->have_own && !dfo_addr_equal(&own, &ps->own)) {
-		dfo_log(DFO_LOG_NOTICE, "pool %s: own address changed from %s "
-					"to %s", ps->name, fmt(&ps->own, a),
-			fmt(&own, b));
+		dfo_log(DFO_LOG_NOTICE,
+			"pool %s: own address changed from %s "
+			"to %s",
+			ps->name, fmt(&ps->own, a), fmt(&own, b));
 		for (size_t f = 0; f < ps->nfq; f++)
 			ps->fq[f].present = ps->fq[f].joined = false;
 	}
@@ -374,19 +386,22 @@ static int round_read(struct pool_state *ps)
 		bool here = dfo_rrset_contains(&fq->records, &own);
 		if (fq->present && !here) {
 			/* Not by us: a peer evicted this host. */
-			dfo_log(DFO_LOG_NOTICE, "pool %s: %s was removed from %s "
-						"by another agent",
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: %s was removed from %s "
+				"by another agent",
 				ps->name, a, fq->name);
 			ps->withdrawn = true;
 			ps->passes = 0;
 			fq->joined = false;
 			events_emit(ps, EV_REMOVED, fq->name, &own,
-				   "removed by another agent");
+				    "removed by another agent");
 		}
 		fq->present = here;
 		if (here && !fq->joined) {
-			dfo_log(DFO_LOG_NOTICE, "pool %s: joined %s as %s (already "
-						"listed)", ps->name, fq->name, a);
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: joined %s as %s (already "
+				"listed)",
+				ps->name, fq->name, a);
 			fq->joined = true;
 		}
 		if (fq->records.count > 1 || !here)
@@ -405,9 +420,10 @@ static bool round_self(struct pool_state *ps, const struct dfo_check_job *j,
 	snprintf(ps->self_reason, sizeof(ps->self_reason), "%s", j->reason);
 	if (j->result == DFO_CHECK_HEALTHY) {
 		if (ps->failing) {
-			dfo_log(DFO_LOG_NOTICE, "pool %s: self-check of %s "
-						"passes again", ps->name,
-				fmt(&ps->own, a));
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: self-check of %s "
+				"passes again",
+				ps->name, fmt(&ps->own, a));
 			events_emit(ps, EV_SELF_OK, NULL, &ps->own, NULL);
 		}
 		ps->failing = false;
@@ -416,16 +432,18 @@ static bool round_self(struct pool_state *ps, const struct dfo_check_job *j,
 	}
 	ps->passes = 0;
 	if (!ps->failing) {
-		dfo_log(DFO_LOG_WARNING, "pool %s: self-check of %s failed (%s: "
-					 "%s); changing nothing", ps->name,
-			fmt(&ps->own, a), dfo_check_result_name(j->result),
-			j->reason);
+		dfo_log(DFO_LOG_WARNING,
+			"pool %s: self-check of %s failed (%s: "
+			"%s); changing nothing",
+			ps->name, fmt(&ps->own, a),
+			dfo_check_result_name(j->result), j->reason);
 		events_emit(ps, EV_SELF_FAILING, NULL, &ps->own, j->reason);
 	}
 	ps->failing = true;
 	if (ps->pool->on_self_failure == DFO_SELF_EXIT) {
-		dfo_log(DFO_LOG_ERR, "pool %s: self-check failed and "
-				     "on_self_failure = exit: stopping",
+		dfo_log(DFO_LOG_ERR,
+			"pool %s: self-check failed and "
+			"on_self_failure = exit: stopping",
 			ps->name);
 		*stop = 1;
 		return false;
@@ -452,8 +470,10 @@ static int round_join(struct pool_state *ps)
 	if (ps->withdrawn && quorum_voted_out(ps))
 		return 0;
 	if (ps->passes < need) {
-		dfo_log(DFO_LOG_INFO, "pool %s: %s passing, %u of %u before "
-				      "rejoining", ps->name, a, ps->passes, need);
+		dfo_log(DFO_LOG_INFO,
+			"pool %s: %s passing, %u of %u before "
+			"rejoining",
+			ps->name, a, ps->passes, need);
 		return 0;
 	}
 	bool all = true;
@@ -465,8 +485,10 @@ static int round_join(struct pool_state *ps)
 		dfo_err_clear(&e);
 		int rc = dns_add(ps, fq->name, &ps->own, &fq->records, &e);
 		if (rc == DFO_ESTALE) {
-			dfo_log(DFO_LOG_INFO, "pool %s: %s changed while joining; "
-					      "next round", ps->name, fq->name);
+			dfo_log(DFO_LOG_INFO,
+				"pool %s: %s changed while joining; "
+				"next round",
+				ps->name, fq->name);
 			all = false;
 			continue;
 		}
@@ -478,8 +500,8 @@ static int round_join(struct pool_state *ps)
 		}
 		dfo_log(DFO_LOG_NOTICE, "pool %s: %s %s as %s", ps->name,
 			ps->withdrawn ? "rejoined" : "joined", fq->name, a);
-		events_emit(ps, ps->withdrawn ? EV_REJOINED : EV_JOINED, fq->name,
-			   &ps->own, NULL);
+		events_emit(ps, ps->withdrawn ? EV_REJOINED : EV_JOINED,
+			    fq->name, &ps->own, NULL);
 		if (dfo_rrset_add(&fq->records, &ps->own) == 0)
 			dfo_rrset_sort(&fq->records);
 		fq->present = fq->joined = true;
@@ -494,7 +516,8 @@ static void round_show(struct pool_state *ps, const struct dfo_check_job *jobs)
 {
 	ps->self_last = jobs[0].result;
 	ps->self_latency = jobs[0].latency;
-	snprintf(ps->self_reason, sizeof(ps->self_reason), "%s", jobs[0].reason);
+	snprintf(ps->self_reason, sizeof(ps->self_reason), "%s",
+		 jobs[0].reason);
 	for (size_t i = 0; i < ps->npeers; i++) {
 		ps->peers[i].last = jobs[1 + i].result;
 		ps->peers[i].latency = jobs[1 + i].latency;
@@ -518,10 +541,12 @@ static void round_count(struct pool_state *ps, const struct dfo_check_job *jobs,
 			continue; /* says nothing of the peer */
 		if (j->result == DFO_CHECK_HEALTHY) {
 			if (pe->down) {
-				dfo_log(DFO_LOG_NOTICE, "pool %s: peer %s is up "
-							"again", ps->name,
-					fmt(&pe->addr, a));
-				events_emit(ps, EV_PEER_UP, NULL, &pe->addr, NULL);
+				dfo_log(DFO_LOG_NOTICE,
+					"pool %s: peer %s is up "
+					"again",
+					ps->name, fmt(&pe->addr, a));
+				events_emit(ps, EV_PEER_UP, NULL, &pe->addr,
+					    NULL);
 			}
 			pe->down = false;
 			pe->fails = 0;
@@ -529,10 +554,12 @@ static void round_count(struct pool_state *ps, const struct dfo_check_job *jobs,
 		}
 		pe->fails++;
 		if (!pe->down) {
-			dfo_log(DFO_LOG_NOTICE, "pool %s: peer %s down (%s: %s)",
-				ps->name, fmt(&pe->addr, a),
+			dfo_log(DFO_LOG_NOTICE,
+				"pool %s: peer %s down (%s: %s)", ps->name,
+				fmt(&pe->addr, a),
 				dfo_check_result_name(j->result), j->reason);
-			events_emit(ps, EV_PEER_DOWN, NULL, &pe->addr, j->reason);
+			events_emit(ps, EV_PEER_DOWN, NULL, &pe->addr,
+				    j->reason);
 		}
 		pe->down = true;
 	}
@@ -570,25 +597,27 @@ static void round_evict(struct pool_state *ps)
 					 &e);
 			if (rc == 0) {
 				dfo_log(DFO_LOG_NOTICE,
-					"pool %s: evicted %s from %s (failed %u "
-					"round(s): %s)", ps->name, a, fq->name,
-					pe->fails, pe->reason);
+					"pool %s: evicted %s from %s (failed "
+					"%u "
+					"round(s): %s)",
+					ps->name, a, fq->name, pe->fails,
+					pe->reason);
 				events_emit(ps, EV_EVICTED, fq->name, &victim,
-					   pe->reason);
+					    pe->reason);
 				dfo_rrset_remove(&fq->records, &victim);
 				fq->evicted = victim;
 				fq->evicted_at = wall_now();
 			} else if (rc == DFO_ESTALE) {
 				dfo_log(DFO_LOG_INFO,
-					"pool %s: %s changed before %s could be "
-					"evicted; next round", ps->name,
-					fq->name, a);
+					"pool %s: %s changed before %s could "
+					"be "
+					"evicted; next round",
+					ps->name, fq->name, a);
 			} else {
 				char what[300];
 				snprintf(what, sizeof(what), "dns del %s %s",
 					 fq->name, a);
-				round_error(ps, ROUND_OP_DNS_DEL, what, &e,
-					    rc);
+				round_error(ps, ROUND_OP_DNS_DEL, what, &e, rc);
 			}
 			break; /* at most one per FQDN and round */
 		}
@@ -627,9 +656,10 @@ static bool round_sure(struct pool_state *ps, const struct dfo_check_job *jobs,
 		snprintf(what, sizeof(what), "self-check of %s could not run",
 			 fmt(&ps->own, a));
 	else
-		snprintf(what, sizeof(what), "%zu of %zu checks could not run "
-					     "(%s)", unknown, n,
-			 fmt(&jobs[first].target.addr, a));
+		snprintf(what, sizeof(what),
+			 "%zu of %zu checks could not run "
+			 "(%s)",
+			 unknown, n, fmt(&jobs[first].target.addr, a));
 	round_error(ps, ROUND_OP_CHECKS_RUN, what, &e, -EAGAIN);
 	return false;
 }
@@ -709,8 +739,8 @@ int round_run(struct pool_state *ps, const struct dfo_run_opts *ro,
 	free(jobs);
 out:
 	if (!ps->round_failed && ret != ROUND_INTERRUPTED && ps->errors) {
-		dfo_log(DFO_LOG_NOTICE, "pool %s: dns and ipsource answer again",
-			ps->name);
+		dfo_log(DFO_LOG_NOTICE,
+			"pool %s: dns and ipsource answer again", ps->name);
 		events_emit(ps, EV_DNS_OK, NULL, NULL, ps->error);
 		ps->errors = 0;
 		ps->error[0] = '\0';
@@ -731,12 +761,15 @@ void round_withdraw_on_exit(struct pool_state *ps)
 	struct dfo_err e;
 	dfo_err_clear(&e);
 	if (!ps->have_own &&
-	    dfo_inst_ipsource(p->ipsource)->own_addr(p->ipsource->state,
-						     p->family, &ps->own, &e) == 0)
+	    dfo_inst_ipsource(p->ipsource)
+			    ->own_addr(p->ipsource->state, p->family, &ps->own,
+				       &e) == 0)
 		ps->have_own = true;
 	if (!ps->have_own) {
-		dfo_log(DFO_LOG_WARNING, "pool %s: cannot withdraw on exit: no "
-					 "own address (%s)", ps->name, e.msg);
+		dfo_log(DFO_LOG_WARNING,
+			"pool %s: cannot withdraw on exit: no "
+			"own address (%s)",
+			ps->name, e.msg);
 		return;
 	}
 	const struct dfo_dns_provider *dns = dfo_inst_dns(p->dns);
@@ -761,30 +794,33 @@ void round_withdraw_on_exit(struct pool_state *ps)
 			}
 			if (rc == 0 && cur.count <= 1) {
 				dfo_log(DFO_LOG_WARNING,
-					"pool %s: not withdrawing %s from %s on "
-					"exit: it is the last record", ps->name,
-					a, name);
+					"pool %s: not withdrawing %s from %s "
+					"on "
+					"exit: it is the last record",
+					ps->name, a, name);
 				dfo_rrset_clear(&cur);
 				break;
 			}
 			if (rc == 0)
 				rc = dns_pace(ps, &e);
 			if (rc == 0)
-				rc = dns->del(p->dns->state, name, &ps->own, &cur,
-					      &e);
+				rc = dns->del(p->dns->state, name, &ps->own,
+					      &cur, &e);
 			dfo_rrset_clear(&cur);
 			if (rc == 0) {
 				dfo_log(DFO_LOG_NOTICE,
 					"pool %s: withdrew %s from %s on exit",
 					ps->name, a, name);
 				events_emit(ps, EV_WITHDREW, name, &ps->own,
-					   "exit");
+					    "exit");
 				break;
 			}
 			if (rc != DFO_ESTALE) {
 				dfo_log(DFO_LOG_WARNING,
-					"pool %s: cannot withdraw %s from %s on "
-					"exit: %s", ps->name, a, name, e.msg);
+					"pool %s: cannot withdraw %s from %s "
+					"on "
+					"exit: %s",
+					ps->name, a, name, e.msg);
 				break;
 			}
 		}

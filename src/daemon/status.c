@@ -95,8 +95,9 @@ static void put_pool(FILE *f, const struct pool_state *ps)
 		ps->round_wall, ps->round_duration);
 	fputs(", \"error\": ", f);
 	put_str(f, ps->error);
-	fprintf(f, ",\n   \"self\": {\"result\": \"%s\", \"latency\": %.6f, "
-		   "\"passes\": %u, \"reason\": ",
+	fprintf(f,
+		",\n   \"self\": {\"result\": \"%s\", \"latency\": %.6f, "
+		"\"passes\": %u, \"reason\": ",
 		dfo_check_result_name(ps->self_last), ps->self_latency,
 		ps->passes);
 	put_str(f, ps->self_reason);
@@ -126,13 +127,15 @@ static void put_pool(FILE *f, const struct pool_state *ps)
 		const struct peer_state *pe = &ps->peers[i];
 		fprintf(f, "%s\n    {\"addr\": ", i ? "," : "");
 		put_addr(f, &pe->addr);
-		fprintf(f, ", \"result\": \"%s\", \"latency\": %.6f, "
-			   "\"fails\": %u, \"reason\": ",
-			dfo_check_result_name(pe->last), pe->latency, pe->fails);
+		fprintf(f,
+			", \"result\": \"%s\", \"latency\": %.6f, "
+			"\"fails\": %u, \"reason\": ",
+			dfo_check_result_name(pe->last), pe->latency,
+			pe->fails);
 		put_str(f, pe->reason);
 		if (pe->voters)
-			fprintf(f, ", \"votes\": %u, \"voters\": %u",
-				pe->votes, pe->voters);
+			fprintf(f, ", \"votes\": %u, \"voters\": %u", pe->votes,
+				pe->voters);
 		fputc('}', f);
 	}
 	fputs("],\n   \"quorum\": ", f);
@@ -144,10 +147,10 @@ static void put_pool(FILE *f, const struct pool_state *ps)
  * and what it reported of itself. */
 static void put_responder(FILE *f, const struct responder *r)
 {
-	const char *state = r->pid == 0 ? (r->restart_at > 0 ? "restarting"
-							    : "stopped")
-			    : r->ready ? "serving"
-				       : "starting";
+	const char *state =
+		r->pid == 0 ? (r->restart_at > 0 ? "restarting" : "stopped")
+		: r->ready  ? "serving"
+			    : "starting";
 	fputs("{\"name\": ", f);
 	put_str(f, r->inst->name);
 	fputs(", \"provider\": ", f);
@@ -172,9 +175,11 @@ int status_write(const char *path, const struct pool_state *ps, size_t n,
 		return -errno;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(f, "{\"schema_version\": %d, \"pid\": %d, \"updated\": %.3f,"
-		   "\n \"pools\": [",
-		STATUS_SCHEMA_VERSION, (int)getpid(), (double)ts.tv_sec + ts.tv_nsec / 1e9);
+	fprintf(f,
+		"{\"schema_version\": %d, \"pid\": %d, \"updated\": %.3f,"
+		"\n \"pools\": [",
+		STATUS_SCHEMA_VERSION, (int)getpid(),
+		(double)ts.tv_sec + ts.tv_nsec / 1e9);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", f);
 		put_pool(f, &ps[i]);

@@ -28,10 +28,10 @@ enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
 
 struct jval {
 	enum jtype t;
-	double num;           /* J_NUM, J_BOOL */
-	char *str;            /* J_STR */
-	struct jval *items;   /* J_ARR, J_OBJ (values) */
-	char **keys;          /* J_OBJ */
+	double num;	    /* J_NUM, J_BOOL */
+	char *str;	    /* J_STR */
+	struct jval *items; /* J_ARR, J_OBJ (values) */
+	char **keys;	    /* J_OBJ */
 	size_t n;
 };
 
@@ -55,8 +55,8 @@ static void jfree(struct jval *v)
 
 static void jspace(struct jparse *j)
 {
-	while (j->p < j->end &&
-	       (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+				 *j->p == '\n' || *j->p == '\r'))
 		j->p++;
 }
 
@@ -97,11 +97,21 @@ static int jstring(struct jparse *j, char **out)
 		}
 		c = *j->p++;
 		switch (c) {
-		case 'n': s[k++] = '\n'; break;
-		case 't': s[k++] = '\t'; break;
-		case 'r': s[k++] = '\r'; break;
-		case 'b': s[k++] = '\b'; break;
-		case 'f': s[k++] = '\f'; break;
+		case 'n':
+			s[k++] = '\n';
+			break;
+		case 't':
+			s[k++] = '\t';
+			break;
+		case 'r':
+			s[k++] = '\r';
+			break;
+		case 'b':
+			s[k++] = '\b';
+			break;
+		case 'f':
+			s[k++] = '\f';
+			break;
 		case 'u': {
 			unsigned cp = 0;
 			if (q - j->p < 4) {
@@ -110,16 +120,21 @@ static int jstring(struct jparse *j, char **out)
 			}
 			for (int i = 0; i < 4; i++) {
 				char h = *j->p++;
-				cp = cp * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0'
-						  : h >= 'a' && h <= 'f' ? h - 'a' + 10
-						  : h >= 'A' && h <= 'F' ? h - 'A' + 10
-									 : 0);
+				cp = cp * 16 + (unsigned)(h >= '0' && h <= '9'
+								  ? h - '0'
+							  : h >= 'a' && h <= 'f'
+								  ? h - 'a' + 10
+							  : h >= 'A' && h <= 'F'
+								  ? h - 'A' + 10
+								  : 0);
 			}
 			/* \uXXXX takes 6 bytes, its UTF-8 at most 3. */
 			utf8_put(s, &k, cp ? cp : '?');
 			break;
 		}
-		default: s[k++] = c; break;
+		default:
+			s[k++] = c;
+			break;
 		}
 	}
 	s[k] = '\0';
@@ -296,9 +311,10 @@ static void show_quorum(FILE *out, const struct jval *q)
 		fputs("  quorum:       off (not partition-safe)\n", out);
 		return;
 	}
-	fprintf(out, "  quorum:       %.0f live agent(s) voting, state at %s, "
-		     "heartbeat %g s%s\n", jnum(q, "live"), jstr(q, "state_name"),
-		jnum(q, "heartbeat"),
+	fprintf(out,
+		"  quorum:       %.0f live agent(s) voting, state at %s, "
+		"heartbeat %g s%s\n",
+		jnum(q, "live"), jstr(q, "state_name"), jnum(q, "heartbeat"),
 		jnum(q, "outvoted") > 0 ? ", outvoted" : "");
 	const char *err = jstr(q, "error");
 	if (err[0])
@@ -306,8 +322,10 @@ static void show_quorum(FILE *out, const struct jval *q)
 	const struct jval *ags = jget(q, "agents");
 	for (size_t i = 0; ags && ags->t == J_ARR && i < ags->n; i++) {
 		const struct jval *ag = &ags->items[i];
-		fprintf(out, "    agent %-34s %s, self-check %s, record %.1f s "
-			     "old", jstr(ag, "addr"),
+		fprintf(out,
+			"    agent %-34s %s, self-check %s, record %.1f s "
+			"old",
+			jstr(ag, "addr"),
 			jnum(ag, "live") > 0 ? "live" : "NOT live",
 			jstr(ag, "self"), jnum(ag, "age"));
 		const struct jval *d = jget(ag, "downs");
@@ -337,11 +355,11 @@ static bool show_pool(FILE *out, const struct jval *pool,
 	const struct jval *self0 = jget(pool, "self");
 	const char *self_reason = self0 ? jstr(self0, "reason") : "";
 	if (!strcmp(state, "error"))
-		snprintf(why, whylen, "%s", jstr(pool, "error")[0]
-						   ? jstr(pool, "error") : state);
+		snprintf(why, whylen, "%s",
+			 jstr(pool, "error")[0] ? jstr(pool, "error") : state);
 	else if (!strcmp(state, "self-check failing"))
-		snprintf(why, whylen, "%s", self_reason[0] ? self_reason
-							   : state);
+		snprintf(why, whylen, "%s",
+			 self_reason[0] ? self_reason : state);
 	else if (!(started > 0))
 		snprintf(why, whylen, "no round yet");
 	else if (interval > 0 && now - started > 3 * interval)
@@ -359,8 +377,9 @@ static bool show_pool(FILE *out, const struct jval *pool,
 	const struct jval *self = jget(pool, "self");
 	if (self) {
 		const char *reason = jstr(self, "reason");
-		fprintf(out, "  self-check:   %s, %.3f s%s%s\n", jstr(self, "result"),
-			jnum(self, "latency"), reason[0] ? ": " : "", reason);
+		fprintf(out, "  self-check:   %s, %.3f s%s%s\n",
+			jstr(self, "result"), jnum(self, "latency"),
+			reason[0] ? ": " : "", reason);
 	}
 	const char *err = jstr(pool, "error");
 	if (err[0])
@@ -373,8 +392,11 @@ static bool show_pool(FILE *out, const struct jval *pool,
 		const struct jval *recs = jget(fq, "records");
 		if (!recs || recs->t != J_ARR || recs->n == 0)
 			fputs("    (no records)\n", out);
-		for (size_t r = 0; recs && recs->t == J_ARR && r < recs->n; r++) {
-			const char *a = recs->items[r].t == J_STR ? recs->items[r].str : "?";
+		for (size_t r = 0; recs && recs->t == J_ARR && r < recs->n;
+		     r++) {
+			const char *a = recs->items[r].t == J_STR
+						? recs->items[r].str
+						: "?";
 			if (strcmp(a, own) == 0) {
 				fprintf(out, "    %-40s this host\n", a);
 				continue;
@@ -385,20 +407,23 @@ static bool show_pool(FILE *out, const struct jval *pool,
 				continue;
 			}
 			const char *reason = jstr(pe, "reason");
-			fprintf(out, "    %-40s %s, %.3f s", a, jstr(pe, "result"),
-				jnum(pe, "latency"));
+			fprintf(out, "    %-40s %s, %.3f s", a,
+				jstr(pe, "result"), jnum(pe, "latency"));
 			double fails = jnum(pe, "fails");
 			if (fails > 0)
 				fprintf(out, ", failed %.0f round(s)", fails);
 			double voters = jnum(pe, "voters");
 			if (voters > 0 && jnum(pe, "votes") > 0)
-				fprintf(out, ", %.0f of %.0f live agents see it "
-					     "failing", jnum(pe, "votes"), voters);
+				fprintf(out,
+					", %.0f of %.0f live agents see it "
+					"failing",
+					jnum(pe, "votes"), voters);
 			fprintf(out, "%s%s\n", reason[0] ? ": " : "", reason);
 		}
 		const struct jval *ev = jget(fq, "last_eviction");
 		if (ev && ev->t == J_OBJ) {
-			fprintf(out, "    last eviction: %s at ", jstr(ev, "addr"));
+			fprintf(out, "    last eviction: %s at ",
+				jstr(ev, "addr"));
 			put_time(out, jnum(ev, "at"));
 			fputc('\n', out);
 		}
@@ -440,15 +465,18 @@ static bool show_responders(FILE *out, const struct jval *root,
 	bool bad = false;
 	char why[256];
 	for (size_t i = 0; i < rs->n; i++)
-		bad |= show_responder(out, &rs->items[i], now, why, sizeof(why));
+		bad |= show_responder(out, &rs->items[i], now, why,
+				      sizeof(why));
 	double pid = jnum(root, "pid"), updated = jnum(root, "updated");
 	if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
 		fprintf(out, "agent pid %.0f is not running  <- not serving\n",
 			pid);
 		bad = true;
 	} else if (now - updated > STATUS_STALE) {
-		fprintf(out, "status file not rewritten for %.0f s  <- the "
-			     "agent is stuck\n", now - updated);
+		fprintf(out,
+			"status file not rewritten for %.0f s  <- the "
+			"agent is stuck\n",
+			now - updated);
 		bad = true;
 	}
 	return bad;
@@ -483,11 +511,15 @@ int status_show(FILE *out, const char *path, const char *text, size_t len,
 	/* A pool of the config the agent does not report on is stale too. */
 	for (size_t k = 0; k < ninfo; k++) {
 		bool found = false;
-		for (size_t i = 0; pools && pools->t == J_ARR && i < pools->n; i++)
-			found |= !strcmp(jstr(&pools->items[i], "name"), info[k].name);
+		for (size_t i = 0; pools && pools->t == J_ARR && i < pools->n;
+		     i++)
+			found |= !strcmp(jstr(&pools->items[i], "name"),
+					 info[k].name);
 		if (!found) {
-			fprintf(out, "pool %s: not in the status file  <- not run "
-				     "by the agent\n", info[k].name);
+			fprintf(out,
+				"pool %s: not in the status file  <- not run "
+				"by the agent\n",
+				info[k].name);
 			bad = 1;
 		}
 	}

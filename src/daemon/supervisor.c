@@ -29,8 +29,8 @@
 
 #define BACKOFF_MIN 0.5
 #define BACKOFF_MAX 30.0
-#define STABLE 10.0
-#define GRACE 3.0
+#define STABLE	    10.0
+#define GRACE	    3.0
 
 /* In the child: start, serve, never return. */
 static void child_run(struct supervisor *s, struct responder *r, int ready_wr,
@@ -53,8 +53,8 @@ static void child_run(struct supervisor *s, struct responder *r, int ready_wr,
 	int rc = dfo_responder_ctx_init(&ctx, ready_wr);
 	ctx.replacing = r->prev_pid > 0;
 	if (rc < 0) {
-		dfo_log(DFO_LOG_ERR, "responder %s: stop pipe: %s", r->inst->name,
-			strerror(-rc));
+		dfo_log(DFO_LOG_ERR, "responder %s: stop pipe: %s",
+			r->inst->name, strerror(-rc));
 		_exit(1);
 	}
 	ctx.report = dfo_report_slot(r->inst->name);
@@ -103,9 +103,11 @@ static void start_one(struct supervisor *s, struct responder *r)
 	r->pid = pid;
 	r->pidfd = dfo_pidfd_open(pid);
 	if (r->prev_pid > 0)
-		dfo_log(DFO_LOG_INFO, "responder %s (%s) started, pid %d, beside "
-			"pid %d which serves until it is ready", r->inst->name,
-			r->inst->entry->prov->name, (int)pid, (int)r->prev_pid);
+		dfo_log(DFO_LOG_INFO,
+			"responder %s (%s) started, pid %d, beside "
+			"pid %d which serves until it is ready",
+			r->inst->name, r->inst->entry->prov->name, (int)pid,
+			(int)r->prev_pid);
 	else
 		dfo_log(DFO_LOG_INFO, "responder %s (%s) started, pid %d",
 			r->inst->name, r->inst->entry->prov->name, (int)pid);
@@ -127,7 +129,8 @@ static void reports_init(void)
 {
 	int rc = dfo_reports_init();
 	if (rc < 0)
-		dfo_log(DFO_LOG_WARNING, "responders' state: %s", strerror(-rc));
+		dfo_log(DFO_LOG_WARNING, "responders' state: %s",
+			strerror(-rc));
 }
 
 int supervisor_start(struct supervisor *s, struct dfo_config *conf, int sigfd)
@@ -173,17 +176,21 @@ static void died(struct responder *r, int status)
 	r->quick_deaths++;
 	r->restart_at = now + delay;
 	if (r->prev_pid > 0)
-		dfo_log(DFO_LOG_WARNING, "responder %s: the process of the new "
+		dfo_log(DFO_LOG_WARNING,
+			"responder %s: the process of the new "
 			"section failed before it was ready; the previous one "
-			"(pid %d) keeps serving", r->inst->name, (int)r->prev_pid);
+			"(pid %d) keeps serving",
+			r->inst->name, (int)r->prev_pid);
 	if (WIFSIGNALED(status))
-		dfo_log(DFO_LOG_WARNING, "responder %s died of signal %d (%s); "
-					 "restarting in %.1f s",
+		dfo_log(DFO_LOG_WARNING,
+			"responder %s died of signal %d (%s); "
+			"restarting in %.1f s",
 			r->inst->name, WTERMSIG(status),
 			strsignal(WTERMSIG(status)), delay);
 	else
-		dfo_log(DFO_LOG_WARNING, "responder %s exited with status %d; "
-					 "restarting in %.1f s",
+		dfo_log(DFO_LOG_WARNING,
+			"responder %s exited with status %d; "
+			"restarting in %.1f s",
 			r->inst->name, WEXITSTATUS(status), delay);
 }
 
@@ -193,7 +200,8 @@ static bool pid_exited(pid_t pid)
 {
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
-	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+		       0 &&
 	       si.si_pid == pid;
 }
 
@@ -215,8 +223,10 @@ static void stop_pid(const char *name, pid_t pid, int pidfd)
 			usleep(20000);
 	}
 	if (!gone)
-		dfo_log(DFO_LOG_WARNING, "responder %s (pid %d) did not stop "
-			"within %.0f s: killing it", name, (int)pid, GRACE);
+		dfo_log(DFO_LOG_WARNING,
+			"responder %s (pid %d) did not stop "
+			"within %.0f s: killing it",
+			name, (int)pid, GRACE);
 	dfo_child_kill_reap(pid);
 	if (pidfd >= 0)
 		close(pidfd);
@@ -230,7 +240,8 @@ static void prev_clear(struct responder *r, bool stop)
 		return;
 	if (stop) {
 		stop_pid(r->inst->name, r->prev_pid, r->prev_pidfd);
-		dfo_log(DFO_LOG_NOTICE, "responder %s: the new process is "
+		dfo_log(DFO_LOG_NOTICE,
+			"responder %s: the new process is "
 			"ready; the previous one (pid %d) stopped",
 			r->inst->name, (int)r->prev_pid);
 	} else {
@@ -259,7 +270,8 @@ static void check_ready(struct responder *r)
 	ssize_t got = read(r->ready_rd, &c, 1);
 	if (got == 1) {
 		r->ready = true;
-		dfo_log(DFO_LOG_NOTICE, "responder %s ready (%.2f s after start)",
+		dfo_log(DFO_LOG_NOTICE,
+			"responder %s ready (%.2f s after start)",
 			r->inst->name, dfo_now() - r->started);
 		prev_clear(r, true);
 	}
@@ -286,7 +298,8 @@ void supervisor_tick(struct supervisor *s)
 			died(r, collect(r));
 		if (r->prev_pid > 0 && pid_exited(r->prev_pid)) {
 			/* nothing serves: the new one starts over, plainly */
-			dfo_log(DFO_LOG_WARNING, "responder %s: the previous "
+			dfo_log(DFO_LOG_WARNING,
+				"responder %s: the previous "
 				"process (pid %d) died before the new one was "
 				"ready; starting the new one at once",
 				r->inst->name, (int)r->prev_pid);
@@ -357,16 +370,19 @@ static void stop_some(struct responder *r, size_t n, const bool *stop)
 		if (x->pid > 0) {
 			bool gone;
 			while (!(gone = exited(x)) && dfo_now() < until) {
-				struct pollfd p = {.fd = x->pidfd, .events = POLLIN};
+				struct pollfd p = {.fd = x->pidfd,
+						   .events = POLLIN};
 				if (x->pidfd < 0 || poll(&p, 1, 50) < 0)
 					usleep(20000);
 			}
 			if (!gone)
-				dfo_log(DFO_LOG_WARNING, "responder %s did not "
+				dfo_log(DFO_LOG_WARNING,
+					"responder %s did not "
 					"stop within %.0f s: killing it",
 					x->inst->name, GRACE);
 			collect(x);
-			dfo_log(DFO_LOG_INFO, "responder %s stopped", x->inst->name);
+			dfo_log(DFO_LOG_INFO, "responder %s stopped",
+				x->inst->name);
 		}
 		if (x->prev_pid > 0) {
 			stop_pid(x->inst->name, x->prev_pid, x->prev_pidfd);
@@ -461,8 +477,10 @@ int supervisor_reload(struct supervisor *s, struct dfo_config *conf)
 		}
 		if (!keep && same && old->pid > 0 && old->ready) {
 			/* changed: the new process starts beside it */
-			dfo_log(DFO_LOG_NOTICE, "responder %s: section changed; "
-				"the new process starts beside the running one, "
+			dfo_log(DFO_LOG_NOTICE,
+				"responder %s: section changed; "
+				"the new process starts beside the running "
+				"one, "
 				"which serves until the new one is ready",
 				old->inst->name);
 			same->prev_pid = old->pid;
@@ -477,7 +495,8 @@ int supervisor_reload(struct supervisor *s, struct dfo_config *conf)
 		if (!keep || (old->pid == 0 && old->restart_at == 0)) {
 			stop[j] = true;
 			if (!keep && old->pid)
-				dfo_log(DFO_LOG_NOTICE, "responder %s: section "
+				dfo_log(DFO_LOG_NOTICE,
+					"responder %s: section "
 					"changed or removed, stopping it",
 					old->inst->name);
 			continue;
@@ -488,8 +507,10 @@ int supervisor_reload(struct supervisor *s, struct dfo_config *conf)
 		keep->inst = inst;
 		memset(old, 0, sizeof(*old));
 		old->pidfd = old->ready_rd = old->prev_pidfd = -1;
-		dfo_log(DFO_LOG_INFO, "responder %s: configuration unchanged, "
-			"kept running", inst->name);
+		dfo_log(DFO_LOG_INFO,
+			"responder %s: configuration unchanged, "
+			"kept running",
+			inst->name);
 	}
 	stop_some(s->r, s->n, stop);
 	free(stop);

@@ -145,9 +145,11 @@ int dfo_family_parse(const char *text)
 {
 	if (!text)
 		return -1;
-	if (!strcmp(text, "ipv4") || !strcmp(text, "inet") || !strcmp(text, "4"))
+	if (!strcmp(text, "ipv4") || !strcmp(text, "inet") ||
+	    !strcmp(text, "4"))
 		return AF_INET;
-	if (!strcmp(text, "ipv6") || !strcmp(text, "inet6") || !strcmp(text, "6"))
+	if (!strcmp(text, "ipv6") || !strcmp(text, "inet6") ||
+	    !strcmp(text, "6"))
 		return AF_INET6;
 	if (!strcmp(text, "any"))
 		return AF_UNSPEC;
@@ -174,7 +176,8 @@ void dfo_rrset_init(struct dfo_rrset *set, int family)
 	set->family = family;
 }
 
-bool dfo_rrset_contains(const struct dfo_rrset *set, const struct dfo_addr *addr)
+bool dfo_rrset_contains(const struct dfo_rrset *set,
+			const struct dfo_addr *addr)
 {
 	for (size_t i = 0; i < set->count; i++)
 		if (dfo_addr_equal(&set->addrs[i], addr))
@@ -186,8 +189,8 @@ int dfo_rrset_add(struct dfo_rrset *set, const struct dfo_addr *addr)
 {
 	if (dfo_rrset_contains(set, addr))
 		return 0;
-	struct dfo_addr *v = dfo_grow(set->addrs, &set->cap, set->count + 1,
-				      sizeof(*v));
+	struct dfo_addr *v =
+		dfo_grow(set->addrs, &set->cap, set->count + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	set->addrs = v;
@@ -249,7 +252,8 @@ static bool label_char(unsigned char ch)
 	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
 }
 
-#define FQDN_WHY(...) (why && whylen ? (void)snprintf(why, whylen, __VA_ARGS__) : (void)0)
+#define FQDN_WHY(...)                                                          \
+	(why && whylen ? (void)snprintf(why, whylen, __VA_ARGS__) : (void)0)
 
 bool dfo_fqdn_valid(const char *name, char *why, size_t whylen)
 {
@@ -277,13 +281,17 @@ bool dfo_fqdn_valid(const char *name, char *why, size_t whylen)
 		if (ch == '.') {
 			size_t ll = i - start;
 			if (ll == 0) {
-				FQDN_WHY("empty label at byte %zu (two dots, or a "
-					 "leading dot)", i);
+				FQDN_WHY("empty label at byte %zu (two dots, "
+					 "or a "
+					 "leading dot)",
+					 i);
 				return false;
 			}
 			if (ll > 63) {
-				FQDN_WHY("label '%.16s...' of %zu bytes, longer "
-					 "than 63", name + start, ll);
+				FQDN_WHY(
+					"label '%.16s...' of %zu bytes, longer "
+					"than 63",
+					name + start, ll);
 				return false;
 			}
 			if (name[start] == '-' || name[i - 1] == '-') {
@@ -299,23 +307,28 @@ bool dfo_fqdn_valid(const char *name, char *why, size_t whylen)
 			continue;
 		}
 		if (!label_char(ch)) {
-			const char *what = ch == ' '    ? "a space"
-					   : ch < 0x20 || ch == 0x7f ? "a control byte"
+			const char *what = ch == ' ' ? "a space"
+					   : ch < 0x20 || ch == 0x7f
+						   ? "a control byte"
 					   : ch >= 0x80 ? "a non-ASCII byte"
 							: "the character";
 			if (ch > 0x20 && ch < 0x7f)
-				FQDN_WHY("%s '%c' at offset %zu (a name has only "
+				FQDN_WHY("%s '%c' at offset %zu (a name has "
+					 "only "
 					 "letters, digits, '-', '_' and dots)",
 					 what, ch, i);
 			else
-				FQDN_WHY("%s (\\x%02x) at offset %zu (a name has "
-					 "only letters, digits, '-', '_' and dots)",
+				FQDN_WHY("%s (\\x%02x) at offset %zu (a name "
+					 "has "
+					 "only letters, digits, '-', '_' and "
+					 "dots)",
 					 what, ch, i);
 			return false;
 		}
 	}
 	if (digits) {
-		FQDN_WHY("the last label is all digits: an address, not a name");
+		FQDN_WHY(
+			"the last label is all digits: an address, not a name");
 		return false;
 	}
 	return true;

@@ -45,7 +45,8 @@ static int change_once(void *ctx, struct dfo_err *err)
 		/* an error, or already so */
 	} else if (!c->add && old->count == 1) {
 		char at[DFO_ADDR_STRLEN];
-		rc = dfo_err_set(err, DFO_ELAST, "not deleting %s: it is the "
+		rc = dfo_err_set(err, DFO_ELAST,
+				 "not deleting %s: it is the "
 				 "last %s record of %s",
 				 dfo_addr_format(c->addr, at, sizeof(at)),
 				 c->addr->family == AF_INET ? "A" : "AAAA",

@@ -42,15 +42,15 @@ struct parked {
 
 struct parse_ctx {
 	struct dfo_err *err;
-	const char *file;               /* the config's name, for messages */
-	const char *text;               /* what libconfuse parses */
-	size_t *lines;                  /* offset of each line's start */
+	const char *file; /* the config's name, for messages */
+	const char *text; /* what libconfuse parses */
+	size_t *lines;	  /* offset of each line's start */
 	size_t nlines;
 	const struct dfo_registry *reg; /* for better messages; may be NULL */
 	int nerr;
 	struct mark *marks;
 	size_t nmarks, cap;
-	bool sorted;                    /* marks sorted for line_of() */
+	bool sorted; /* marks sorted for line_of() */
 	struct parked parked[NPARKED];
 };
 
@@ -92,7 +92,8 @@ static void mark(struct parse_ctx *ctx, const char *a, const char *b,
 		ctx->cap = cap;
 	}
 	char *key;
-	if (asprintf(&key, "%s\x1f%s%s%s", a, b, c ? "\x1f" : "", c ? c : "") < 0)
+	if (asprintf(&key, "%s\x1f%s%s%s", a, b, c ? "\x1f" : "", c ? c : "") <
+	    0)
 		return;
 	ctx->marks[ctx->nmarks++] = (struct mark){key, line, 0};
 	ctx->sorted = false;
@@ -162,7 +163,8 @@ static void explain_unknown(const struct parse_ctx *ctx, cfg_t *cfg, char *msg,
 {
 	char name[128];
 	int k = cfg && cfg->name ? dfo_kind_parse(cfg->name) : -1;
-	if (k < 0 || !ctx->reg || sscanf(msg, "no such option '%127[^']'", name) != 1)
+	if (k < 0 || !ctx->reg ||
+	    sscanf(msg, "no such option '%127[^']'", name) != 1)
 		return;
 	char all[256] = "";
 	for (size_t i = 0; i < dfo_registry_count(ctx->reg); i++) {
@@ -170,8 +172,8 @@ static void explain_unknown(const struct parse_ctx *ctx, cfg_t *cfg, char *msg,
 		if ((int)e->kind == k)
 			append_name(all, sizeof(all), e->prov->name);
 	}
-	snprintf(msg, size, "unknown %s provider '%s' (loaded: %s)",
-		 cfg->name, name, all[0] ? all : "none");
+	snprintf(msg, size, "unknown %s provider '%s' (loaded: %s)", cfg->name,
+		 name, all[0] ? all : "none");
 }
 
 static void cfg_errfn(cfg_t *cfg, const char *fmt, va_list ap)
@@ -208,9 +210,8 @@ static bool line_sets(const struct parse_ctx *ctx, int l, const char *name)
 		const char *q = m + len;
 		while (q < end && (*q == ' ' || *q == '\t'))
 			q++;
-		if (q < end && (*q == '=' || *q == '{' || (*q == '+' &&
-							   q + 1 < end &&
-							   q[1] == '=')))
+		if (q < end && (*q == '=' || *q == '{' ||
+				(*q == '+' && q + 1 < end && q[1] == '=')))
 			return true;
 	}
 	return false;
@@ -220,8 +221,8 @@ static bool line_sets(const struct parse_ctx *ctx, int l, const char *name)
 static bool line_holds(const struct parse_ctx *ctx, int l, const char *value)
 {
 	const char *p = ctx->text + ctx->lines[l - 1];
-	const char *end =
-	    (size_t)l < ctx->nlines ? ctx->text + ctx->lines[l] : p + strlen(p);
+	const char *end = (size_t)l < ctx->nlines ? ctx->text + ctx->lines[l]
+						  : p + strlen(p);
 	size_t len = strlen(value);
 	for (const char *m = p; len && m + len <= end; m++)
 		if (memcmp(m, value, len) == 0)
@@ -333,8 +334,7 @@ static int opt_line(struct parse_ctx *ctx, cfg_t *sec, const char *name,
 /* The line of the option of `sec` that `msg` names first (its name as a
  * word), or `def`: a provider's "server: ... is not an address" points
  * at `server = ...`, not at the start of its section. */
-static int msg_line(struct parse_ctx *ctx, cfg_t *sec, const char *msg,
-		    int def)
+static int msg_line(struct parse_ctx *ctx, cfg_t *sec, const char *msg, int def)
 {
 	const char *best = NULL;
 	int line = def;
@@ -344,10 +344,11 @@ static int msg_line(struct parse_ctx *ctx, cfg_t *sec, const char *msg,
 		size_t len = strlen(o->name);
 		for (const char *m = strstr(msg, o->name); m;
 		     m = strstr(m + 1, o->name)) {
-			bool word = (m == msg || !(isalnum((unsigned char)m[-1]) ||
-						   m[-1] == '_')) &&
-				    !(isalnum((unsigned char)m[len]) ||
-				      m[len] == '_');
+			bool word =
+				(m == msg || !(isalnum((unsigned char)m[-1]) ||
+					       m[-1] == '_')) &&
+				!(isalnum((unsigned char)m[len]) ||
+				  m[len] == '_');
 			if (!word || (best && m >= best))
 				continue;
 			int l = opt_line(ctx, sec, o->name, 0);
@@ -474,8 +475,10 @@ static int park_restore(struct parse_ctx *ctx, const char *file, bool check)
 				       line_of_nth(ctx, opt->name, t, NULL, nth,
 						   all[ix[j]]->section->line),
 				       "%s \"%s\" is defined twice (first on "
-				       "line %d)", opt->name, t,
-				       line_of_nth(ctx, opt->name, t, NULL, 0, 0));
+				       "line %d)",
+				       opt->name, t,
+				       line_of_nth(ctx, opt->name, t, NULL, 0,
+						   0));
 			}
 			free(ix);
 		}
@@ -490,20 +493,19 @@ static int park_restore(struct parse_ctx *ctx, const char *file, bool check)
 
 static cfg_opt_t empty_opts[] = {CFG_END()};
 
-static cfg_opt_t aws_opts[] = {
-	CFG_STR("region", NULL, CFGF_NONE),
-	CFG_STR("access_key_id", NULL, CFGF_NONE),
-	CFG_STR("secret_access_key", NULL, CFGF_NONE),
-	CFG_STR("session_token", NULL, CFGF_NONE),
-	CFG_STR("profile", NULL, CFGF_NONE),
-	CFG_STR("ec2_endpoint", NULL, CFGF_NONE),
-	CFG_STR("route53_endpoint", NULL, CFGF_NONE),
-	CFG_STR("sts_endpoint", NULL, CFGF_NONE),
-	CFG_STR("imds_endpoint", NULL, CFGF_NONE),
-	CFG_FLOAT("timeout", 10, CFGF_NONE),
-	CFG_INT("max_retries", 5, CFGF_NONE),
-	CFG_FLOAT("retry_time", 30, CFGF_NONE),
-	CFG_END()};
+static cfg_opt_t aws_opts[] = {CFG_STR("region", NULL, CFGF_NONE),
+			       CFG_STR("access_key_id", NULL, CFGF_NONE),
+			       CFG_STR("secret_access_key", NULL, CFGF_NONE),
+			       CFG_STR("session_token", NULL, CFGF_NONE),
+			       CFG_STR("profile", NULL, CFGF_NONE),
+			       CFG_STR("ec2_endpoint", NULL, CFGF_NONE),
+			       CFG_STR("route53_endpoint", NULL, CFGF_NONE),
+			       CFG_STR("sts_endpoint", NULL, CFGF_NONE),
+			       CFG_STR("imds_endpoint", NULL, CFGF_NONE),
+			       CFG_FLOAT("timeout", 10, CFGF_NONE),
+			       CFG_INT("max_retries", 5, CFGF_NONE),
+			       CFG_FLOAT("retry_time", 30, CFGF_NONE),
+			       CFG_END()};
 
 static cfg_opt_t pool_opts[] = {
 	CFG_STR_LIST_CB("fqdn", NULL, CFGF_NONE, fqdn_cb),
@@ -572,7 +574,8 @@ static int schema_build(struct schema *s, const struct dfo_registry *reg)
 	*r++ = (cfg_opt_t)CFG_FLOAT("reload_timeout", 10, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_SEC("aws", aws_opts, CFGF_NONE);
 	*r++ = (cfg_opt_t)CFG_SEC("pool", pool_opts,
-				  CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+				  CFGF_MULTI | CFGF_TITLE |
+					  CFGF_NO_TITLE_DUPES);
 	for (int k = 0; k < DFO_KIND_COUNT; k++)
 		*r++ = (cfg_opt_t)CFG_SEC(dfo_kind_name(k), s->kind[k],
 					  CFGF_MULTI | CFGF_TITLE |
@@ -619,7 +622,8 @@ static void skip_space(struct scan *sc)
 				sc->p++;
 		} else if (ch == '/' && sc->p[1] == '*') {
 			int start = sc->line;
-			for (sc->p += 2; *sc->p && !(sc->p[0] == '*' && sc->p[1] == '/');
+			for (sc->p += 2;
+			     *sc->p && !(sc->p[0] == '*' && sc->p[1] == '/');
 			     sc->p++)
 				sc->line += *sc->p == '\n';
 			if (*sc->p)
@@ -716,7 +720,7 @@ static bool is_word(char ch)
 /* libconfuse's lexer takes time in the square of a line's length (1 MB:
  * 0.5 s, 3 MB: 4 s, 10 MB: over 30 s): longer lines, and files larger
  * than this (a device, a log), are refused before it sees them. */
-#define CONFIG_MAX (16u << 20)
+#define CONFIG_MAX	(16u << 20)
 #define CONFIG_LINE_MAX 65536
 
 static char *read_text_len(const char *file, size_t *len, struct dfo_err *err)
@@ -724,8 +728,10 @@ static char *read_text_len(const char *file, size_t *len, struct dfo_err *err)
 	char *text;
 	int rc = dfo_file_read(file, CONFIG_MAX, &text, len, err);
 	if (rc == -EFBIG)
-		dfo_err_set(err, rc, "%s: larger than 16 MiB, the most a config "
-				     "file may be", file);
+		dfo_err_set(err, rc,
+			    "%s: larger than 16 MiB, the most a config "
+			    "file may be",
+			    file);
 	return rc < 0 ? NULL : text;
 }
 
@@ -778,11 +784,12 @@ static void dup_dir(struct parse_ctx *ctx, const char *file, int line,
 		    file, line, first);
 	if (ctx)
 		report(ctx, file, line,
-		       "plugin_dir set a second time (first on line %d)", first);
+		       "plugin_dir set a second time (first on line %d)",
+		       first);
 }
 
-static char **scan_top(const char *text, const char *file, struct parse_ctx *ctx,
-		      struct dfo_err *dup_err)
+static char **scan_top(const char *text, const char *file,
+		       struct parse_ctx *ctx, struct dfo_err *dup_err)
 {
 	struct scan sc = {text, 1, 0};
 	char word[64], value[4096], **dirs = NULL;
@@ -816,7 +823,8 @@ static char **scan_top(const char *text, const char *file, struct parse_ctx *ctx
 				char **v = scan_dirs(&sc, value, sizeof(value));
 				if (dirs) {
 					dfo_strv_free(v);
-					dup_dir(ctx, file, line, dir_line, dup_err);
+					dup_dir(ctx, file, line, dir_line,
+						dup_err);
 					continue;
 				}
 				if (!(dirs = v))
@@ -834,7 +842,8 @@ static char **scan_top(const char *text, const char *file, struct parse_ctx *ctx
 				has_value = false;
 			if (has_value && strcmp(word, "plugin_dir") == 0) {
 				if (dirs) {
-					dup_dir(ctx, file, line, dir_line, dup_err);
+					dup_dir(ctx, file, line, dir_line,
+						dup_err);
 					continue;
 				}
 				if ((dirs = calloc(2, sizeof(*dirs))) &&
@@ -857,7 +866,8 @@ static char **scan_top(const char *text, const char *file, struct parse_ctx *ctx
 	 * section. */
 	if (ctx && sc.open_comment)
 		report(ctx, file, sc.open_comment,
-		       "this comment is not closed: '*/' missing before the end "
+		       "this comment is not closed: '*/' missing before the "
+		       "end "
 		       "of the file");
 	if (ctx && depth > 0)
 		report(ctx, file, open_line,
@@ -870,21 +880,24 @@ static char **scan_top(const char *text, const char *file, struct parse_ctx *ctx
  * reads on past a string's end), a line longer than CONFIG_LINE_MAX.  A
  * UTF-8 byte order mark is skipped, as CRLF is accepted: returns its
  * length (0 or 3), or -EINVAL after reporting. */
-static int text_check(struct parse_ctx *ctx, const char *file,
-		      const char *text, size_t len)
+static int text_check(struct parse_ctx *ctx, const char *file, const char *text,
+		      size_t len)
 {
 	size_t bom = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 	int line = 1, bad = 0;
 	for (size_t i = bom, start = bom; i <= len; i++) {
 		if (i < len && text[i] == '\0') {
-			report(ctx, file, line, "a NUL byte (column %zu): a "
-			       "config file is text", i - start + 1);
+			report(ctx, file, line,
+			       "a NUL byte (column %zu): a "
+			       "config file is text",
+			       i - start + 1);
 			return -EINVAL;
 		}
 		if (i < len && text[i] != '\n')
 			continue;
 		if (i - start > CONFIG_LINE_MAX && !bad++)
-			report(ctx, file, line, "line longer than %d bytes (%zu): "
+			report(ctx, file, line,
+			       "line longer than %d bytes (%zu): "
 			       "refused before it is parsed",
 			       CONFIG_LINE_MAX, i - start);
 		line++;
@@ -965,7 +978,8 @@ int dfo_instance_start(struct dfo_instance *in, struct dfo_err *err)
 	int rc = prov->start(in->state, &e);
 	if (rc < 0)
 		return dfo_err_set(err, rc, "%s \"%s\" (%s): cannot start: %s",
-				   dfo_kind_name(in->kind), in->name, prov->name,
+				   dfo_kind_name(in->kind), in->name,
+				   prov->name,
 				   e.msg[0] ? e.msg : strerror(-rc));
 	in->started = true;
 	return 0;
@@ -999,7 +1013,8 @@ struct dfo_instance *dfo_config_find(struct dfo_config *c, enum dfo_kind kind,
 				     const char *name)
 {
 	for (size_t i = 0; i < c->ninst; i++)
-		if (c->inst[i].kind == kind && strcmp(c->inst[i].name, name) == 0)
+		if (c->inst[i].kind == kind &&
+		    strcmp(c->inst[i].name, name) == 0)
 			return &c->inst[i];
 	return NULL;
 }
@@ -1026,13 +1041,15 @@ static int collect_instances(struct dfo_config *c, struct dfo_registry *reg,
 			unsigned count = 0;
 			char all[256] = "", used[256] = "";
 			for (size_t r = 0; r < nreg; r++) {
-				const struct dfo_entry *e = dfo_registry_at(reg, r);
+				const struct dfo_entry *e =
+					dfo_registry_at(reg, r);
 				if ((int)e->kind != k)
 					continue;
 				append_name(all, sizeof(all), e->prov->name);
 				unsigned m = cfg_size(isec, e->prov->name);
 				for (unsigned j = 0; j < m; j++)
-					append_name(used, sizeof(used), e->prov->name);
+					append_name(used, sizeof(used),
+						    e->prov->name);
 				if (m && !found)
 					found = e;
 				count += m;
@@ -1040,14 +1057,17 @@ static int collect_instances(struct dfo_config *c, struct dfo_registry *reg,
 			if (count != 1) {
 				if (count == 0)
 					report(ctx, c->file, line,
-					       "%s \"%s\" names no provider (one of: %s)",
+					       "%s \"%s\" names no provider "
+					       "(one of: %s)",
 					       kname, cfg_title(isec),
 					       all[0] ? all : "none loaded");
 				else
 					report(ctx, c->file, line,
-					       "%s \"%s\" has %u providers (%s): an "
+					       "%s \"%s\" has %u providers "
+					       "(%s): an "
 					       "instance has exactly one",
-					       kname, cfg_title(isec), count, used);
+					       kname, cfg_title(isec), count,
+					       used);
 				continue;
 			}
 			cfg_t *psec = cfg_getnsec(isec, found->prov->name, 0);
@@ -1087,8 +1107,7 @@ static struct dfo_instance *pool_ref(struct dfo_config *c, cfg_t *psec,
 
 /* A string list option as an array of pointers into cfg (NULL, 0 when
  * empty).  0 or -ENOMEM. */
-static int get_list(cfg_t *sec, const char *name, const char ***out,
-		    size_t *n)
+static int get_list(cfg_t *sec, const char *name, const char ***out, size_t *n)
 {
 	*out = NULL;
 	*n = cfg_size(sec, name);
@@ -1112,7 +1131,8 @@ static void check_notify(struct parse_ctx *ctx, const char *file, int line,
 	if (!prog || prog[0] != '/')
 		report(ctx, file, line,
 		       "%snotify: the program must be an absolute path, not "
-		       "'%s'", where, prog ? prog : "");
+		       "'%s'",
+		       where, prog ? prog : "");
 }
 
 /* The quorum options of a pool (pool_opts). */
@@ -1124,12 +1144,14 @@ static void check_quorum(struct parse_ctx *ctx, const char *file,
 	if (!(p->heartbeat >= 0.1 && p->heartbeat <= 3600))
 		report(ctx, file, p->line,
 		       "pool \"%s\": heartbeat must be 0.1 to 3600 seconds, "
-		       "not %g", title, p->heartbeat);
+		       "not %g",
+		       title, p->heartbeat);
 	long ttl = cfg_getint(ps, "state_ttl");
 	if (ttl < 1 || ttl > 86400)
 		report(ctx, file, p->line,
 		       "pool \"%s\": state_ttl must be 1 to 86400 seconds, "
-		       "not %ld", title, ttl);
+		       "not %ld",
+		       title, ttl);
 	p->state_ttl = (unsigned)ttl;
 	const char *sn = cfg_getstr(ps, "state_name");
 	char why[160];
@@ -1158,7 +1180,8 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 		int fam = dfo_family_parse(cfg_getstr(ps, "family"));
 		if (fam != AF_INET && fam != AF_INET6)
 			report(ctx, c->file, p->line,
-			       "pool \"%s\": family must be ipv4 or ipv6, not '%s'",
+			       "pool \"%s\": family must be ipv4 or ipv6, not "
+			       "'%s'",
 			       title, cfg_getstr(ps, "family"));
 		p->family = fam;
 		p->dns = pool_ref(c, ps, DFO_KIND_DNS, ctx);
@@ -1172,14 +1195,17 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 			p->on_self_failure = DFO_SELF_EXIT;
 		else
 			report(ctx, c->file, p->line,
-			       "pool \"%s\": on_self_failure must be withdraw or "
+			       "pool \"%s\": on_self_failure must be withdraw "
+			       "or "
 			       "exit, not '%s'",
 			       title, osf);
 		p->withdraw_on_exit = cfg_getbool(ps, "withdraw_on_exit");
-		long rise = cfg_getint(ps, "rise"), fall = cfg_getint(ps, "fall");
+		long rise = cfg_getint(ps, "rise"),
+		     fall = cfg_getint(ps, "fall");
 		if (rise < 1 || rise > 1000 || fall < 1 || fall > 1000)
 			report(ctx, c->file, p->line,
-			       "pool \"%s\": rise and fall must be 1..1000", title);
+			       "pool \"%s\": rise and fall must be 1..1000",
+			       title);
 		p->rise = (unsigned)rise;
 		p->fall = (unsigned)fall;
 		for (unsigned f = 0; f < p->nfqdn; f++) {
@@ -1188,8 +1214,10 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 			if (dfo_fqdn_valid(name, why, sizeof(why)))
 				continue;
 			snprintf(key, sizeof(key), "fqdn\x1f%s", name);
-			report(ctx, c->file, line_of(ctx, "pool", title, key, p->line),
-			       "pool \"%s\": fqdn \"%s\" is not a valid name: %s",
+			report(ctx, c->file,
+			       line_of(ctx, "pool", title, key, p->line),
+			       "pool \"%s\": fqdn \"%s\" is not a valid name: "
+			       "%s",
 			       title, name, why);
 		}
 		char where[300];
@@ -1198,8 +1226,10 @@ static int collect_pools(struct dfo_config *c, struct parse_ctx *ctx)
 		const char *df = cfg_getstr(ps, "drain_file");
 		if (df && df[0] != '/')
 			report(ctx, c->file, p->line,
-			       "pool \"%s\": drain_file must be an absolute path, "
-			       "not '%s'", title, df);
+			       "pool \"%s\": drain_file must be an absolute "
+			       "path, "
+			       "not '%s'",
+			       title, df);
 		check_quorum(ctx, c->file, p, title, ps);
 		if (ctx->nerr != bad)
 			continue;
@@ -1237,14 +1267,15 @@ static int create_instances(struct dfo_config *c, struct parse_ctx *ctx)
 		struct dfo_instance *in = &c->inst[i];
 		struct dfo_err e;
 		dfo_err_clear(&e);
-		int rc = in->entry->prov->create(in->name, in->sec, &in->state, &e);
+		int rc = in->entry->prov->create(in->name, in->sec, &in->state,
+						 &e);
 		if (rc < 0) {
 			in->state = NULL;
 			const char *msg = e.msg[0] ? e.msg : strerror(-rc);
-			report(ctx, c->file, msg_line(ctx, in->sec, msg, in->line),
-			       "%s \"%s\" (%s): %s",
-			       dfo_kind_name(in->kind), in->name,
-			       in->entry->prov->name,
+			report(ctx, c->file,
+			       msg_line(ctx, in->sec, msg, in->line),
+			       "%s \"%s\" (%s): %s", dfo_kind_name(in->kind),
+			       in->name, in->entry->prov->name,
 			       e.msg[0] ? e.msg : strerror(-rc));
 		}
 	}
@@ -1256,17 +1287,19 @@ static void check_families(struct dfo_config *c, struct parse_ctx *ctx)
 {
 	for (size_t i = 0; i < c->npools; i++) {
 		const struct dfo_pool *p = &c->pools[i];
-		const struct dfo_ipsource_provider *ip = dfo_inst_ipsource(p->ipsource);
+		const struct dfo_ipsource_provider *ip =
+			dfo_inst_ipsource(p->ipsource);
 		if (!DFO_HAS(ip, families))
 			continue;
 		unsigned want = p->family == AF_INET6 ? DFO_FAMILY_IPV6
-						       : DFO_FAMILY_IPV4;
+						      : DFO_FAMILY_IPV4;
 		if (!(ip->families(p->ipsource->state) & want))
 			report(ctx, c->file, p->line,
 			       "pool \"%s\": family %s, but ipsource \"%s\" "
 			       "(%s) has no %s address",
 			       p->name, dfo_family_name(p->family),
-			       p->ipsource->name, p->ipsource->entry->prov->name,
+			       p->ipsource->name,
+			       p->ipsource->entry->prov->name,
 			       dfo_family_name(p->family));
 	}
 }
@@ -1294,7 +1327,7 @@ static void check_zones(struct dfo_config *c, struct parse_ctx *ctx)
 		const struct dfo_pool *p = &c->pools[i];
 		const struct dfo_dns_provider *dp = dfo_inst_dns(p->dns);
 		const char *zone =
-		    DFO_HAS(dp, zone) ? dp->zone(p->dns->state) : NULL;
+			DFO_HAS(dp, zone) ? dp->zone(p->dns->state) : NULL;
 		if (!zone)
 			continue;
 		for (size_t f = 0; f < p->nfqdn; f++) {
@@ -1378,7 +1411,8 @@ static int parse_text(struct config_priv *p, struct parse_ctx *ctx,
 	if (park_restore(ctx, file, rc == CFG_SUCCESS) < 0)
 		return dfo_err_set(err, -ENOMEM, "out of memory");
 	if (rc == CFG_SUCCESS && ctx->nerr > nerr)
-		return -EINVAL; /* duplicate titles: what follows would be moot */
+		return -EINVAL; /* duplicate titles: what follows would be moot
+				 */
 	if (rc == CFG_FILE_ERROR) {
 		rc = dfo_err_set(err, -ENOENT, "%s: %s", file, strerror(errno));
 		dfo_log(DFO_LOG_ERR, "%s", err ? err->msg : file);
@@ -1408,12 +1442,14 @@ static int status_file_check(struct parse_ctx *ctx, cfg_t *cfg, const char *sf)
 		report(ctx, file, sline,
 		       "status_file %s: directory %s does not exist", sf, dir);
 	else if (stat(sf, &st) == 0 && !S_ISREG(st.st_mode))
-		report(ctx, file, sline, "status_file %s is a %s, not a file", sf,
-		       S_ISDIR(st.st_mode) ? "directory" : "special file");
+		report(ctx, file, sline, "status_file %s is a %s, not a file",
+		       sf, S_ISDIR(st.st_mode) ? "directory" : "special file");
 	else if (access(dir, W_OK) < 0) /* e.g. under the unit */
 		report(ctx, file, sline,
-		       "status_file %s: directory %s is not writable by uid %u: "
-		       "%s", sf, dir, (unsigned)getuid(), strerror(errno));
+		       "status_file %s: directory %s is not writable by uid "
+		       "%u: "
+		       "%s",
+		       sf, dir, (unsigned)getuid(), strerror(errno));
 	free(copy);
 	return 0;
 }
@@ -1424,7 +1460,8 @@ static int core_options(struct parse_ctx *ctx, struct dfo_config *c)
 {
 	const char *file = ctx->file;
 	const char *pd = cfg_size(c->cfg, "plugin_dir")
-				 ? cfg_getnstr(c->cfg, "plugin_dir", 0) : NULL;
+				 ? cfg_getnstr(c->cfg, "plugin_dir", 0)
+				 : NULL;
 	c->plugin_dir = strdup(pd ? pd : dfo_default_plugin_dir());
 	const char *sf = cfg_getstr(c->cfg, "status_file");
 	c->status_file = sf ? strdup(sf) : NULL;
@@ -1446,8 +1483,10 @@ static int core_options(struct parse_ctx *ctx, struct dfo_config *c)
 	struct sockaddr_storage ss;
 	if (ml && ml[0] && !dfo_listen_parse(ml, &ss))
 		report(ctx, file, opt_line(ctx, c->cfg, "metrics_listen", 0),
-		       "metrics_listen must be ADDRESS:PORT or [IPV6]:PORT, not "
-		       "'%s'", ml);
+		       "metrics_listen must be ADDRESS:PORT or [IPV6]:PORT, "
+		       "not "
+		       "'%s'",
+		       ml);
 	if (ml && ml[0] && !(c->metrics_listen = strdup(ml)))
 		return -ENOMEM;
 	check_notify(ctx, file, opt_line(ctx, c->cfg, "notify", 0), "", c->cfg);
@@ -1456,8 +1495,10 @@ static int core_options(struct parse_ctx *ctx, struct dfo_config *c)
 	c->notify_timeout = cfg_getfloat(c->cfg, "notify_timeout");
 	if (!(c->notify_timeout > 0 && c->notify_timeout <= 3600))
 		report(ctx, file, opt_line(ctx, c->cfg, "notify_timeout", 0),
-		       "notify_timeout must be more than 0 and at most 3600 seconds, "
-				      "not %g", c->notify_timeout);
+		       "notify_timeout must be more than 0 and at most 3600 "
+		       "seconds, "
+		       "not %g",
+		       c->notify_timeout);
 	c->reload_timeout = cfg_getfloat(c->cfg, "reload_timeout");
 	if (!(c->reload_timeout >= 1 && c->reload_timeout <= 3600))
 		report(ctx, file, opt_line(ctx, c->cfg, "reload_timeout", 0),
@@ -1488,8 +1529,9 @@ int dfo_config_load_text(struct dfo_config **out, struct dfo_registry *reg,
 	 * until this one is whole. */
 	cfg_t *aws = cfg_getsec(c->cfg, "aws");
 	if (dfo_aws_from_config(aws, &p->aws, &ae) < 0)
-		report(&ctx, file, msg_line(&ctx, aws, ae.msg, aws ? aws->line : 0),
-		       "%s", ae.msg);
+		report(&ctx, file,
+		       msg_line(&ctx, aws, ae.msg, aws ? aws->line : 0), "%s",
+		       ae.msg);
 
 	if ((rc = collect_instances(c, reg, &ctx)) < 0 ||
 	    (rc = collect_pools(c, &ctx)) < 0)

@@ -35,9 +35,9 @@ int dfo_kind_parse(const char *text);
 /* Is the operation `field` inside the table as its module built it?  An
  * operation appended to a table type after the module was built lies
  * beyond the module's `size` and counts as absent. */
-#define DFO_HAS(table, field)                                                \
-	((table)->size >= offsetof(__typeof__(*(table)), field) +            \
-				  sizeof((table)->field) &&                   \
+#define DFO_HAS(table, field)                                                  \
+	((table)->size >= offsetof(__typeof__(*(table)), field) +              \
+				  sizeof((table)->field) &&                    \
 	 (table)->field != NULL)
 
 /* ---- registry ---- */
@@ -46,8 +46,8 @@ int dfo_kind_parse(const char *text);
 struct dfo_entry {
 	enum dfo_kind kind;
 	const struct dfo_provider *prov; /* head of the kind's table */
-	const void *ops;                 /* the whole table, of its kind */
-	char *module;                    /* path of the module; owned */
+	const void *ops;		 /* the whole table, of its kind */
+	char *module;			 /* path of the module; owned */
 };
 
 struct dfo_registry *dfo_registry_new(void);
@@ -104,12 +104,12 @@ enum dfo_self_failure { DFO_SELF_WITHDRAW = 0, DFO_SELF_EXIT };
 /* A titled section of a kind, e.g. check "web" { http { ... } }. */
 struct dfo_instance {
 	enum dfo_kind kind;
-	char *name;                  /* title */
+	char *name;		       /* title */
 	const struct dfo_entry *entry; /* its provider */
-	void *state;                 /* from create() */
-	cfg_t *sec;                  /* provider section (owned by cfg) */
-	int line;                    /* where the instance starts */
-	bool started;                /* start() succeeded in this process */
+	void *state;		       /* from create() */
+	cfg_t *sec;		       /* provider section (owned by cfg) */
+	int line;		       /* where the instance starts */
+	bool started;		       /* start() succeeded in this process */
 };
 
 /* Run the instance's start() in this process unless it already ran (or
@@ -127,36 +127,36 @@ struct dfo_pool {
 	char **fqdn;
 	size_t nfqdn;
 	struct dfo_instance *dns, *ipsource, *check, *timer;
-	int family;                  /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	enum dfo_self_failure on_self_failure;
 	bool withdraw_on_exit;
 	unsigned rise, fall;
 	int line;
 	/* operator controls (pointers into cfg) */
-	const char **notify;         /* program and arguments; NULL: the core's */
+	const char **notify; /* program and arguments; NULL: the core's */
 	size_t nnotify;
-	const char *drain_file;      /* NULL: none */
+	const char *drain_file; /* NULL: none */
 	/* quorum eviction */
-	bool quorum;                 /* the option; the dns instance may
-				      * still lack the state operations */
-	double heartbeat;            /* seconds */
-	char *state_name;            /* owned; "_dfo.<fqdn[0]>" by default */
-	unsigned state_ttl;          /* seconds */
+	bool quorum;	    /* the option; the dns instance may
+			     * still lack the state operations */
+	double heartbeat;   /* seconds */
+	char *state_name;   /* owned; "_dfo.<fqdn[0]>" by default */
+	unsigned state_ttl; /* seconds */
 };
 
 struct dfo_config {
 	char *file;
 	cfg_t *cfg;
 	char *plugin_dir;
-	char *status_file;           /* NULL: none */
-	int log_level;               /* DFO_LOG_* */
+	char *status_file; /* NULL: none */
+	int log_level;	   /* DFO_LOG_* */
 	unsigned max_parallel;
-	char *metrics_listen;        /* "ADDR:PORT"; NULL: no metrics */
-	const char **notify;         /* program and arguments (pointers into
-				      * cfg); NULL: none */
+	char *metrics_listen; /* "ADDR:PORT"; NULL: no metrics */
+	const char **notify;  /* program and arguments (pointers into
+			       * cfg); NULL: none */
 	size_t nnotify;
-	double notify_timeout;       /* seconds */
-	double reload_timeout;       /* seconds a reload's check may take */
+	double notify_timeout; /* seconds */
+	double reload_timeout; /* seconds a reload's check may take */
 	struct dfo_instance *inst;
 	size_t ninst;
 	struct dfo_pool *pools;
@@ -239,10 +239,10 @@ socklen_t dfo_listen_parse(const char *text, struct sockaddr_storage *ss);
 /* The context of a responder's process (supervisor.c): made in the child
  * before start(), its stop descriptor readable once SIGTERM arrives. */
 struct dfo_responder_ctx {
-	int stop_fd;     /* read end of the stop pipe */
-	int stop_wr;     /* write end, written by the SIGTERM handler */
-	int ready_fd;    /* to the agent: one byte once ready; -1 after */
-	bool replacing;  /* the previous process of the instance serves */
+	int stop_fd;	/* read end of the stop pipe */
+	int stop_wr;	/* write end, written by the SIGTERM handler */
+	int ready_fd;	/* to the agent: one byte once ready; -1 after */
+	bool replacing; /* the previous process of the instance serves */
 	struct dfo_report *report; /* its slot of the shared table; NULL */
 };
 
@@ -339,16 +339,16 @@ struct dfo_check_job {
 	const struct dfo_check_provider *prov;
 	void *state;
 	struct dfo_check_target target; /* target.timeout: per attempt */
-	unsigned attempts;              /* >= 1 */
-	bool early;                     /* started before the others (a
+	unsigned attempts;		/* >= 1 */
+	bool early;			/* started before the others (a
 					 * target that timed out last time:
 					 * its deadline is the batch's
 					 * longest wait) */
 	/* out */
-	enum dfo_check_result result;   /* of the last attempt */
-	unsigned tries;                 /* attempts made */
-	double latency;                 /* seconds, of the last attempt */
-	char reason[256];               /* why it failed; empty if healthy */
+	enum dfo_check_result result; /* of the last attempt */
+	unsigned tries;		      /* attempts made */
+	double latency;		      /* seconds, of the last attempt */
+	char reason[256];	      /* why it failed; empty if healthy */
 };
 
 /* Check processes kept for reuse across batches (runner.c): at most as

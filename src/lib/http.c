@@ -35,7 +35,7 @@ struct xfer {
 };
 
 #define LIBCURL_SONAME "libcurl.so.4"
-#define DFO_CURL_MIN 0x075500 /* 7.85.0: CURLOPT_PROTOCOLS_STR */
+#define DFO_CURL_MIN   0x075500 /* 7.85.0: CURLOPT_PROTOCOLS_STR */
 
 /* A kept easy handle: its connections stay open between requests. */
 struct dfo_http_session {
@@ -97,9 +97,11 @@ static void curl_init_once(void)
 	 * but say plainly why every request fails. */
 	const curl_version_info_data *v = lc.version_info(CURLVERSION_NOW);
 	if (!v || v->version_num < DFO_CURL_MIN) {
-		snprintf(lc_error, sizeof(lc_error), "%s is %s; at least 7.85.0 "
+		snprintf(lc_error, sizeof(lc_error),
+			 "%s is %s; at least 7.85.0 "
 			 "is needed (CURLOPT_PROTOCOLS_STR, CURLOPT_AWS_SIGV4)",
-			 LIBCURL_SONAME, v && v->version ? v->version : "unknown");
+			 LIBCURL_SONAME,
+			 v && v->version ? v->version : "unknown");
 		lc.easy_init = NULL;
 		return;
 	}
@@ -122,8 +124,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 	long status = 0;
 	if (x->req->sink && x->req->sink_only_2xx)
 		lc.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
-	if (x->req->sink && (!x->req->sink_only_2xx ||
-			     (status >= 200 && status < 300))) {
+	if (x->req->sink &&
+	    (!x->req->sink_only_2xx || (status >= 200 && status < 300))) {
 		if (x->req->sink(data, len, x->req->sink_ctx) != 0) {
 			x->aborted = true;
 			return 0;
@@ -179,17 +181,17 @@ static int curl_to_errno(CURLcode cc)
 /* Set an option or fail the request: an option libcurl refuses is never
  * silently dropped (a refused CURLOPT_AWS_SIGV4 would send the secret as
  * Basic auth). */
-#define SETOPT(OPT, VAL)                                                     \
-	do {                                                                 \
-		CURLcode c_ = lc.easy_setopt(h, OPT, VAL);                  \
-		if (c_ != CURLE_OK) {                                        \
-			rc = dfo_err_set(err, c_ == CURLE_OUT_OF_MEMORY        \
-						      ? -ENOMEM                \
-						      : -ENOTSUP,              \
+#define SETOPT(OPT, VAL)                                                       \
+	do {                                                                   \
+		CURLcode c_ = lc.easy_setopt(h, OPT, VAL);                     \
+		if (c_ != CURLE_OK) {                                          \
+			rc = dfo_err_set(err,                                  \
+					 c_ == CURLE_OUT_OF_MEMORY ? -ENOMEM   \
+								   : -ENOTSUP, \
 					 "http: libcurl refused %s: %s", #OPT, \
 					 lc.easy_strerror(c_));                \
-			goto out;                                            \
-		}                                                            \
+			goto out;                                              \
+		}                                                              \
 	} while (0)
 
 static int http_load(struct dfo_err *err)
@@ -210,7 +212,8 @@ int dfo_http_session_new(struct dfo_http_session **out, struct dfo_err *err)
 	struct dfo_http_session *s = calloc(1, sizeof(*s));
 	if (!s || !(s->h = lc.easy_init())) {
 		free(s);
-		return dfo_err_set(err, -ENOMEM, "http: cannot create a handle");
+		return dfo_err_set(err, -ENOMEM,
+				   "http: cannot create a handle");
 	}
 	*out = s;
 	return 0;
@@ -284,12 +287,15 @@ static int do_request(CURL *h, const struct dfo_http_request *req,
 	/* SigV4 first: the credentials are only handed over once libcurl
 	 * has accepted to sign with them (fail closed). */
 	if (req->aws_sigv4) {
-		CURLcode c = lc.easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+		CURLcode c =
+			lc.easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
 		if (c != CURLE_OK) {
-			rc = dfo_err_set(err, -ENOTSUP,
-					 "http: libcurl cannot sign AWS requests "
-					 "(CURLOPT_AWS_SIGV4: %s); request not "
-					 "sent", lc.easy_strerror(c));
+			rc = dfo_err_set(
+				err, -ENOTSUP,
+				"http: libcurl cannot sign AWS requests "
+				"(CURLOPT_AWS_SIGV4: %s); request not "
+				"sent",
+				lc.easy_strerror(c));
 			goto out;
 		}
 	}
@@ -304,14 +310,15 @@ static int do_request(CURL *h, const struct dfo_http_request *req,
 		char shown[512];
 		dfo_url_redact(req->url, shown, sizeof(shown));
 		if (x.stopped)
-			rc = dfo_err_set(err, -EINTR, "%s: interrupted: stopping",
-					 shown);
+			rc = dfo_err_set(err, -EINTR,
+					 "%s: interrupted: stopping", shown);
 		else if (x.aborted)
-			rc = dfo_err_set(err, -ECANCELED, "%s: transfer aborted",
-					 shown);
+			rc = dfo_err_set(err, -ECANCELED,
+					 "%s: transfer aborted", shown);
 		else
-			rc = dfo_err_set(err, curl_to_errno(cc), "%s: %s", shown,
-					 errbuf[0] ? errbuf : lc.easy_strerror(cc));
+			rc = dfo_err_set(
+				err, curl_to_errno(cc), "%s: %s", shown,
+				errbuf[0] ? errbuf : lc.easy_strerror(cc));
 		goto out;
 	}
 	lc.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -356,7 +363,8 @@ int dfo_http_session_do(struct dfo_http_session *s,
 	}
 	CURL *h = lc.easy_init();
 	if (!h)
-		return dfo_err_set(err, -ENOMEM, "http: cannot create a handle");
+		return dfo_err_set(err, -ENOMEM,
+				   "http: cannot create a handle");
 	rc = do_request(h, req, resp, &nc, err);
 	lc.easy_cleanup(h);
 	return rc;
@@ -376,7 +384,8 @@ char *dfo_http_header(const struct dfo_http_response *resp, const char *name,
 	while (p && *p) {
 		const char *eol = strchr(p, '\n');
 		size_t l = eol ? (size_t)(eol - p) : strlen(p);
-		if (l > nlen && strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
+		if (l > nlen && strncasecmp(p, name, nlen) == 0 &&
+		    p[nlen] == ':') {
 			const char *v = p + nlen + 1;
 			const char *end = p + l;
 			while (v < end && (*v == ' ' || *v == '\t'))

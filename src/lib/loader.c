@@ -55,7 +55,8 @@ static int elf_check(const char *path, struct dfo_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
-		return dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		return dfo_err_set(err, -errno, "%s: %s", path,
+				   strerror(errno));
 	struct stat st;
 	Elf64_Ehdr eh;
 	const char *bad = NULL;
@@ -72,13 +73,14 @@ static int elf_check(const char *path, struct dfo_err *err)
 					     sizeof(Elf64_Phdr)) > size)
 		bad = "program headers beyond the end of the file";
 	else if (eh.e_shoff &&
-		 (end = eh.e_shoff + (unsigned long long)eh.e_shnum *
-					     eh.e_shentsize) > size)
+		 (end = eh.e_shoff +
+			(unsigned long long)eh.e_shnum * eh.e_shentsize) > size)
 		bad = "section headers beyond the end of the file";
 	for (unsigned i = 0; !bad && i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		if (pread(fd, &ph, sizeof(ph),
-			  (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+			  (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
 			bad = "unreadable program header";
 		else if (ph.p_type == PT_LOAD &&
 			 (end = ph.p_offset + ph.p_filesz) > size)
@@ -88,9 +90,10 @@ static int elf_check(const char *path, struct dfo_err *err)
 	if (!bad)
 		return 0;
 	if (end > size)
-		return dfo_err_set(err, -ENOEXEC, "%s: cannot load: truncated "
-				   "or corrupt (%s: byte %llu of %llu)", path, bad,
-				   end, size);
+		return dfo_err_set(err, -ENOEXEC,
+				   "%s: cannot load: truncated "
+				   "or corrupt (%s: byte %llu of %llu)",
+				   path, bad, end, size);
 	return dfo_err_set(err, -ENOEXEC, "%s: cannot load: %s", path, bad);
 }
 
@@ -119,7 +122,8 @@ static void crash_handler(int sig)
 		put(STDERR_FILENO, "dnsfailover: module ");
 		put(STDERR_FILENO, path);
 		put(STDERR_FILENO, " crashed while loading (");
-		put(STDERR_FILENO, sigabbrev_np(sig) ? sigabbrev_np(sig) : "signal");
+		put(STDERR_FILENO,
+		    sigabbrev_np(sig) ? sigabbrev_np(sig) : "signal");
 		put(STDERR_FILENO, ")\n");
 		if (crash_fd >= 0) {
 			put(crash_fd, "\1");
@@ -139,13 +143,15 @@ static void crash_guard(const char *path, struct sigaction *old)
 	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	loading = path;
-	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals); i++)
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals);
+	     i++)
 		sigaction(crash_signals[i], &sa, &old[i]);
 }
 
 static void crash_unguard(const struct sigaction *old)
 {
-	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals); i++)
+	for (size_t i = 0; i < sizeof(crash_signals) / sizeof(*crash_signals);
+	     i++)
 		sigaction(crash_signals[i], &old[i], NULL);
 	loading = NULL;
 }
@@ -161,7 +167,8 @@ static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 			l->h = v;
 		char **p = v ? realloc(l->path, cap * sizeof(*p)) : NULL;
 		if (!p)
-			return dfo_err_set(err, -ENOMEM, "%s: out of memory", path);
+			return dfo_err_set(err, -ENOMEM, "%s: out of memory",
+					   path);
 		l->path = p;
 		l->cap = cap;
 	}
@@ -201,9 +208,10 @@ static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 
 	const struct dfo_module *mod = lt_dlsym(h, DFO_MODULE_SYMBOL);
 	if (!mod)
-		return dfo_err_set(err, -ENOEXEC,
-				   "%s: not a dnsfailover plugin (no symbol %s)",
-				   path, DFO_MODULE_SYMBOL);
+		return dfo_err_set(
+			err, -ENOEXEC,
+			"%s: not a dnsfailover plugin (no symbol %s)", path,
+			DFO_MODULE_SYMBOL);
 	if (mod->abi != DFO_PLUGIN_ABI)
 		return dfo_err_set(err, -ENOEXEC,
 				   "%s: plugin ABI %u, this dnsfailover speaks "
@@ -223,9 +231,11 @@ static int load_one(struct dfo_loader *l, struct dfo_registry *reg,
 	if (rc < 0) {
 		if (!e.msg[0])
 			snprintf(e.msg, sizeof(e.msg), "%s",
-				 dfo_registry_why(reg)[0] ? dfo_registry_why(reg)
-							   : strerror(-rc));
-		return dfo_err_set(err, rc, "%s: module '%s' failed to register: %s",
+				 dfo_registry_why(reg)[0]
+					 ? dfo_registry_why(reg)
+					 : strerror(-rc));
+		return dfo_err_set(err, rc,
+				   "%s: module '%s' failed to register: %s",
 				   path, mod->name ? mod->name : "?", e.msg);
 	}
 	dfo_log(DFO_LOG_DEBUG, "loaded plugin %s (%s)", path,
@@ -308,8 +318,8 @@ static int load_dir(struct dfo_loader *l, struct dfo_registry *reg,
 		char path[4096];
 		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >=
 		    (int)sizeof(path)) {
-			rc = dfo_err_set(err, -ENAMETOOLONG, "%s/%s: path too long",
-					 dir, names[i]);
+			rc = dfo_err_set(err, -ENAMETOOLONG,
+					 "%s/%s: path too long", dir, names[i]);
 			break;
 		}
 		if (is_loaded(l, path))
@@ -332,8 +342,8 @@ int dfo_loader_load_dir(struct dfo_loader **loaderp, struct dfo_registry *reg,
 	size_t found = 0;
 	int rc = load_dir(l, reg, dir, false, &found, err);
 	if (rc == 0 && found == 0)
-		rc = dfo_err_set(err, -ENOENT, "plugin_dir %s: no plugin (*.so) in it",
-				 dir);
+		rc = dfo_err_set(err, -ENOENT,
+				 "plugin_dir %s: no plugin (*.so) in it", dir);
 	return rc;
 }
 
@@ -385,12 +395,13 @@ int dfo_loader_load_path(struct dfo_loader **loaderp, struct dfo_registry *reg,
 	if (rc == 0 && found == 0) {
 		char list[1024] = "";
 		for (size_t i = 0; i < n; i++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list),
-				 "%s%s", i ? ", " : "", v[i]);
+			snprintf(list + strlen(list),
+				 sizeof(list) - strlen(list), "%s%s",
+				 i ? ", " : "", v[i]);
 		if (n == 1)
-			rc = dfo_err_set(err, -ENOENT,
-					 "plugin_dir %s: no plugin (*.so) in it",
-					 list);
+			rc = dfo_err_set(
+				err, -ENOENT,
+				"plugin_dir %s: no plugin (*.so) in it", list);
 		else
 			rc = dfo_err_set(err, -ENOENT,
 					 "plugin_dir: no plugin (*.so) in %s",

@@ -98,7 +98,8 @@ static void log_escape(const char *in, size_t inlen, char *out, size_t size)
 		size_t n = dfo_utf8_len(p + i, inlen - i, &cp);
 		char esc[16];
 		size_t elen = 0;
-		if (n && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0)) {
+		if (n && cp >= 0x20 && cp != 0x7f &&
+		    !(cp >= 0x80 && cp < 0xa0)) {
 			if (o + n >= size)
 				break;
 			memcpy(out + o, p + i, n);

@@ -39,8 +39,9 @@ static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void table_make(void)
 {
-	void *p = mmap(NULL, sizeof(struct metrics_table),
-		       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *p =
+		mmap(NULL, sizeof(struct metrics_table), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return;
 	struct metrics_table *t = p;
@@ -79,14 +80,16 @@ static bool labels_ok(const char *s)
 		if (!eq || eq == s || eq[1] != '"')
 			return false;
 		for (const char *p = s; p < eq; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			if (!((*p >= 'a' && *p <= 'z') ||
+			      (*p >= 'A' && *p <= 'Z') ||
 			      (*p >= '0' && *p <= '9') || *p == '_'))
 				return false;
 		const char *p = eq + 2;
 		for (; *p && *p != '"'; p++) {
 			if (*p == '\n')
 				return false;
-			if (*p == '\\' && (p[1] == '\\' || p[1] == '"' || p[1] == 'n'))
+			if (*p == '\\' &&
+			    (p[1] == '\\' || p[1] == '"' || p[1] == 'n'))
 				p++;
 			else if (*p == '\\')
 				return false;
@@ -142,7 +145,8 @@ struct dfo_metric *dfo_metric_register(enum dfo_metric_type type,
 		snprintf(m->labels, sizeof(m->labels), "%s", labels);
 		/* HELP text: one line, backslashes and newlines escaped. */
 		size_t k = 0;
-		for (const char *p = help ? help : ""; *p && k + 3 < sizeof(m->help); p++) {
+		for (const char *p = help ? help : "";
+		     *p && k + 3 < sizeof(m->help); p++) {
 			if (*p == '\\' || *p == '\n') {
 				m->help[k++] = '\\';
 				m->help[k++] = *p == '\n' ? 'n' : '\\';
@@ -219,8 +223,9 @@ int dfo_metrics_write(struct dfo_sbuf *out)
 		if (i == 0 || strcmp(v[i - 1]->name, m->name) != 0)
 			rc = dfo_sbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n",
 					   m->name, m->help, m->name,
-					   m->type == DFO_METRIC_COUNTER ? "counter"
-									 : "gauge");
+					   m->type == DFO_METRIC_COUNTER
+						   ? "counter"
+						   : "gauge");
 		if (rc == 0)
 			rc = dfo_sbuf_addf(out, "%s%s%s%s %.15g\n", m->name,
 					   m->labels[0] ? "{" : "", m->labels,

@@ -25,7 +25,8 @@ void dfo_child_plan_init(struct dfo_child_plan *p)
 	p->parent = getpid();
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction old;
-		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+		if (sigaction(sig, NULL, &old) == 0 &&
+		    old.sa_handler == SIG_DFL)
 			continue;
 		/* a handler, SIG_IGN, or not known: reset it in the child */
 		sigaddset(&p->reset, sig);
@@ -164,7 +165,8 @@ static void children_from_proc(struct pids *out)
 		char *q = strrchr(buf, ')');
 		char st;
 		long ppid;
-		if (q && sscanf(q + 1, " %c %ld", &st, &ppid) == 2 && ppid == self)
+		if (q && sscanf(q + 1, " %c %ld", &st, &ppid) == 2 &&
+		    ppid == self)
 			pids_add(out, (pid_t)atol(de->d_name));
 	}
 	closedir(d);

@@ -11,7 +11,7 @@
 struct dfo_registry {
 	struct dfo_entry *v;
 	size_t n, cap;
-	char *module; /* current module path, copied into new entries */
+	char *module;  /* current module path, copied into new entries */
 	char why[512]; /* why the last registration failed */
 };
 
@@ -93,7 +93,8 @@ static int registry_add(struct dfo_registry *reg, enum dfo_kind kind,
 		snprintf(reg->why, sizeof(reg->why),
 			 "%s provider \"%s\" is incomplete: it needs a name of "
 			 "[a-z0-9_-], create() and every operation of its kind",
-			 dfo_kind_name(kind), prov && prov->name ? prov->name : "?");
+			 dfo_kind_name(kind),
+			 prov && prov->name ? prov->name : "?");
 		return -EINVAL;
 	}
 	const struct dfo_entry *old = dfo_registry_find(reg, kind, prov->name);
@@ -104,7 +105,8 @@ static int registry_add(struct dfo_registry *reg, enum dfo_kind kind,
 			 old->module ? old->module : "the core");
 		return -EEXIST;
 	}
-	struct dfo_entry *v = dfo_grow(reg->v, &reg->cap, reg->n + 1, sizeof(*v));
+	struct dfo_entry *v =
+		dfo_grow(reg->v, &reg->cap, reg->n + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	reg->v = v;
@@ -145,7 +147,8 @@ int dfo_register_timer(struct dfo_registry *reg,
 {
 	return registry_add(reg, DFO_KIND_TIMER, (const void *)p, p,
 			    p && DFO_HAS(p, next_round) &&
-				    DFO_HAS(p, check_timeout) && DFO_HAS(p, retries));
+				    DFO_HAS(p, check_timeout) &&
+				    DFO_HAS(p, retries));
 }
 
 int dfo_register_responder(struct dfo_registry *reg,

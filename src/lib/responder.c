@@ -112,8 +112,8 @@ static int drop_to(const char *user, bool keep_bind, struct dfo_err *err)
 	char buf[4096];
 	int rc = getpwnam_r(user, &pwbuf, buf, sizeof(buf), &pw);
 	if (!pw)
-		return dfo_err_set(err, rc ? -rc : -ENOENT, "user '%s': %s", user,
-				   rc ? strerror(rc) : "no such user");
+		return dfo_err_set(err, rc ? -rc : -ENOENT, "user '%s': %s",
+				   user, rc ? strerror(rc) : "no such user");
 	if (geteuid() != 0) {
 		if (pw->pw_uid == geteuid() && pw->pw_uid == getuid()) {
 			/* what dfo_drop_privileges_keep_bind() kept */
@@ -121,31 +121,38 @@ static int drop_to(const char *user, bool keep_bind, struct dfo_err *err)
 				caps_set(0);
 			return 0;
 		}
-		return dfo_err_set(err, -EPERM, "cannot switch to user '%s': "
-				   "not running as root", user);
+		return dfo_err_set(err, -EPERM,
+				   "cannot switch to user '%s': "
+				   "not running as root",
+				   user);
 	}
 	/* To keep CAP_NET_BIND_SERVICE across setuid(), keep only it and
 	 * what the switch needs, then only it. */
 	if (keep_bind && pw->pw_uid != 0 &&
 	    (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
 	     caps_set(nbs | 1u << CAP_SETUID | 1u << CAP_SETGID) < 0))
-		return dfo_err_set(err, -errno, "cannot keep CAP_NET_BIND_SERVICE: %s",
+		return dfo_err_set(err, -errno,
+				   "cannot keep CAP_NET_BIND_SERVICE: %s",
 				   strerror(errno));
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
-	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-		return dfo_err_set(err, -errno, "cannot switch to user '%s': %s",
-				   user, strerror(errno));
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		return dfo_err_set(err, -errno,
+				   "cannot switch to user '%s': %s", user,
+				   strerror(errno));
 	if (keep_bind && pw->pw_uid != 0) {
 		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 		if (caps_set(nbs) < 0)
-			return dfo_err_set(err, -errno, "cannot keep "
+			return dfo_err_set(err, -errno,
+					   "cannot keep "
 					   "CAP_NET_BIND_SERVICE: %s",
 					   strerror(errno));
 	}
 	/* For good: root must not be regained. */
 	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
-		return dfo_err_set(err, -EPERM, "user '%s': root could be "
-				   "regained after the switch", user);
+		return dfo_err_set(err, -EPERM,
+				   "user '%s': root could be "
+				   "regained after the switch",
+				   user);
 	/* A change of credentials clears the parent-death signal. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	return 0;
@@ -161,8 +168,9 @@ int dfo_reports_init(void)
 {
 	if (reports)
 		return 0;
-	void *p = mmap(NULL, REPORTS_MAX * sizeof(*reports),
-		       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *p =
+		mmap(NULL, REPORTS_MAX * sizeof(*reports),
+		     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	reports = p;
@@ -207,7 +215,8 @@ bool dfo_report_get(const char *name, struct dfo_report *out)
 		unsigned a = __atomic_load_n(&r->seq, __ATOMIC_SEQ_CST);
 		memcpy(out, (const void *)r, sizeof(*out));
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (!(a & 1) && __atomic_load_n(&r->seq, __ATOMIC_SEQ_CST) == a) {
+		if (!(a & 1) &&
+		    __atomic_load_n(&r->seq, __ATOMIC_SEQ_CST) == a) {
 			out->error[sizeof(out->error) - 1] = '\0';
 			return true;
 		}
@@ -225,8 +234,8 @@ void dfo_responder_report(struct dfo_responder_ctx *ctx, size_t items,
 	unsigned s;
 	do
 		s = __atomic_load_n(&r->seq, __ATOMIC_SEQ_CST) & ~1u;
-	while (!__atomic_compare_exchange_n(&r->seq, &s, s + 1, false,
-					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	while (!__atomic_compare_exchange_n(
+		&r->seq, &s, s + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 	r->items = items;
 	r->loaded_at = loaded_at;
 	r->reported = true;

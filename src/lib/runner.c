@@ -79,12 +79,14 @@
 
 #include "core.h"
 
-#define MSG_LEN 256
-#define FQDN_LEN 256       /* a DNS name is at most 253 characters */
-#define TRIM_BATCHES 16    /* idle workers kept: the most the last 16 batches
-			    * had busy at once */
-#define DYING_BOUND 1.0    /* s: a SIGKILLed worker not gone by then is
-			    * dfo_children_sweep's */
+#define MSG_LEN	 256
+#define FQDN_LEN 256 /* a DNS name is at most 253 characters */
+#define TRIM_BATCHES                                                           \
+	16 /* idle workers kept: the most the last 16 batches                  \
+	    * had busy at once */
+#define DYING_BOUND                                                            \
+	1.0 /* s: a SIGKILLed worker not gone by then is                       \
+	     * dfo_children_sweep's */
 
 const char *dfo_check_result_name(enum dfo_check_result r)
 {
@@ -205,8 +207,8 @@ static bool run_one(int sock, const struct dfo_check_provider *prov,
  * none), report; then, when `stay`, run the jobs the parent sends until
  * it closes the socket or the check leaves a process behind.  Never
  * returns. */
-static void worker_main(int sock, const struct dfo_check_job *first,
-			bool stay, const struct dfo_child_plan *plan)
+static void worker_main(int sock, const struct dfo_check_job *first, bool stay,
+			const struct dfo_child_plan *plan)
 {
 	/* Its own group, default signals, and death with the agent (at
 	 * once if the agent died before it could ask), of the whole
@@ -227,8 +229,8 @@ static void worker_main(int sock, const struct dfo_check_job *first,
 
 	/* A worker forked ahead of its first job (dfo_check_pool_refill)
 	 * starts by waiting for one. */
-	if (first && !run_one(sock, first->prov, first->state, &first->target,
-			      stay))
+	if (first &&
+	    !run_one(sock, first->prov, first->state, &first->target, stay))
 		_exit(0);
 	for (;;) {
 		struct job_msg m;
@@ -259,8 +261,8 @@ static bool local_failure(int rc)
 
 struct worker {
 	pid_t pid;
-	int pidfd; /* -1 where the kernel has no pidfds */
-	int sock;  /* the parent's end */
+	int pidfd;	 /* -1 where the kernel has no pidfds */
+	int sock;	 /* the parent's end */
 	unsigned served; /* checks given to it */
 };
 
@@ -285,7 +287,9 @@ static int spawn(struct worker *w, const struct dfo_check_job *j, bool stay,
 	}
 	setpgid(pid, pid); /* both sides, so no race with kill(-pid) */
 	close(sv[1]);
-	*w = (struct worker){.pid = pid, .sock = sv[0], .served = 1,
+	*w = (struct worker){.pid = pid,
+			     .sock = sv[0],
+			     .served = 1,
 			     .pidfd = dfo_pidfd_open(pid)};
 	return 0;
 }
@@ -293,7 +297,7 @@ static int spawn(struct worker *w, const struct dfo_check_job *j, bool stay,
 struct dfo_check_pool {
 	struct worker *idle; /* a stack: the last returned is reused first */
 	size_t nidle, cap;
-	unsigned retire;     /* checks a worker runs at most */
+	unsigned retire;	   /* checks a worker runs at most */
 	size_t peak[TRIM_BATCHES]; /* workers busy at once, last batches */
 	unsigned batches;
 };
@@ -432,8 +436,7 @@ size_t dfo_check_pool_refill(struct dfo_check_pool *p, double budget)
 
 static unsigned fd_budget(unsigned want);
 
-size_t dfo_check_pool_warm(struct dfo_check_pool *p, size_t want,
-			   double budget)
+size_t dfo_check_pool_warm(struct dfo_check_pool *p, size_t want, double budget)
 {
 	if (!p || p->batches || budget <= 0)
 		return 0;
@@ -454,8 +457,8 @@ bool dfo_check_pool_short(const struct dfo_check_pool *p)
 struct slot {
 	struct dfo_check_job *job; /* NULL: free */
 	struct worker w;
-	bool eof;       /* the socket closed with no report: wait for the
-			 * worker's end through its pidfd */
+	bool eof; /* the socket closed with no report: wait for the
+		   * worker's end through its pidfd */
 	double deadline, started;
 };
 
@@ -469,13 +472,13 @@ struct dying {
 
 struct batch {
 	struct dfo_check_job *jobs;
-	size_t n, next;            /* jobs; the next one not started */
-	size_t *order;             /* jobs' indices, the early ones first */
+	size_t n, next; /* jobs; the next one not started */
+	size_t *order;	/* jobs' indices, the early ones first */
 	struct slot *slot;
-	size_t nslot, used, peak;  /* slots; those busy now; most at once */
-	size_t *free, nfree;       /* free slots (a stack) */
+	size_t nslot, used, peak;    /* slots; those busy now; most at once */
+	size_t *free, nfree;	     /* free slots (a stack) */
 	size_t *queue, qhead, qtail; /* jobs to retry */
-	struct dying *dying;       /* appended to, never moved within */
+	struct dying *dying;	     /* appended to, never moved within */
 	size_t ndying, capdying, dying_left;
 	int ep;
 	const struct dfo_run_opts *opts;
@@ -522,8 +525,8 @@ static void drop(struct batch *b, struct worker *w)
 	}
 	if (dfo_child_try_reap(w->pid, &status) != 0)
 		goto done;
-	struct dying *v = dfo_grow(b->dying, &b->capdying, b->ndying + 1,
-				   sizeof(*v));
+	struct dying *v =
+		dfo_grow(b->dying, &b->capdying, b->ndying + 1, sizeof(*v));
 	if (!v) /* reaped by dfo_children_sweep */
 		goto done;
 	b->dying = v;
@@ -531,8 +534,8 @@ static void drop(struct batch *b, struct worker *w)
 				 .data.u64 = DYING | (uint64_t)b->ndying};
 	if (epoll_ctl(b->ep, EPOLL_CTL_ADD, w->pidfd, &ev) < 0)
 		goto done;
-	b->dying[b->ndying++] = (struct dying){w->pid, w->pidfd,
-					       dfo_now() + DYING_BOUND};
+	b->dying[b->ndying++] =
+		(struct dying){w->pid, w->pidfd, dfo_now() + DYING_BOUND};
 	b->dying_left++;
 	return;
 done:
@@ -558,8 +561,8 @@ static void slot_free(struct batch *b, struct slot *s, bool reuse)
 {
 	/* Workers forked since share the fd: take it out first. */
 	epoll_ctl(b->ep, EPOLL_CTL_DEL, fd_of(s), NULL);
-	if (!(reuse && b->pool && !s->eof &&
-	      s->w.served < b->pool->retire && pool_push(b->pool, &s->w)))
+	if (!(reuse && b->pool && !s->eof && s->w.served < b->pool->retire &&
+	      pool_push(b->pool, &s->w)))
 		drop(b, &s->w);
 	s->job = NULL;
 	b->free[b->nfree++] = (size_t)(s - b->slot);
@@ -586,7 +589,8 @@ static int start(struct batch *b, struct slot *s, struct dfo_check_job *j)
 	memset(s, 0, sizeof(*s));
 	s->job = j;
 	s->started = dfo_now();
-	s->deadline = s->started + (j->target.timeout > 0 ? j->target.timeout : 5);
+	s->deadline =
+		s->started + (j->target.timeout > 0 ? j->target.timeout : 5);
 	struct job_msg m;
 	bool fits = job_msg_init(&m, j);
 	while (b->pool && fits && b->pool->nidle) {
@@ -596,8 +600,8 @@ static int start(struct batch *b, struct slot *s, struct dfo_check_job *j)
 			break;
 		s->w = j->early ? pool_take_oldest(b->pool)
 				: b->pool->idle[--b->pool->nidle];
-		if (send(s->w.sock, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-		    (ssize_t)sizeof(m)) {
+		if (send(s->w.sock, &m, sizeof(m),
+			 MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(m)) {
 			s->w.served++;
 			goto started;
 		}
@@ -763,9 +767,11 @@ static void fill(struct batch *b)
 		int rc = start(b, s, j);
 		if (rc == -EAGAIN) {
 			/* Out of processes or fds: on with fewer. */
-			dfo_log(DFO_LOG_INFO, "checks: at most %zu at once for "
-					      "now (no more processes or "
-					      "descriptors)", b->used);
+			dfo_log(DFO_LOG_INFO,
+				"checks: at most %zu at once for "
+				"now (no more processes or "
+				"descriptors)",
+				b->used);
 			b->nfree = 0;
 			break;
 		}

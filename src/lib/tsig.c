@@ -8,9 +8,10 @@
  * "hmac-shac384." (a typo: no key named correctly matches it) and has
  * no hmac-sha224, both of which BIND's tsig-keygen offers; and because
  * the awsdns responder, which does not link ldns, signs its zone
- * transfers with the same code.  A message's TSIG record is found by a bounds-checked walk
- * of the whole message (tests/fuzz/tsig_verify.c), so that a TSIG that
- * is not the last record, or a record running past the end, is refused.
+ * transfers with the same code.  A message's TSIG record is found by a
+ * bounds-checked walk of the whole message (tests/fuzz/tsig_verify.c), so that
+ * a TSIG that is not the last record, or a record running past the end, is
+ * refused.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -27,8 +28,8 @@
 #include <dnsfailover/tsig.h>
 #include <dnsfailover/util.h>
 
-#define TYPE_TSIG 250
-#define CLASS_ANY 255
+#define TYPE_TSIG   250
+#define CLASS_ANY   255
 #define KEYFILE_MAX 65536
 
 struct alg {
@@ -43,10 +44,10 @@ static const struct alg algs[] = {
 };
 
 struct dfo_tsig_key {
-	char *name;             /* as configured */
-	uint8_t wire[256];      /* the name, canonical wire form */
+	char *name;	   /* as configured */
+	uint8_t wire[256]; /* the name, canonical wire form */
 	size_t wirelen;
-	uint8_t algwire[256];   /* the algorithm's name, wire form */
+	uint8_t algwire[256]; /* the algorithm's name, wire form */
 	size_t algwirelen;
 	const struct alg *alg;
 	uint8_t *secret;
@@ -107,7 +108,8 @@ static void name_text(const uint8_t *w, size_t wl, char *out, size_t outlen)
 	out[0] = '\0';
 	while (p < wl && w[p] && o + 6 < outlen) {
 		uint8_t l = w[p++];
-		for (uint8_t k = 0; k < l && p < wl && o + 6 < outlen; k++, p++) {
+		for (uint8_t k = 0; k < l && p < wl && o + 6 < outlen;
+		     k++, p++) {
 			unsigned char c = w[p];
 			if (isalnum(c) || c == '-' || c == '_')
 				out[o++] = (char)c;
@@ -221,7 +223,8 @@ int dfo_tsig_key_new(const char *name, const char *algorithm,
 		return dfo_err_set(err, -EINVAL,
 				   "TSIG algorithm '%s': one of hmac-sha1, "
 				   "hmac-sha224, hmac-sha256, hmac-sha384, "
-				   "hmac-sha512", algorithm);
+				   "hmac-sha512",
+				   algorithm);
 	struct dfo_tsig_key *k = calloc(1, sizeof(*k));
 	if (!k || !(k->name = strdup(name))) {
 		free(k);
@@ -231,15 +234,19 @@ int dfo_tsig_key_new(const char *name, const char *algorithm,
 	dfo_name_wire(alg->name, k->algwire, &k->algwirelen); /* fits */
 	int rc;
 	if (dfo_name_wire(name, k->wire, &k->wirelen) < 0) {
-		rc = dfo_err_set(err, -EINVAL, "key name '%s' is not a domain "
-				 "name", name);
+		rc = dfo_err_set(err, -EINVAL,
+				 "key name '%s' is not a domain "
+				 "name",
+				 name);
 		goto fail;
 	}
 	rc = b64_decode(secret, &k->secret, &k->secret_len);
 	if (rc < 0) {
-		rc = dfo_err_set(err, rc, rc == -ENOMEM ? "out of memory"
-				 : "the secret of key '%s' is not base64",
-				 name);
+		rc = dfo_err_set(
+			err, rc,
+			rc == -ENOMEM ? "out of memory"
+				      : "the secret of key '%s' is not base64",
+			name);
 		goto fail;
 	}
 	*out = k;
@@ -361,7 +368,8 @@ static int keyfile_load(const char *path, char **data, struct dfo_err *err)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		return dfo_err_set(err, -errno, "%s: %s", path,
+				   strerror(errno));
 	*data = calloc(1, KEYFILE_MAX);
 	size_t n = *data ? fread(*data, 1, KEYFILE_MAX - 1, f) : 0;
 	bool big = *data && !feof(f);
@@ -383,9 +391,8 @@ static bool key_name_eq(const char *a, const char *b)
 	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
-int dfo_tsig_key_file(const char *path, const char *want,
-		      const char *algorithm, struct dfo_tsig_key **out,
-		      struct dfo_err *err)
+int dfo_tsig_key_file(const char *path, const char *want, const char *algorithm,
+		      struct dfo_tsig_key **out, struct dfo_err *err)
 {
 	*out = NULL;
 	char *data = NULL;
@@ -400,24 +407,29 @@ int dfo_tsig_key_file(const char *path, const char *want,
 	ksec[0] = '\0';
 	while ((t = ktok_next(&k, tok, sizeof(tok))) == 1) {
 		if (strcmp(tok, "key") != 0) {
-			if ((t = ktok_skip_statement(&k, tok, sizeof(tok))) != 1)
+			if ((t = ktok_skip_statement(&k, tok, sizeof(tok))) !=
+			    1)
 				break;
 			continue;
 		}
 		if (ktok_next(&k, kname, sizeof(kname)) != 1 ||
-		    ktok_key_body(&k, kalg, sizeof(kalg), ksec,
-				  sizeof(ksec)) < 0)
+		    ktok_key_body(&k, kalg, sizeof(kalg), ksec, sizeof(ksec)) <
+			    0)
 			goto syntax;
 		if (want && !key_name_eq(want, kname))
 			continue;
 		if (!kalg[0] || !ksec[0]) {
-			rc = dfo_err_set(err, -EINVAL, "%s: key '%s' lacks an "
-					 "algorithm or a secret", path, kname);
+			rc = dfo_err_set(err, -EINVAL,
+					 "%s: key '%s' lacks an "
+					 "algorithm or a secret",
+					 path, kname);
 			goto out;
 		}
 		if (algorithm && alg_find(algorithm) != alg_find(kalg)) {
-			rc = dfo_err_set(err, -EINVAL, "algorithm %s, but %s "
-					 "says %s", algorithm, path, kalg);
+			rc = dfo_err_set(err, -EINVAL,
+					 "algorithm %s, but %s "
+					 "says %s",
+					 algorithm, path, kalg);
 			goto out;
 		}
 		rc = dfo_tsig_key_new(kname, kalg, ksec, out, err);
@@ -431,7 +443,8 @@ int dfo_tsig_key_file(const char *path, const char *want,
 syntax:
 	rc = dfo_err_set(err, -EINVAL,
 			 "%s:%d: not a key file (key \"NAME\" { algorithm ALG; "
-			 "secret \"BASE64\"; };)", path, k.line);
+			 "secret \"BASE64\"; };)",
+			 path, k.line);
 out:
 	if (data) {
 		OPENSSL_cleanse(data, KEYFILE_MAX);
@@ -456,8 +469,7 @@ struct tsig_rr {
 };
 
 /* The TSIG RDATA at m[p, end) into t.  0 or -EBADMSG. */
-static int tsig_rdata(const uint8_t *m, size_t p, size_t end,
-		      struct tsig_rr *t)
+static int tsig_rdata(const uint8_t *m, size_t p, size_t end, struct tsig_rr *t)
 {
 	if (name_read(m, end, &p, t->alg, &t->alglen) < 0 || p + 10 > end)
 		return -EBADMSG;
@@ -619,8 +631,8 @@ int dfo_tsig_sign(const struct dfo_tsig_key *k, uint8_t *msg, size_t *len,
 	memcpy(msg + n, mac, ml);
 	n += ml;
 	memcpy(msg + n, msg, 2); /* original id */
-	put16(msg + n + 2, 0);   /* error */
-	put16(msg + n + 4, 0);   /* other length */
+	put16(msg + n + 2, 0);	 /* error */
+	put16(msg + n + 4, 0);	 /* other length */
 	n += 6;
 	put16(msg + rdl, (unsigned)(n - rdl - 2));
 	put16(msg + 10, get16(msg + 10) + 1u); /* ARCOUNT */

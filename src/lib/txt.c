@@ -18,7 +18,8 @@ bool dfo_txt_valid(const char *text)
 {
 	size_t n = 0;
 	for (; text && text[n]; n++)
-		if ((unsigned char)text[n] < 0x20 || (unsigned char)text[n] > 0x7e)
+		if ((unsigned char)text[n] < 0x20 ||
+		    (unsigned char)text[n] > 0x7e)
 			return false;
 	return n >= 1 && n <= DFO_TXT_MAX;
 }

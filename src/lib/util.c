@@ -102,16 +102,19 @@ int dfo_file_read(const char *path, size_t max, char **data, size_t *len,
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		return dfo_err_set(err, -errno, "%s: %s", path,
+				   strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
-		int rc = dfo_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		int rc = dfo_err_set(err, -errno, "%s: %s", path,
+				     strerror(errno));
 		close(fd);
 		return rc;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return dfo_err_set(err, -EINVAL, "%s: not a regular file", path);
+		return dfo_err_set(err, -EINVAL, "%s: not a regular file",
+				   path);
 	}
 	if ((unsigned long long)st.st_size > max) {
 		close(fd);
@@ -130,15 +133,19 @@ int dfo_file_read(const char *path, size_t max, char **data, size_t *len,
 			if (cap > max) {
 				free(buf);
 				close(fd);
-				return dfo_err_set(err, -EFBIG, "%s: larger than "
-						   "%zu bytes", path, max);
+				return dfo_err_set(err, -EFBIG,
+						   "%s: larger than "
+						   "%zu bytes",
+						   path, max);
 			}
 			char *b = realloc(buf, cap * 2 + 1);
 			if (!b) {
 				free(buf);
 				close(fd);
-				return dfo_err_set(err, -ENOMEM, "%s: out of "
-						   "memory", path);
+				return dfo_err_set(err, -ENOMEM,
+						   "%s: out of "
+						   "memory",
+						   path);
 			}
 			buf = b;
 			cap *= 2;
@@ -160,8 +167,8 @@ int dfo_file_read(const char *path, size_t max, char **data, size_t *len,
 	close(fd);
 	if (n > max) {
 		free(buf);
-		return dfo_err_set(err, -EFBIG, "%s: larger than %zu bytes", path,
-				   max);
+		return dfo_err_set(err, -EFBIG, "%s: larger than %zu bytes",
+				   path, max);
 	}
 	buf[n] = '\0';
 	*data = buf;
@@ -198,7 +205,8 @@ int dfo_file_replace(const char *path, const void *data, size_t len,
 		exists = stat(path, &st) == 0;
 	}
 	if (exists && !S_ISREG(st.st_mode))
-		return dfo_err_set(err, -EINVAL, "%s: not a regular file", path);
+		return dfo_err_set(err, -EINVAL, "%s: not a regular file",
+				   path);
 
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 16), *dir = strdup(path);
@@ -211,11 +219,15 @@ int dfo_file_replace(const char *path, const void *data, size_t len,
 	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
 	int rc = 0, fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		rc = dfo_err_set(err, -errno, "%s: cannot create a temporary "
-				 "file beside it: %s", path, strerror(errno));
+		rc = dfo_err_set(err, -errno,
+				 "%s: cannot create a temporary "
+				 "file beside it: %s",
+				 path, strerror(errno));
 		goto out;
 	}
-	mode_t m = mode != (mode_t)-1 ? mode : exists ? st.st_mode & 07777 : 0644;
+	mode_t m = mode != (mode_t)-1 ? mode
+		   : exists	      ? st.st_mode & 07777
+				      : 0644;
 	if (fchmod(fd, m) < 0)
 		rc = -errno;
 	if (rc == 0 && mode == (mode_t)-1 && exists && geteuid() == 0 &&

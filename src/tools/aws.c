@@ -16,18 +16,25 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dnsfailover-aws [-C FILE] [-v] [-R REGION] [-p PROFILE]\n"
-		"         [-r ROLE_ARN [-x EXTERNAL_ID] [-s SESSION] [-d SECS]] COMMAND ...\n"
-		"  (-R, -p, -r: a client derived from the config's, as a source of\n"
+		"usage: dnsfailover-aws [-C FILE] [-v] [-R REGION] [-p "
+		"PROFILE]\n"
+		"         [-r ROLE_ARN [-x EXTERNAL_ID] [-s SESSION] [-d "
+		"SECS]] COMMAND ...\n"
+		"  (-R, -p, -r: a client derived from the config's, as a "
+		"source of\n"
 		"   awsdns; -r assumes the role through STS AssumeRole)\n"
 		"  imds [-e URL] [-1] PATH [COUNT [INTERVAL]]  GET metadata\n"
-		"  creds [COUNT [INTERVAL]]       the credentials' source and key id\n"
+		"  creds [COUNT [INTERVAL]]       the credentials' source and "
+		"key id\n"
 		"  region                         the region found\n"
-		"  describe-instances [NAME=V[,V...]]...   one line per instance\n"
-		"  attr ATTRIBUTE [NAME=V...]     id and ATTRIBUTE of each instance\n"
+		"  describe-instances [NAME=V[,V...]]...   one line per "
+		"instance\n"
+		"  attr ATTRIBUTE [NAME=V...]     id and ATTRIBUTE of each "
+		"instance\n"
 		"  zone-id ZONE                   the hosted zone id of ZONE\n"
 		"  list-records ZONE_ID NAME TYPE\n"
-		"  change ZONE_ID [-w SECS] ACTION NAME TYPE TTL V[,V...] [...]\n"
+		"  change ZONE_ID [-w SECS] ACTION NAME TYPE TTL V[,V...] "
+		"[...]\n"
 		"  wait CHANGE_ID SECS\n");
 }
 
@@ -131,7 +138,8 @@ static int print_inst(const struct dfo_ec2_instance *i, void *ctx)
 {
 	const char *attr = ctx;
 	if (attr) {
-		printf("%s %s\n", i->id, or_dash(dfo_ec2_instance_attr(i, attr)));
+		printf("%s %s\n", i->id,
+		       or_dash(dfo_ec2_instance_attr(i, attr)));
 		return 0;
 	}
 	printf("%s %s %s %s %s %s %s %s", i->id, or_dash(i->state),
@@ -152,14 +160,16 @@ static int cmd_describe(struct dfo_aws *aws, int argc, char **argv,
 	struct dfo_ec2_filter f[16];
 	const char *vals[256];
 	if (attr && !dfo_ec2_attr_valid(attr)) {
-		fprintf(stderr, "dnsfailover-aws: unknown attribute '%s' (one of:",
+		fprintf(stderr,
+			"dnsfailover-aws: unknown attribute '%s' (one of:",
 			attr);
 		for (const char *const *n = dfo_ec2_attr_names(); *n; n++)
 			fprintf(stderr, " %s", *n);
 		fprintf(stderr, ")\n");
 		return 1;
 	}
-	if (argc > 16 || argc * 16 > 256 || parse_filters(argc, argv, f, vals) < 0)
+	if (argc > 16 || argc * 16 > 256 ||
+	    parse_filters(argc, argv, f, vals) < 0)
 		return 2;
 	struct dfo_err err = {0};
 	if (dfo_ec2_describe_instances(aws, f, (size_t)argc, print_inst,
@@ -229,16 +239,36 @@ int main(int argc, char **argv)
 	struct dfo_aws_source src = {0};
 	while ((opt = getopt(argc, argv, "+C:vhR:p:r:x:s:d:")) != -1) {
 		switch (opt) {
-		case 'C': conf = optarg; break;
-		case 'R': src.region = optarg; break;
-		case 'p': src.profile = optarg; break;
-		case 'r': src.role_arn = optarg; break;
-		case 'x': src.external_id = optarg; break;
-		case 's': src.session_name = optarg; break;
-		case 'd': src.duration = (unsigned)atoi(optarg); break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'C':
+			conf = optarg;
+			break;
+		case 'R':
+			src.region = optarg;
+			break;
+		case 'p':
+			src.profile = optarg;
+			break;
+		case 'r':
+			src.role_arn = optarg;
+			break;
+		case 'x':
+			src.external_id = optarg;
+			break;
+		case 's':
+			src.session_name = optarg;
+			break;
+		case 'd':
+			src.duration = (unsigned)atoi(optarg);
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	argc -= optind;
@@ -248,8 +278,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dfo_log_setup(verbose > 1 ? DFO_LOG_DEBUG
-		      : verbose ? DFO_LOG_INFO : DFO_LOG_WARNING, 0,
-		      "dnsfailover-aws");
+		      : verbose	  ? DFO_LOG_INFO
+				  : DFO_LOG_WARNING,
+		      0, "dnsfailover-aws");
 	struct dfo_err err = {0};
 	struct dfo_registry *reg = dfo_registry_new();
 	struct dfo_loader *loader = NULL;
@@ -271,7 +302,8 @@ int main(int argc, char **argv)
 		dfo_err_clear(&err);
 		int lr = dfo_loader_load_path(&loader, reg, dirs, &err);
 		dfo_strv_free(dirs);
-		if (lr < 0 || dfo_config_load(&cf, reg, conf, false, &err) < 0) {
+		if (lr < 0 ||
+		    dfo_config_load(&cf, reg, conf, false, &err) < 0) {
 			rc = fail(&err);
 			goto out;
 		}

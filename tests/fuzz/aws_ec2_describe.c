@@ -39,10 +39,21 @@ static bool same(const char *a, const char *b)
 static void check_instance(const struct dfo_ec2_instance *i)
 {
 	static const char *const attrs[] = {
-		"id", "state", "instance_type", "key_name", "image_id",
-		"private_ip_address", "ip_address", "ipv6_address",
-		"private_dns_name", "public_dns_name", "placement", "vpc_id",
-		"subnet_id", "tag:Name", "nosuch",
+		"id",
+		"state",
+		"instance_type",
+		"key_name",
+		"image_id",
+		"private_ip_address",
+		"ip_address",
+		"ipv6_address",
+		"private_dns_name",
+		"public_dns_name",
+		"placement",
+		"vpc_id",
+		"subnet_id",
+		"tag:Name",
+		"nosuch",
 	};
 	for (size_t k = 0; k < sizeof(attrs) / sizeof(attrs[0]); k++) {
 		const char *v = dfo_ec2_instance_attr(i, attrs[k]);
@@ -75,9 +86,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse(&a, xml, len, cut);
 	/* b parses something else first, then the same in one piece: the
 	 * reset must leave nothing behind. */
-	static const char other[] = "<DescribeInstancesResponse><reservationSet>"
-				    "<item><instancesSet><item><instanceId>i-0"
-				    "</instanceId><tagSet><item><key>k</key>";
+	static const char other[] =
+		"<DescribeInstancesResponse><reservationSet>"
+		"<item><instancesSet><item><instanceId>i-0"
+		"</instanceId><tagSet><item><key>k</key>";
 	parse(&b, other, sizeof(other) - 1, 30);
 	parse(&b, xml, len, len);
 

@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct dfo_aws_call call = {.service = "route53", .method = "POST"};
 	struct dfo_http_response resp = {
-		.status = statuses[data[0] % (sizeof(statuses) /
-					      sizeof(statuses[0]))],
+		.status = statuses[data[0] %
+				   (sizeof(statuses) / sizeof(statuses[0]))],
 		.body = body,
 		.len = len,
 	};

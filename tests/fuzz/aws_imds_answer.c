@@ -41,9 +41,10 @@ static void roles(char *body)
 /* As from_role() reads the credentials. */
 static void credentials(char *doc)
 {
-	static const char *const keys[] = {"Code", "AccessKeyId",
-					   "SecretAccessKey", "Token",
-					   "Expiration", "LastUpdated", "Type"};
+	static const char *const keys[] = {
+		"Code",	 "AccessKeyId", "SecretAccessKey",
+		"Token", "Expiration",	"LastUpdated",
+		"Type"};
 	char *v[sizeof(keys) / sizeof(keys[0])];
 	trim(doc); /* dfo_imds_get() */
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

@@ -93,7 +93,8 @@ static void change(const char *xml, size_t len)
 static int record_fn(void *ctx, const char *path, const char *text)
 {
 	struct dfo_sbuf *b = ctx;
-	if (dfo_sbuf_add(b, path, strlen(path)) < 0 || dfo_sbuf_add(b, "\n", 1) < 0)
+	if (dfo_sbuf_add(b, path, strlen(path)) < 0 ||
+	    dfo_sbuf_add(b, "\n", 1) < 0)
 		abort();
 	return 0;
 }

@@ -40,17 +40,21 @@ static void build(void)
 		char ip[32], id[32];
 		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 200, i % 200 + 1);
 		snprintf(id, sizeof(id), "i-%04d", i);
-		struct dfo_ec2_instance inst = {.id = id, .private_ip = ip,
+		struct dfo_ec2_instance inst = {.id = id,
+						.private_ip = ip,
 						.ipv6 = i == 0 ? v6 : NULL,
 						.nipv6 = i == 0 ? 2 : 0,
-						.tags = tags, .ntags = 2};
+						.tags = tags,
+						.ntags = 2};
 		if (index_add(ix, &c, &inst) < 0)
 			abort();
 	}
 	/* a name with empty non-terminals above it (b.c, c) */
 	struct dfo_aws_tag deep[] = {{"Name", "a.b.c"}, {"Class", "w=`b"}};
-	struct dfo_ec2_instance di = {.id = "i-deep", .private_ip = "10.1.0.1",
-				      .tags = deep, .ntags = 2};
+	struct dfo_ec2_instance di = {.id = "i-deep",
+				      .private_ip = "10.1.0.1",
+				      .tags = deep,
+				      .ntags = 2};
 	if (index_add(ix, &c, &di) < 0)
 		abort();
 	const char *vals[] = {"10.9.0.1", "10.9.0.2"};
@@ -68,8 +72,8 @@ static void check_answer(const uint8_t *ans, size_t n, size_t limit,
 {
 	if (n == 0)
 		return;
-	if (n > limit || n < WIRE_HDR || !(ans[2] & 0x80) ||
-	    ans[0] != pkt[0] || ans[1] != pkt[1])
+	if (n > limit || n < WIRE_HDR || !(ans[2] & 0x80) || ans[0] != pkt[0] ||
+	    ans[1] != pkt[1])
 		abort();
 }
 
@@ -97,9 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		bool auth;
 		enum idx_result r = index_answer(ix, &q, &w, &auth);
-		size_t n = wire_finish(&w, &q,
-				       r == IDX_NXDOMAIN ? RC_NXDOMAIN : 0,
-				       r != IDX_NONE);
+		size_t n =
+			wire_finish(&w, &q, r == IDX_NXDOMAIN ? RC_NXDOMAIN : 0,
+				    r != IDX_NONE);
 		check_answer(buf, n, limits[i], data);
 	}
 	/* the same bytes as an upstream's answer to this query */

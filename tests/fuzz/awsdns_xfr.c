@@ -34,7 +34,8 @@ static void build(void)
 {
 	static const char *extra[] = {"tag:Class"};
 	static const char *ns[] = {"ns1.example.net"};
-	static const char *rz[] = {"10.in-addr.arpa", "8.b.d.0.1.0.0.2.ip6.arpa"};
+	static const char *rz[] = {"10.in-addr.arpa",
+				   "8.b.d.0.1.0.0.2.ip6.arpa"};
 	struct index_conf c = {.forward = "tag:Name",
 			       .reverse = "private_ip_address",
 			       .extra = extra,
@@ -54,10 +55,12 @@ static void build(void)
 		char ip[32], id[32];
 		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 20, i % 20 + 1);
 		snprintf(id, sizeof(id), "i-%04d", i);
-		struct dfo_ec2_instance inst = {.id = id, .private_ip = ip,
+		struct dfo_ec2_instance inst = {.id = id,
+						.private_ip = ip,
 						.ipv6 = i == 0 ? v6 : NULL,
 						.nipv6 = i == 0 ? 1 : 0,
-						.tags = tags, .ntags = 2};
+						.tags = tags,
+						.ntags = 2};
 		if (index_add(ix, &c, &inst) < 0)
 			abort();
 	}
@@ -96,7 +99,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ix)
 		build();
 	/* as the answer to a NOTIFY of ec2.example.com */
-	static const uint8_t zone[] = "\x03" "ec2\x07" "example\x03" "com";
+	static const uint8_t zone[] = "\x03"
+				      "ec2\x07"
+				      "example\x03"
+				      "com";
 	int rcode = 0;
 	int r = xfr_notify_answer(data, size, size >= 2 ? dns_get16(data) : 0,
 				  zone, sizeof(zone), &rcode);

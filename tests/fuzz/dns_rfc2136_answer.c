@@ -69,11 +69,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (keyed &&
 		    (rcode == LDNS_RCODE_NOERROR ||
 		     rcode == LDNS_RCODE_NXDOMAIN) &&
-		    found != 1 && !(found == -EACCES &&
-				    t.verdict == DFO_TSIG_BADTIME))
+		    found != 1 &&
+		    !(found == -EACCES && t.verdict == DFO_TSIG_BADTIME))
 			abort();
 		ldns_rdf *name = NULL;
-		if (ldns_str2rdf_dname(&name, "www.example.test") != LDNS_STATUS_OK)
+		if (ldns_str2rdf_dname(&name, "www.example.test") !=
+		    LDNS_STATUS_OK)
 			abort();
 		for (int f = 0; f < 2; f++) {
 			struct dfo_rrset set;

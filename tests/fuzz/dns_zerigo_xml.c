@@ -73,8 +73,8 @@ static void parse(enum zg_doc doc, const char *xml, size_t len)
 static void http_error(long status, const char *body, size_t len)
 {
 	static const char *const methods[] = {"GET", "POST", "DELETE"};
-	struct dfo_http_response resp = {.status = status,
-					  .body = (char *)body, .len = len};
+	struct dfo_http_response resp = {
+		.status = status, .body = (char *)body, .len = len};
 	struct dfo_err err;
 	dfo_err_clear(&err);
 	int rc = zg_http_error(methods[len % 3],

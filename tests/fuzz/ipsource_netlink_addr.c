@@ -63,8 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = addr_cb(nlh, &w);
 	if (rc != MNL_CB_OK && rc != MNL_CB_ERROR)
 		abort();
-	unsigned turned = w.tentative + w.scope + w.prefix + w.deprecated +
-			  w.secondary;
+	unsigned turned =
+		w.tentative + w.scope + w.prefix + w.deprecated + w.secondary;
 	if (w.seen > 1 || turned + w.found != w.seen)
 		abort();
 	if (w.found) {

@@ -33,8 +33,8 @@ static void roundtrip(const struct dfo_tsig_key *key, const uint8_t *msg,
 	memcpy(buf, msg, len);
 	size_t n = len, maclen = 0;
 	uint8_t mac[DFO_TSIG_MAXMAC];
-	if (dfo_tsig_sign(key, buf, &n, cap, prior, priorlen, 1700000000,
-			  flags, mac, &maclen) < 0 ||
+	if (dfo_tsig_sign(key, buf, &n, cap, prior, priorlen, 1700000000, flags,
+			  mac, &maclen) < 0 ||
 	    n <= len || n > cap || maclen != 32)
 		abort();
 	struct dfo_tsig_seen seen;
@@ -80,7 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tsig_rr t;
 	int found = tsig_find(msg, len, &t);
 	if (found == 1) {
-		if (t.off >= len || t.mac < msg || t.mac + t.maclen > msg + len ||
+		if (t.off >= len || t.mac < msg ||
+		    t.mac + t.maclen > msg + len ||
 		    t.other + t.otherlen > msg + len || t.ownerlen > 255 ||
 		    t.alglen > 255)
 			abort();

@@ -34,7 +34,8 @@ static void *describe(void *arg)
 	for (int i = 0; i < r->loops; i++) {
 		struct dfo_err err = {0};
 		int n = 0;
-		if (dfo_ec2_describe_instances(r->aws, NULL, 0, count, &n, &err) < 0) {
+		if (dfo_ec2_describe_instances(r->aws, NULL, 0, count, &n,
+					       &err) < 0) {
 			snprintf(r->why, sizeof(r->why), "%s", err.msg);
 			continue;
 		}
@@ -75,7 +76,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++) {
 		unsigned long conns, reqs;
 		dfo_aws_http_stats(r[i]->aws, &conns, &reqs);
-		printf("%s ok %d instances %d requests %lu connections %lu%s%s\n",
+		printf("%s ok %d instances %d requests %lu connections "
+		       "%lu%s%s\n",
 		       names[i], r[i]->ok, r[i]->insts, reqs, conns,
 		       r[i]->why[0] ? " last error: " : "", r[i]->why);
 	}

@@ -64,7 +64,8 @@ static int step(char **a, int n)
 {
 	struct dfo_err err = {0};
 	if (n >= 2 && strcmp(a[0], "list") == 0) {
-		int fam = n >= 3 && strcmp(a[2], "ipv6") == 0 ? AF_INET6 : AF_INET;
+		int fam = n >= 3 && strcmp(a[2], "ipv6") == 0 ? AF_INET6
+							      : AF_INET;
 		struct last *l = last_of(a[1], true, fam);
 		dfo_rrset_clear(&l->set);
 		dfo_rrset_init(&l->set, fam);
@@ -85,7 +86,9 @@ static int step(char **a, int n)
 		int rc = (a[0][0] == 'a' ? prov->add : prov->del)(
 			inst->state, a[1], &addr, l ? &l->set : NULL, &err);
 		printf("%s %s %s: %s%s\n", a[0], a[1], a[2],
-		       rc == 0 ? "ok" : rc == DFO_ESTALE ? "stale" : "error: ",
+		       rc == 0		  ? "ok"
+		       : rc == DFO_ESTALE ? "stale"
+					  : "error: ",
 		       rc == 0 || rc == DFO_ESTALE ? "" : err.msg);
 		return rc == 0 ? 0 : 1;
 	}
@@ -125,23 +128,25 @@ static int bench(int n, double interval, int rounds, int dead, const char *zone)
 			calls++;
 			if (prov->list(inst->state, name, &set, &err) < 0) {
 				failed = true;
-				fprintf(stderr, "round %d agent %d: list: %s\n", r,
-					j, err.msg);
+				fprintf(stderr, "round %d agent %d: list: %s\n",
+					r, j, err.msg);
 				dfo_rrset_clear(&set);
 				continue;
 			}
 			bool dies = r >= 1 && every && j % every == r % every;
-			snprintf(peer, sizeof(peer), "10.%d.%d.2", (j >> 8) & 255,
-				 j & 255);
+			snprintf(peer, sizeof(peer), "10.%d.%d.2",
+				 (j >> 8) & 255, j & 255);
 			struct dfo_addr pa;
 			dfo_addr_parse(&pa, peer);
 			if (dies && dfo_rrset_contains(&set, &pa)) {
 				calls++;
-				int rc = prov->del(inst->state, name, &pa, &set, &err);
+				int rc = prov->del(inst->state, name, &pa, &set,
+						   &err);
 				double took = dfo_now() - (t0 + r * interval);
 				if (rc < 0) {
 					failed = true;
-					fprintf(stderr, "round %d agent %d: del: %s\n",
+					fprintf(stderr,
+						"round %d agent %d: del: %s\n",
 						r, j, err.msg);
 				} else {
 					evicted++;
@@ -154,8 +159,8 @@ static int bench(int n, double interval, int rounds, int dead, const char *zone)
 		failed_rounds += failed;
 	}
 	printf("agents %d interval %.1f rounds %d calls %d evicted %d "
-	       "failed_rounds %d slowest_eviction %.2f\n", n, interval, rounds,
-	       calls, evicted, failed_rounds, worst);
+	       "failed_rounds %d slowest_eviction %.2f\n",
+	       n, interval, rounds, calls, evicted, failed_rounds, worst);
 	return 0;
 }
 

@@ -40,13 +40,12 @@ struct fault {
 	double delay;
 };
 
-static cfg_opt_t fault_opts[] = {
-	CFG_STR("state_dir", NULL, CFGF_NONE),
-	CFG_STR("default", "ok", CFGF_NONE),
-	CFG_FLOAT("delay", 0.2, CFGF_NONE),
-	CFG_FLOAT("create_delay", 0, CFGF_NONE),
-	CFG_STR("create_mark", NULL, CFGF_NONE),
-	CFG_END()};
+static cfg_opt_t fault_opts[] = {CFG_STR("state_dir", NULL, CFGF_NONE),
+				 CFG_STR("default", "ok", CFGF_NONE),
+				 CFG_FLOAT("delay", 0.2, CFGF_NONE),
+				 CFG_FLOAT("create_delay", 0, CFGF_NONE),
+				 CFG_STR("create_mark", NULL, CFGF_NONE),
+				 CFG_END()};
 
 static void sleep_s(double s);
 
@@ -174,7 +173,8 @@ static int fault_check(void *state, const struct dfo_check_target *t,
 			return dfo_err_set(err, -EMFILE, "cannot count checks");
 		if (call <= n)
 			return dfo_err_set(err, -ECONNREFUSED,
-					   "told to fail (%ld of %ld)", call, n);
+					   "told to fail (%ld of %ld)", call,
+					   n);
 		return 0;
 	}
 	if (strcmp(mode, "fail") == 0)
@@ -188,7 +188,8 @@ static int fault_check(void *state, const struct dfo_check_target *t,
 		return dfo_err_set(err, -ECONNREFUSED, "told to fail, slowly");
 	}
 	if (strcmp(mode, "local") == 0)
-		return dfo_err_set(err, -EMFILE, "socket: %s", strerror(EMFILE));
+		return dfo_err_set(err, -EMFILE, "socket: %s",
+				   strerror(EMFILE));
 	if (strcmp(mode, "late") == 0) {
 		sleep_s(t->timeout + 0.3);
 		return 0;
@@ -218,9 +219,8 @@ static const struct dfo_check_provider fault_check_provider = {
 	.check = fault_check,
 };
 
-static cfg_opt_t src_opts[] = {
-	CFG_STR("file", NULL, CFGF_NODEFAULT),
-	CFG_END()};
+static cfg_opt_t src_opts[] = {CFG_STR("file", NULL, CFGF_NODEFAULT),
+			       CFG_END()};
 
 static int src_create(const char *instance, cfg_t *sec, void **state,
 		      struct dfo_err *err)

@@ -37,17 +37,14 @@ struct flaky {
 	double spacing;
 };
 
-static cfg_opt_t flaky_opts[] = {
-	CFG_STR("file", NULL, CFGF_NODEFAULT),
-	CFG_STR("fail_file", NULL, CFGF_NODEFAULT),
-	CFG_FLOAT("spacing", 0, CFGF_NONE),
-	CFG_END()};
+static cfg_opt_t flaky_opts[] = {CFG_STR("file", NULL, CFGF_NODEFAULT),
+				 CFG_STR("fail_file", NULL, CFGF_NODEFAULT),
+				 CFG_FLOAT("spacing", 0, CFGF_NONE), CFG_END()};
 
-static cfg_opt_t nocas_opts[] = {
-	CFG_STR("file", NULL, CFGF_NODEFAULT),
-	CFG_STR("fail_file", NULL, CFGF_NODEFAULT),
-	CFG_STR("swap_file", NULL, CFGF_NODEFAULT),
-	CFG_END()};
+static cfg_opt_t nocas_opts[] = {CFG_STR("file", NULL, CFGF_NODEFAULT),
+				 CFG_STR("fail_file", NULL, CFGF_NODEFAULT),
+				 CFG_STR("swap_file", NULL, CFGF_NODEFAULT),
+				 CFG_END()};
 
 static void flaky_destroy(void *state)
 {
@@ -66,7 +63,8 @@ static int flaky_create(const char *instance, cfg_t *sec, void **state,
 	const char *file = cfg_getstr(sec, "file"),
 		   *fail = cfg_getstr(sec, "fail_file");
 	if (!file || !fail)
-		return dfo_err_set(err, -EINVAL, "file and fail_file are required");
+		return dfo_err_set(err, -EINVAL,
+				   "file and fail_file are required");
 	struct flaky *f = calloc(1, sizeof(*f));
 	if (!f || !(f->file = strdup(file)) || !(f->fail = strdup(fail))) {
 		flaky_destroy(f);
@@ -138,8 +136,9 @@ static int load(struct flaky *f, const char *fqdn, struct dfo_rrset *out,
 {
 	FILE *fp = fopen(f->file, "re");
 	if (!fp)
-		return errno == ENOENT ? 0 : dfo_err_set(err, -errno, "%s: %s",
-							 f->file, strerror(errno));
+		return errno == ENOENT ? 0
+				       : dfo_err_set(err, -errno, "%s: %s",
+						     f->file, strerror(errno));
 	char line[1024];
 	while (fgets(line, sizeof(line), fp)) {
 		char a[64], name[512];
@@ -172,7 +171,8 @@ static int flaky_list(void *state, const char *fqdn, struct dfo_rrset *out,
 		rc = load(f, fqdn, out, NULL, NULL, err);
 	if (rc == 0 && f->swap && access(f->swap, F_OK) == 0 &&
 	    rename(f->swap, f->file) < 0)
-		rc = dfo_err_set(err, -errno, "%s: %s", f->swap, strerror(errno));
+		rc = dfo_err_set(err, -errno, "%s: %s", f->swap,
+				 strerror(errno));
 	return rc;
 }
 
@@ -210,14 +210,16 @@ static int change(struct flaky *f, const char *op, const char *fqdn,
 			dfo_rrset_remove(&cur, addr);
 		FILE *fp = fopen(tmp, "we");
 		if (!fp) {
-			rc = dfo_err_set(err, -errno, "%s: %s", tmp, strerror(errno));
+			rc = dfo_err_set(err, -errno, "%s: %s", tmp,
+					 strerror(errno));
 		} else {
 			char a[DFO_ADDR_STRLEN];
 			for (size_t i = 0; i < nkeep; i++)
 				fputs(keep[i], fp);
 			for (size_t i = 0; i < cur.count; i++)
 				fprintf(fp, "%s\t%s\n",
-					dfo_addr_format(&cur.addrs[i], a, sizeof(a)),
+					dfo_addr_format(&cur.addrs[i], a,
+							sizeof(a)),
 					fqdn);
 			if (fclose(fp) != 0 || rename(tmp, f->file) != 0)
 				rc = dfo_err_set(err, -errno, "%s: %s", f->file,

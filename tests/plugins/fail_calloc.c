@@ -32,9 +32,8 @@ void *calloc(size_t n, size_t size)
 		return NULL;
 	const char *want = getenv("DFO_FAIL_CALLOC_N");
 	const char *file = getenv("DFO_FAIL_CALLOC_FILE");
-	if (want && file && n == (size_t)atol(want) && size > 64 &&
-	    self && getpid() == self &&
-	    access(file, F_OK) == 0) {
+	if (want && file && n == (size_t)atol(want) && size > 64 && self &&
+	    getpid() == self && access(file, F_OK) == 0) {
 		static long skipped;
 		const char *skip = getenv("DFO_FAIL_CALLOC_SKIP");
 		if (skip && skipped++ < atol(skip))

@@ -61,7 +61,8 @@ static int oldsize_init(struct dfo_registry *reg, struct dfo_err *err)
 		return rc;
 	/* Refused: record why, and go on. */
 	if (dfo_register_dns(reg, &nosize) != -EINVAL)
-		return dfo_err_set(err, -EINVAL, "a table without size was taken");
+		return dfo_err_set(err, -EINVAL,
+				   "a table without size was taken");
 	return 0;
 }
 

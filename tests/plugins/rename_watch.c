@@ -57,7 +57,8 @@ static int count_records(const char *src, const char *name)
 
 static void watch(const char *src, const char *dst)
 {
-	const char *file = getenv("DFO_WATCH_FILE"), *name = getenv("DFO_WATCH_NAME"),
+	const char *file = getenv("DFO_WATCH_FILE"),
+		   *name = getenv("DFO_WATCH_NAME"),
 		   *log = getenv("DFO_WATCH_LOG");
 	if (!file || !name || !log || !dst || !same_file(dst, file))
 		return;
@@ -76,7 +77,8 @@ int rename(const char *src, const char *dst)
 {
 	static int (*real)(const char *, const char *);
 	if (!real)
-		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT,
+								  "rename");
 	watch(src, dst);
 	return real(src, dst);
 }
@@ -87,7 +89,8 @@ int renameat(int sfd, const char *src, int dfd, const char *dst)
 	if (!real)
 		real = (int (*)(int, const char *, int, const char *))dlsym(
 			RTLD_NEXT, "renameat");
-	if ((sfd == AT_FDCWD || src[0] == '/') && (dfd == AT_FDCWD || dst[0] == '/'))
+	if ((sfd == AT_FDCWD || src[0] == '/') &&
+	    (dfd == AT_FDCWD || dst[0] == '/'))
 		watch(src, dst);
 	return real(sfd, src, dfd, dst);
 }

@@ -53,7 +53,8 @@ static int sleeper_create(const char *instance, cfg_t *sec, void **state,
 {
 	const char *pf = cfg_getstr(sec, "pid_file");
 	if (!pf)
-		return dfo_err_set(err, -EINVAL, "option 'pid_file' is required");
+		return dfo_err_set(err, -EINVAL,
+				   "option 'pid_file' is required");
 	struct sleeper *s = calloc(1, sizeof(*s));
 	if (!s)
 		return dfo_err_set(err, -ENOMEM, "out of memory");
@@ -77,7 +78,8 @@ static int sleeper_start(void *state, struct dfo_err *err)
 	struct sleeper *s = state;
 	dfo_metric_add(dfo_metric_register(DFO_METRIC_COUNTER,
 					   "dnsfailover_test_starts_total",
-					   "starts of the test responder", NULL),
+					   "starts of the test responder",
+					   NULL),
 		       1);
 	if (s->port > 0) {
 		struct sockaddr_in sin = {.sin_family = AF_INET,
@@ -87,7 +89,8 @@ static int sleeper_start(void *state, struct dfo_err *err)
 		if (s->sock < 0 ||
 		    bind(s->sock, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 			return dfo_err_set(err, -errno, "bind %s:%ld: %s",
-					   s->address, s->port, strerror(errno));
+					   s->address, s->port,
+					   strerror(errno));
 	}
 	if (s->user[0])
 		return dfo_drop_privileges(s->user, err);
@@ -139,7 +142,8 @@ static int sleeper_run(void *state, struct dfo_responder_ctx *ctx,
 static const struct dfo_responder_provider sleeper_provider = {
 	.size = sizeof(struct dfo_responder_provider),
 	.name = "sleeper",
-	.description = "test: sleeps until told to stop, or exits after a while",
+	.description =
+		"test: sleeps until told to stop, or exits after a while",
 	.options = sleeper_opts,
 	.create = sleeper_create,
 	.destroy = sleeper_destroy,

@@ -48,12 +48,12 @@ static void hostport_v6_bracketed(void **unused)
 	split_ok("[::1]:1", 0, "::1", 1, true);
 	split_ok("[::1]:65535", 0, "::1", 65535, true);
 	split_ok("[2001:db8::1]", 53, "2001:db8::1", 53, true);
-	split_bad("[2001:db8::1]", 0, -EINVAL);     /* a port is required */
-	split_bad("[2001:db8::1]:", 53, -EINVAL);   /* nothing after ':' */
-	split_bad("[2001:db8::1]x", 53, -EINVAL);   /* text after ']' */
+	split_bad("[2001:db8::1]", 0, -EINVAL);	  /* a port is required */
+	split_bad("[2001:db8::1]:", 53, -EINVAL); /* nothing after ':' */
+	split_bad("[2001:db8::1]x", 53, -EINVAL); /* text after ']' */
 	split_bad("[2001:db8::1]53", 53, -EINVAL);
-	split_bad("[2001:db8::1", 53, -EINVAL);     /* no ']' */
-	split_bad("[]:53", 53, -EINVAL);            /* no host */
+	split_bad("[2001:db8::1", 53, -EINVAL); /* no ']' */
+	split_bad("[]:53", 53, -EINVAL);	/* no host */
 }
 
 static void hostport_v6_bare(void **unused)
@@ -86,11 +86,13 @@ static void hostport_default(void **unused)
 static void hostport_bad_ports(void **unused)
 {
 	const char *bad[] = {
-		"192.0.2.1:",      "192.0.2.1:0",     "192.0.2.1:65536",
-		"192.0.2.1:99999999999999999999",     "192.0.2.1:-1",
-		"192.0.2.1:+53",   "192.0.2.1: 53",   "192.0.2.1:53 ",
-		"192.0.2.1:0x35",  "192.0.2.1:53a",   "[::1]:0",
-		"[::1]:65536",     "[::1]:-53",       "name:port",
+		"192.0.2.1:",	   "192.0.2.1:0",
+		"192.0.2.1:65536", "192.0.2.1:99999999999999999999",
+		"192.0.2.1:-1",	   "192.0.2.1:+53",
+		"192.0.2.1: 53",   "192.0.2.1:53 ",
+		"192.0.2.1:0x35",  "192.0.2.1:53a",
+		"[::1]:0",	   "[::1]:65536",
+		"[::1]:-53",	   "name:port",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		split_bad(bad[i], 53, -EINVAL);
@@ -102,16 +104,20 @@ static void hostport_sizes(void **unused)
 {
 	char h[10];
 	unsigned p;
-	assert_int_equal(dfo_hostport_parse("123456789:1", 0, h, sizeof(h), &p,
-					    NULL), 0);
+	assert_int_equal(
+		dfo_hostport_parse("123456789:1", 0, h, sizeof(h), &p, NULL),
+		0);
 	assert_string_equal(h, "123456789");
-	assert_int_equal(dfo_hostport_parse("1234567890:1", 0, h, sizeof(h), &p,
-					    NULL), -ENAMETOOLONG);
-	assert_int_equal(dfo_hostport_parse("[1234567890]:1", 0, h, sizeof(h), &p,
-					    NULL), -ENAMETOOLONG);
+	assert_int_equal(
+		dfo_hostport_parse("1234567890:1", 0, h, sizeof(h), &p, NULL),
+		-ENAMETOOLONG);
+	assert_int_equal(
+		dfo_hostport_parse("[1234567890]:1", 0, h, sizeof(h), &p, NULL),
+		-ENAMETOOLONG);
 	assert_int_equal(dfo_hostport_parse(NULL, 53, h, sizeof(h), &p, NULL),
 			 -EINVAL);
-	assert_int_equal(dfo_hostport_parse("a:1", 53, h, 0, &p, NULL), -EINVAL);
+	assert_int_equal(dfo_hostport_parse("a:1", 53, h, 0, &p, NULL),
+			 -EINVAL);
 }
 
 /* The core's listeners: the port is required, brackets mean IPv6. */
@@ -155,12 +161,12 @@ static void name_wire_forms(void **unused)
 	assert_int_equal(dfo_name_wire(label, w, &n), -EINVAL); /* 64 bytes */
 	/* 255 bytes in all at the most: 4 labels of 63 take 256. */
 	char big[300];
-	snprintf(big, sizeof(big), "%.63s.%.63s.%.63s.%.61s", label, label, label,
-		 label);
+	snprintf(big, sizeof(big), "%.63s.%.63s.%.63s.%.61s", label, label,
+		 label, label);
 	assert_int_equal(dfo_name_wire(big, w, &n), 0);
 	assert_int_equal(n, 255);
-	snprintf(big, sizeof(big), "%.63s.%.63s.%.63s.%.62s", label, label, label,
-		 label);
+	snprintf(big, sizeof(big), "%.63s.%.63s.%.63s.%.62s", label, label,
+		 label, label);
 	assert_int_equal(dfo_name_wire(big, w, &n), -EINVAL);
 	assert_int_equal(dfo_name_wire("a..b", w, &n), -EINVAL);
 	assert_int_equal(dfo_name_wire("a b", w, &n), -EINVAL);
@@ -176,10 +182,12 @@ static void addr_parse_format(void **unused)
 	char buf[DFO_ADDR_STRLEN];
 	assert_int_equal(dfo_addr_parse(&a, "192.0.2.10"), 0);
 	assert_int_equal(a.family, AF_INET);
-	assert_string_equal(dfo_addr_format(&a, buf, sizeof(buf)), "192.0.2.10");
+	assert_string_equal(dfo_addr_format(&a, buf, sizeof(buf)),
+			    "192.0.2.10");
 	assert_int_equal(dfo_addr_parse(&a, "2001:DB8::1"), 0);
 	assert_int_equal(a.family, AF_INET6);
-	assert_string_equal(dfo_addr_format(&a, buf, sizeof(buf)), "2001:db8::1");
+	assert_string_equal(dfo_addr_format(&a, buf, sizeof(buf)),
+			    "2001:db8::1");
 	assert_int_equal(dfo_addr_parse(&a, "example.com"), -EINVAL);
 	assert_int_equal(dfo_addr_parse(&a, " 192.0.2.1"), -EINVAL);
 	assert_int_equal(dfo_addr_parse(&a, "192.0.2.1:80"), -EINVAL);
@@ -190,10 +198,12 @@ static void addr_parse_format(void **unused)
 /* Peers sort as numbers, not strings: 10.0.0.9 before 10.0.0.10. */
 static void addr_numeric_order(void **unused)
 {
-	const char *in[] = {"10.0.0.10", "::1", "10.0.0.9", "9.255.255.255",
-			    "10.0.0.100", "2001:db8::", "fe80::1"};
-	const char *want[] = {"9.255.255.255", "10.0.0.9", "10.0.0.10",
-			      "10.0.0.100", "::1", "2001:db8::", "fe80::1"};
+	const char *in[] = {
+		"10.0.0.10",  "::1",	    "10.0.0.9", "9.255.255.255",
+		"10.0.0.100", "2001:db8::", "fe80::1"};
+	const char *want[] = {
+		"9.255.255.255", "10.0.0.9",   "10.0.0.10", "10.0.0.100",
+		"::1",		 "2001:db8::", "fe80::1"};
 	struct dfo_addr v[7];
 	for (int i = 0; i < 7; i++)
 		assert_int_equal(dfo_addr_parse(&v[i], in[i]), 0);

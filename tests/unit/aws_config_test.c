@@ -47,27 +47,39 @@ static void test_staged(void **state)
 	setenv("AWS_REGION", "r-env", 1);
 	assert_string_equal(region(), "r-env");
 
-	assert_int_equal(dfo_config_load(&a, reg, conf("a.conf",
-		"aws { region = \"r-a\" }\n"), true, &err), 0);
+	assert_int_equal(
+		dfo_config_load(&a, reg,
+				conf("a.conf", "aws { region = \"r-a\" }\n"),
+				true, &err),
+		0);
 	struct dfo_aws *live = dfo_aws_default(&err);
 	assert_string_equal(region(), "r-a");
 
 	/* Rejected after its aws {} was read: the live client stays, the
 	 * same object, not freed (ASan would see a use after free). */
-	assert_true(dfo_config_load(&b, reg, conf("b.conf",
-		"aws { region = \"r-b\" }\npool \"p\" { }\n"), true, &err) < 0);
+	assert_true(dfo_config_load(
+			    &b, reg,
+			    conf("b.conf",
+				 "aws { region = \"r-b\" }\npool \"p\" { }\n"),
+			    true, &err) < 0);
 	assert_null(b);
 	assert_ptr_equal(dfo_aws_default(&err), live);
 	assert_string_equal(region(), "r-a");
 	/* Rejected by the aws section itself. */
-	assert_true(dfo_config_load(&b, reg, conf("b2.conf",
-		"aws { region = \"r-b\" max_retries = 99 }\n"), true, &err) < 0);
+	assert_true(dfo_config_load(
+			    &b, reg,
+			    conf("b2.conf",
+				 "aws { region = \"r-b\" max_retries = 99 }\n"),
+			    true, &err) < 0);
 	assert_ptr_equal(dfo_aws_default(&err), live);
 	assert_string_equal(region(), "r-a");
 
 	/* A config loaded whole: its client is the default... */
-	assert_int_equal(dfo_config_load(&c, reg, conf("c.conf",
-		"aws { region = \"r-c\" }\n"), true, &err), 0);
+	assert_int_equal(
+		dfo_config_load(&c, reg,
+				conf("c.conf", "aws { region = \"r-c\" }\n"),
+				true, &err),
+		0);
 	assert_string_equal(region(), "r-c");
 	/* ...and stays so when the old config is freed (a reload). */
 	dfo_config_free(a);
@@ -77,10 +89,16 @@ static void test_staged(void **state)
 	assert_string_equal(region(), "r-env");
 
 	/* Freeing the newest first hands the default back to the older. */
-	assert_int_equal(dfo_config_load(&a, reg, conf("a.conf",
-		"aws { region = \"r-a\" }\n"), true, &err), 0);
-	assert_int_equal(dfo_config_load(&c, reg, conf("c.conf",
-		"aws { region = \"r-c\" }\n"), true, &err), 0);
+	assert_int_equal(
+		dfo_config_load(&a, reg,
+				conf("a.conf", "aws { region = \"r-a\" }\n"),
+				true, &err),
+		0);
+	assert_int_equal(
+		dfo_config_load(&c, reg,
+				conf("c.conf", "aws { region = \"r-c\" }\n"),
+				true, &err),
+		0);
 	assert_string_equal(region(), "r-c");
 	dfo_config_free(c);
 	assert_string_equal(region(), "r-a");

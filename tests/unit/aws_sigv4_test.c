@@ -37,16 +37,19 @@ static const struct {
 } known[] = {
 	{"get-header-key-duplicate",
 	 "libcurl lists a repeated header twice in SignedHeaders instead of "
-	 "joining the values with ','", false},
+	 "joining the values with ','",
+	 false},
 	{"get-header-value-multiline",
 	 "an obsolete folded header cannot be sent through libcurl", false},
 	{"get-header-value-order",
 	 "libcurl lists a repeated header once per value in SignedHeaders "
-	 "instead of joining the values with ','", false},
+	 "instead of joining the values with ','",
+	 false},
 	{"post-x-www-form-urlencoded-parameters",
 	 "the vector signs the form body's parameters as a query string with "
 	 "the empty payload's hash; libcurl (like AWS's SDKs today) hashes "
-	 "the body as sent", true},
+	 "the body as sent",
+	 true},
 	{NULL, NULL, false}};
 
 static const char *known_why(const char *name, bool *query)
@@ -136,7 +139,8 @@ static char *pct_decode(const char *s, size_t len)
 {
 	char *out = malloc(len + 1), *o = out;
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len + 0 + 1 && isxdigit((unsigned char)s[i + 1]) &&
+		if (s[i] == '%' && i + 2 < len + 0 + 1 &&
+		    isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
 			*o++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
 			i += 2;
@@ -190,7 +194,8 @@ static int run_case(struct dfo_aws *aws, const char *base, int *query_ok)
 	assert_int_equal(sscanf(req, "%15s %2047s", method, target), 2);
 	/* the target may hold spaces (get-space): up to " HTTP/" */
 	char *http = strstr(req, " HTTP/");
-	size_t tl = http ? (size_t)(http - (req + strlen(method) + 1)) : strlen(target);
+	size_t tl = http ? (size_t)(http - (req + strlen(method) + 1))
+			 : strlen(target);
 	memcpy(target, req + strlen(method) + 1, tl);
 	target[tl] = '\0';
 
@@ -199,10 +204,13 @@ static int run_case(struct dfo_aws *aws, const char *base, int *query_ok)
 	char *qs = strchr(target, '?');
 	if (qs) {
 		*qs++ = '\0';
-		for (char *tok = strtok(qs, "&"); tok; tok = strtok(NULL, "&")) {
+		for (char *tok = strtok(qs, "&"); tok;
+		     tok = strtok(NULL, "&")) {
 			char *eq = strchr(tok, '=');
-			char *k = pct_decode(tok, eq ? (size_t)(eq - tok) : strlen(tok));
-			char *v = eq ? pct_decode(eq + 1, strlen(eq + 1)) : strdup("");
+			char *k = pct_decode(tok, eq ? (size_t)(eq - tok)
+						     : strlen(tok));
+			char *v = eq ? pct_decode(eq + 1, strlen(eq + 1))
+				     : strdup("");
 			assert_int_equal(dfo_aws_query_add(&q, k, v), 0);
 			free(k);
 			free(v);
@@ -350,11 +358,13 @@ static void test_vectors(void **state)
 		} else if (!ok && why) {
 			known_fail++;
 			print_message("KNOWN %s: libcurl 7.88 cannot reproduce "
-				      "it: %s\n", name, why);
+				      "it: %s\n",
+				      name, why);
 		} else if (ok) {
 			bad++;
 			print_message("FIXED %s now passes: drop it from the "
-				      "known list\n", name);
+				      "known list\n",
+				      name);
 		} else {
 			bad++;
 			print_message("FAIL  %s\n", name);
@@ -363,7 +373,8 @@ static void test_vectors(void **state)
 	}
 	print_message("%zu cases: %zu signed as the vectors, %zu known "
 		      "libcurl limits, %zu unexpected, %zu canonical query "
-		      "mismatches\n", ncases, pass, known_fail, bad, qbad);
+		      "mismatches\n",
+		      ncases, pass, known_fail, bad, qbad);
 	dfo_aws_free(aws);
 	assert_int_equal(bad, 0);
 	assert_int_equal(qbad, 0);

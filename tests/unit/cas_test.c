@@ -155,8 +155,7 @@ static void never_the_last(void **unused)
 	assert_int_equal(change(&s, false, "192.0.2.1", NULL, &e), DFO_ELAST);
 	assert_string_equal(e.msg, "not deleting 192.0.2.1: it is the last A "
 				   "record of www.example.test");
-	assert_int_equal(change(&s, false, "192.0.2.1", &s.set, &e),
-			 DFO_ELAST);
+	assert_int_equal(change(&s, false, "192.0.2.1", &s.set, &e), DFO_ELAST);
 	assert_int_equal(s.writes, 0);
 	svc_free(&s);
 }

@@ -94,16 +94,17 @@ static void conf_ok(void **state)
 
 static void conf_unknown_option(void **s)
 {
-	expect_conf_error(s, "unknown_option",
-			  "check \"web\" {\n\n  probe { port = 1 colour = 2 }\n}\n",
-			  3, "no such option 'colour'");
+	expect_conf_error(
+		s, "unknown_option",
+		"check \"web\" {\n\n  probe { port = 1 colour = 2 }\n}\n", 3,
+		"no such option 'colour'");
 }
 
 static void conf_unknown_provider(void **s)
 {
-	expect_conf_error(s, "unknown_provider",
-			  "check \"web\" {\n  prob { }\n}\n", 2,
-			  "unknown check provider 'prob' (loaded: probe, other)");
+	expect_conf_error(
+		s, "unknown_provider", "check \"web\" {\n  prob { }\n}\n", 2,
+		"unknown check provider 'prob' (loaded: probe, other)");
 }
 
 static void conf_unknown_kind(void **s)
@@ -114,15 +115,17 @@ static void conf_unknown_kind(void **s)
 
 static void conf_wrong_type(void **s)
 {
-	expect_conf_error(s, "wrong_type",
-			  "check \"web\" {\n  probe {\n    port = \"eighty\"\n  }\n}\n",
-			  3, "invalid integer value for option 'port'");
+	expect_conf_error(
+		s, "wrong_type",
+		"check \"web\" {\n  probe {\n    port = \"eighty\"\n  }\n}\n",
+		3, "invalid integer value for option 'port'");
 }
 
 static void conf_no_provider(void **s)
 {
-	expect_conf_error(s, "no_provider", "# empty\ncheck \"web\" { }\n", 2,
-			  "check \"web\" names no provider (one of: probe, other)");
+	expect_conf_error(
+		s, "no_provider", "# empty\ncheck \"web\" { }\n", 2,
+		"check \"web\" names no provider (one of: probe, other)");
 }
 
 static void conf_two_providers(void **s)
@@ -134,9 +137,10 @@ static void conf_two_providers(void **s)
 
 static void conf_duplicate_title(void **s)
 {
-	expect_conf_error(s, "duplicate_title",
-			  "check \"web\" { probe { } }\ncheck \"web\" { other { } }\n",
-			  2, "web");
+	expect_conf_error(
+		s, "duplicate_title",
+		"check \"web\" { probe { } }\ncheck \"web\" { other { } }\n", 2,
+		"web");
 }
 
 static void conf_missing_instance(void **s)
@@ -169,12 +173,13 @@ static void conf_create_fails(void **s)
 
 static void conf_bad_core_value(void **s)
 {
-	expect_conf_error(s, "bad_core_value",
-			  "check \"a\" { probe { } }\n"
-			  "timer \"t\" { probe { } }\n"
-			  "pool \"p\" { fqdn = {\"a.test\"} check = \"a\" timer = \"t\"\n"
-			  "  dns = \"x\" ipsource = \"y\" family = \"ipv5\" }\n",
-			  3, "family must be ipv4 or ipv6");
+	expect_conf_error(
+		s, "bad_core_value",
+		"check \"a\" { probe { } }\n"
+		"timer \"t\" { probe { } }\n"
+		"pool \"p\" { fqdn = {\"a.test\"} check = \"a\" timer = \"t\"\n"
+		"  dns = \"x\" ipsource = \"y\" family = \"ipv5\" }\n",
+		3, "family must be ipv4 or ipv6");
 }
 
 static void conf_syntax(void **s)
@@ -221,20 +226,34 @@ static void plugin_dir_scan(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(conf_ok, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_unknown_option, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_unknown_provider, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_unknown_kind, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_wrong_type, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_no_provider, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_two_providers, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_duplicate_title, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_missing_instance, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_missing_reference, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_create_fails, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_bad_core_value, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(conf_syntax, conf_setup, conf_teardown),
-		cmocka_unit_test_setup_teardown(plugin_dir_scan, conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_ok, conf_setup,
+						conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_unknown_option, conf_setup,
+						conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_unknown_provider,
+						conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_unknown_kind, conf_setup,
+						conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_wrong_type, conf_setup,
+						conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_no_provider, conf_setup,
+						conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_two_providers, conf_setup,
+						conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_duplicate_title,
+						conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_missing_instance,
+						conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_missing_reference,
+						conf_setup, conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_create_fails, conf_setup,
+						conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_bad_core_value, conf_setup,
+						conf_teardown),
+		cmocka_unit_test_setup_teardown(conf_syntax, conf_setup,
+						conf_teardown),
+		cmocka_unit_test_setup_teardown(plugin_dir_scan, conf_setup,
+						conf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,7 +85,7 @@ static void test_sigv4_refused(void **state)
 	assert_non_null(strstr(err.msg, "request not sent"));
 	assert_null(strstr(err.msg, "secret-that"));
 	assert_int_equal(userpwd_set, 0); /* never handed to libcurl */
-	assert_int_equal(performed, 0);   /* nothing sent */
+	assert_int_equal(performed, 0);	  /* nothing sent */
 	/* The same on a kept handle, which then works again. */
 	struct dfo_http_session *s;
 	assert_int_equal(dfo_http_session_new(&s, &err), 0);
@@ -103,7 +103,8 @@ static void test_other_option_refused(void **state)
 	struct dfo_err err = {0};
 	refuse = CURLOPT_PROTOCOLS_STR; /* as a libcurl older than 7.85 does */
 	assert_int_equal(signed_request(NULL, &err), -ENOTSUP);
-	assert_non_null(strstr(err.msg, "libcurl refused CURLOPT_PROTOCOLS_STR"));
+	assert_non_null(
+		strstr(err.msg, "libcurl refused CURLOPT_PROTOCOLS_STR"));
 	assert_int_equal(userpwd_set, 0);
 	assert_int_equal(performed, 0);
 	refuse = CURLOPT_POSTFIELDSIZE_LARGE;

@@ -41,7 +41,8 @@ static void test_blank(void **st)
 	struct dfo_addr a;
 	assert_int_equal(parse("", AF_INET, &a), -ENODATA);
 	assert_int_equal(parse(" \r\n\t", AF_INET6, &a), -ENODATA);
-	assert_int_equal(http_answer_parse("192.0.2.1", 0, AF_INET, &a), -ENODATA);
+	assert_int_equal(http_answer_parse("192.0.2.1", 0, AF_INET, &a),
+			 -ENODATA);
 }
 
 static void test_wrong_family(void **st)
@@ -54,11 +55,21 @@ static void test_wrong_family(void **st)
 static void test_malformed(void **st)
 {
 	static const char *const bad[] = {
-		"192.0.2.256", "192.0.2", "192.0.2.1.5", "192.0.2.1 192.0.2.2",
-		"192.0.2.1\n192.0.2.2", "192.0.2.1:80", "[2001:db8::1]",
-		"fe80::1%eth0", "2001:db8:::1", "myip.example.com",
-		"<html>192.0.2.1</html>", "0x7f.1", "192.0.2.1/24",
-		"ip=192.0.2.1", "\"192.0.2.1\"",
+		"192.0.2.256",
+		"192.0.2",
+		"192.0.2.1.5",
+		"192.0.2.1 192.0.2.2",
+		"192.0.2.1\n192.0.2.2",
+		"192.0.2.1:80",
+		"[2001:db8::1]",
+		"fe80::1%eth0",
+		"2001:db8:::1",
+		"myip.example.com",
+		"<html>192.0.2.1</html>",
+		"0x7f.1",
+		"192.0.2.1/24",
+		"ip=192.0.2.1",
+		"\"192.0.2.1\"",
 	};
 	struct dfo_addr a;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -75,11 +86,12 @@ static void test_nul_and_length(void **st)
 	assert_int_equal(http_answer_parse(nul, sizeof(nul) - 1, AF_INET, &a),
 			 -EINVAL);
 	static const char nul_end[] = "192.0.2.1\0";
-	assert_int_equal(http_answer_parse(nul_end, sizeof(nul_end) - 1,
-					   AF_INET, &a), -EINVAL);
+	assert_int_equal(
+		http_answer_parse(nul_end, sizeof(nul_end) - 1, AF_INET, &a),
+		-EINVAL);
 	/* Only `len` bytes count: the rest of the buffer is not read. */
-	assert_int_equal(http_answer_parse("192.0.2.1 trailing", 9, AF_INET, &a),
-			 0);
+	assert_int_equal(
+		http_answer_parse("192.0.2.1 trailing", 9, AF_INET, &a), 0);
 	/* Longer than any address, even if it would trim to one. */
 	char big[200];
 	memset(big, '1', sizeof(big) - 1);

@@ -38,9 +38,18 @@ static void test_prefix_parse(void **st)
 	assert_int_equal(p.len, 0);
 
 	static const char *const bad[] = {
-		"", "/8", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1",
-		"10.0.0.0/+8", "10.0.0.0/8x", "10.0.0.0/8/8", "::/129",
-		"10.0.0.0 /8", "eth0", "10.0.0.0/99999999999999999999",
+		"",
+		"/8",
+		"10.0.0.0/",
+		"10.0.0.0/33",
+		"10.0.0.0/-1",
+		"10.0.0.0/+8",
+		"10.0.0.0/8x",
+		"10.0.0.0/8/8",
+		"::/129",
+		"10.0.0.0 /8",
+		"eth0",
+		"10.0.0.0/99999999999999999999",
 		"0000:0000:0000:0000:0000:0000:0000:0000:0000/64",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -75,18 +84,18 @@ static void test_order(void **st)
 {
 	struct nl_cand g = cand("10.0.0.9", 3, RT_SCOPE_UNIVERSE, 0);
 	struct nl_cand link = cand("10.0.0.1", 1, RT_SCOPE_LINK, 0);
-	struct nl_cand dep = cand("10.0.0.1", 1, RT_SCOPE_UNIVERSE,
-				  IFA_F_DEPRECATED);
-	struct nl_cand sec = cand("10.0.0.1", 1, RT_SCOPE_UNIVERSE,
-				  IFA_F_SECONDARY);
+	struct nl_cand dep =
+		cand("10.0.0.1", 1, RT_SCOPE_UNIVERSE, IFA_F_DEPRECATED);
+	struct nl_cand sec =
+		cand("10.0.0.1", 1, RT_SCOPE_UNIVERSE, IFA_F_SECONDARY);
 	struct nl_cand lowif = cand("10.0.0.200", 2, RT_SCOPE_UNIVERSE, 0);
 	struct nl_cand lowaddr = cand("10.0.0.8", 3, RT_SCOPE_UNIVERSE, 0);
 
-	assert_true(cand_cmp(&g, &link) < 0);    /* scope first */
-	assert_true(cand_cmp(&g, &dep) < 0);     /* then preferred */
-	assert_true(cand_cmp(&g, &sec) < 0);     /* then primary */
-	assert_true(cand_cmp(&sec, &dep) < 0);   /* preferred beats primary */
-	assert_true(cand_cmp(&lowif, &g) < 0);   /* then interface index */
+	assert_true(cand_cmp(&g, &link) < 0);	 /* scope first */
+	assert_true(cand_cmp(&g, &dep) < 0);	 /* then preferred */
+	assert_true(cand_cmp(&g, &sec) < 0);	 /* then primary */
+	assert_true(cand_cmp(&sec, &dep) < 0);	 /* preferred beats primary */
+	assert_true(cand_cmp(&lowif, &g) < 0);	 /* then interface index */
 	assert_true(cand_cmp(&lowaddr, &g) < 0); /* then address */
 	assert_int_equal(cand_cmp(&g, &g), 0);
 	assert_true(cand_cmp(&link, &g) > 0);

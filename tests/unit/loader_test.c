@@ -20,10 +20,13 @@
 
 static const struct dfo_check_provider check_noop = {
 	.size = sizeof(struct dfo_check_provider),
-	.name = "broken", .create = t_create};
+	.name = "broken",
+	.create = t_create};
 static const struct dfo_check_provider check_badname = {
 	.size = sizeof(struct dfo_check_provider),
-	.name = "Bad Name", .create = t_create, .check = t_check};
+	.name = "Bad Name",
+	.create = t_create,
+	.check = t_check};
 
 static void registry_rules(void **unused)
 {
@@ -39,7 +42,8 @@ static void registry_rules(void **unused)
 	assert_int_equal(dfo_register_check(reg, &check_badname), -EINVAL);
 	assert_int_equal(dfo_register_check(reg, NULL), -EINVAL);
 	assert_int_equal(dfo_registry_count(reg), 3);
-	const struct dfo_entry *e = dfo_registry_find(reg, DFO_KIND_CHECK, "probe");
+	const struct dfo_entry *e =
+		dfo_registry_find(reg, DFO_KIND_CHECK, "probe");
 	assert_non_null(e);
 	assert_ptr_equal(e->ops, &check_a);
 	assert_null(dfo_registry_find(reg, DFO_KIND_DNS, "probe"));
@@ -112,7 +116,8 @@ static void loader_good(void **unused)
 	struct dfo_registry *reg;
 	struct dfo_loader *l;
 	assert_int_equal(load(mods, &err, &reg, &l), 0);
-	const struct dfo_entry *e = dfo_registry_find(reg, DFO_KIND_CHECK, "good");
+	const struct dfo_entry *e =
+		dfo_registry_find(reg, DFO_KIND_CHECK, "good");
 	assert_non_null(e);
 	assert_non_null(strstr(e->module, "mod_good.so"));
 	unload(reg, l);
@@ -122,7 +127,8 @@ static void loader_wrong_abi(void **unused)
 {
 	const char *mods[] = {"mod_badabi", NULL};
 	refused(mods, 0,
-		"mod_badabi.so: plugin ABI 1, this dnsfailover speaks ABI 2: rebuild",
+		"mod_badabi.so: plugin ABI 1, this dnsfailover speaks ABI 2: "
+		"rebuild",
 		"rebuild");
 }
 
@@ -142,7 +148,8 @@ static void loader_old_table_size(void **unused)
 	assert_true(DFO_HAS(p, del));
 	assert_false(DFO_HAS(p, call_spacing));
 	assert_null(dfo_registry_find(reg, DFO_KIND_DNS, "nosize"));
-	assert_non_null(strstr(dfo_registry_why(reg), "\"nosize\": its table states no size"));
+	assert_non_null(strstr(dfo_registry_why(reg),
+			       "\"nosize\": its table states no size"));
 	unload(reg, l);
 }
 
@@ -179,8 +186,9 @@ static void loader_missing_dir(void **unused)
 	dfo_err_clear(&err);
 	assert_int_equal(dfo_loader_load_dir(&l, reg, "/nonexistent/dfo", &err),
 			 -ENOENT);
-	assert_string_equal(err.msg,
-			    "plugin_dir /nonexistent/dfo: No such file or directory");
+	assert_string_equal(
+		err.msg,
+		"plugin_dir /nonexistent/dfo: No such file or directory");
 	unload(reg, l);
 }
 

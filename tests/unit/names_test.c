@@ -63,7 +63,8 @@ static void fqdn_refuses(void **unused)
 	invalid(NULL, "empty name");
 	invalid(".", "root");
 	invalid("www demo.test", "a space (\\x20) at offset 3");
-	invalid("evil.test\n10.6.6.6 bank.example.com", "a control byte (\\x0a) at offset 9");
+	invalid("evil.test\n10.6.6.6 bank.example.com",
+		"a control byte (\\x0a) at offset 9");
 	invalid("a\rb.test", "a control byte (\\x0d)");
 	invalid("a\tb.test", "a control byte (\\x09)");
 	invalid("caf\xc3\xa9.test", "a non-ASCII byte (\\xc3) at offset 3");

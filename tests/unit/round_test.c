@@ -26,8 +26,8 @@ static struct {
 	char name[64];
 	struct dfo_rrset set;
 } names[MAXN];
-static struct dfo_txtset txts;  /* the pool's state records */
-static unsigned dels, adds;      /* calls that changed something */
+static struct dfo_txtset txts; /* the pool's state records */
+static unsigned dels, adds;    /* calls that changed something */
 
 static struct dfo_rrset *rr(const char *fqdn)
 {
@@ -36,7 +36,8 @@ static struct dfo_rrset *rr(const char *fqdn)
 			return &names[i].set;
 	for (int i = 0; i < MAXN; i++)
 		if (!names[i].name[0]) {
-			snprintf(names[i].name, sizeof(names[i].name), "%s", fqdn);
+			snprintf(names[i].name, sizeof(names[i].name), "%s",
+				 fqdn);
 			dfo_rrset_init(&names[i].set, AF_INET);
 			return &names[i].set;
 		}
@@ -52,7 +53,8 @@ static void records(const char *fqdn, const char *list)
 	dfo_rrset_init(s, AF_INET);
 	char buf[256], *save = NULL;
 	snprintf(buf, sizeof(buf), "%s", list);
-	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+	for (char *t = strtok_r(buf, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save)) {
 		struct dfo_addr a;
 		assert_int_equal(dfo_addr_parse(&a, t), 0);
 		assert_int_equal(dfo_rrset_add(s, &a), 0);
@@ -146,9 +148,14 @@ static int m_state_change(void *st, const char *name, const char *del,
 }
 
 static const struct dfo_dns_provider dns_mem = {
-	.size = sizeof(struct dfo_dns_provider), .name = "mem",
-	.create = m_create, .flags = DFO_DNS_CAS, .list = m_list, .add = m_add,
-	.del = m_del, .state_list = m_state_list,
+	.size = sizeof(struct dfo_dns_provider),
+	.name = "mem",
+	.create = m_create,
+	.flags = DFO_DNS_CAS,
+	.list = m_list,
+	.add = m_add,
+	.del = m_del,
+	.state_list = m_state_list,
 	.state_change = m_state_change};
 
 /* ---- ipsource, check, timer ---- */
@@ -158,8 +165,10 @@ static int own(void *st, int family, struct dfo_addr *out, struct dfo_err *err)
 	return dfo_addr_parse(out, "10.0.0.1");
 }
 static const struct dfo_ipsource_provider ip_me = {
-	.size = sizeof(struct dfo_ipsource_provider), .name = "me",
-	.create = m_create, .own_addr = own};
+	.size = sizeof(struct dfo_ipsource_provider),
+	.name = "me",
+	.create = m_create,
+	.own_addr = own};
 
 static int never(void *st, const struct dfo_check_target *t,
 		 struct dfo_err *err)
@@ -168,23 +177,37 @@ static int never(void *st, const struct dfo_check_target *t,
 	return -EIO;
 }
 static const struct dfo_check_provider chk = {
-	.size = sizeof(struct dfo_check_provider), .name = "scripted",
-	.create = m_create, .check = never};
+	.size = sizeof(struct dfo_check_provider),
+	.name = "scripted",
+	.create = m_create,
+	.check = never};
 
-static double t_next(void *s, double last, double now) { return now + 1; }
-static double t_timeout(void *s) { return 1; }
-static unsigned t_retries(void *s) { return 1; }
+static double t_next(void *s, double last, double now)
+{
+	return now + 1;
+}
+static double t_timeout(void *s)
+{
+	return 1;
+}
+static unsigned t_retries(void *s)
+{
+	return 1;
+}
 static const struct dfo_timer_provider tm = {
-	.size = sizeof(struct dfo_timer_provider), .name = "t",
-	.create = m_create, .next_round = t_next, .check_timeout = t_timeout,
+	.size = sizeof(struct dfo_timer_provider),
+	.name = "t",
+	.create = m_create,
+	.next_round = t_next,
+	.check_timeout = t_timeout,
 	.retries = t_retries};
 
 /* ---- the script: each address's result this round ---- */
 
-static char failing[256];   /* "A B": unhealthy */
-static char unknown[256];   /* "A B": could not be checked */
-static char hanging[256];   /* "A B": timed out */
-static char early[256];     /* "A B": the jobs marked early, last batch */
+static char failing[256]; /* "A B": unhealthy */
+static char unknown[256]; /* "A B": could not be checked */
+static char hanging[256]; /* "A B": timed out */
+static char early[256];	  /* "A B": the jobs marked early, last batch */
 static unsigned batches;
 
 static bool listed(const char *list, const char *a)
@@ -217,10 +240,12 @@ static int scripted(struct dfo_check_job *jobs, size_t n, unsigned maxp,
 				 "timed out");
 		} else if (listed(unknown, a)) {
 			jobs[i].result = DFO_CHECK_UNKNOWN;
-			snprintf(jobs[i].reason, sizeof(jobs[i].reason), "no fork");
+			snprintf(jobs[i].reason, sizeof(jobs[i].reason),
+				 "no fork");
 		} else if (listed(failing, a)) {
 			jobs[i].result = DFO_CHECK_FAILED;
-			snprintf(jobs[i].reason, sizeof(jobs[i].reason), "refused");
+			snprintf(jobs[i].reason, sizeof(jobs[i].reason),
+				 "refused");
 		} else {
 			jobs[i].result = DFO_CHECK_HEALTHY;
 		}
@@ -251,10 +276,11 @@ static struct fx *fx_new(const char *pool_opts)
 		 (int)getpid());
 	FILE *fp = fopen(f->path, "w");
 	assert_non_null(fp);
-	fprintf(fp, "dns \"d\" { mem {} }\nipsource \"me\" { me {} }\n"
-		    "check \"c\" { scripted {} }\ntimer \"t\" { t {} }\n"
-		    "pool \"p\" { fqdn = {\"a.test\", \"b.test\"} dns = \"d\" "
-		    "ipsource = \"me\" check = \"c\" timer = \"t\" %s }\n",
+	fprintf(fp,
+		"dns \"d\" { mem {} }\nipsource \"me\" { me {} }\n"
+		"check \"c\" { scripted {} }\ntimer \"t\" { t {} }\n"
+		"pool \"p\" { fqdn = {\"a.test\", \"b.test\"} dns = \"d\" "
+		"ipsource = \"me\" check = \"c\" timer = \"t\" %s }\n",
 		pool_opts);
 	fclose(fp);
 	struct dfo_err err;
@@ -322,9 +348,10 @@ static void holds(const char *a, const char *b)
  * first (numeric, not text order: 10.0.0.9 before 10.0.0.10). */
 static void one_per_name_numeric(void **unused)
 {
-	struct fx *f = scene("quorum = false fall = 1 rise = 1",
-			     "10.0.0.1 10.0.0.9 10.0.0.10 10.0.0.20",
-			     "10.0.0.1 10.0.0.10 10.0.0.9", "10.0.0.10 10.0.0.9");
+	struct fx *f =
+		scene("quorum = false fall = 1 rise = 1",
+		      "10.0.0.1 10.0.0.9 10.0.0.10 10.0.0.20",
+		      "10.0.0.1 10.0.0.10 10.0.0.9", "10.0.0.10 10.0.0.9");
 	round1(f);
 	holds("10.0.0.1 10.0.0.10 10.0.0.20", "10.0.0.1 10.0.0.10");
 	assert_int_equal(dels, 2);
@@ -371,10 +398,11 @@ static void never_the_last(void **unused)
 static void unknown_share(void **unused)
 {
 	/* 10 peers + self = 11 checks; 2 unknown > 11/10: in doubt */
-	struct fx *f = scene("quorum = false fall = 1 rise = 1",
-			     "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5 "
-			     "10.0.0.6 10.0.0.7 10.0.0.8 10.0.0.9 10.0.0.10 10.0.0.11",
-			     "10.0.0.1 10.0.0.2", "10.0.0.2");
+	struct fx *f =
+		scene("quorum = false fall = 1 rise = 1",
+		      "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5 "
+		      "10.0.0.6 10.0.0.7 10.0.0.8 10.0.0.9 10.0.0.10 10.0.0.11",
+		      "10.0.0.1 10.0.0.2", "10.0.0.2");
 	strcpy(unknown, "10.0.0.3 10.0.0.4");
 	round1(f);
 	assert_int_equal(dels, 0);
@@ -454,7 +482,8 @@ static void quorum_majority(void **unused)
 	txt("dfo1 10.0.0.3 1 u -");
 	round1(f);
 	assert_int_equal(dels, 0);
-	assert_string_equal(now_in("a.test"), "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4");
+	assert_string_equal(now_in("a.test"),
+			    "10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4");
 	/* This host published its view. */
 	bool mine = false;
 	for (size_t i = 0; i < txts.count; i++)
@@ -493,12 +522,19 @@ static void quorum_majority(void **unused)
 
 /* call_spacing paces are kept per instance however many there are: the
  * table grows (it forgot all at 256) and a reload prunes the gone. */
-static double spaced(void *st) { return 1000; }
+static double spaced(void *st)
+{
+	return 1000;
+}
 static void paces_grow(void **unused)
 {
 	static const struct dfo_dns_provider slow = {
-		.size = sizeof(struct dfo_dns_provider), .name = "slow",
-		.create = m_create, .list = m_list, .add = m_add, .del = m_del,
+		.size = sizeof(struct dfo_dns_provider),
+		.name = "slow",
+		.create = m_create,
+		.list = m_list,
+		.add = m_add,
+		.del = m_del,
 		.call_spacing = spaced};
 	enum { N = 300 };
 	static struct dfo_instance in[N];
@@ -508,11 +544,12 @@ static void paces_grow(void **unused)
 	struct pool_state ps = {.pool = &pool, .agent = &ag};
 	struct dfo_registry *reg = dfo_registry_new();
 	assert_int_equal(dfo_register_dns(reg, &slow), 0);
-	const struct dfo_entry *entry = dfo_registry_find(reg, DFO_KIND_DNS, "slow");
+	const struct dfo_entry *entry =
+		dfo_registry_find(reg, DFO_KIND_DNS, "slow");
 	assert_non_null(entry);
 	for (int i = 0; i < N; i++) {
-		in[i] = (struct dfo_instance){.kind = DFO_KIND_DNS, .entry = entry,
-					      .state = &st[i]};
+		in[i] = (struct dfo_instance){
+			.kind = DFO_KIND_DNS, .entry = entry, .state = &st[i]};
 		pool.dns = &in[i];
 		struct dfo_err e;
 		dfo_err_clear(&e);

@@ -131,9 +131,10 @@ static void jobs_of(struct dfo_check_job *j, const struct spec *spec, size_t n)
 }
 
 /* JOBS(j, {MODE, TIMEOUT, ATTEMPTS}...): j[0], j[1]... as those jobs. */
-#define JOBS(j, ...)                                                       \
-	jobs_of(j, (const struct spec[]){__VA_ARGS__},                     \
-		sizeof((const struct spec[]){__VA_ARGS__}) / sizeof(struct spec))
+#define JOBS(j, ...)                                                           \
+	jobs_of(j, (const struct spec[]){__VA_ARGS__},                         \
+		sizeof((const struct spec[]){__VA_ARGS__}) /                   \
+			sizeof(struct spec))
 
 static int count_fds(void)
 {

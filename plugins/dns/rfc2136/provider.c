@@ -33,17 +33,16 @@
 
 #include "rfc2136.h"
 
-static cfg_opt_t rfc_opts[] = {
-	CFG_STR("server", NULL, CFGF_NODEFAULT),
-	CFG_STR("zone", NULL, CFGF_NODEFAULT),
-	CFG_STR("key_name", NULL, CFGF_NODEFAULT),
-	CFG_STR("key_algorithm", NULL, CFGF_NODEFAULT),
-	CFG_STR("key_secret", NULL, CFGF_NODEFAULT),
-	CFG_STR("key_file", NULL, CFGF_NODEFAULT),
-	CFG_INT("ttl", 60, CFGF_NONE),
-	CFG_FLOAT("timeout", 3, CFGF_NONE),
-	CFG_BOOL("tcp", cfg_false, CFGF_NONE),
-	CFG_END()};
+static cfg_opt_t rfc_opts[] = {CFG_STR("server", NULL, CFGF_NODEFAULT),
+			       CFG_STR("zone", NULL, CFGF_NODEFAULT),
+			       CFG_STR("key_name", NULL, CFGF_NODEFAULT),
+			       CFG_STR("key_algorithm", NULL, CFGF_NODEFAULT),
+			       CFG_STR("key_secret", NULL, CFGF_NODEFAULT),
+			       CFG_STR("key_file", NULL, CFGF_NODEFAULT),
+			       CFG_INT("ttl", 60, CFGF_NONE),
+			       CFG_FLOAT("timeout", 3, CFGF_NONE),
+			       CFG_BOOL("tcp", cfg_false, CFGF_NONE),
+			       CFG_END()};
 
 static void rfc_destroy(void *state)
 {
@@ -110,9 +109,11 @@ static int change(struct rfc *r, bool add, const char *fqdn,
 		  struct dfo_err *err)
 {
 	if (a->family != AF_INET && a->family != AF_INET6)
-		return dfo_err_set(err, -EAFNOSUPPORT, "not an IPv4 or IPv6 address");
+		return dfo_err_set(err, -EAFNOSUPPORT,
+				   "not an IPv4 or IPv6 address");
 	if (expected && expected->count && expected->family != a->family)
-		return dfo_err_set(err, -EINVAL, "expected set of another family");
+		return dfo_err_set(err, -EINVAL,
+				   "expected set of another family");
 	ldns_rdf *name, *zone = NULL;
 	int rc = query_name(fqdn, &name, err);
 	if (rc < 0)
@@ -165,8 +166,8 @@ static int rfc_del(void *state, const char *fqdn, const struct dfo_addr *addr,
  * error (the server skips it).
  */
 
-static int rfc_state_list(void *state, const char *name,
-			  struct dfo_txtset *out, struct dfo_err *err)
+static int rfc_state_list(void *state, const char *name, struct dfo_txtset *out,
+			  struct dfo_err *err)
 {
 	struct rfc *r = state;
 	ldns_rdf *n;
@@ -193,12 +194,15 @@ static int state_text_ok(const char *what, const char *text,
 		return dfo_err_set(err, -EINVAL,
 				   "%s: state text of %zu bytes; one TXT "
 				   "character-string holds at most %d (not "
-				   "split)", what, n, DFO_TXT_MAX);
+				   "split)",
+				   what, n, DFO_TXT_MAX);
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e)
+		if ((unsigned char)text[i] < 0x20 ||
+		    (unsigned char)text[i] > 0x7e)
 			return dfo_err_set(err, -EINVAL,
 					   "%s: byte %zu of the state text is "
-					   "not printable ASCII", what, i + 1);
+					   "not printable ASCII",
+					   what, i + 1);
 	return 0;
 }
 
@@ -235,12 +239,13 @@ static int rfc_state_change(void *state, const char *name, const char *del,
 static int server_parse(struct rfc *r, const char *text, struct dfo_err *err)
 {
 	char host[DFO_ADDR_STRLEN + 2];
-	if (dfo_hostport_parse(text, 53, host, sizeof(host), &r->port,
-			       NULL) < 0 ||
+	if (dfo_hostport_parse(text, 53, host, sizeof(host), &r->port, NULL) <
+		    0 ||
 	    dfo_addr_parse(&r->srv, host) < 0)
 		return dfo_err_set(err, -EINVAL,
 				   "server: '%s' is not ADDRESS, ADDRESS:PORT "
-				   "or [IPV6]:PORT", text);
+				   "or [IPV6]:PORT",
+				   text);
 	char a[DFO_ADDR_STRLEN];
 	dfo_addr_format(&r->srv, a, sizeof(a));
 	snprintf(r->where, sizeof(r->where),
@@ -272,8 +277,10 @@ static int rfc_create(const char *instance, cfg_t *sec, void **state,
 		uint8_t w[256];
 		size_t wl;
 		if (dfo_name_wire(zone, w, &wl) < 0) {
-			rc = dfo_err_set(err, -EINVAL, "zone '%s' is not a domain "
-					 "name", zone);
+			rc = dfo_err_set(err, -EINVAL,
+					 "zone '%s' is not a domain "
+					 "name",
+					 zone);
 			goto fail;
 		}
 		if (!(r->zone = strdup(zone))) {
@@ -287,7 +294,8 @@ static int rfc_create(const char *instance, cfg_t *sec, void **state,
 	}
 	r->ttl = (uint32_t)ttl;
 	if (!(r->timeout > 0) || r->timeout > 3600) {
-		rc = dfo_err_set(err, -EINVAL, "timeout: more than 0, at most "
+		rc = dfo_err_set(err, -EINVAL,
+				 "timeout: more than 0, at most "
 				 "3600 seconds");
 		goto fail;
 	}
@@ -320,10 +328,11 @@ static int rfc_start(void *state, struct dfo_err *err)
 	bool soa = false;
 	ldns_rr_list *an = p ? ldns_pkt_answer(p) : NULL;
 	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++)
-		soa = soa || (ldns_rr_get_type(ldns_rr_list_rr(an, i)) ==
-				      LDNS_RR_TYPE_SOA &&
-			      ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(an, i)),
-						 zone) == 0);
+		soa = soa ||
+		      (ldns_rr_get_type(ldns_rr_list_rr(an, i)) ==
+			       LDNS_RR_TYPE_SOA &&
+		       ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(an, i)),
+					  zone) == 0);
 	if (rc == 0 && !soa)
 		rc = dfo_err_set(err, -ENOENT, "%s has no zone %s (no SOA)",
 				 r->where, r->zone);

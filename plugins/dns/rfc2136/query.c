@@ -17,7 +17,8 @@ int query_name(const char *fqdn, ldns_rdf **out, struct dfo_err *err)
 	size_t wl;
 	if (dfo_name_wire(fqdn, w, &wl) < 0 ||
 	    ldns_str2rdf_dname(out, fqdn) != LDNS_STATUS_OK)
-		return dfo_err_set(err, -EINVAL, "'%s' is not a domain name", fqdn);
+		return dfo_err_set(err, -EINVAL, "'%s' is not a domain name",
+				   fqdn);
 	ldns_dname2canonical(*out);
 	return 0;
 }
@@ -78,8 +79,8 @@ static int rr_addr(const ldns_rr *rr, int family, struct dfo_addr *a)
 int query_records(const ldns_pkt *p, const ldns_rdf *name,
 		  struct dfo_rrset *out)
 {
-	ldns_rr_type type = out->family == AF_INET ? LDNS_RR_TYPE_A
-						   : LDNS_RR_TYPE_AAAA;
+	ldns_rr_type type =
+		out->family == AF_INET ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA;
 	ldns_rr_list *an = ldns_pkt_answer(p);
 	bool first = true;
 	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
@@ -161,7 +162,8 @@ int query_zone(struct rfc *r, const ldns_rdf *name, ldns_rdf **zone,
 	*zone = NULL;
 	ldns_rr_list *secs[2] = {ldns_pkt_answer(p), ldns_pkt_authority(p)};
 	for (int s = 0; s < 2 && !*zone; s++)
-		for (size_t i = 0; secs[s] && i < ldns_rr_list_rr_count(secs[s]); i++) {
+		for (size_t i = 0;
+		     secs[s] && i < ldns_rr_list_rr_count(secs[s]); i++) {
 			ldns_rr *rr = ldns_rr_list_rr(secs[s], i);
 			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
 				*zone = ldns_rdf_clone(ldns_rr_owner(rr));
@@ -230,8 +232,8 @@ int query_list(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
  * records". */
 static bool rr_state_text(const ldns_rr *rr, char out[DFO_TXT_MAX + 1])
 {
-	const ldns_rdf *d = ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0)
-						       : NULL;
+	const ldns_rdf *d =
+		ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : NULL;
 	if (!d || ldns_rdf_get_type(d) != LDNS_RDF_TYPE_STR)
 		return false;
 	size_t n = ldns_rdf_size(d);

@@ -30,7 +30,7 @@
 
 #define RFC_MAXMSG 65535
 #define RFC_UDPMAX 512
-#define RFC_FUDGE 300
+#define RFC_FUDGE  300
 #define RFC_ZCACHE 8
 
 struct zcache {
@@ -40,9 +40,9 @@ struct zcache {
 
 /* What a probe found about a name's answer (see update_own_check()). */
 struct wcache {
-	char *fqdn; /* lower case, no final dot */
+	char *fqdn;	      /* lower case, no final dot */
 	struct dfo_rrset set; /* the answer probed, sorted */
-	bool synth;           /* a wildcard's: the name has none of its own */
+	bool synth;	      /* a wildcard's: the name has none of its own */
 };
 
 struct rfc {
@@ -50,8 +50,8 @@ struct rfc {
 	struct dfo_addr srv;
 	unsigned port;
 	char where[DFO_ADDR_STRLEN + 10]; /* "192.0.2.53:53", "[::1]:53" */
-	char *zone;                       /* configured, or NULL */
-	struct dfo_tsig_key *key; /* NULL: unsigned */
+	char *zone;			  /* configured, or NULL */
+	struct dfo_tsig_key *key;	  /* NULL: unsigned */
 	uint32_t ttl;
 	double timeout;
 	bool tcp;
@@ -59,8 +59,8 @@ struct rfc {
 	unsigned zc_next;
 	struct wcache wc[RFC_ZCACHE];
 	unsigned wc_next;
-	bool key_ok;       /* the server has verified-answered with the key */
-	char doing[96];    /* the update being sent ("AAAA add"), or "" */
+	bool key_ok;	/* the server has verified-answered with the key */
+	char doing[96]; /* the update being sent ("AAAA add"), or "" */
 };
 
 /* ------------------------------------------------------------------ */
@@ -155,9 +155,8 @@ int update_addr(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
 /* Empties `out` when the records the server answered for `name` are a
  * wildcard's, not its own (asked once per answer, with an UPDATE whose
  * prerequisite the server judges on its zone's own data). */
-int update_own_check(struct rfc *r, const ldns_rdf *zone,
-		     const ldns_rdf *name, struct dfo_rrset *out,
-		     struct dfo_err *err);
+int update_own_check(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
+		     struct dfo_rrset *out, struct dfo_err *err);
 
 /* One UPDATE of the state name `name` (text `name_text`): delete the TXT
  * record `del`, add `add` with `ttl` (either may be NULL; texts checked

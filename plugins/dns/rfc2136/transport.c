@@ -95,7 +95,8 @@ static int tcp_exchange(const struct rfc *r, const uint8_t *req, size_t len,
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = dfo_addr_to_sockaddr(&r->srv, r->port, &ss);
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(ss.ss_family,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return dfo_err_set(err, -errno, "socket: %s", strerror(errno));
 	int rc = 0;
@@ -182,7 +183,8 @@ static int exchange(const struct rfc *r, const uint8_t *req, size_t len,
 	}
 	struct sockaddr_storage ss;
 	socklen_t sl = dfo_addr_to_sockaddr(&r->srv, r->port, &ss);
-	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			0);
 	if (fd < 0)
 		return dfo_err_set(err, -errno, "socket: %s", strerror(errno));
 	/* Connected: only the server's datagrams reach this socket. */
@@ -213,7 +215,7 @@ static int exchange(const struct rfc *r, const uint8_t *req, size_t len,
 	if (rc < 0)
 		return dfo_err_set(err, rc, "%s: %s", r->where,
 				   rc == -ETIMEDOUT ? "no answer in time"
-				   : rc == -EINTR ? "interrupted: stopping"
+				   : rc == -EINTR   ? "interrupted: stopping"
 				   : rc == -ECONNREFUSED
 					   ? "connection refused (no server)"
 					   : strerror(-rc));
@@ -224,8 +226,10 @@ static int exchange(const struct rfc *r, const uint8_t *req, size_t len,
 	return 0;
 check:
 	if (rc == 0 && !answers(ans, req))
-		rc = dfo_err_set(err, -EBADMSG, "%s: answer does not match the "
-				 "request", r->where);
+		rc = dfo_err_set(err, -EBADMSG,
+				 "%s: answer does not match the "
+				 "request",
+				 r->where);
 	return rc;
 }
 
@@ -236,7 +240,8 @@ int transport_answer(const struct rfc *r, const uint8_t *ans, size_t len,
 	int signed_ok = 0;
 	*out = NULL;
 	if (r->key) {
-		signed_ok = tsig_check(r, ans, len, reqmac, reqmaclen, now, err);
+		signed_ok =
+			tsig_check(r, ans, len, reqmac, reqmaclen, now, err);
 		if (signed_ok < 0)
 			return signed_ok;
 	}
@@ -250,7 +255,8 @@ int transport_answer(const struct rfc *r, const uint8_t *ans, size_t len,
 		ldns_pkt_free(p);
 		return dfo_err_set(err, -EBADMSG,
 				   "unsigned answer from %s (a key is "
-				   "configured)", r->where);
+				   "configured)",
+				   r->where);
 	}
 	*out = p;
 	return 0;
@@ -275,10 +281,9 @@ int transport_request(struct rfc *r, ldns_pkt *pkt, ldns_pkt **out,
 		rc = big ? 0 : -ENOMEM;
 		if (big) {
 			wire = big;
-			rc = dfo_tsig_sign(r->key, wire, &len,
-					   len + DFO_TSIG_MAXRR, NULL, 0,
-					   (uint64_t)time(NULL), 0, mac,
-					   &maclen);
+			rc = dfo_tsig_sign(
+				r->key, wire, &len, len + DFO_TSIG_MAXRR, NULL,
+				0, (uint64_t)time(NULL), 0, mac, &maclen);
 		}
 		if (rc < 0) {
 			free(wire);

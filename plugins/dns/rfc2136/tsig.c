@@ -84,7 +84,8 @@ int tsig_check(const struct rfc *r, const uint8_t *ans, size_t len,
 				   "(%s): the server accepted key '%s' before, "
 				   "so its policy refused this type of update "
 				   "for the key (Knot: acl update-type; BIND: "
-				   "update-policy)", r->where, r->doing,
+				   "update-policy)",
+				   r->where, r->doing,
 				   dfo_tsig_key_name(r->key));
 	if (t.error)
 		return dfo_err_set(err, -EACCES,
@@ -101,14 +102,15 @@ int tsig_check(const struct rfc *r, const uint8_t *ans, size_t len,
 	case DFO_TSIG_BADSIG:
 		return dfo_err_set(err, -EBADMSG,
 				   "answer from %s fails TSIG verification "
-				   "(wrong key_secret?)", r->where);
+				   "(wrong key_secret?)",
+				   r->where);
 	case DFO_TSIG_BADTIME: {
 		uint64_t diff = (uint64_t)now > t.time ? (uint64_t)now - t.time
 						       : t.time - (uint64_t)now;
 		return dfo_err_set(err, -EBADMSG,
 				   "answer from %s is signed %llu s away from "
-				   "this host's clock", r->where,
-				   (unsigned long long)diff);
+				   "this host's clock",
+				   r->where, (unsigned long long)diff);
 	}
 	default:
 		return dfo_err_set(err, rc, "TSIG: %s", strerror(-rc));

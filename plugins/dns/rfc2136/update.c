@@ -28,13 +28,17 @@ static ldns_rr *rr_make(const ldns_rdf *name, int family, uint32_t ttl,
 	if (!rr)
 		return NULL;
 	ldns_rr_set_owner(rr, ldns_rdf_clone(name));
-	ldns_rr_set_type(rr, family == AF_INET ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA);
+	ldns_rr_set_type(rr, family == AF_INET ? LDNS_RR_TYPE_A
+					       : LDNS_RR_TYPE_AAAA);
 	ldns_rr_set_class(rr, cls);
 	ldns_rr_set_ttl(rr, ttl);
 	if (a) {
-		ldns_rdf *d = family == AF_INET
-				      ? ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, &a->u.v4)
-				      : ldns_rdf_new_frm_data(LDNS_RDF_TYPE_AAAA, 16, &a->u.v6);
+		ldns_rdf *d =
+			family == AF_INET
+				? ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4,
+							&a->u.v4)
+				: ldns_rdf_new_frm_data(LDNS_RDF_TYPE_AAAA, 16,
+							&a->u.v6);
 		if (!d || !ldns_rr_push_rdf(rr, d)) {
 			ldns_rdf_deep_free(d);
 			ldns_rr_free(rr);
@@ -94,9 +98,9 @@ static ldns_pkt *update_pkt(const ldns_rdf *zone, ldns_rr_list *pre,
 			    ldns_rr_list *up)
 {
 	ldns_rdf *zc = ldns_rdf_clone(zone);
-	ldns_pkt *pkt = zc ? ldns_update_pkt_new(zc, LDNS_RR_CLASS_IN, pre, up,
-						 NULL)
-			   : NULL;
+	ldns_pkt *pkt =
+		zc ? ldns_update_pkt_new(zc, LDNS_RR_CLASS_IN, pre, up, NULL)
+		   : NULL;
 	if (!pkt) {
 		ldns_rdf_deep_free(zc);
 		return NULL;
@@ -117,8 +121,9 @@ int update_addr(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
 		ok = list_push(pre, rr_make(name, a->family, 0,
 					    LDNS_RR_CLASS_NONE, NULL));
 	for (size_t i = 0; ok && i < expected->count; i++) /* 2.4.2 */
-		ok = list_push(pre, rr_make(name, a->family, 0, LDNS_RR_CLASS_IN,
-					    &expected->addrs[i]));
+		ok = list_push(pre,
+			       rr_make(name, a->family, 0, LDNS_RR_CLASS_IN,
+				       &expected->addrs[i]));
 	/* A record added to an existing set takes that set's TTL; a deleted
 	 * record's set keeps its own. */
 	uint32_t ttl = expected->count ? expected->ttl : r->ttl;
@@ -134,22 +139,21 @@ int update_addr(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
 	unsigned rcode = 0;
 	char at[DFO_ADDR_STRLEN];
 	dfo_addr_format(a, at, sizeof(at));
-	snprintf(r->doing, sizeof(r->doing), "%s %s %s %s",
-		 add ? "add" : "del", a->family == AF_INET ? "A" : "AAAA", fqdn,
-		 at);
+	snprintf(r->doing, sizeof(r->doing), "%s %s %s %s", add ? "add" : "del",
+		 a->family == AF_INET ? "A" : "AAAA", fqdn, at);
 	rc = transport_request(r, pkt, &ans, &rcode, err);
 	r->doing[0] = '\0';
 	if (rc < 0)
 		goto out;
 	if (rcode == LDNS_RCODE_YXRRSET || rcode == LDNS_RCODE_NXRRSET)
 		rc = dfo_err_set(err, DFO_ESTALE,
-				 "%s changed since it was read (%s from %s)", fqdn,
-				 rcode_name(rcode), r->where);
+				 "%s changed since it was read (%s from %s)",
+				 fqdn, rcode_name(rcode), r->where);
 	else if (rcode != LDNS_RCODE_NOERROR)
 		rc = dfo_err_set(err, rcode_errno(rcode),
 				 "update (%s %s %s) refused: %s from %s",
-				 add ? "add" : "del", fqdn, at, rcode_name(rcode),
-				 r->where);
+				 add ? "add" : "del", fqdn, at,
+				 rcode_name(rcode), r->where);
 	else
 		dfo_log(DFO_LOG_DEBUG, "dns/%s: %s %s %s at %s", r->instance,
 			add ? "added" : "deleted", at, fqdn, r->where);
@@ -176,9 +180,8 @@ out:
  */
 
 /* Ask the server: the rcode of the probe for name/family. */
-static int own_probe(struct rfc *r, const ldns_rdf *zone,
-		     const ldns_rdf *name, int family, unsigned *rcode,
-		     struct dfo_err *err)
+static int own_probe(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
+		     int family, unsigned *rcode, struct dfo_err *err)
 {
 	ldns_rr_list *pre = ldns_rr_list_new(), *up = ldns_rr_list_new();
 	ldns_pkt *pkt = NULL, *ans = NULL;
@@ -216,19 +219,21 @@ static int own_keep(struct rfc *r, struct wcache *c, const char *fqdn,
 	size_t o = 0;
 	for (size_t i = 0; i < out->count && o < sizeof(list) - 1; i++) {
 		char a[DFO_ADDR_STRLEN];
-		int n = snprintf(list + o, sizeof(list) - o, "%s%s", i ? " " : "",
+		int n = snprintf(list + o, sizeof(list) - o, "%s%s",
+				 i ? " " : "",
 				 dfo_addr_format(&out->addrs[i], a, sizeof(a)));
 		o += n > 0 ? (size_t)n : 0;
 	}
-	dfo_log(DFO_LOG_WARNING, "dns/%s: %s has no %s records of its own: %s "
-		"answers %s from a wildcard; taken as none", r->instance, fqdn,
-		out->family == AF_INET ? "A" : "AAAA", r->where, list);
+	dfo_log(DFO_LOG_WARNING,
+		"dns/%s: %s has no %s records of its own: %s "
+		"answers %s from a wildcard; taken as none",
+		r->instance, fqdn, out->family == AF_INET ? "A" : "AAAA",
+		r->where, list);
 	return 0;
 }
 
-int update_own_check(struct rfc *r, const ldns_rdf *zone,
-		     const ldns_rdf *name, struct dfo_rrset *out,
-		     struct dfo_err *err)
+int update_own_check(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
+		     struct dfo_rrset *out, struct dfo_err *err)
 {
 	char *fqdn = query_name_text(name);
 	if (!fqdn)
@@ -254,12 +259,13 @@ int update_own_check(struct rfc *r, const ldns_rdf *zone,
 			*err = e2;
 		goto out;
 	}
-	if (rc < 0 || (rcode != LDNS_RCODE_NOERROR &&
-		       rcode != LDNS_RCODE_NXRRSET)) {
-		dfo_log(DFO_LOG_DEBUG, "dns/%s: cannot tell whether the %s "
+	if (rc < 0 ||
+	    (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXRRSET)) {
+		dfo_log(DFO_LOG_DEBUG,
+			"dns/%s: cannot tell whether the %s "
 			"records of %s are its own (%s); believed",
-			r->instance, out->family == AF_INET ? "A" : "AAAA", fqdn,
-			rc < 0 ? e2.msg : rcode_name(rcode));
+			r->instance, out->family == AF_INET ? "A" : "AAAA",
+			fqdn, rc < 0 ? e2.msg : rcode_name(rcode));
 		rc = 0; /* asked again at the next answer */
 		goto out;
 	}
@@ -303,13 +309,15 @@ int update_state(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
 	if ((rc = transport_request(r, pkt, &ans, &rcode, err)) < 0) {
 		/* Knot refuses an update its acl does not allow with NOTAUTH
 		 * and the TSIG error BADKEY, as it would an unknown key. */
-		if (rc == -EACCES && err && strncmp(err->msg, "BADKEY ", 7) == 0) {
+		if (rc == -EACCES && err &&
+		    strncmp(err->msg, "BADKEY ", 7) == 0) {
 			char why[sizeof(err->msg)];
 			snprintf(why, sizeof(why), "%s", err->msg);
-			dfo_err_set(err, rc, "state update (%s TXT at %s): %s; "
+			dfo_err_set(err, rc,
+				    "state update (%s TXT at %s): %s; "
 				    "Knot says so also when its acl does not "
-				    "allow TXT at that name", what, name_text,
-				    why);
+				    "allow TXT at that name",
+				    what, name_text, why);
 		}
 		goto out;
 	}
@@ -317,13 +325,13 @@ int update_state(struct rfc *r, const ldns_rdf *zone, const ldns_rdf *name,
 		rc = dfo_err_set(err, rcode_errno(rcode),
 				 "state update (%s TXT at %s) refused: %s from "
 				 "%s (its update policy must allow TXT at "
-				 "that name)", what, name_text,
-				 rcode_name(rcode), r->where);
+				 "that name)",
+				 what, name_text, rcode_name(rcode), r->where);
 	else if (rcode != LDNS_RCODE_NOERROR)
 		rc = dfo_err_set(err, rcode_errno(rcode),
 				 "state update (%s TXT at %s) refused: %s from "
-				 "%s", what, name_text, rcode_name(rcode),
-				 r->where);
+				 "%s",
+				 what, name_text, rcode_name(rcode), r->where);
 	else
 		dfo_log(DFO_LOG_DEBUG, "dns/%s: state %s at %s on %s",
 			r->instance, what, name_text, r->where);

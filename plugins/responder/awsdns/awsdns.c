@@ -28,7 +28,6 @@
 
 #include "awsdns.h"
 
-
 struct awsdns {
 	struct awsdns_conf conf;
 	struct index_conf iconf;
@@ -43,15 +42,15 @@ struct awsdns {
 	bool started;
 	char **zone_ids; /* of route53_zones, looked up on first use */
 	atomic_bool quitting;
-	bool failing; /* the last refresh failed (logged once) */
+	bool failing;	/* the last refresh failed (logged once) */
 	bool replacing; /* the previous process serves until we are ready */
-	int load_fd;    /* eventfd: the first load ended (first_rc) */
+	int load_fd;	/* eventfd: the first load ended (first_rc) */
 	int first_rc;
 	struct dfo_err first_err;
 	atomic_bool bound; /* sockets bound: the refresh thread may drop
 			    * what it kept to bind them */
-	size_t skipped; /* instances without a name at the last load */
-	double loaded_at; /* wall clock of the index served */
+	size_t skipped;	   /* instances without a name at the last load */
+	double loaded_at;  /* wall clock of the index served */
 	struct dfo_responder_ctx *ctx; /* set before the refresher starts */
 };
 
@@ -134,10 +133,11 @@ static int check_attr(const char *opt, const char *name, struct dfo_err *err)
 	char list[512] = "";
 	size_t n = 0;
 	for (const char *const *a = dfo_ec2_attr_names(); *a; a++)
-		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0,
+		n += (size_t)snprintf(list + n,
+				      n < sizeof(list) ? sizeof(list) - n : 0,
 				      "%s%s", n ? ", " : "", *a);
-	return dfo_err_set(err, -EINVAL, "%s: unknown attribute '%s' (%s)",
-			   opt, name, list);
+	return dfo_err_set(err, -EINVAL, "%s: unknown attribute '%s' (%s)", opt,
+			   name, list);
 }
 
 /* "ADDR", "ADDR:PORT", "[V6]:PORT" to a socket address. */
@@ -147,7 +147,8 @@ static int parse_hostport(const char *text, unsigned defport,
 	char host[DFO_ADDR_STRLEN];
 	unsigned port;
 	struct dfo_addr a;
-	if (dfo_hostport_parse(text, defport, host, sizeof(host), &port, NULL) < 0 ||
+	if (dfo_hostport_parse(text, defport, host, sizeof(host), &port, NULL) <
+		    0 ||
 	    dfo_addr_parse(&a, host) < 0)
 		return -EINVAL;
 	*len = dfo_addr_to_sockaddr(&a, port, ss);
@@ -159,7 +160,8 @@ static void to16(const struct sockaddr *sa, uint8_t out[16])
 	if (sa->sa_family == AF_INET) {
 		memset(out, 0, 10);
 		out[10] = out[11] = 0xff;
-		memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr,
+		       4);
 	} else {
 		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
 	}
@@ -248,8 +250,7 @@ static void conf_free(struct awsdns_conf *c)
 }
 
 /* Whether the wire name n is under (or is) the wire name z. */
-static bool wire_under(const uint8_t *n, size_t nl, const uint8_t *z,
-		       size_t zl)
+static bool wire_under(const uint8_t *n, size_t nl, const uint8_t *z, size_t zl)
 {
 	if (nl < zl || memcmp(n + nl - zl, z, zl) != 0)
 		return false;
@@ -272,17 +273,21 @@ static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
 		return dfo_err_set(err, -EINVAL, "reverse_zones: at most 64");
 	for (size_t i = 0; i < c->nrzones; i++) {
 		n = wire_name_from_text(c->rzones[i], w, sizeof(w));
-		if (n <= 1 ||
-		    !(wire_under(w, (size_t)n,
-				 (const uint8_t *)"\x07in-addr\x04" "arpa", 14) ||
-		      wire_under(w, (size_t)n,
-				 (const uint8_t *)"\x03ip6\x04" "arpa", 10)))
+		if (n <= 1 || !(wire_under(w, (size_t)n,
+					   (const uint8_t *)"\x07in-addr\x04"
+							    "arpa",
+					   14) ||
+				wire_under(w, (size_t)n,
+					   (const uint8_t *)"\x03ip6\x04"
+							    "arpa",
+					   10)))
 			return dfo_err_set(err, -EINVAL,
 					   "reverse_zones: '%s' is not a zone "
 					   "under in-addr.arpa or ip6.arpa",
 					   c->rzones[i]);
 		for (size_t k = 0; k < i; k++) {
-			int m = wire_name_from_text(c->rzones[k], w2, sizeof(w2));
+			int m = wire_name_from_text(c->rzones[k], w2,
+						    sizeof(w2));
 			if (m > 0 && (wire_under(w, (size_t)n, w2, (size_t)m) ||
 				      wire_under(w2, (size_t)m, w, (size_t)n)))
 				return dfo_err_set(err, -EINVAL,
@@ -302,11 +307,12 @@ static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
 		  !(c->soa_mname = strdup(m))))
 		return dfo_err_set(err, -EINVAL,
 				   "soa_mname: '%s' is not a host name", m);
-	if (r && (wire_name_from_text(r, w, sizeof(w)) <= 1 ||
-		  strchr(r, '@') || !(c->soa_rname = strdup(r))))
+	if (r && (wire_name_from_text(r, w, sizeof(w)) <= 1 || strchr(r, '@') ||
+		  !(c->soa_rname = strdup(r))))
 		return dfo_err_set(err, -EINVAL,
 				   "soa_rname: '%s' is not a mailbox as a "
-				   "domain name (hostmaster.example.com)", r);
+				   "domain name (hostmaster.example.com)",
+				   r);
 	static const char *const timers[] = {"soa_refresh", "soa_retry",
 					     "soa_expire"};
 	uint32_t *tv[] = {&c->soa_refresh, &c->soa_retry, &c->soa_expire};
@@ -332,7 +338,8 @@ static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
 		if (parse_cidr(t, &c->xallow[i]) < 0)
 			return dfo_err_set(err, -EINVAL,
 					   "transfer_allow: '%s' is not "
-					   "ADDRESS[/PREFIX]", t);
+					   "ADDRESS[/PREFIX]",
+					   t);
 	}
 	c->nnotify = cfg_size(sec, "notify");
 	c->notify = calloc(c->nnotify + 1, sizeof(*c->notify));
@@ -346,7 +353,8 @@ static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
 		if (parse_hostport(t, 53, &c->notify[i], &c->notify_len[i]) < 0)
 			return dfo_err_set(err, -EINVAL,
 					   "notify: '%s' is not ADDRESS[:PORT] "
-					   "or [IPV6]:PORT", t);
+					   "or [IPV6]:PORT",
+					   t);
 	}
 	const char *k = cfg_getstr(sec, "transfer_key");
 	if (k && k[0]) {
@@ -429,7 +437,8 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 		goto nomem;
 	c->nlisten = cfg_size(sec, "listen");
 	if (c->nlisten == 0)
-		return dfo_err_set(err, -EINVAL, "listen: at least one address");
+		return dfo_err_set(err, -EINVAL,
+				   "listen: at least one address");
 	c->listen = calloc(c->nlisten, sizeof(*c->listen));
 	c->listen_len = calloc(c->nlisten, sizeof(*c->listen_len));
 	if (!c->listen || !c->listen_len)
@@ -439,7 +448,8 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 		if (parse_hostport(t, 53, &c->listen[i], &c->listen_len[i]) < 0)
 			return dfo_err_set(err, -EINVAL,
 					   "listen: '%s' is not ADDRESS[:PORT] "
-					   "or [IPV6]:PORT", t);
+					   "or [IPV6]:PORT",
+					   t);
 	}
 	c->nupstream = cfg_size(sec, "upstream");
 	if (c->nupstream > 8)
@@ -452,14 +462,17 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 		const char *t = cfg_getnstr(sec, "upstream", (unsigned)i);
 		if (parse_hostport(t, 53, &c->upstream[i],
 				   &c->upstream_len[i]) < 0)
-			return dfo_err_set(err, -EINVAL,
-					   "upstream: '%s' is not ADDRESS[:PORT] "
-					   "or [IPV6]:PORT", t);
+			return dfo_err_set(
+				err, -EINVAL,
+				"upstream: '%s' is not ADDRESS[:PORT] "
+				"or [IPV6]:PORT",
+				t);
 	}
 	c->upstream_timeout = cfg_getfloat(sec, "upstream_timeout");
 	if (!(c->upstream_timeout > 0 && c->upstream_timeout <= 30))
-		return dfo_err_set(err, -EINVAL,
-				   "upstream_timeout must be in (0, 30] seconds");
+		return dfo_err_set(
+			err, -EINVAL,
+			"upstream_timeout must be in (0, 30] seconds");
 	const char *dom = cfg_getstr(sec, "domain");
 	if (dom && dom[0]) {
 		uint8_t wire[WIRE_MAXNAME + 1];
@@ -492,7 +505,8 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 			c->nfilters = i;
 			return dfo_err_set(err, rc,
 					   "filters: '%s' is not NAME=VALUE[,"
-					   "VALUE...]", t);
+					   "VALUE...]",
+					   t);
 		}
 	}
 	long ttl = cfg_getint(sec, "ttl");
@@ -521,7 +535,8 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 		if (wire_name_from_text(c->zones[i], wire, sizeof(wire)) <= 1)
 			return dfo_err_set(err, -EINVAL,
 					   "route53_zones: '%s' is not a zone "
-					   "name", c->zones[i]);
+					   "name",
+					   c->zones[i]);
 	}
 	c->nallow = cfg_size(sec, "allow");
 	c->allow = calloc(c->nallow + 1, sizeof(*c->allow));
@@ -530,9 +545,9 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 	for (size_t i = 0; i < c->nallow; i++) {
 		const char *t = cfg_getnstr(sec, "allow", (unsigned)i);
 		if (parse_cidr(t, &c->allow[i]) < 0)
-			return dfo_err_set(err, -EINVAL,
-					   "allow: '%s' is not ADDRESS[/PREFIX]",
-					   t);
+			return dfo_err_set(
+				err, -EINVAL,
+				"allow: '%s' is not ADDRESS[/PREFIX]", t);
 	}
 	const char *user = cfg_getstr(sec, "user");
 	if (user && user[0] && !(c->user = strdup(user)))
@@ -623,13 +638,11 @@ static int load_rrset(const struct dfo_r53_rrset *set, void *ctx)
 						 set->alias_target)
 			       : 0;
 	return index_add_rrset(l->ix, set->name, set->type, set->ttl,
-			       (const char *const *)set->values,
-			       set->nvalues);
+			       (const char *const *)set->values, set->nvalues);
 }
 
 /* The records of every zone of route53_zones into the index. */
-static int load_zones(struct awsdns *s, struct load_ctx *l,
-		      struct dfo_err *err)
+static int load_zones(struct awsdns *s, struct load_ctx *l, struct dfo_err *err)
 {
 	const struct awsdns_conf *c = &s->conf;
 	if (c->nzones && !s->zone_ids &&
@@ -724,8 +737,7 @@ static void publish_gauges(struct awsdns *s, const struct awsdns_index *ix,
 
 /* Put a new index in place of the current one, freed once no worker
  * can hold it. */
-static void index_swap(struct awsdns *s, struct awsdns_index *nix,
-		       double secs)
+static void index_swap(struct awsdns *s, struct awsdns_index *nix, double secs)
 {
 	struct awsdns_index *old = atomic_exchange(&s->sh.index, nix);
 	atomic_store(&s->sh.loaded, true);
@@ -742,8 +754,8 @@ static void first_done(struct awsdns *s, int rc, const struct dfo_err *e)
 		s->first_err = *e;
 	uint64_t one = 1;
 	if (write(s->load_fd, &one, sizeof(one)) < 0)
-		dfo_log(DFO_LOG_ERR, "awsdns %s: eventfd: %s",
-			s->conf.instance, strerror(errno));
+		dfo_log(DFO_LOG_ERR, "awsdns %s: eventfd: %s", s->conf.instance,
+			strerror(errno));
 }
 
 /*
@@ -755,8 +767,8 @@ static void first_done(struct awsdns *s, int rc, const struct dfo_err *e)
 static void *refresh_main(void *arg)
 {
 	struct awsdns *s = arg;
-	double wait = 0, backoff = 1, cap = s->conf.refresh < 30
-						   ? s->conf.refresh : 30;
+	double wait = 0, backoff = 1,
+	       cap = s->conf.refresh < 30 ? s->conf.refresh : 30;
 	bool loaded = false, dropped = !s->conf.user;
 	unsigned attempts = 0;
 	for (;;) {
@@ -784,7 +796,8 @@ static void *refresh_main(void *arg)
 				return NULL;
 			}
 			dfo_log(attempts == 1 ? DFO_LOG_WARNING : DFO_LOG_DEBUG,
-				"awsdns %s: cannot load the index (%s): serving "
+				"awsdns %s: cannot load the index (%s): "
+				"serving "
 				"upstream only, trying again in %.0f s",
 				s->conf.instance,
 				e.msg[0] ? e.msg : strerror(-rc), backoff);
@@ -812,7 +825,8 @@ static void *refresh_main(void *arg)
 		long delta = (long)nix->ninst -
 			     (long)atomic_load(&s->sh.index)->ninst;
 		if (xfr_update(s->sh.xfr, nix) < 0)
-			dfo_log(DFO_LOG_WARNING, "awsdns %s: out of memory: the "
+			dfo_log(DFO_LOG_WARNING,
+				"awsdns %s: out of memory: the "
 				"zones transferred stay as they were",
 				s->conf.instance);
 		index_swap(s, nix, secs);
@@ -828,7 +842,8 @@ static void *refresh_main(void *arg)
 			loaded = true;
 			dfo_log(DFO_LOG_NOTICE,
 				"awsdns %s: %zu instances indexed (%zu without "
-				"a name skipped): %zu names, %zu addresses, %zu "
+				"a name skipped): %zu names, %zu addresses, "
+				"%zu "
 				"records, %zu KiB, in %.2f s (attempt %u)",
 				s->conf.instance, nix->ninst,
 				nix->instances_seen - nix->ninst, nix->nnames,
@@ -838,10 +853,11 @@ static void *refresh_main(void *arg)
 			continue;
 		}
 		dfo_log(s->failing ? DFO_LOG_NOTICE : DFO_LOG_INFO,
-			"awsdns %s: refreshed%s: %zu instances (%+ld), %zu names, "
+			"awsdns %s: refreshed%s: %zu instances (%+ld), %zu "
+			"names, "
 			"%zu records in %.2f s",
-			s->conf.instance, s->failing ? " again" : "", nix->ninst,
-			delta, nix->nnames, nix->nrrsets, secs);
+			s->conf.instance, s->failing ? " again" : "",
+			nix->ninst, delta, nix->nnames, nix->nrrsets, secs);
 		s->failing = false;
 	}
 	return NULL;
@@ -852,8 +868,8 @@ static void *refresh_main(void *arg)
 static const char *const qt_label[QT_COUNT] = {"A", "AAAA", "PTR", "TXT",
 					       "other"};
 static const char *const qr_label[QR_COUNT] = {
-	"aws", "upstream", "cache", "nxdomain", "servfail", "refused",
-	"formerr"};
+	"aws",	    "upstream", "cache",  "nxdomain",
+	"servfail", "refused",	"formerr"};
 
 static void metrics_register(struct awsdns *s)
 {
@@ -894,7 +910,8 @@ static void metrics_register(struct awsdns *s)
 	s->m_load_seconds = dfo_metric_register(
 		DFO_METRIC_GAUGE, "dnsfailover_awsdns_index_load_seconds",
 		"Time the last index load took", labels);
-	snprintf(labels, sizeof(labels), "responder=\"%s\",result=\"ok\"", inst);
+	snprintf(labels, sizeof(labels), "responder=\"%s\",result=\"ok\"",
+		 inst);
 	s->m_refresh_ok = dfo_metric_register(
 		DFO_METRIC_COUNTER, "dnsfailover_awsdns_refreshes_total",
 		"Index refreshes", labels);
@@ -965,7 +982,8 @@ static int awsdns_start(void *state, struct dfo_err *err)
 	struct awsdns_conf *c = &s->conf;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	if (c->threads == 0)
-		c->threads = cores > 0 ? (unsigned)(cores < 256 ? cores : 256) : 1;
+		c->threads =
+			cores > 0 ? (unsigned)(cores < 256 ? cores : 256) : 1;
 	atomic_store(&s->quitting, false);
 	atomic_store(&s->sh.loaded, false);
 	atomic_store(&s->bound, false);
@@ -1093,21 +1111,23 @@ static int awsdns_serve(struct awsdns *s, struct dfo_responder_ctx *ctx,
 		if ((rc = wait_either(sfd, s->load_fd, err)) <= 0)
 			return rc;
 		if (s->first_rc < 0)
-			return dfo_err_set(err, s->first_rc,
-					   "cannot load the index, the previous "
-					   "process keeps serving: %s",
-					   s->first_err.msg[0]
-						   ? s->first_err.msg
-						   : strerror(-s->first_rc));
+			return dfo_err_set(
+				err, s->first_rc,
+				"cannot load the index, the previous "
+				"process keeps serving: %s",
+				s->first_err.msg[0] ? s->first_err.msg
+						    : strerror(-s->first_rc));
 		if ((rc = bind_and_drop(s, true, err)) < 0)
 			return rc;
 	}
 	for (size_t i = 0; i < s->sh.nworkers; i++)
 		if ((rc = server_worker_start(s->sh.workers[i], err)) < 0)
 			return rc;
-	dfo_log(DFO_LOG_INFO, "awsdns %s: serving on %zu address(es), %u "
-		"thread(s), %zu upstream(s)%s", s->conf.instance,
-		s->conf.nlisten, s->conf.threads, s->conf.nupstream,
+	dfo_log(DFO_LOG_INFO,
+		"awsdns %s: serving on %zu address(es), %u "
+		"thread(s), %zu upstream(s)%s",
+		s->conf.instance, s->conf.nlisten, s->conf.threads,
+		s->conf.nupstream,
 		atomic_load(&s->sh.loaded) ? "" : ", the index still loading");
 	dfo_responder_ready(ctx);
 	rc = wait_either(sfd, sfd, err);

@@ -36,11 +36,11 @@
 /* ------------------------------------------------------------------ */
 /* wire.c                                                              */
 
-#define WIRE_HDR 12
+#define WIRE_HDR     12
 #define WIRE_MAXNAME 255
 #define WIRE_UDP_MIN 512
 #define WIRE_UDP_MAX 1232 /* what we advertise and send at most over UDP */
-#define WIRE_OPT_LEN 11   /* an OPT RR without options */
+#define WIRE_OPT_LEN 11	  /* an OPT RR without options */
 
 enum {
 	T_A = 1,
@@ -86,18 +86,18 @@ enum wire_verdict {
 struct wire_query {
 	uint16_t id;
 	uint16_t qtype, qclass;
-	uint8_t flags1;  /* header byte 2 (QR, opcode, AA, TC, RD) */
-	size_t qend;     /* offset just past the question */
+	uint8_t flags1; /* header byte 2 (QR, opcode, AA, TC, RD) */
+	size_t qend;	/* offset just past the question */
 	uint8_t name[WIRE_MAXNAME + 1]; /* lower-cased wire name, root incl. */
-	size_t name_len;                /* bytes of name, root incl. */
-	uint8_t nlabels;                /* labels, root excluded */
-	uint8_t label_off[128];         /* offset of each label in name */
-	bool edns;       /* an OPT RR came with it */
-	bool tsig;       /* a TSIG RR came with it (answered by xfr.c) */
-	uint16_t nscount; /* authority records (IXFR's SOA only) */
-	bool do_bit;     /* DNSSEC OK (echoed in the answer's OPT) */
-	bool ra;         /* answers say recursion available (the caller
-			  * sets it: false from wire_parse) */
+	size_t name_len;		/* bytes of name, root incl. */
+	uint8_t nlabels;		/* labels, root excluded */
+	uint8_t label_off[128];		/* offset of each label in name */
+	bool edns;			/* an OPT RR came with it */
+	bool tsig;	   /* a TSIG RR came with it (answered by xfr.c) */
+	uint16_t nscount;  /* authority records (IXFR's SOA only) */
+	bool do_bit;	   /* DNSSEC OK (echoed in the answer's OPT) */
+	bool ra;	   /* answers say recursion available (the caller
+			    * sets it: false from wire_parse) */
 	uint16_t udp_size; /* what the client takes over UDP, 512 to
 			    * WIRE_UDP_MAX (what we advertise) */
 };
@@ -112,8 +112,8 @@ enum wire_verdict wire_parse(const uint8_t *pkt, size_t len,
  * query, then records, then an OPT RR when the query had one. */
 struct wire_writer {
 	uint8_t *buf;
-	size_t len;   /* bytes written */
-	size_t limit; /* the answer's size limit, OPT reserved */
+	size_t len;	   /* bytes written */
+	size_t limit;	   /* the answer's size limit, OPT reserved */
 	uint16_t count[3]; /* answer, authority, additional */
 	size_t sec_off[3]; /* where each section's records start */
 	bool tc;
@@ -154,8 +154,8 @@ void wire_truncate(struct wire_writer *w);
 /* Finish: flags (QR, AA if `aa`, RA if q->ra, RD copied), rcode,
  * counts, OPT (DO echoed).
  * Returns the answer's length. */
-size_t wire_finish(struct wire_writer *w, const struct wire_query *q,
-		   int rcode, bool aa);
+size_t wire_finish(struct wire_writer *w, const struct wire_query *q, int rcode,
+		   bool aa);
 
 /* An error answer (FORMERR, NOTIMP, REFUSED, SERVFAIL, BADVERS) to the
  * query `pkt` of `len` bytes, written into `buf` (may be pkt): the
@@ -177,19 +177,19 @@ struct wire_answer_info {
 	int rcode;
 	bool tc;
 	uint16_t ancount;
-	size_t opt_off;   /* offset of a trailing OPT RR, 0 if none */
+	size_t opt_off; /* offset of a trailing OPT RR, 0 if none */
 	unsigned nttl;
 	uint16_t ttl_off[WIRE_MAX_TTLS]; /* TTL fields (OPT excluded) */
-	uint32_t min_ttl; /* smallest TTL; negative: RFC 2308's */
-	bool has_soa;     /* a SOA in the authority section */
+	uint32_t min_ttl;	  /* smallest TTL; negative: RFC 2308's */
+	bool has_soa;		  /* a SOA in the authority section */
 	bool has_answer_of_qtype; /* answers hold the qtype (or CNAME) */
 };
 
 /* Check an answer from upstream against the query it answers (same id,
  * QR set, same question, case-insensitively) and read its layout.
  * 0 or -EINVAL. */
-int wire_answer_scan(const uint8_t *pkt, size_t len,
-		     const struct wire_query *q, struct wire_answer_info *ai);
+int wire_answer_scan(const uint8_t *pkt, size_t len, const struct wire_query *q,
+		     struct wire_answer_info *ai);
 
 /* ------------------------------------------------------------------ */
 /* index.c                                                             */
@@ -198,14 +198,14 @@ int wire_answer_scan(const uint8_t *pkt, size_t len,
 struct idx_inst {
 	uint8_t v4[4];
 	bool has_v4;
-	uint16_t v6_n;      /* IPv6 addresses at v6_off (16 bytes each) */
+	uint16_t v6_n; /* IPv6 addresses at v6_off (16 bytes each) */
 	uint32_t v6_off;
-	uint32_t txt_off;   /* TXT rdata of its extras, back to back */
+	uint32_t txt_off; /* TXT rdata of its extras, back to back */
 	uint16_t txt_len;
 	uint8_t txt_n;
-	uint8_t ptr_len;    /* its name for PTR answers, wire format */
+	uint8_t ptr_len; /* its name for PTR answers, wire format */
 	uint32_t ptr_off;
-	uint32_t next;      /* next instance of the same name, +1; 0: none */
+	uint32_t next; /* next instance of the same name, +1; 0: none */
 };
 
 /* A forward name: its key (lower-cased wire labels, no root byte). */
@@ -232,10 +232,10 @@ struct idx_rrset {
 	uint32_t key_off; /* full name, lower-cased wire, root byte incl. */
 	uint16_t key_len;
 	uint16_t type;
-	uint32_t rr_off;  /* records, owner a pointer to 12 */
+	uint32_t rr_off; /* records, owner a pointer to 12 */
 	uint32_t rr_len;
 	uint16_t rr_n;
-	uint32_t next;    /* next rrset of the same name, +1 */
+	uint32_t next; /* next rrset of the same name, +1 */
 };
 
 /* A Route 53 alias, resolved when the index is sealed. */
@@ -281,7 +281,7 @@ struct awsdns_index {
 	uint8_t (*rev_sorted)[16]; /* the reverse addresses, sorted (empty
 				    * non-terminals of reverse zones) */
 	size_t nrev_sorted;
-	size_t instances_seen; /* DescribeInstances gave that many */
+	size_t instances_seen;	     /* DescribeInstances gave that many */
 	bool txt_spaced, soa_always; /* from index_conf */
 	/* instances without a usable forward name, skipped: how many, and
 	 * the first few as "ID (why)" for the log */
@@ -308,11 +308,11 @@ struct soa_conf {
 
 /* How the index is built. */
 struct index_conf {
-	const char *forward;  /* attribute naming an instance */
-	const char *reverse;  /* attribute whose address answers PTR */
+	const char *forward; /* attribute naming an instance */
+	const char *reverse; /* attribute whose address answers PTR */
 	const char *const *extra;
 	size_t nextra;
-	const char *domain;   /* NULL: none */
+	const char *domain; /* NULL: none */
 	uint32_t ttl;
 	bool txt_spaced; /* extras as "attribute = value" (the original
 			  * awsdns's), not RFC 1464's "attribute=value" */
@@ -340,13 +340,12 @@ void index_free(struct awsdns_index *ix);
 int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 	      const struct dfo_ec2_instance *inst);
 /* Add one Route 53 record set (values as AWS writes them). */
-int index_add_rrset(struct awsdns_index *ix, const char *name,
-		    const char *type, uint32_t ttl, const char *const *values,
-		    size_t nvalues);
+int index_add_rrset(struct awsdns_index *ix, const char *name, const char *type,
+		    uint32_t ttl, const char *const *values, size_t nvalues);
 /* Add a Route 53 alias (A or AAAA) of `name` to `target`: at sealing it
  * gets the target's records, if the target is one of the served zones'. */
-int index_add_alias(struct awsdns_index *ix, const char *name,
-		    const char *type, const char *target);
+int index_add_alias(struct awsdns_index *ix, const char *name, const char *type,
+		    const char *target);
 /* Build the hash tables; after this the index is read-only. */
 int index_seal(struct awsdns_index *ix);
 /* Bytes the index holds. */
@@ -364,8 +363,8 @@ enum idx_result {
  * sections; for NODATA/NXDOMAIN, the SOA when under `domain`).  *auth is
  * set when the name is under `domain` (never asked upstream). */
 enum idx_result index_answer(const struct awsdns_index *ix,
-			     const struct wire_query *q,
-			     struct wire_writer *w, bool *auth);
+			     const struct wire_query *q, struct wire_writer *w,
+			     bool *auth);
 /* Whether the name is under `domain` (answered without upstream). */
 bool index_is_local(const struct awsdns_index *ix, const struct wire_query *q);
 
@@ -374,13 +373,13 @@ bool index_is_local(const struct awsdns_index *ix, const struct wire_query *q);
 
 struct cache;
 
-/* A cache (thread-safe) of at most `max_entries` answers and `max_bytes` bytes. */
+/* A cache (thread-safe) of at most `max_entries` answers and `max_bytes` bytes.
+ */
 struct cache *cache_new(size_t max_entries, size_t max_bytes);
 void cache_free(struct cache *c);
 /* Store the upstream answer `pkt` (scanned into ai) for q at `now`. */
-void cache_put(struct cache *c, const struct wire_query *q,
-	       const uint8_t *pkt, size_t len,
-	       const struct wire_answer_info *ai, double now);
+void cache_put(struct cache *c, const struct wire_query *q, const uint8_t *pkt,
+	       size_t len, const struct wire_answer_info *ai, double now);
 /* Find the answer of q: copy it into buf (cap bytes) with TTLs aged and
  * q's id and question; *rcode and *nodata tell what it says.  Returns
  * the length, 0 if none or expired. */
@@ -436,7 +435,7 @@ struct awsdns_conf {
 	size_t nns;
 	char *soa_mname, *soa_rname;
 	uint32_t soa_refresh, soa_retry, soa_expire;
-	int64_t soa_minimum; /* < 0: ttl */
+	int64_t soa_minimum;	  /* < 0: ttl */
 	struct allow_net *xallow; /* transfer_allow */
 	size_t nxallow;
 	char *xkey_path; /* transfer_key */
@@ -444,8 +443,8 @@ struct awsdns_conf {
 	struct sockaddr_storage *notify;
 	socklen_t *notify_len;
 	size_t nnotify;
-	double xfr_timeout;  /* transfer_timeout */
-	unsigned xfr_max;    /* transfer_max: at once */
+	double xfr_timeout;    /* transfer_timeout */
+	unsigned xfr_max;      /* transfer_max: at once */
 	unsigned ixfr_history; /* changes kept per zone for IXFR */
 };
 
@@ -465,8 +464,8 @@ bool conf_allowed(const struct awsdns_conf *conf, const struct sockaddr *sa);
 /* "ADDRESS", "ADDRESS:PORT" or "[V6]:PORT" into a canonical "ADDR:PORT"
  * ("[V6]:PORT", or the bare address when `bare53` and the port is 53);
  * port `defport` when none.  0 or -1. */
-int awsdns_hostport_canon(const char *text, int defport, bool bare53,
-			  char *out, size_t outlen);
+int awsdns_hostport_canon(const char *text, int defport, bool bare53, char *out,
+			  size_t outlen);
 
 /* The keys of an ini file (malloc'd; NULL: none given). */
 struct awsdns_ini_keys {
@@ -514,8 +513,8 @@ struct sources {
 int sources_parse(cfg_t *sec, struct sources *ss, struct dfo_err *err);
 void sources_free(struct sources *ss);
 /* Each source's client, derived from `def`, and its metrics (start). */
-int sources_start(struct sources *ss, const char *instance,
-		  struct dfo_aws *def, struct dfo_err *err);
+int sources_start(struct sources *ss, const char *instance, struct dfo_aws *def,
+		  struct dfo_err *err);
 void sources_stop(struct sources *ss);
 /* Ask every source (a failing one keeps its last good instances, and
  * is logged and counted), then add the instances of all into ix.  0 if
@@ -533,13 +532,13 @@ size_t sources_failing(const struct sources *ss);
 /* Per-thread counters, flushed to the metrics about once a second. */
 enum { QT_A = 0, QT_AAAA, QT_PTR, QT_TXT, QT_OTHER, QT_COUNT };
 enum {
-	QR_AWS = 0,   /* answered from the index */
-	QR_UPSTREAM,  /* relayed from upstream */
-	QR_CACHE,     /* relayed from the cache */
-	QR_NXDOMAIN,  /* negative (ours or upstream's) */
-	QR_SERVFAIL,  /* upstream failed, nothing known */
-	QR_REFUSED,   /* client not allowed */
-	QR_FORMERR,   /* malformed, NOTIMP, BADVERS */
+	QR_AWS = 0,  /* answered from the index */
+	QR_UPSTREAM, /* relayed from upstream */
+	QR_CACHE,    /* relayed from the cache */
+	QR_NXDOMAIN, /* negative (ours or upstream's) */
+	QR_SERVFAIL, /* upstream failed, nothing known */
+	QR_REFUSED,  /* client not allowed */
+	QR_FORMERR,  /* malformed, NOTIMP, BADVERS */
 	QR_COUNT
 };
 
@@ -559,7 +558,7 @@ struct awsdns_shared {
 	const struct awsdns_conf *conf;
 	struct awsdns_metrics *metrics;
 	struct cache *cache; /* upstream's answers */
-	int quit_fd; /* eventfd: readable when the threads must stop */
+	int quit_fd;	     /* eventfd: readable when the threads must stop */
 	size_t nworkers;
 	struct worker **workers;
 	struct xfr *xfr; /* zone transfers out; NULL: none configured */
@@ -614,8 +613,8 @@ size_t xfr_signed_query(struct xfr *x, const struct awsdns_index *ix,
 /* The serial an IXFR request asks from: its authority section's SOA
  * (owner the zone asked).  0, or -EINVAL when there is none or it is
  * malformed. */
-int xfr_ixfr_serial(const uint8_t *pkt, size_t len,
-		    const struct wire_query *q, uint32_t *serial);
+int xfr_ixfr_serial(const uint8_t *pkt, size_t len, const struct wire_query *q,
+		    uint32_t *serial);
 /* Whether pkt[0, len) is the answer to our NOTIFY `id` for the zone
  * `zone` (lower-cased wire): QR, opcode NOTIFY, the question echoed.
  * 1: it is and says NOERROR; 0: it is, with another rcode (*rcode);

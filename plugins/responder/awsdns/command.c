@@ -79,22 +79,29 @@ static int ini_print(const char *path)
 static void front_usage(FILE *out)
 {
 	fprintf(out,
-"usage: awsdns [-c FILE] [-l ADDRESS[:PORT]]... [-f]\n"
-"\n"
-"A DNS server naming the EC2 instances of an AWS account, configured by\n"
-"the original awsdns's awsdns.ini (./awsdns.ini, /etc/awsdns.ini, then\n"
-"~/awsdns.ini; or -c FILE).  It is dnsfailover's awsdns responder: for\n"
-"every option, use a dnsfailover config (dnsfailover --awsdns-ini FILE\n"
-"prints the equivalent one).\n"
-"\n"
-"  -c FILE              the ini file\n"
-"  -l ADDRESS[:PORT]    listen there (UDP and TCP), repeatable; default:\n"
-"                       port 53 of every address (0.0.0.0:53 and [::]:53)\n"
-"  -f                   stay in the foreground, log to stderr\n"
-"                       (otherwise: detach and log to syslog)\n"
-"  -h                   this text\n"
-"\n"
-"Clients outside loopback and the private networks are refused.\n");
+		"usage: awsdns [-c FILE] [-l ADDRESS[:PORT]]... [-f]\n"
+		"\n"
+		"A DNS server naming the EC2 instances of an AWS account, "
+		"configured by\n"
+		"the original awsdns's awsdns.ini (./awsdns.ini, "
+		"/etc/awsdns.ini, then\n"
+		"~/awsdns.ini; or -c FILE).  It is dnsfailover's awsdns "
+		"responder: for\n"
+		"every option, use a dnsfailover config (dnsfailover "
+		"--awsdns-ini FILE\n"
+		"prints the equivalent one).\n"
+		"\n"
+		"  -c FILE              the ini file\n"
+		"  -l ADDRESS[:PORT]    listen there (UDP and TCP), "
+		"repeatable; default:\n"
+		"                       port 53 of every address (0.0.0.0:53 "
+		"and [::]:53)\n"
+		"  -f                   stay in the foreground, log to stderr\n"
+		"                       (otherwise: detach and log to syslog)\n"
+		"  -h                   this text\n"
+		"\n"
+		"Clients outside loopback and the private networks are "
+		"refused.\n");
 }
 
 /* The awsdns command: awsdns [-c FILE] [-l ADDRESS:PORT]... [-f]. */
@@ -124,7 +131,8 @@ static int front_main(int argc, char **argv)
 						  sizeof(listen_buf[nl])) < 0) {
 				fprintf(stderr,
 					"awsdns: -l: '%s' is not ADDRESS, "
-					"ADDRESS:PORT or [IPV6]:PORT\n", optarg);
+					"ADDRESS:PORT or [IPV6]:PORT\n",
+					optarg);
 				return 1;
 			}
 			listen[nl] = listen_buf[nl];
@@ -142,7 +150,8 @@ static int front_main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "awsdns: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "awsdns: unexpected argument '%s'\n",
+			argv[optind]);
 		return 1;
 	}
 	if (nl == 0)
@@ -151,8 +160,10 @@ static int front_main(int argc, char **argv)
 		char tried[3 * PATH_MAX + 8];
 		found = ini_find(tried, sizeof(tried));
 		if (!found) {
-			fprintf(stderr, "awsdns: no awsdns.ini (looked for %s); "
-					"give one with -c FILE\n", tried);
+			fprintf(stderr,
+				"awsdns: no awsdns.ini (looked for %s); "
+				"give one with -c FILE\n",
+				tried);
 			return 1;
 		}
 		ini = found;
@@ -170,7 +181,8 @@ static int front_main(int argc, char **argv)
 	struct awsdns_ini_keys keys;
 	/* Like the original, it is started as root to bind port 53; unlike
 	 * it, the server then runs as nobody. */
-	const char *user = geteuid() == 0 && getpwnam("nobody") ? "nobody" : NULL;
+	const char *user =
+		geteuid() == 0 && getpwnam("nobody") ? "nobody" : NULL;
 	int rc = awsdns_ini_convert(ini, out, NULL, listen, nl, user, &keys);
 	fclose(out);
 	free(found);
@@ -185,7 +197,8 @@ static int front_main(int argc, char **argv)
 			rc = setenv(DFO_AWSDNS_SECRET_VAR, keys.secret, 1);
 		awsdns_ini_keys_wipe(&keys);
 		if (rc < 0) {
-			fprintf(stderr, "awsdns: setenv: %s\n", strerror(errno));
+			fprintf(stderr, "awsdns: setenv: %s\n",
+				strerror(errno));
 			return 1;
 		}
 	}
@@ -202,23 +215,25 @@ static int front_main(int argc, char **argv)
 int awsdns_command(int argc, char **argv)
 {
 	const char *slash = strrchr(argv[0], '/');
-	const char *base = slash && strncmp(argv[0], "--", 2) != 0 ? slash + 1
-								     : argv[0];
+	const char *base =
+		slash && strncmp(argv[0], "--", 2) != 0 ? slash + 1 : argv[0];
 	if (strncmp(base, "--awsdns-ini", 12) == 0 &&
 	    (base[12] == '\0' || base[12] == '=')) {
 		const char *path = base[12] == '=' ? base + 13
-				   : argc == 2     ? argv[1]
+				   : argc == 2	   ? argv[1]
 						   : NULL;
 		if (!path || !*path || (base[12] == '=' && argc != 1)) {
-			fprintf(stderr, "usage: dnsfailover --awsdns-ini FILE\n");
+			fprintf(stderr,
+				"usage: dnsfailover --awsdns-ini FILE\n");
 			return 1;
 		}
 		return ini_print(path);
 	}
 	if (strcmp(base, "awsdns") == 0 || strcmp(base, "--awsdns") == 0)
 		return front_main(argc, argv);
-	fprintf(stderr, "dnsfailover: unknown option '%s' (see --help; the "
-			"awsdns plugin's are --awsdns and --awsdns-ini)\n",
+	fprintf(stderr,
+		"dnsfailover: unknown option '%s' (see --help; the "
+		"awsdns plugin's are --awsdns and --awsdns-ini)\n",
 		base);
 	return 1;
 }

@@ -51,7 +51,8 @@ static size_t name_slot(const struct awsdns_index *ix, const uint8_t *key,
 	size_t h = hv & ix->name_mask;
 	for (; ix->name_tab[h]; h = (h + 1) & ix->name_mask) {
 		const struct idx_name *n = &ix->names[ix->name_tab[h] - 1];
-		if (n->hash == hv && key_eq(ix, n->key_off, n->key_len, key, klen))
+		if (n->hash == hv &&
+		    key_eq(ix, n->key_off, n->key_len, key, klen))
 			break;
 	}
 	return h;
@@ -75,7 +76,8 @@ static size_t rrset_slot(const struct awsdns_index *ix, const uint8_t *key,
 	size_t h = hv & ix->rr_mask;
 	for (; ix->rr_tab[h]; h = (h + 1) & ix->rr_mask) {
 		const struct idx_rrset *s = &ix->rrsets[ix->rr_tab[h] - 1];
-		if (s->hash == hv && key_eq(ix, s->key_off, s->key_len, key, klen))
+		if (s->hash == hv &&
+		    key_eq(ix, s->key_off, s->key_len, key, klen))
 			break;
 	}
 	return h;
@@ -117,8 +119,8 @@ static int soa_build(uint8_t *out, size_t cap, const struct index_conf *conf,
 	uint8_t m[WIRE_MAXNAME + 1], r[WIRE_MAXNAME + 1];
 	int ml, rl;
 	const char *mt = conf->soa.mname ? conf->soa.mname
-			 : conf->nns	  ? conf->ns[0]
-					  : NULL;
+			 : conf->nns	 ? conf->ns[0]
+					 : NULL;
 	if (mt) {
 		if ((ml = wire_name_from_text(mt, m, sizeof(m))) < 0)
 			return -EINVAL;
@@ -128,7 +130,8 @@ static int soa_build(uint8_t *out, size_t cap, const struct index_conf *conf,
 		ml = (int)(dom ? dlen : zlen);
 	}
 	if (conf->soa.rname) {
-		if ((rl = wire_name_from_text(conf->soa.rname, r, sizeof(r))) < 0)
+		if ((rl = wire_name_from_text(conf->soa.rname, r, sizeof(r))) <
+		    0)
 			return -EINVAL;
 	} else {
 		const uint8_t *b = dom ? dom : zone;
@@ -190,7 +193,8 @@ int index_new(struct awsdns_index **out, const struct index_conf *conf,
 			goto nomem;
 	}
 	for (size_t i = 0; i < conf->nns; i++) {
-		n = wire_name_from_text(conf->ns[i], ix->ns_rdata + ix->ns_len + 2,
+		n = wire_name_from_text(conf->ns[i],
+					ix->ns_rdata + ix->ns_len + 2,
 					WIRE_MAXNAME + 1);
 		if (n < 0)
 			goto bad;
@@ -203,7 +207,8 @@ int index_new(struct awsdns_index **out, const struct index_conf *conf,
 		goto nomem;
 	for (size_t i = 0; i < conf->nrzones; i++) {
 		struct idx_rzone *z = &ix->rzones[i];
-		n = wire_name_from_text(conf->rzones[i], z->name, sizeof(z->name));
+		n = wire_name_from_text(conf->rzones[i], z->name,
+					sizeof(z->name));
 		if (n < 0)
 			goto bad;
 		z->len = (size_t)n;
@@ -219,7 +224,8 @@ int index_new(struct awsdns_index **out, const struct index_conf *conf,
 	return 0;
 bad:
 	index_free(ix);
-	return dfo_err_set(err, -EINVAL, "a zone's SOA or NS names are not "
+	return dfo_err_set(err, -EINVAL,
+			   "a zone's SOA or NS names are not "
 			   "domain names");
 nomem:
 	index_free(ix);
@@ -388,7 +394,8 @@ int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 	struct idx_inst *it = &ix->inst[ix->ninst];
 	memset(it, 0, sizeof(*it));
 	struct in_addr a4;
-	if (inst->private_ip && inet_pton(AF_INET, inst->private_ip, &a4) == 1) {
+	if (inst->private_ip &&
+	    inet_pton(AF_INET, inst->private_ip, &a4) == 1) {
 		memcpy(it->v4, &a4, 4);
 		it->has_v4 = true;
 	}
@@ -499,8 +506,9 @@ static int rdata_from_text(const char *type, const char *v, uint8_t *out,
 		unsigned prio, weight, port;
 		char host[256];
 		*rtype = T_SRV;
-		if (cap < 6 || sscanf(v, "%u %u %u %255s", &prio, &weight,
-				      &port, host) != 4 ||
+		if (cap < 6 ||
+		    sscanf(v, "%u %u %u %255s", &prio, &weight, &port, host) !=
+			    4 ||
 		    prio > 0xffff || weight > 0xffff || port > 0xffff)
 			return -1;
 		uint16_t f[3] = {(uint16_t)prio, (uint16_t)weight,
@@ -532,10 +540,10 @@ static int rdata_from_text(const char *type, const char *v, uint8_t *out,
 				if (c == '\\' && p[0] >= '0' && p[0] <= '9' &&
 				    p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
 				    p[2] <= '9') {
-					unsigned d = (unsigned)(p[0] - '0') *
-							     100 +
-						     (unsigned)(p[1] - '0') * 10 +
-						     (unsigned)(p[2] - '0');
+					unsigned d =
+						(unsigned)(p[0] - '0') * 100 +
+						(unsigned)(p[1] - '0') * 10 +
+						(unsigned)(p[2] - '0');
 					if (d > 255)
 						return -1;
 					c = (unsigned char)d;
@@ -557,16 +565,16 @@ static int rdata_from_text(const char *type, const char *v, uint8_t *out,
 	return -1;
 }
 
-int index_add_rrset(struct awsdns_index *ix, const char *name,
-		    const char *type, uint32_t ttl, const char *const *values,
-		    size_t nvalues)
+int index_add_rrset(struct awsdns_index *ix, const char *name, const char *type,
+		    uint32_t ttl, const char *const *values, size_t nvalues)
 {
 	uint8_t key[WIRE_MAXNAME + 1];
 	/* Route 53 writes '*' as \052 and other octets as \DDD */
 	char clean[WIRE_MAXNAME * 4 + 1];
 	size_t cl = 0;
 	for (const char *p = name; *p && cl + 1 < sizeof(clean); p++) {
-		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9' && p[2] && p[3]) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9' && p[2] &&
+		    p[3]) {
 			clean[cl++] = (char)((p[1] - '0') * 100 +
 					     (p[2] - '0') * 10 + (p[3] - '0'));
 			p += 3;
@@ -584,7 +592,8 @@ int index_add_rrset(struct awsdns_index *ix, const char *name,
 	uint16_t rtype = 0;
 	for (size_t i = 0; i < nvalues; i++) {
 		uint8_t rd[1024];
-		int rl = rdata_from_text(type, values[i], rd, sizeof(rd), &rtype);
+		int rl = rdata_from_text(type, values[i], rd, sizeof(rd),
+					 &rtype);
 		if (rl < 0 || len + 12 + (size_t)rl > sizeof(rrs))
 			continue;
 		uint8_t *p = rrs + len;
@@ -619,8 +628,8 @@ int index_add_rrset(struct awsdns_index *ix, const char *name,
 	return 0;
 }
 
-int index_add_alias(struct awsdns_index *ix, const char *name,
-		    const char *type, const char *target)
+int index_add_alias(struct awsdns_index *ix, const char *name, const char *type,
+		    const char *target)
 {
 	uint8_t key[WIRE_MAXNAME + 1], tkey[WIRE_MAXNAME + 1];
 	int kl = wire_name_from_text(name, key, sizeof(key));
@@ -687,7 +696,6 @@ static size_t table_size(size_t n)
 		s *= 2;
 	return s;
 }
-
 
 /* The labels of a key (wire labels, no root byte) after the first. */
 static size_t key_parents(const uint8_t *key, size_t len)
@@ -912,13 +920,17 @@ static bool rev_prefix_exists(const struct awsdns_index *ix,
 static bool reverse_prefix(const struct wire_query *q, uint8_t addr[16],
 			   unsigned *nib)
 {
-	static const uint8_t v4[] = "\x07in-addr\x04" "arpa";
-	static const uint8_t v6[] = "\x03ip6\x04" "arpa";
+	static const uint8_t v4[] = "\x07in-addr\x04"
+				    "arpa";
+	static const uint8_t v6[] = "\x03ip6\x04"
+				    "arpa";
 	memset(addr, 0, 16);
-	bool is4 = q->name_len >= sizeof(v4) &&
-		   memcmp(q->name + q->name_len - sizeof(v4), v4, sizeof(v4)) == 0;
-	bool is6 = q->name_len >= sizeof(v6) &&
-		   memcmp(q->name + q->name_len - sizeof(v6), v6, sizeof(v6)) == 0;
+	bool is4 =
+		q->name_len >= sizeof(v4) &&
+		memcmp(q->name + q->name_len - sizeof(v4), v4, sizeof(v4)) == 0;
+	bool is6 =
+		q->name_len >= sizeof(v6) &&
+		memcmp(q->name + q->name_len - sizeof(v6), v6, sizeof(v6)) == 0;
 	if (!is4 && !is6)
 		return false;
 	unsigned k = q->nlabels - 2;
@@ -964,9 +976,8 @@ static bool reverse_prefix(const struct wire_query *q, uint8_t addr[16],
 
 /* The TXT extras of an instance into the additional section (the same
  * record of two instances once); false if one did not fit. */
-static bool put_extras(const struct awsdns_index *ix,
-		       const struct idx_inst *it, struct wire_writer *w,
-		       uint32_t ttl)
+static bool put_extras(const struct awsdns_index *ix, const struct idx_inst *it,
+		       struct wire_writer *w, uint32_t ttl)
 {
 	const uint8_t *p = ix->arena + it->txt_off;
 	const uint8_t *end = p + it->txt_len;
@@ -1026,11 +1037,9 @@ static enum idx_result answer_name(const struct awsdns_index *ix,
 		}
 		if (t == T_AAAA || any)
 			for (unsigned k = 0; k < it->v6_n && fits; k++) {
-				fits = wire_put_rr(w, SEC_AN, WIRE_HDR, T_AAAA,
-						   ix->ttl,
-						   ix->arena + it->v6_off +
-							   16 * k,
-						   16);
+				fits = wire_put_rr(
+					w, SEC_AN, WIRE_HDR, T_AAAA, ix->ttl,
+					ix->arena + it->v6_off + 16 * k, 16);
 				n++;
 			}
 		if (t == T_TXT)
@@ -1060,8 +1069,10 @@ static enum idx_result answer_name(const struct awsdns_index *ix,
 /* The address of an in-addr.arpa or ip6.arpa name, if it names one. */
 static bool reverse_addr(const struct wire_query *q, uint8_t addr[16])
 {
-	static const uint8_t v4[] = "\x07in-addr\x04" "arpa";
-	static const uint8_t v6[] = "\x03ip6\x04" "arpa";
+	static const uint8_t v4[] = "\x07in-addr\x04"
+				    "arpa";
+	static const uint8_t v6[] = "\x03ip6\x04"
+				    "arpa";
 	const uint8_t *n = q->name;
 	if (q->nlabels == 6 && q->name_len >= sizeof(v4) &&
 	    memcmp(n + q->name_len - sizeof(v4), v4, sizeof(v4)) == 0) {
@@ -1202,8 +1213,8 @@ static enum idx_result answer_rzone(const struct awsdns_index *ix,
 }
 
 enum idx_result index_answer(const struct awsdns_index *ix,
-			     const struct wire_query *q,
-			     struct wire_writer *w, bool *auth)
+			     const struct wire_query *q, struct wire_writer *w,
+			     bool *auth)
 {
 	*auth = false;
 	if (q->qclass != 1 && q->qclass != T_ANY)
@@ -1214,9 +1225,8 @@ enum idx_result index_answer(const struct awsdns_index *ix,
 		*auth = true;
 		if (at == 0) { /* the domain itself */
 			if (q->qtype == T_SOA) {
-				wire_put_rr(w, SEC_AN, WIRE_HDR, T_SOA,
-					    ix->ttl, ix->soa_rdata,
-					    ix->soa_len);
+				wire_put_rr(w, SEC_AN, WIRE_HDR, T_SOA, ix->ttl,
+					    ix->soa_rdata, ix->soa_len);
 				return IDX_ANSWER;
 			}
 			if (q->qtype == T_NS && ix->nns) {

@@ -59,11 +59,10 @@ struct ini {
 	int errors;
 };
 
-static void ini_msg(struct ini *ini, bool error, int line, const char *fmt,
-		    ...) __attribute__((format(printf, 4, 5)));
+static void ini_msg(struct ini *ini, bool error, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void ini_msg(struct ini *ini, bool error, int line, const char *fmt,
-		    ...)
+static void ini_msg(struct ini *ini, bool error, int line, const char *fmt, ...)
 {
 	va_list ap;
 	if (!error && ini->notes) {
@@ -279,7 +278,8 @@ static int ini_parse(struct ini *ini, FILE *f)
 		}
 		char *t = trim(buf);
 		if (!*t || *t == '#' || *t == ';' ||
-		    (strncasecmp(t, "rem", 3) == 0 && isspace((unsigned char)t[3])))
+		    (strncasecmp(t, "rem", 3) == 0 &&
+		     isspace((unsigned char)t[3])))
 			continue; /* blank lines do not end a value */
 		if (isspace((unsigned char)buf[0]) && cur) {
 			rc = kv_append(cur, strip_comment(t));
@@ -343,15 +343,17 @@ static const char *attr_check(struct ini *ini, int line, const char *key,
 			return name;
 		ini_msg(ini, true, line,
 			"%s: '%s' is not a tag key (1 to 128 letters, digits, "
-			"spaces or _ . : / = + - @)", key, name + 4);
+			"spaces or _ . : / = + - @)",
+			key, name + 4);
 		return NULL;
 	}
 	if (dfo_ec2_attr_valid(name))
 		return name;
 	for (size_t i = 0; aliases[i].boto; i++)
 		if (strcmp(name, aliases[i].boto) == 0) {
-			ini_msg(ini, false, line, "%s: boto's '%s' is '%s' here",
-				key, name, aliases[i].here);
+			ini_msg(ini, false, line,
+				"%s: boto's '%s' is '%s' here", key, name,
+				aliases[i].here);
 			return aliases[i].here;
 		}
 	char list[1024] = "";
@@ -364,8 +366,8 @@ static const char *attr_check(struct ini *ini, int line, const char *key,
 	return NULL;
 }
 
-int awsdns_hostport_canon(const char *text, int defport, bool bare53,
-			  char *out, size_t outlen)
+int awsdns_hostport_canon(const char *text, int defport, bool bare53, char *out,
+			  size_t outlen)
 {
 	char host[DFO_ADDR_STRLEN];
 	unsigned p;
@@ -382,7 +384,8 @@ int awsdns_hostport_canon(const char *text, int defport, bool bare53,
 		w = snprintf(out, outlen, "%s", canon);
 	else
 		w = snprintf(out, outlen,
-			     a.family == AF_INET6 ? "[%s]:%u" : "%s:%u", canon, p);
+			     a.family == AF_INET6 ? "[%s]:%u" : "%s:%u", canon,
+			     p);
 	return w > 0 && (size_t)w < outlen ? 0 : -1;
 }
 
@@ -412,9 +415,20 @@ static void put_str(FILE *out, const char *s)
 }
 
 static const char *const known_keys[] = {
-	"dns_server", "aws_access_key_id", "aws_secret_access_key",
-	"aws_region", "forward", "reverse", "extra", "ttl", "loglevel",
-	"autorefresh", "logfile", "txt_format", "soa", NULL,
+	"dns_server",
+	"aws_access_key_id",
+	"aws_secret_access_key",
+	"aws_region",
+	"forward",
+	"reverse",
+	"extra",
+	"ttl",
+	"loglevel",
+	"autorefresh",
+	"logfile",
+	"txt_format",
+	"soa",
+	NULL,
 };
 
 /* What the ini file says, checked, ready to print. */
@@ -483,7 +497,8 @@ static void conv_upstream(struct conv *cv)
 					  sizeof(cv->upstream[0])) < 0) {
 			ini_msg(ini, true, wl[i],
 				"dns_server: '%s' is not an IPv4 or IPv6 "
-				"address (with an optional :PORT)", w[i]);
+				"address (with an optional :PORT)",
+				w[i]);
 			continue;
 		}
 		cv->nup++;
@@ -554,14 +569,15 @@ static void conv_scalars(struct conv *cv)
 		    cv->ttl > 604800)
 			ini_msg(ini, true, kv->line,
 				"ttl: '%s' is not a number of seconds (0 to "
-				"604800)", kv->val);
+				"604800)",
+				kv->val);
 	}
 	if ((kv = ini_get(ini, "loglevel")) != NULL) {
 		static const char *const map[][2] = {
-			{"critical", "error"}, {"error", "error"},
+			{"critical", "error"},	{"error", "error"},
 			{"warning", "warning"}, {"warn", "warning"},
-			{"info", "info"}, {"debug", "debug"},
-			{"notset", "debug"}, {NULL, NULL},
+			{"info", "info"},	{"debug", "debug"},
+			{"notset", "debug"},	{NULL, NULL},
 		};
 		for (size_t i = 0; map[i][0] && !cv->level; i++)
 			if (strcasecmp(kv->val, map[i][0]) == 0)
@@ -569,7 +585,8 @@ static void conv_scalars(struct conv *cv)
 		if (!cv->level)
 			ini_msg(ini, true, kv->line,
 				"loglevel: '%s' is not one of CRITICAL, ERROR, "
-				"WARNING, INFO, DEBUG", kv->val);
+				"WARNING, INFO, DEBUG",
+				kv->val);
 	}
 	static const char *const txt[] = {"spaced", "rfc1464", NULL};
 	static const char *const soa[] = {"always", "negative", NULL};
@@ -616,8 +633,7 @@ static void conv_account(struct conv *cv)
 			cv->region->val);
 }
 
-static void put_list(FILE *out, const char *opt, const char *const *v,
-		     size_t n)
+static void put_list(FILE *out, const char *opt, const char *const *v, size_t n)
 {
 	fprintf(out, "\t\t%s = {", opt);
 	for (size_t i = 0; i < n; i++) {
@@ -632,13 +648,15 @@ static void conv_write(const struct conv *cv, FILE *out, const char *path,
 		       const char *const *listen, size_t nlisten,
 		       const char *user)
 {
-	fprintf(out, "# From %s (the original awsdns's configuration).\n", path);
+	fprintf(out, "# From %s (the original awsdns's configuration).\n",
+		path);
 	if (cv->level)
 		fprintf(out, "log_level = \"%s\"\n", cv->level);
 	if (cv->akid)
-		fprintf(out, "# Its keys are not written here: the daemon takes "
-			     "them from its\n# environment, AWS_ACCESS_KEY_ID "
-			     "(%s) and %s.\n",
+		fprintf(out,
+			"# Its keys are not written here: the daemon takes "
+			"them from its\n# environment, AWS_ACCESS_KEY_ID "
+			"(%s) and %s.\n",
 			cv->akid->val, DFO_AWSDNS_SECRET_VAR);
 	if (cv->region) {
 		fprintf(out, "aws {\n\tregion = ");
@@ -657,11 +675,12 @@ static void conv_write(const struct conv *cv, FILE *out, const char *path,
 	put_str(out, cv->rev);
 	fputc('\n', out);
 	put_list(out, "extra", cv->extra, cv->nextra);
-	fprintf(out, "\t\t# the original's answers unless the file said "
-		     "otherwise: TTL 3600,\n\t\t# TXT \"attribute = "
-		     "value\", the SOA in every answer (native\n\t\t# "
-		     "defaults: 60, \"rfc1464\", \"negative\")\n"
-		     "\t\tttl = %ld\n\t\ttxt_format = \"%s\"\n\t\tsoa = \"%s\"\n",
+	fprintf(out,
+		"\t\t# the original's answers unless the file said "
+		"otherwise: TTL 3600,\n\t\t# TXT \"attribute = "
+		"value\", the SOA in every answer (native\n\t\t# "
+		"defaults: 60, \"rfc1464\", \"negative\")\n"
+		"\t\tttl = %ld\n\t\ttxt_format = \"%s\"\n\t\tsoa = \"%s\"\n",
 		cv->ttl, cv->txt_format, cv->soa);
 	if (user) {
 		fprintf(out, "\t\t# drop root once port 53 is bound\n"

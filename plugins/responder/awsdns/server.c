@@ -43,17 +43,17 @@
 #include "awsdns.h"
 #include "dnshdr.h"
 
-#define BATCH 32
-#define UDP_BUF 4096
-#define MAX_PENDING 4096
-#define MAX_CONNS 128
-#define TCP_IDLE 10.0
+#define BATCH	     32
+#define UDP_BUF	     4096
+#define MAX_PENDING  4096
+#define MAX_CONNS    128
+#define TCP_IDLE     10.0
 #define TCP_MSG_TIME 2.0 /* seconds a message may take to arrive whole */
-#define TCP_QMAX 4096
-#define UP_DOWN_FOR 1.0 /* seconds an upstream that refused is skipped */
-#define CMSG_SPACE_PKT                                                      \
-	CMSG_SPACE(sizeof(struct in6_pktinfo) > sizeof(struct in_pktinfo)   \
-			   ? sizeof(struct in6_pktinfo)                     \
+#define TCP_QMAX     4096
+#define UP_DOWN_FOR  1.0 /* seconds an upstream that refused is skipped */
+#define CMSG_SPACE_PKT                                                         \
+	CMSG_SPACE(sizeof(struct in6_pktinfo) > sizeof(struct in_pktinfo)      \
+			   ? sizeof(struct in6_pktinfo)                        \
 			   : sizeof(struct in_pktinfo))
 
 enum { EV_QUIT = 0, EV_UDP, EV_TCP_LISTEN, EV_TCP_CONN, EV_UP };
@@ -67,9 +67,9 @@ struct evtag {
 struct tcpconn {
 	int fd; /* -1: free */
 	uint32_t gen;
-	double last;      /* last byte read or written */
+	double last;	  /* last byte read or written */
 	double msg_start; /* first byte of the message being read */
-	bool waiting; /* a query of it is with upstream */
+	bool waiting;	  /* a query of it is with upstream */
 	uint8_t in[2 + TCP_QMAX];
 	size_t inlen;
 	uint8_t *out;
@@ -89,11 +89,11 @@ struct pending {
 	uint16_t up_id;
 	uint8_t up_idx;
 	uint8_t tries;
-	bool up_tcp;      /* asked over TCP (after a TC answer) */
-	bool up_sent;     /* TCP: the query is written */
-	int up_fd;        /* its own socket to upstream; -1: none */
+	bool up_tcp;  /* asked over TCP (after a TC answer) */
+	bool up_sent; /* TCP: the query is written */
+	int up_fd;    /* its own socket to upstream; -1: none */
 	struct evtag up_tag;
-	uint8_t *tbuf;    /* TCP: the query out, then the answer in */
+	uint8_t *tbuf; /* TCP: the query out, then the answer in */
 	size_t tlen, toff, tcap;
 	double deadline;
 	struct wire_query q;
@@ -127,8 +127,8 @@ struct worker {
 	size_t up_next;
 	struct pending *pend;
 	size_t npend;
-	size_t nused;    /* pending entries in use: the loop's timeout and
-			  * sweep() need not walk 4096 of them to know */
+	size_t nused; /* pending entries in use: the loop's timeout and
+		       * sweep() need not walk 4096 of them to know */
 	size_t pend_hint;
 	struct tcpconn *conns;
 	struct evtag quit_tag;
@@ -149,10 +149,10 @@ struct worker {
 	uint8_t (*bufs)[UDP_BUF];
 	struct mmsghdr out[BATCH];
 	struct iovec outiov[BATCH];
-	uint8_t tmp[65536 + 2];  /* TCP queries and their answers */
-	uint8_t scratch[65536];  /* cached and upstream answers */
-	uint8_t probe[UDP_BUF];  /* index_knows() */
-	uint8_t rx[UDP_BUF];     /* from upstream */
+	uint8_t tmp[65536 + 2]; /* TCP queries and their answers */
+	uint8_t scratch[65536]; /* cached and upstream answers */
+	uint8_t probe[UDP_BUF]; /* index_knows() */
+	uint8_t rx[UDP_BUF];	/* from upstream */
 };
 
 /* A random 16-bit id (RFC 5452 section 9.2): from getrandom(), read 256
@@ -167,15 +167,16 @@ static uint16_t rnd16(struct worker *w)
 				w->rng ^= w->rng >> 12;
 				w->rng ^= w->rng << 25;
 				w->rng ^= w->rng >> 27;
-				w->rnd[i] = (uint8_t)((w->rng *
-						       2685821657736338717ull) >>
-						      56);
+				w->rnd[i] =
+					(uint8_t)((w->rng *
+						   2685821657736338717ull) >>
+						  56);
 			}
 		}
 		w->rnd_pos = 0;
 	}
-	uint16_t v = (uint16_t)(w->rnd[w->rnd_pos] << 8 |
-				w->rnd[w->rnd_pos + 1]);
+	uint16_t v =
+		(uint16_t)(w->rnd[w->rnd_pos] << 8 | w->rnd[w->rnd_pos + 1]);
 	w->rnd_pos += 2;
 	return v;
 }
@@ -183,17 +184,22 @@ static uint16_t rnd16(struct worker *w)
 static int qt_of(uint16_t t)
 {
 	switch (t) {
-	case T_A: return QT_A;
-	case T_AAAA: return QT_AAAA;
-	case T_PTR: return QT_PTR;
-	case T_TXT: return QT_TXT;
-	default: return QT_OTHER;
+	case T_A:
+		return QT_A;
+	case T_AAAA:
+		return QT_AAAA;
+	case T_PTR:
+		return QT_PTR;
+	case T_TXT:
+		return QT_TXT;
+	default:
+		return QT_OTHER;
 	}
 }
 
-static const char *qr_names[QR_COUNT] = {"aws", "upstream", "cache",
-					  "nxdomain", "servfail", "refused",
-					  "formerr"};
+static const char *qr_names[QR_COUNT] = {"aws",	     "upstream", "cache",
+					 "nxdomain", "servfail", "refused",
+					 "formerr"};
 
 static void flush_stats(struct worker *w)
 {
@@ -228,8 +234,9 @@ static void log_query(struct worker *w, const struct sockaddr *peer,
 {
 	char who[INET6_ADDRSTRLEN] = "?", name[WIRE_MAXNAME * 4 + 2];
 	if (peer->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr,
-			  who, sizeof(who));
+		inet_ntop(AF_INET,
+			  &((const struct sockaddr_in *)peer)->sin_addr, who,
+			  sizeof(who));
 	else if (peer->sa_family == AF_INET6)
 		inet_ntop(AF_INET6,
 			  &((const struct sockaddr_in6 *)peer)->sin6_addr, who,
@@ -250,8 +257,7 @@ static void log_query(struct worker *w, const struct sockaddr *peer,
 	}
 	name[o] = '\0';
 	dfo_log(DFO_LOG_DEBUG, "awsdns %s: query %s type %u from %s: %s",
-		w->sh->conf->instance, name, q->qtype, who,
-		qr_names[result]);
+		w->sh->conf->instance, name, q->qtype, who, qr_names[result]);
 }
 
 static void count(struct worker *w, const struct sockaddr *peer,
@@ -267,8 +273,8 @@ static void count(struct worker *w, const struct sockaddr *peer,
 /* Answer q from the index into buf; for IDX_NONE, `none_rcode`. */
 static size_t answer_index(struct worker *w, const struct awsdns_index *ix,
 			   const struct wire_query *q, const uint8_t *pkt,
-			   uint8_t *buf, size_t cap, size_t max,
-			   int none_rcode, int *result)
+			   uint8_t *buf, size_t cap, size_t max, int none_rcode,
+			   int *result)
 {
 	struct wire_writer ww;
 	if (!wire_begin(&ww, buf, cap, max, q, pkt))
@@ -449,8 +455,8 @@ static void pending_reply(struct worker *w, struct pending *p, uint8_t *buf,
 				    .msg_namelen = p->peerlen,
 				    .msg_iov = &iov,
 				    .msg_iovlen = 1,
-				    .msg_control = p->local.len ? p->local.cmsg
-								: NULL,
+				    .msg_control =
+					    p->local.len ? p->local.cmsg : NULL,
 				    .msg_controllen = p->local.len};
 		sendmsg(p->fd, &mh, MSG_DONTWAIT);
 		return;
@@ -491,8 +497,8 @@ static void upstream_relay(struct worker *w, struct pending *p,
 	bool negative = ai->rcode == RC_NXDOMAIN || !ai->has_answer_of_qtype;
 	uint8_t *out = w->scratch;
 	size_t cap = sizeof(w->scratch);
-	if (negative && index_knows(ix, &p->q, p->qpkt, w->probe,
-				    sizeof(w->probe))) {
+	if (negative &&
+	    index_knows(ix, &p->q, p->qpkt, w->probe, sizeof(w->probe))) {
 		int result;
 		size_t n = answer_index(w, ix, &p->q, p->qpkt, out, cap,
 					client_max(p), RC_SERVFAIL, &result);
@@ -595,10 +601,10 @@ static void upstream_tcp(struct worker *w, struct pending *p, uint32_t events,
 	}
 	if (!p->up_sent || !(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 		return;
-	size_t want = p->toff < 2 ? 2 : 2 + (size_t)(p->tbuf[0] << 8 |
-						     p->tbuf[1]);
-	ssize_t k = recv(p->up_fd, p->tbuf + p->toff, want - p->toff,
-			 MSG_DONTWAIT);
+	size_t want =
+		p->toff < 2 ? 2 : 2 + (size_t)(p->tbuf[0] << 8 | p->tbuf[1]);
+	ssize_t k =
+		recv(p->up_fd, p->tbuf + p->toff, want - p->toff, MSG_DONTWAIT);
 	if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
 	if (k <= 0)
@@ -661,7 +667,7 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 	}
 	if (v != WIRE_OK) {
 		w->stat[QT_OTHER][QR_FORMERR]++;
-		int rc = v == WIRE_NOTIMP	 ? RC_NOTIMP
+		int rc = v == WIRE_NOTIMP    ? RC_NOTIMP
 			 : v == WIRE_BADVERS ? RC_BADVERS
 					     : RC_FORMERR;
 		return wire_error(buf, cap, buf, len, &q, rc);
@@ -688,15 +694,14 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 	}
 	if (q.tsig && w->sh->xfr) {
 		/* a secondary's signed SOA query: answered signed */
-		size_t max = fd >= 0 ? (q.udp_size < UDP_BUF ? q.udp_size
-							      : UDP_BUF)
-				     : 65535;
+		size_t max =
+			fd >= 0 ? (q.udp_size < UDP_BUF ? q.udp_size : UDP_BUF)
+				: 65535;
 		count(w, sa, &q, QR_AWS);
-		return xfr_signed_query(w->sh->xfr, ix, buf, len, cap, max,
-					&q);
+		return xfr_signed_query(w->sh->xfr, ix, buf, len, cap, max, &q);
 	}
-	size_t max = fd >= 0 ? (q.udp_size < UDP_BUF ? q.udp_size : UDP_BUF)
-			     : 65535;
+	size_t max =
+		fd >= 0 ? (q.udp_size < UDP_BUF ? q.udp_size : UDP_BUF) : 65535;
 	int result;
 	if (w->nup == 0 || index_is_local(ix, &q)) {
 		if (!atomic_load_explicit(&w->sh->loaded,
@@ -717,8 +722,8 @@ static size_t handle(struct worker *w, const struct awsdns_index *ix,
 			     sizeof(w->scratch), now, &rcode, &nodata);
 	if (n > 0) {
 		bool negative = rcode == RC_NXDOMAIN || nodata;
-		if (negative && index_knows(ix, &q, buf, w->probe,
-					    sizeof(w->probe))) {
+		if (negative &&
+		    index_knows(ix, &q, buf, w->probe, sizeof(w->probe))) {
 			n = answer_index(w, ix, &q, buf, buf, cap, max,
 					 RC_SERVFAIL, &result);
 			count(w, sa, &q, result);
@@ -838,10 +843,9 @@ static void udp_batch(struct worker *w, size_t li,
 			l = &w->locals[i];
 			local_from(l, &w->msgs[i].msg_hdr);
 		}
-		size_t alen = handle(w, ix, w->bufs[i], len, UDP_BUF,
-				     &w->peers[i],
-				     w->msgs[i].msg_hdr.msg_namelen, l, fd, 0,
-				     now);
+		size_t alen =
+			handle(w, ix, w->bufs[i], len, UDP_BUF, &w->peers[i],
+			       w->msgs[i].msg_hdr.msg_namelen, l, fd, 0, now);
 		if (alen == 0)
 			continue;
 		w->outiov[nout].iov_base = w->bufs[i];
@@ -891,9 +895,9 @@ static void tcp_flush(struct worker *w, size_t ci)
 {
 	struct tcpconn *c = &w->conns[ci];
 	while (c->outoff < c->outlen) {
-		ssize_t k = send(c->fd, c->out + c->outoff,
-				 c->outlen - c->outoff,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t k =
+			send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+			     MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (k < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
@@ -1039,7 +1043,8 @@ static void tcp_accept(struct worker *w, int lfd, double now)
 		c->waiting = false;
 		c->last = c->msg_start = now;
 		c->tag = (struct evtag){EV_TCP_CONN, fd, ci};
-		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &c->tag};
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.ptr = &c->tag};
 		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 			tcp_close(w, ci);
 	}
@@ -1048,8 +1053,7 @@ static void tcp_accept(struct worker *w, int lfd, double now)
 /* ---- the worker ---- */
 
 /* A TCP client's socket is ready: write what waits, then read. */
-static void conn_event(struct worker *w, size_t ci, uint32_t events,
-		       double now)
+static void conn_event(struct worker *w, size_t ci, uint32_t events, double now)
 {
 	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
 		tcp_close(w, ci);
@@ -1227,7 +1231,8 @@ int server_worker_bind(struct worker *w, struct dfo_err *err)
 			return rc;
 		}
 		w->ltag[2 * i] = (struct evtag){EV_UDP, w->udp[i], i};
-		w->ltag[2 * i + 1] = (struct evtag){EV_TCP_LISTEN, w->tcp[i], i};
+		w->ltag[2 * i + 1] =
+			(struct evtag){EV_TCP_LISTEN, w->tcp[i], i};
 		if ((rc = ep_add(w, w->udp[i], &w->ltag[2 * i])) < 0 ||
 		    (rc = ep_add(w, w->tcp[i], &w->ltag[2 * i + 1])) < 0)
 			return dfo_err_set(err, rc, "epoll: %s", strerror(-rc));

@@ -32,14 +32,13 @@ struct source {
 	struct dfo_metric *m_up, *m_inst, *m_err;
 };
 
-cfg_opt_t awsdns_source_opts[] = {
-	CFG_STR("region", NULL, CFGF_NONE),
-	CFG_STR("profile", NULL, CFGF_NONE),
-	CFG_STR("role_arn", NULL, CFGF_NONE),
-	CFG_STR("external_id", NULL, CFGF_NONE),
-	CFG_STR("session_name", NULL, CFGF_NONE),
-	CFG_INT("duration", 0, CFGF_NONE),
-	CFG_END()};
+cfg_opt_t awsdns_source_opts[] = {CFG_STR("region", NULL, CFGF_NONE),
+				  CFG_STR("profile", NULL, CFGF_NONE),
+				  CFG_STR("role_arn", NULL, CFGF_NONE),
+				  CFG_STR("external_id", NULL, CFGF_NONE),
+				  CFG_STR("session_name", NULL, CFGF_NONE),
+				  CFG_INT("duration", 0, CFGF_NONE),
+				  CFG_END()};
 
 /* ---- instance copies ---- */
 
@@ -67,8 +66,7 @@ static int inst_copy(struct dfo_ec2_instance *d,
 		ok = false;
 	for (size_t k = 0; ok && k < i->nipv6; k++, d->nipv6++)
 		ok = dup_str(&d->ipv6[k], i->ipv6[k]);
-	if (ok && i->ntags &&
-	    !(d->tags = calloc(i->ntags, sizeof(*d->tags))))
+	if (ok && i->ntags && !(d->tags = calloc(i->ntags, sizeof(*d->tags))))
 		ok = false;
 	for (size_t k = 0; ok && k < i->ntags; k++, d->ntags++)
 		ok = dup_str(&d->tags[k].key, i->tags[k].key) &&
@@ -141,17 +139,20 @@ int sources_parse(cfg_t *sec, struct sources *ss, struct dfo_err *err)
 		    opt_dup(s, "session_name", &src->set.session_name) < 0)
 			return dfo_err_set(err, -ENOMEM, "out of memory");
 		if (dur && (dur < 900 || dur > 43200))
-			return dfo_err_set(err, -EINVAL, "source \"%s\": duration "
+			return dfo_err_set(err, -EINVAL,
+					   "source \"%s\": duration "
 					   "%ld: 900 to 43200 seconds",
 					   src->name, dur);
 		src->set.duration = (unsigned)dur;
 		if (src->set.external_id && !src->set.role_arn)
-			return dfo_err_set(err, -EINVAL, "source \"%s\": "
+			return dfo_err_set(err, -EINVAL,
+					   "source \"%s\": "
 					   "external_id needs role_arn",
 					   src->name);
 		if (src->set.role_arn &&
 		    strncmp(src->set.role_arn, "arn:", 4) != 0)
-			return dfo_err_set(err, -EINVAL, "source \"%s\": "
+			return dfo_err_set(err, -EINVAL,
+					   "source \"%s\": "
 					   "role_arn '%s' is not an ARN",
 					   src->name, src->set.role_arn);
 	}
@@ -160,8 +161,8 @@ int sources_parse(cfg_t *sec, struct sources *ss, struct dfo_err *err)
 
 /* ---- running ---- */
 
-int sources_start(struct sources *ss, const char *instance,
-		  struct dfo_aws *def, struct dfo_err *err)
+int sources_start(struct sources *ss, const char *instance, struct dfo_aws *def,
+		  struct dfo_err *err)
 {
 	for (size_t i = 0; i < ss->n; i++) {
 		struct source *s = &ss->v[i];
@@ -169,8 +170,8 @@ int sources_start(struct sources *ss, const char *instance,
 		if (rc < 0) {
 			char why[sizeof(err->msg)];
 			snprintf(why, sizeof(why), "%s", err ? err->msg : "");
-			return dfo_err_set(err, rc, "source \"%s\": %s", s->name,
-					   why);
+			return dfo_err_set(err, rc, "source \"%s\": %s",
+					   s->name, why);
 		}
 		char labels[256];
 		snprintf(labels, sizeof(labels),
@@ -275,18 +276,22 @@ int sources_load(struct sources *ss, const struct awsdns_conf *c,
 			if (!first_rc)
 				first_rc = rc;
 			char kept[64];
-			snprintf(kept, sizeof(kept), "keeping its last %zu "
-				 "instance(s)", s->ninst);
-			dfo_err_set(err, first_rc, "%s%ssource \"%s\" failing "
-				    "(%s): %s", was, was[0] ? "; " : "",
-				    s->name,
+			snprintf(kept, sizeof(kept),
+				 "keeping its last %zu "
+				 "instance(s)",
+				 s->ninst);
+			dfo_err_set(err, first_rc,
+				    "%s%ssource \"%s\" failing "
+				    "(%s): %s",
+				    was, was[0] ? "; " : "", s->name,
 				    s->loaded ? kept : "nothing from it yet",
 				    e.msg[0] ? e.msg : strerror(-rc));
 		} else {
 			if (s->failing)
-				dfo_log(DFO_LOG_NOTICE, "awsdns %s: source "
-					"\"%s\" answers again", c->instance,
-					s->name);
+				dfo_log(DFO_LOG_NOTICE,
+					"awsdns %s: source "
+					"\"%s\" answers again",
+					c->instance, s->name);
 			s->failing = false;
 			dfo_metric_set(s->m_up, 1);
 			dfo_metric_set(s->m_inst, (double)s->ninst);

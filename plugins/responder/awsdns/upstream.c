@@ -3,11 +3,11 @@
  * and the relaying of an answer to the client that asked.
  *
  * The cache is shared by the workers (a client's queries may reach any
- * of them), in shards of their own lock.  It keeps what upstream said for (name, type, class): positive
- * answers for their smallest TTL, NXDOMAIN and NODATA for min(SOA TTL,
- * SOA MINIMUM) as RFC 2308 asks (not at all without a SOA), never
- * SERVFAIL, truncated or malformed answers.  Answers are stored without
- * their OPT RR; on a hit the TTLs are aged by the time spent in the
+ * of them), in shards of their own lock.  It keeps what upstream said for
+ * (name, type, class): positive answers for their smallest TTL, NXDOMAIN and
+ * NODATA for min(SOA TTL, SOA MINIMUM) as RFC 2308 asks (not at all without a
+ * SOA), never SERVFAIL, truncated or malformed answers.  Answers are stored
+ * without their OPT RR; on a hit the TTLs are aged by the time spent in the
  * cache.  It is bounded in entries and in bytes: a slot taken by another
  * name is overwritten (direct mapped, two ways), an answer that would
  * pass the byte bound is not kept.
@@ -20,8 +20,8 @@
 #include "dnshdr.h"
 
 #define CACHE_MAX_TTL 86400u
-#define CACHE_WAYS 2
-#define CACHE_SHARDS 16
+#define CACHE_WAYS    2
+#define CACHE_SHARDS  16
 
 struct centry {
 	uint32_t hash;
@@ -129,14 +129,13 @@ static bool entry_is(const struct centry *e, uint32_t h,
 	       memcmp(e->name, q->name, q->name_len) == 0;
 }
 
-static void shard_put(struct shard *c, uint32_t h,
-		      const struct wire_query *q, const uint8_t *pkt,
-		      size_t keep, const struct wire_answer_info *ai,
-		      uint32_t ttl, bool nodata, double now);
+static void shard_put(struct shard *c, uint32_t h, const struct wire_query *q,
+		      const uint8_t *pkt, size_t keep,
+		      const struct wire_answer_info *ai, uint32_t ttl,
+		      bool nodata, double now);
 
-void cache_put(struct cache *cc, const struct wire_query *q,
-	       const uint8_t *pkt, size_t len,
-	       const struct wire_answer_info *ai, double now)
+void cache_put(struct cache *cc, const struct wire_query *q, const uint8_t *pkt,
+	       size_t len, const struct wire_answer_info *ai, double now)
 {
 	if (ai->tc || ai->nttl > WIRE_MAX_TTLS)
 		return;
@@ -149,7 +148,8 @@ void cache_put(struct cache *cc, const struct wire_query *q,
 	} else if (ai->rcode != RC_NOERROR) {
 		return;
 	}
-	uint32_t ttl = ai->min_ttl > CACHE_MAX_TTL ? CACHE_MAX_TTL : ai->min_ttl;
+	uint32_t ttl =
+		ai->min_ttl > CACHE_MAX_TTL ? CACHE_MAX_TTL : ai->min_ttl;
 	if (ttl == 0)
 		return;
 	size_t keep = ai->opt_off ? ai->opt_off : len;
@@ -162,10 +162,10 @@ void cache_put(struct cache *cc, const struct wire_query *q,
 	pthread_mutex_unlock(&c->lock);
 }
 
-static void shard_put(struct shard *c, uint32_t h,
-		      const struct wire_query *q, const uint8_t *pkt,
-		      size_t keep, const struct wire_answer_info *ai,
-		      uint32_t ttl, bool nodata, double now)
+static void shard_put(struct shard *c, uint32_t h, const struct wire_query *q,
+		      const uint8_t *pkt, size_t keep,
+		      const struct wire_answer_info *ai, uint32_t ttl,
+		      bool nodata, double now)
 {
 	size_t base = (h & (c->nslots - 1)) & ~(size_t)(CACHE_WAYS - 1);
 	/* the same key, else a free way, else the one expiring first */
@@ -214,10 +214,9 @@ static void shard_put(struct shard *c, uint32_t h,
 	c->count++;
 }
 
-static size_t shard_get(struct shard *c, uint32_t h,
-			const struct wire_query *q, const uint8_t *qpkt,
-			uint8_t *buf, size_t cap, double now, int *rcode,
-			bool *nodata);
+static size_t shard_get(struct shard *c, uint32_t h, const struct wire_query *q,
+			const uint8_t *qpkt, uint8_t *buf, size_t cap,
+			double now, int *rcode, bool *nodata);
 
 size_t cache_get(struct cache *cc, const struct wire_query *q,
 		 const uint8_t *qpkt, uint8_t *buf, size_t cap, double now,
@@ -231,10 +230,9 @@ size_t cache_get(struct cache *cc, const struct wire_query *q,
 	return n;
 }
 
-static size_t shard_get(struct shard *c, uint32_t h,
-			const struct wire_query *q, const uint8_t *qpkt,
-			uint8_t *buf, size_t cap, double now, int *rcode,
-			bool *nodata)
+static size_t shard_get(struct shard *c, uint32_t h, const struct wire_query *q,
+			const uint8_t *qpkt, uint8_t *buf, size_t cap,
+			double now, int *rcode, bool *nodata)
 {
 	size_t base = (h & (c->nslots - 1)) & ~(size_t)(CACHE_WAYS - 1);
 	for (size_t i = 0; i < CACHE_WAYS; i++) {

@@ -243,8 +243,8 @@ void wire_truncate(struct wire_writer *w)
 	w->tc = true;
 }
 
-size_t wire_finish(struct wire_writer *w, const struct wire_query *q,
-		   int rcode, bool aa)
+size_t wire_finish(struct wire_writer *w, const struct wire_query *q, int rcode,
+		   bool aa)
 {
 	uint8_t *b = w->buf;
 	if (w->tc)
@@ -358,8 +358,8 @@ static int name_eq_at(const uint8_t *pkt, size_t len, size_t off,
 	return 0;
 }
 
-int wire_answer_scan(const uint8_t *pkt, size_t len,
-		     const struct wire_query *q, struct wire_answer_info *ai)
+int wire_answer_scan(const uint8_t *pkt, size_t len, const struct wire_query *q,
+		     struct wire_answer_info *ai)
 {
 	memset(ai, 0, sizeof(*ai));
 	if (len < WIRE_HDR || dns_id(pkt) != q->id || !dns_qr(pkt))

@@ -47,7 +47,7 @@
 #include "awsdns.h"
 #include "dnshdr.h"
 
-#define XFR_MSG_MAX 65535
+#define XFR_MSG_MAX  65535
 #define NOTIFY_TRIES 5
 
 bool nets_match(const struct allow_net *nets, size_t n,
@@ -222,7 +222,7 @@ struct xfr {
 	struct zone *zones;
 	size_t nzones;
 	struct notice *nt; /* nzones x nnotify (mu) */
-	int sock[2]; /* NOTIFY: IPv4, IPv6 */
+	int sock[2];	   /* NOTIFY: IPv4, IPv6 */
 	pthread_t notifier;
 	bool notifier_started;
 	bool hold; /* (mu) changes not yet served by queries: no NOTIFY,
@@ -255,7 +255,8 @@ static bool serial_lt(uint32_t a, uint32_t b)
 /* The reverse name of a 16-byte address (IPv4 mapped: in-addr.arpa). */
 static size_t rev_name(const uint8_t a[16], uint8_t *out)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+					   0, 0, 0, 0, 0xff, 0xff};
 	size_t o = 0;
 	if (memcmp(a, mapped, 12) == 0) {
 		for (int i = 15; i >= 12; i--) {
@@ -265,7 +266,10 @@ static size_t rev_name(const uint8_t a[16], uint8_t *out)
 			memcpy(out + o, t, (size_t)n);
 			o += (size_t)n;
 		}
-		memcpy(out + o, "\x07in-addr\x04" "arpa", 14);
+		memcpy(out + o,
+		       "\x07in-addr\x04"
+		       "arpa",
+		       14);
 		return o + 14;
 	}
 	static const char hex[] = "0123456789abcdef";
@@ -275,7 +279,10 @@ static size_t rev_name(const uint8_t a[16], uint8_t *out)
 		out[o++] = 1;
 		out[o++] = (uint8_t)hex[a[i] >> 4];
 	}
-	memcpy(out + o, "\x03ip6\x04" "arpa", 10);
+	memcpy(out + o,
+	       "\x03ip6\x04"
+	       "arpa",
+	       10);
 	return o + 10;
 }
 
@@ -315,14 +322,14 @@ static int zone_build(const struct awsdns_index *ix, const struct zone *z,
 			     k = ix->inst[k - 1].next) {
 				const struct idx_inst *it = &ix->inst[k - 1];
 				if (it->has_v4)
-					rc = rrs_add(out, owner, ol, T_A, ix->ttl,
-						     it->v4, 4);
-				for (unsigned v = 0; v < it->v6_n && rc == 0; v++)
-					rc = rrs_add(out, owner, ol, T_AAAA,
-						     ix->ttl,
-						     ix->arena + it->v6_off +
-							     16 * v,
-						     16);
+					rc = rrs_add(out, owner, ol, T_A,
+						     ix->ttl, it->v4, 4);
+				for (unsigned v = 0; v < it->v6_n && rc == 0;
+				     v++)
+					rc = rrs_add(
+						out, owner, ol, T_AAAA, ix->ttl,
+						ix->arena + it->v6_off + 16 * v,
+						16);
 				const uint8_t *p = ix->arena + it->txt_off;
 				const uint8_t *e = p + it->txt_len;
 				while (p + 2 <= e && rc == 0) {
@@ -423,7 +430,8 @@ int xfr_new(struct xfr **out, const struct awsdns_conf *c, int quit_fd,
 		int n = wire_name_from_text(t, z->name, sizeof(z->name));
 		if (n < 0) {
 			xfr_free(x);
-			return dfo_err_set(err, -EINVAL, "'%s' is not a zone", t);
+			return dfo_err_set(err, -EINVAL, "'%s' is not a zone",
+					   t);
 		}
 		z->len = (size_t)n;
 		z->rz = i == 0 ? -1 : (int)(i - 1);
@@ -434,8 +442,8 @@ int xfr_new(struct xfr **out, const struct awsdns_conf *c, int quit_fd,
 		int fam = c->notify[i].ss_family, k = fam == AF_INET6;
 		if (x->sock[k] >= 0)
 			continue;
-		x->sock[k] = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				    0);
+		x->sock[k] = socket(
+			fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (x->sock[k] < 0) {
 			int e = errno;
 			xfr_free(x);
@@ -571,8 +579,8 @@ int xfr_update(struct xfr *x, struct awsdns_index *nix)
 				zdiff_unref(z->hist[k]);
 			z->nhist = 0;
 		} else {
-			struct zdiff **h = realloc(z->hist, (z->nhist + 1) *
-								    sizeof(*h));
+			struct zdiff **h =
+				realloc(z->hist, (z->nhist + 1) * sizeof(*h));
 			if (h) {
 				z->hist = h;
 				h[z->nhist++] = d;
@@ -595,7 +603,8 @@ int xfr_update(struct xfr *x, struct awsdns_index *nix)
 			size_t drop = z->nhist - keep;
 			for (size_t k = 0; k < drop; k++)
 				zdiff_unref(z->hist[k]);
-			memmove(z->hist, z->hist + drop, keep * sizeof(*z->hist));
+			memmove(z->hist, z->hist + drop,
+				keep * sizeof(*z->hist));
 			z->nhist = keep;
 		}
 		for (size_t t = 0; t < x->c->nnotify; t++) {
@@ -648,8 +657,8 @@ static int skip_name(const uint8_t *pkt, size_t len, size_t *o)
 	return -EINVAL;
 }
 
-int xfr_ixfr_serial(const uint8_t *pkt, size_t len,
-		    const struct wire_query *q, uint32_t *serial)
+int xfr_ixfr_serial(const uint8_t *pkt, size_t len, const struct wire_query *q,
+		    uint32_t *serial)
 {
 	if (q->nscount != 1 || q->qend == 0 || q->qend > len)
 		return -EINVAL;
@@ -709,15 +718,18 @@ size_t xfr_signed_query(struct xfr *x, const struct awsdns_index *ix,
 	int rc = key ? dfo_tsig_verify(key, buf, len, NULL, 0, now, 0, &seen)
 		     : -EACCES;
 	if (rc != 1 || seen.off < q->qend) {
-		dfo_log(DFO_LOG_DEBUG, "awsdns %s: a signed query that does "
-			"not verify: NOTAUTH", x->c->instance);
+		dfo_log(DFO_LOG_DEBUG,
+			"awsdns %s: a signed query that does "
+			"not verify: NOTAUTH",
+			x->c->instance);
 		return wire_error(buf, cap, buf, len, q, RC_NOTAUTH);
 	}
 	uint8_t reqmac[DFO_TSIG_MAXMAC];
 	size_t reqmaclen = seen.maclen <= sizeof(reqmac) ? seen.maclen : 0;
 	memcpy(reqmac, seen.mac, reqmaclen);
 	size_t room = tsig_room(key);
-	if (max < room + q->qend + WIRE_OPT_LEN || cap < q->qend + DFO_TSIG_MAXRR)
+	if (max < room + q->qend + WIRE_OPT_LEN ||
+	    cap < q->qend + DFO_TSIG_MAXRR)
 		return 0;
 	/* room for the TSIG in the answer's limit, and the room
 	 * dfo_tsig_sign wants in the buffer */
@@ -845,8 +857,7 @@ static bool msg_send(struct xfer *t)
 /* One record (owner under the zone, compressed against the question).
  * A message that is full goes first. */
 static bool put(struct xfer *t, const uint8_t *owner, size_t olen,
-		uint16_t type, uint32_t ttl, const uint8_t *rdata,
-		size_t rdlen)
+		uint16_t type, uint32_t ttl, const uint8_t *rdata, size_t rdlen)
 {
 	if (t->failed)
 		return false;
@@ -881,7 +892,8 @@ static bool put_soa_serial(struct xfer *t, const struct zver *v,
 	uint8_t soa[sizeof(v->soa)];
 	memcpy(soa, v->soa, v->soa_len);
 	soa_set_serial(soa, v->soa_len, serial);
-	return put(t, t->z->name, t->z->len, T_SOA, t->x->c->ttl, soa, v->soa_len);
+	return put(t, t->z->name, t->z->len, T_SOA, t->x->c->ttl, soa,
+		   v->soa_len);
 }
 
 static bool put_rrs(struct xfer *t, const struct rrs *r)
@@ -917,7 +929,8 @@ static void linger_close(struct xfer *t)
 	uint8_t junk[512];
 	for (int i = 0; i < 64; i++) {
 		ssize_t k = recv(t->fd, junk, sizeof(junk), MSG_DONTWAIT);
-		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+		if (k == 0 ||
+		    (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
 			break;
 		if (k < 0 && xwait(t, POLLIN) <= 0)
 			break;
@@ -927,9 +940,12 @@ static void linger_close(struct xfer *t)
 
 static void peer_text(const struct sockaddr_storage *ss, char *out, size_t n)
 {
-	const void *a = ss->ss_family == AF_INET
-				? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
-				: (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+	const void *a =
+		ss->ss_family == AF_INET
+			? (const void *)&((const struct sockaddr_in *)ss)
+				  ->sin_addr
+			: (const void *)&((const struct sockaddr_in6 *)ss)
+				  ->sin6_addr;
 	if (!inet_ntop(ss->ss_family, a, out, (socklen_t)n))
 		snprintf(out, n, "?");
 }
@@ -955,9 +971,10 @@ static void transfer(struct xfer *t)
 		return;
 	}
 	if (!nets_match(c->xallow, c->nxallow, (struct sockaddr *)&t->peer)) {
-		dfo_log(DFO_LOG_NOTICE, "awsdns %s: %s of %s from %s refused "
-			"(not in transfer_allow)", c->instance, kind,
-			t->z->text, who);
+		dfo_log(DFO_LOG_NOTICE,
+			"awsdns %s: %s of %s from %s refused "
+			"(not in transfer_allow)",
+			c->instance, kind, t->z->text, who);
 		refuse(t, RC_REFUSED);
 		return;
 	}
@@ -969,11 +986,13 @@ static void transfer(struct xfer *t)
 						   &seen)
 				 : 0;
 		if (rc != 1) {
-			dfo_log(DFO_LOG_NOTICE, "awsdns %s: %s of %s from %s "
-				"refused (%s)", c->instance, kind, t->z->text,
-				who, !t->wq.tsig ? "not signed with transfer_key"
-				     : !c->xkey  ? "signed, and no transfer_key"
-						 : "its TSIG does not verify");
+			dfo_log(DFO_LOG_NOTICE,
+				"awsdns %s: %s of %s from %s "
+				"refused (%s)",
+				c->instance, kind, t->z->text, who,
+				!t->wq.tsig ? "not signed with transfer_key"
+				: !c->xkey  ? "signed, and no transfer_key"
+					    : "its TSIG does not verify");
 			refuse(t, t->wq.tsig ? RC_NOTAUTH : RC_REFUSED);
 			return;
 		}
@@ -1043,8 +1062,9 @@ static void transfer(struct xfer *t)
 		c->instance, kind, t->z->text, v->serial, who,
 		t->sign ? " (TSIG)" : "", how, t->records, t->msgs, t->bytes,
 		dfo_now() - t0,
-		ok ? "" : ": not finished (the secondary stalled or left, or "
-			  "transfer_timeout)");
+		ok ? ""
+		   : ": not finished (the secondary stalled or left, or "
+		     "transfer_timeout)");
 	for (size_t k = 0; k < nd; k++)
 		zdiff_unref(ds[k]);
 	free(ds);
@@ -1101,8 +1121,10 @@ void xfr_take(struct xfr *x, int fd, const uint8_t *pkt, size_t len,
 		pthread_mutex_unlock(&x->mu);
 	}
 	/* too many at once: REFUSED, best effort, and closed */
-	dfo_log(DFO_LOG_NOTICE, "awsdns %s: a transfer refused: %u running "
-		"(transfer_max)", x->c->instance, x->c->xfr_max);
+	dfo_log(DFO_LOG_NOTICE,
+		"awsdns %s: a transfer refused: %u running "
+		"(transfer_max)",
+		x->c->instance, x->c->xfr_max);
 	uint8_t m[2 + WIRE_HDR];
 	if (len >= WIRE_HDR) {
 		dns_put16(m, WIRE_HDR);
@@ -1127,21 +1149,21 @@ static uint16_t random_id(void)
 	return id;
 }
 
-static void target_text(const struct sockaddr_storage *ss, char *out,
-			size_t n)
+static void target_text(const struct sockaddr_storage *ss, char *out, size_t n)
 {
 	char a[INET6_ADDRSTRLEN];
 	peer_text(ss, a, sizeof(a));
-	unsigned port = ntohs(ss->ss_family == AF_INET
-				      ? ((const struct sockaddr_in *)ss)->sin_port
-				      : ((const struct sockaddr_in6 *)ss)->sin6_port);
+	unsigned port =
+		ntohs(ss->ss_family == AF_INET
+			      ? ((const struct sockaddr_in *)ss)->sin_port
+			      : ((const struct sockaddr_in6 *)ss)->sin6_port);
 	snprintf(out, n, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
 		 port);
 }
 
 /* Send notice n (zone zi, target ti); called with mu held. */
-static void notify_send(struct xfr *x, size_t zi, size_t ti,
-			struct notice *n, double now)
+static void notify_send(struct xfr *x, size_t zi, size_t ti, struct notice *n,
+			double now)
 {
 	const struct awsdns_conf *c = x->c;
 	const struct zone *z = &x->zones[zi];
@@ -1175,9 +1197,9 @@ static void notify_send(struct xfr *x, size_t zi, size_t ti,
 		dns_put16(m + 6, 0);
 	}
 	n->maclen = 0;
-	if (c->xkey && dfo_tsig_sign(c->xkey, m, &len, sizeof(m), NULL, 0,
-				     (uint64_t)time(NULL), 0, n->mac,
-				     &n->maclen) < 0)
+	if (c->xkey &&
+	    dfo_tsig_sign(c->xkey, m, &len, sizeof(m), NULL, 0,
+			  (uint64_t)time(NULL), 0, n->mac, &n->maclen) < 0)
 		return;
 	const struct sockaddr_storage *to = &c->notify[ti];
 	int s = x->sock[to->ss_family == AF_INET6];
@@ -1195,7 +1217,8 @@ static bool same_addr(const struct sockaddr_storage *a,
 	if (a->ss_family != b->ss_family)
 		return false;
 	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		const struct sockaddr_in *x = (const void *)a,
+					 *y = (const void *)b;
 		return x->sin_port == y->sin_port &&
 		       x->sin_addr.s_addr == y->sin_addr.s_addr;
 	}
@@ -1232,15 +1255,18 @@ static void notify_read(struct xfr *x, int s)
 				target_text(&c->notify[ti], to, sizeof(to));
 				if (c->xkey) {
 					struct dfo_tsig_seen seen;
-					if (dfo_tsig_verify(c->xkey, m,
-							    (size_t)len, n->mac,
-							    n->maclen,
-							    (uint64_t)time(NULL),
-							    0, &seen) != 1) {
+					if (dfo_tsig_verify(
+						    c->xkey, m, (size_t)len,
+						    n->mac, n->maclen,
+						    (uint64_t)time(NULL), 0,
+						    &seen) != 1) {
 						dfo_log(DFO_LOG_WARNING,
-							"awsdns %s: NOTIFY of %s "
-							"to %s: the answer is not "
-							"signed with transfer_key "
+							"awsdns %s: NOTIFY of "
+							"%s "
+							"to %s: the answer is "
+							"not "
+							"signed with "
+							"transfer_key "
 							"(ignored)",
 							c->instance,
 							x->zones[zi].text, to);
@@ -1250,9 +1276,10 @@ static void notify_read(struct xfr *x, int s)
 				n->pending = false;
 				dfo_log(rcode ? DFO_LOG_WARNING : DFO_LOG_INFO,
 					"awsdns %s: NOTIFY of %s serial %u to "
-					"%s: %s", c->instance, x->zones[zi].text,
+					"%s: %s",
+					c->instance, x->zones[zi].text,
 					n->serial, to,
-					rcode == 0	   ? "acknowledged"
+					rcode == 0	      ? "acknowledged"
 					: rcode == RC_NOTAUTH ? "NOTAUTH (key?)"
 					: rcode == RC_REFUSED ? "REFUSED"
 							      : "an error");
@@ -1279,9 +1306,11 @@ static void *notify_main(void *arg)
 						target_text(&c->notify[ti], to,
 							    sizeof(to));
 						dfo_log(DFO_LOG_WARNING,
-							"awsdns %s: NOTIFY of %s "
+							"awsdns %s: NOTIFY of "
+							"%s "
 							"serial %u to %s: no "
-							"answer after %d tries, "
+							"answer after %d "
+							"tries, "
 							"given up",
 							c->instance,
 							x->zones[zi].text,

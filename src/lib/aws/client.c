@@ -25,13 +25,24 @@ int sbuf_add_xml(struct dfo_sbuf *b, const char *text)
 	for (const char *p = text; *p; p++) {
 		const char *e = NULL;
 		switch (*p) {
-		case '<': e = "&lt;"; break;
-		case '>': e = "&gt;"; break;
-		case '&': e = "&amp;"; break;
-		case '"': e = "&quot;"; break;
-		case '\'': e = "&apos;"; break;
+		case '<':
+			e = "&lt;";
+			break;
+		case '>':
+			e = "&gt;";
+			break;
+		case '&':
+			e = "&amp;";
+			break;
+		case '"':
+			e = "&quot;";
+			break;
+		case '\'':
+			e = "&apos;";
+			break;
 		}
-		int rc = e ? dfo_sbuf_add(b, e, strlen(e)) : dfo_sbuf_add(b, p, 1);
+		int rc = e ? dfo_sbuf_add(b, e, strlen(e))
+			   : dfo_sbuf_add(b, p, 1);
 		if (rc < 0)
 			return rc;
 	}
@@ -110,8 +121,8 @@ char *dfo_aws_query_encode(const struct dfo_aws_query *q)
 		memcpy(sorted, q->p, q->n * sizeof(*sorted));
 		qsort(sorted, q->n, sizeof(*sorted), param_cmp);
 		for (size_t i = 0; i < q->n; i++)
-			if (dfo_sbuf_addf(&b, "%s%s=%s", i ? "&" : "", sorted[i].key,
-				      sorted[i].value) < 0)
+			if (dfo_sbuf_addf(&b, "%s%s=%s", i ? "&" : "",
+					  sorted[i].key, sorted[i].value) < 0)
 				goto nomem;
 	}
 	free(sorted);
@@ -200,7 +211,8 @@ int dfo_aws_new(struct dfo_aws **out, const struct dfo_aws_settings *s,
 	*out = NULL;
 	if (!a)
 		return dfo_err_set(err, -ENOMEM, "aws: out of memory");
-	if (dup_opt(&a->region, s->region) || dup_opt(&a->akid, s->access_key_id) ||
+	if (dup_opt(&a->region, s->region) ||
+	    dup_opt(&a->akid, s->access_key_id) ||
 	    dup_opt(&a->secret, s->secret_access_key) ||
 	    dup_opt(&a->token, s->session_token) ||
 	    dup_opt(&a->profile, s->profile) ||
@@ -228,7 +240,8 @@ int dfo_aws_new(struct dfo_aws **out, const struct dfo_aws_settings *s,
 	return 0;
 }
 
-static int copy_creds(struct dfo_aws_creds *dst, const struct dfo_aws_creds *src)
+static int copy_creds(struct dfo_aws_creds *dst,
+		      const struct dfo_aws_creds *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	if (!(dst->access_key_id = strdup(src->access_key_id)) ||
@@ -295,16 +308,20 @@ int dfo_aws_derive(struct dfo_aws *src, const struct dfo_aws_source *s,
 {
 	*out = NULL;
 	if (s->role_arn && strncmp(s->role_arn, "arn:", 4) != 0)
-		return dfo_err_set(err, -EINVAL, "role_arn '%s' is not an ARN "
+		return dfo_err_set(err, -EINVAL,
+				   "role_arn '%s' is not an ARN "
 				   "(arn:aws:iam::ACCOUNT:role/NAME)",
 				   s->role_arn);
 	if (s->session_name && !session_name_ok(s->session_name))
-		return dfo_err_set(err, -EINVAL, "session name '%s': 2 to 64 "
+		return dfo_err_set(err, -EINVAL,
+				   "session name '%s': 2 to 64 "
 				   "of A-Z a-z 0-9 + = , . @ _ -",
 				   s->session_name);
 	if (s->duration && (s->duration < 900 || s->duration > 43200))
-		return dfo_err_set(err, -EINVAL, "role duration %u: 900 to "
-				   "43200 seconds", s->duration);
+		return dfo_err_set(err, -EINVAL,
+				   "role duration %u: 900 to "
+				   "43200 seconds",
+				   s->duration);
 	if (s->external_id && !s->role_arn)
 		return dfo_err_set(err, -EINVAL, "external_id needs role_arn");
 	/* The base: src's settings, with the region and profile asked.  A
@@ -352,20 +369,21 @@ int dfo_aws_clone(struct dfo_aws *src, struct dfo_aws **out,
 	int rc = dfo_aws_new(&a, &s, err);
 	if (rc < 0)
 		return rc;
-	if ((src->region_found && !(a->region_found = strdup(src->region_found))) ||
+	if ((src->region_found &&
+	     !(a->region_found = strdup(src->region_found))) ||
 	    (src->have_creds && copy_creds(&a->creds, &src->creds) < 0)) {
 		dfo_aws_free(a);
 		return dfo_err_set(err, -ENOMEM, "aws: out of memory");
 	}
-	if (src->role_arn &&
-	    (rc = role_set(a, src->role_arn, src->external_id,
-			   src->session_name, src->duration, src->base,
-			   err)) < 0) {
+	if (src->role_arn && (rc = role_set(a, src->role_arn, src->external_id,
+					    src->session_name, src->duration,
+					    src->base, err)) < 0) {
 		dfo_aws_free(a);
 		return rc;
 	}
 	if (src->have_creds) {
-		memcpy(a->creds_source, src->creds_source, sizeof(a->creds_source));
+		memcpy(a->creds_source, src->creds_source,
+		       sizeof(a->creds_source));
 		a->creds.source = a->creds_source;
 		a->have_creds = true;
 	}
@@ -539,7 +557,8 @@ const char *dfo_aws_region(struct dfo_aws *a, struct dfo_err *err)
 		dfo_err_set(err, -ENOENT,
 			    "aws: no region (not in aws {}, AWS_REGION, "
 			    "AWS_DEFAULT_REGION, the shared config file, nor "
-			    "instance metadata: %s)", e.msg);
+			    "instance metadata: %s)",
+			    e.msg);
 		return NULL;
 	}
 	a->region_found = v;
@@ -626,10 +645,14 @@ void aws_parse_error(const char *xml, size_t len, char **code, char **msg)
 
 static bool is_throttle(const char *code)
 {
-	static const char *const codes[] = {
-		"Throttling", "ThrottlingException", "RequestLimitExceeded",
-		"RequestThrottled", "TooManyRequestsException",
-		"PriorRequestNotComplete", "SlowDown", NULL};
+	static const char *const codes[] = {"Throttling",
+					    "ThrottlingException",
+					    "RequestLimitExceeded",
+					    "RequestThrottled",
+					    "TooManyRequestsException",
+					    "PriorRequestNotComplete",
+					    "SlowDown",
+					    NULL};
 	for (size_t i = 0; code && codes[i]; i++)
 		if (strcmp(code, codes[i]) == 0)
 			return true;
@@ -720,7 +743,8 @@ static int answer_error(const struct dfo_aws_call *call,
 		dfo_sanitize(resp->body ? resp->body : "", resp->len, text,
 			     sizeof(text));
 		dfo_err_set(err, rc, "%s %s: HTTP %ld: %s", call->service,
-			    call->method, st, text[0] ? text : "(empty answer)");
+			    call->method, st,
+			    text[0] ? text : "(empty answer)");
 	}
 	free(code);
 	free(msg);
@@ -730,8 +754,8 @@ static int answer_error(const struct dfo_aws_call *call,
 /* What a call sends, made once for all its attempts. */
 struct prepared {
 	char *query, *path, *url, *sigv4, *userpwd;
-	char *ctype, *date, *tok;    /* header lines */
-	const char **hdrs;           /* NULL-terminated */
+	char *ctype, *date, *tok; /* header lines */
+	const char **hdrs;	  /* NULL-terminated */
 };
 
 static void prepared_free(struct prepared *p)
@@ -814,7 +838,8 @@ static int attempt_once(struct dfo_aws *a, const struct dfo_aws_call *call,
 		.method = call->method,
 		.url = p->url,
 		.headers = p->hdrs,
-		.body = call->body ? call->body : (call->method[0] == 'P' ? "" : NULL),
+		.body = call->body ? call->body
+				   : (call->method[0] == 'P' ? "" : NULL),
 		.body_len = call->body ? call->body_len : 0,
 		.timeout = left < a->timeout ? left : a->timeout,
 		.aws_sigv4 = p->sigv4,
@@ -839,7 +864,8 @@ static int attempt_once(struct dfo_aws *a, const struct dfo_aws_call *call,
 	if (err && rc != -ECANCELED) {
 		char msg[sizeof(err->msg)];
 		snprintf(msg, sizeof(msg), "%s", err->msg);
-		dfo_err_set(err, rc, "%s %s: %s", call->service, call->method, msg);
+		dfo_err_set(err, rc, "%s %s: %s", call->service, call->method,
+			    msg);
 	}
 	return rc;
 }
@@ -891,19 +917,24 @@ int dfo_aws_request(struct dfo_aws *a, const struct dfo_aws_call *call,
 		rc = attempt_once(a, call, &p, deadline, resp, &retry, err);
 		if (rc == 0 || !retry || attempt >= a->max_retries)
 			break;
-		double cap = 0.1 * (double)(1u << (attempt < 10 ? attempt : 10));
+		double cap =
+			0.1 * (double)(1u << (attempt < 10 ? attempt : 10));
 		double delay = jitter(cap < 5 ? cap : 5);
 		if (dfo_now() + delay >= deadline) {
-			dfo_log(DFO_LOG_INFO, "%s: no time left for a retry "
-				"(retry_time %.1f s)", call->service, a->retry_time);
+			dfo_log(DFO_LOG_INFO,
+				"%s: no time left for a retry "
+				"(retry_time %.1f s)",
+				call->service, a->retry_time);
 			break;
 		}
 		dfo_log(DFO_LOG_INFO, "%s: %s; retry %d in %.2f s",
 			call->service, err ? err->msg : "failed", attempt + 1,
 			delay);
 		if (aws_sleep(delay) < 0) {
-			rc = dfo_err_set(err, -EINTR, "%s %s: interrupted: "
-					 "stopping", call->service, call->method);
+			rc = dfo_err_set(err, -EINTR,
+					 "%s %s: interrupted: "
+					 "stopping",
+					 call->service, call->method);
 			break;
 		}
 	}

@@ -143,7 +143,8 @@ static int from_shared(struct dfo_aws *a, struct dfo_aws_creds *c)
 			rc = creds_set(c, k, s, t, 0);
 			snprintf(a->creds_source, sizeof(a->creds_source),
 				 "shared %s file (profile %s)",
-				 cf ? "config" : "credentials", profile_name(a));
+				 cf ? "config" : "credentials",
+				 profile_name(a));
 		}
 		free(k);
 		free_secret(s);
@@ -177,7 +178,8 @@ static char *json_str(const char *json, const char *key)
 static int from_role(struct dfo_aws *a, struct dfo_aws_creds *c,
 		     struct dfo_err *err)
 {
-	static const char base[] = "/latest/meta-data/iam/security-credentials/";
+	static const char base[] =
+		"/latest/meta-data/iam/security-credentials/";
 	struct dfo_imds *m = dfo_aws_imds(a, err);
 	if (!m)
 		return err ? err->code : -ENOMEM;
@@ -207,8 +209,10 @@ static int from_role(struct dfo_aws *a, struct dfo_aws_creds *c,
 		rc = dfo_err_set(err, -EACCES, "imds: role %s: Code %s", roles,
 				 code);
 	else if (!k || !s)
-		rc = dfo_err_set(err, -EIO, "imds: role %s: no keys in the "
-				 "answer", roles);
+		rc = dfo_err_set(err, -EIO,
+				 "imds: role %s: no keys in the "
+				 "answer",
+				 roles);
 	else if ((rc = creds_set(c, k, s, t, exp)) < 0)
 		dfo_err_set(err, rc, "out of memory");
 	else
@@ -271,7 +275,8 @@ int dfo_aws_credentials(struct dfo_aws *a, const struct dfo_aws_creds **out,
 	int rc = resolve(a, &c, err);
 	if (rc < 0) {
 		if (a->have_creds && now < a->creds.expires) {
-			dfo_log(DFO_LOG_WARNING, "aws: renewing credentials: "
+			dfo_log(DFO_LOG_WARNING,
+				"aws: renewing credentials: "
 				"%s; using the current ones until they expire",
 				err ? err->msg : "failed");
 			*out = &a->creds;

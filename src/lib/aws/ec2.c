@@ -13,28 +13,29 @@
 #include "aws/internal.h"
 #include "core.h"
 
-#define EC2_VERSION "2016-11-15"
+#define EC2_VERSION   "2016-11-15"
 #define EC2_MAX_PAGES 10000
 
 /* Parser state of one page. */
 struct page {
 	XML_Parser xp;
 	char path[1024];      /* "/DescribeInstancesResponse/..." */
-	size_t inst_at;       /* length of path at the current instance; 0 */
-	struct dfo_sbuf text;     /* character data of the current element */
+	size_t inst_at;	      /* length of path at the current instance; 0 */
+	struct dfo_sbuf text; /* character data of the current element */
 	struct dfo_ec2_instance *insts;
 	size_t n, cap;
 	struct dfo_aws_tag tag; /* being read */
 	char *next_token;
-	bool bad;             /* malformed or out of memory */
+	bool bad; /* malformed or out of memory */
 	char why[128];
 };
 
 void dfo_ec2_instance_clear(struct dfo_ec2_instance *i)
 {
-	char **s[] = {&i->id, &i->state, &i->type, &i->key_name, &i->image_id,
-		      &i->private_ip, &i->public_ip, &i->private_dns,
-		      &i->public_dns, &i->az, &i->vpc_id, &i->subnet_id};
+	char **s[] = {&i->id,	     &i->state,	      &i->type,
+		      &i->key_name,  &i->image_id,    &i->private_ip,
+		      &i->public_ip, &i->private_dns, &i->public_dns,
+		      &i->az,	     &i->vpc_id,      &i->subnet_id};
 	for (size_t k = 0; k < sizeof(s) / sizeof(s[0]); k++)
 		free(*s[k]);
 	for (size_t k = 0; k < i->nipv6; k++)
@@ -112,18 +113,12 @@ static char **field(struct dfo_ec2_instance *i, const char *rel)
 		size_t off;
 	} map[] = {
 #define F(R, M) {R, offsetof(struct dfo_ec2_instance, M)}
-		F("instanceId", id),
-		F("instanceState/name", state),
-		F("instanceType", type),
-		F("keyName", key_name),
-		F("imageId", image_id),
-		F("privateIpAddress", private_ip),
-		F("ipAddress", public_ip),
-		F("privateDnsName", private_dns),
-		F("dnsName", public_dns),
-		F("placement/availabilityZone", az),
-		F("vpcId", vpc_id),
-		F("subnetId", subnet_id),
+		F("instanceId", id),	   F("instanceState/name", state),
+		F("instanceType", type),   F("keyName", key_name),
+		F("imageId", image_id),	   F("privateIpAddress", private_ip),
+		F("ipAddress", public_ip), F("privateDnsName", private_dns),
+		F("dnsName", public_dns),  F("placement/availabilityZone", az),
+		F("vpcId", vpc_id),	   F("subnetId", subnet_id),
 #undef F
 	};
 	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
@@ -167,8 +162,8 @@ static void on_end(void *ud, const char *name)
 			if (!(pg->tag.value = strdup(text)))
 				return oom(pg);
 		} else if (strcmp(rel, "tagSet/item") == 0 && pg->tag.key) {
-			struct dfo_aws_tag *t = realloc(
-				i->tags, (i->ntags + 1) * sizeof(*t));
+			struct dfo_aws_tag *t =
+				realloc(i->tags, (i->ntags + 1) * sizeof(*t));
 			if (!t)
 				return oom(pg);
 			i->tags = t;
@@ -176,15 +171,17 @@ static void on_end(void *ud, const char *name)
 				return oom(pg);
 			t[i->ntags++] = pg->tag;
 			pg->tag.key = pg->tag.value = NULL;
-		} else if (strcmp(rel, "networkInterfaceSet/item/"
-				       "ipv6AddressesSet/item/ipv6Address") == 0) {
+		} else if (strcmp(rel,
+				  "networkInterfaceSet/item/"
+				  "ipv6AddressesSet/item/ipv6Address") == 0) {
 			char *s = strdup(text);
 			if (!s || push_str(&i->ipv6, &i->nipv6, s) < 0) {
 				free(s);
 				return oom(pg);
 			}
 		}
-	} else if (strcmp(pg->path, "/DescribeInstancesResponse/nextToken") == 0 &&
+	} else if (strcmp(pg->path, "/DescribeInstancesResponse/nextToken") ==
+			   0 &&
 		   *text) {
 		free(pg->next_token);
 		if (!(pg->next_token = strdup(text)))
@@ -243,8 +240,8 @@ static int add_filters(struct dfo_aws_query *q,
 		if (dfo_aws_query_add(q, key, filters[i].name) < 0)
 			return -ENOMEM;
 		for (size_t v = 0; v < filters[i].nvalues; v++) {
-			snprintf(key, sizeof(key), "Filter.%zu.Value.%zu", i + 1,
-				 v + 1);
+			snprintf(key, sizeof(key), "Filter.%zu.Value.%zu",
+				 i + 1, v + 1);
 			if (dfo_aws_query_add(q, key, filters[i].values[v]) < 0)
 				return -ENOMEM;
 		}
@@ -302,8 +299,10 @@ int dfo_ec2_describe_instances(struct dfo_aws *aws,
 				 XML_ErrorString(XML_GetErrorCode(pg.xp))),
 				pg.bad = true;
 		if (rc == -ECANCELED || (rc == 0 && pg.bad)) {
-			rc = dfo_err_set(err, -EBADMSG, "ec2 DescribeInstances: "
-					 "malformed answer: %s", pg.why);
+			rc = dfo_err_set(err, -EBADMSG,
+					 "ec2 DescribeInstances: "
+					 "malformed answer: %s",
+					 pg.why);
 			break;
 		}
 		if (rc < 0)
@@ -331,11 +330,24 @@ int dfo_ec2_describe_instances(struct dfo_aws *aws,
 	return rc;
 }
 
-static const char *const attr_names[] = {
-	"id", "instance_id", "state", "instance_type", "key_name", "image_id",
-	"private_ip_address", "ip_address", "ipv6_address", "private_dns_name",
-	"public_dns_name", "dns_name", "availability_zone", "placement",
-	"vpc_id", "subnet_id", "tag:KEY", NULL};
+static const char *const attr_names[] = {"id",
+					 "instance_id",
+					 "state",
+					 "instance_type",
+					 "key_name",
+					 "image_id",
+					 "private_ip_address",
+					 "ip_address",
+					 "ipv6_address",
+					 "private_dns_name",
+					 "public_dns_name",
+					 "dns_name",
+					 "availability_zone",
+					 "placement",
+					 "vpc_id",
+					 "subnet_id",
+					 "tag:KEY",
+					 NULL};
 
 const char *const *dfo_ec2_attr_names(void)
 {

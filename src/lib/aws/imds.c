@@ -25,8 +25,8 @@ struct dfo_imds {
 	struct dfo_http_session *http; /* kept handle */
 };
 
-int dfo_imds_new(struct dfo_imds **out, const char *endpoint,
-		 bool v1_fallback, double timeout, struct dfo_err *err)
+int dfo_imds_new(struct dfo_imds **out, const char *endpoint, bool v1_fallback,
+		 double timeout, struct dfo_err *err)
 {
 	struct dfo_imds *m = calloc(1, sizeof(*m));
 	*out = NULL;
@@ -97,17 +97,20 @@ static int fetch_token(struct dfo_imds *m, struct dfo_err *err)
 	snprintf(url, sizeof(url), "%s/latest/api/token", m->endpoint);
 	const char *hdrs[] = {"X-aws-ec2-metadata-token-ttl-seconds: 21600",
 			      NULL};
-	struct dfo_http_request req = {.method = "PUT", .url = url,
-				       .headers = hdrs, .body = "",
-				       .timeout = m->timeout, .max_body = 4096};
+	struct dfo_http_request req = {.method = "PUT",
+				       .url = url,
+				       .headers = hdrs,
+				       .body = "",
+				       .timeout = m->timeout,
+				       .max_body = 4096};
 	struct dfo_http_response resp;
 	int rc = imds_http(m, &req, &resp, err);
 	if (rc == 0 && resp.status != 200) {
 		char text[120];
-		rc = dfo_err_set(err, resp.status == 403 ? -EACCES : -EIO,
-				 "imds: PUT %s: HTTP %ld: %s", url, resp.status,
-				 dfo_sanitize(resp.body, resp.len, text,
-					      sizeof(text)));
+		rc = dfo_err_set(
+			err, resp.status == 403 ? -EACCES : -EIO,
+			"imds: PUT %s: HTTP %ld: %s", url, resp.status,
+			dfo_sanitize(resp.body, resp.len, text, sizeof(text)));
 	}
 	if (rc == 0) {
 		trim(resp.body);
@@ -192,10 +195,9 @@ int dfo_imds_get(struct dfo_imds *m, const char *path, char **body,
 		break;
 	default: {
 		char text[120];
-		rc = dfo_err_set(err, -EIO, "imds: %s: HTTP %ld: %s", path,
-				 resp.status,
-				 dfo_sanitize(resp.body, resp.len, text,
-					      sizeof(text)));
+		rc = dfo_err_set(
+			err, -EIO, "imds: %s: HTTP %ld: %s", path, resp.status,
+			dfo_sanitize(resp.body, resp.len, text, sizeof(text)));
 	}
 	}
 	dfo_http_response_free(&resp);

@@ -15,7 +15,7 @@
 #include "aws/internal.h"
 #include "core.h"
 
-#define R53_NS "https://route53.amazonaws.com/doc/2013-04-01/"
+#define R53_NS	      "https://route53.amazonaws.com/doc/2013-04-01/"
 #define R53_MAX_PAGES 100
 
 /* ---- a small XML walker: fn(path, text) at each element's end ---- */
@@ -85,9 +85,10 @@ static int xml_walk(const char *what, const char *xml, size_t len, walk_fn fn,
 	int ok = XML_Parse(w.xp, xml, (int)len, 1) == XML_STATUS_OK;
 	int rc = w.rc;
 	if (!ok && rc == 0)
-		rc = dfo_err_set(err, -EBADMSG, "%s: malformed answer: line "
-				 "%lu: %s", what,
-				 XML_GetCurrentLineNumber(w.xp),
+		rc = dfo_err_set(err, -EBADMSG,
+				 "%s: malformed answer: line "
+				 "%lu: %s",
+				 what, XML_GetCurrentLineNumber(w.xp),
 				 XML_ErrorString(XML_GetErrorCode(w.xp)));
 	else if (rc < 0)
 		dfo_err_set(err, rc, "%s: %s", what, strerror(-rc));
@@ -210,8 +211,8 @@ static int zones_fn(void *ctx, const char *path, const char *text)
 		if (z->cur_id && z->cur_name && !z->past &&
 		    name_eq(z->cur_name, z->want)) {
 			if (z->n < R53_ZONES_SAME_MAX) {
-				z->ids[z->n] =
-				    strdup(bare_id(z->cur_id, "/hostedzone/"));
+				z->ids[z->n] = strdup(
+					bare_id(z->cur_id, "/hostedzone/"));
 				if (!z->ids[z->n])
 					return -ENOMEM;
 				z->private_zone[z->n] = z->cur_private;
@@ -312,8 +313,10 @@ int dfo_r53_zone_id(struct dfo_aws *aws, const char *zone, char **id,
 	free(from_name);
 	free(from_id);
 	if (rc == 0 && z.n == 0)
-		rc = dfo_err_set(err, -ENOENT, "route53: no hosted zone named "
-				 "%s", zone);
+		rc = dfo_err_set(err, -ENOENT,
+				 "route53: no hosted zone named "
+				 "%s",
+				 zone);
 	if (rc == 0 && z.n > 1) {
 		char said[200];
 		zones_said(&z, said, sizeof(said));
@@ -347,7 +350,8 @@ static int zone_ns_fn(void *ctx, const char *path, const char *text)
 		return 0;
 	}
 	if (strcmp(path, "/GetHostedZoneResponse/DelegationSet/NameServers/"
-			 "NameServer") != 0 || z->n >= 64)
+			 "NameServer") != 0 ||
+	    z->n >= 64)
 		return 0;
 	char **v = realloc(z->ns, (z->n + 1) * sizeof(*v));
 	if (!v)
@@ -375,10 +379,13 @@ int dfo_r53_zone_nameservers(struct dfo_aws *aws, const char *zone_id,
 			      zone_ns_fn, &z, err);
 	dfo_http_response_free(&resp);
 	if (rc == 0 && z.n == 0)
-		rc = dfo_err_set(err, -ENOENT, "route53: hosted zone %s has no "
-				 "delegation set%s", zone_id,
+		rc = dfo_err_set(err, -ENOENT,
+				 "route53: hosted zone %s has no "
+				 "delegation set%s",
+				 zone_id,
 				 z.private_zone ? " (a private zone: name its "
-						  "resolvers)" : "");
+						  "resolvers)"
+						: "");
 	if (rc < 0) {
 		for (size_t i = 0; i < z.n; i++)
 			free(z.ns[i]);
@@ -435,8 +442,8 @@ static int list_fn(void *ctx, const char *path, const char *text)
 			return set_str(&l->cur.alias_target, text);
 		}
 		if (strcmp(rel, "/ResourceRecords/ResourceRecord/Value") == 0) {
-			char **v = realloc(l->cur.values, (l->cur.nvalues + 1) *
-							  sizeof(*v));
+			char **v = realloc(l->cur.values,
+					   (l->cur.nvalues + 1) * sizeof(*v));
 			if (!v)
 				return -ENOMEM;
 			l->cur.values = v;
@@ -531,9 +538,10 @@ int dfo_r53_list(struct dfo_aws *aws, const char *zone_id, const char *name,
 		    strcasecmp(l.next_type, type) != 0 || !l.next_id)
 			break;
 		if (page + 1 >= R53_MAX_PAGES) {
-			rc = dfo_err_set(err, -ELOOP, "route53: more than %d "
-					 "pages for %s %s", R53_MAX_PAGES, name,
-					 type);
+			rc = dfo_err_set(err, -ELOOP,
+					 "route53: more than %d "
+					 "pages for %s %s",
+					 R53_MAX_PAGES, name, type);
 			break;
 		}
 		free(ident);
@@ -572,14 +580,16 @@ int dfo_r53_list_zone(struct dfo_aws *aws, const char *zone_id,
 		if (rc < 0 || !l.truncated)
 			break;
 		if (!l.next_name || !l.next_type) {
-			rc = dfo_err_set(err, -EIO, "route53: a truncated "
+			rc = dfo_err_set(err, -EIO,
+					 "route53: a truncated "
 					 "listing without NextRecordName");
 			break;
 		}
 		if (page + 1 >= R53_ZONE_MAX_PAGES) {
-			rc = dfo_err_set(err, -ELOOP, "route53: more than %d "
-					 "pages in zone %s", R53_ZONE_MAX_PAGES,
-					 zone_id);
+			rc = dfo_err_set(err, -ELOOP,
+					 "route53: more than %d "
+					 "pages in zone %s",
+					 R53_ZONE_MAX_PAGES, zone_id);
 			break;
 		}
 		free(name);
@@ -621,7 +631,7 @@ static int change_fn(void *ctx, const char *path, const char *text)
 
 static const char *action_name(enum dfo_r53_action a)
 {
-	return a == DFO_R53_CREATE ? "CREATE"
+	return a == DFO_R53_CREATE   ? "CREATE"
 	       : a == DFO_R53_DELETE ? "DELETE"
 				     : "UPSERT";
 }
@@ -629,9 +639,11 @@ static const char *action_name(enum dfo_r53_action a)
 static int batch_xml(struct dfo_sbuf *b, const struct dfo_r53_change *changes,
 		     size_t n, const char *comment)
 {
-	int rc = dfo_sbuf_addf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-			   "<ChangeResourceRecordSetsRequest xmlns=\"%s\">"
-			   "<ChangeBatch>", R53_NS);
+	int rc = dfo_sbuf_addf(b,
+			       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			       "<ChangeResourceRecordSetsRequest xmlns=\"%s\">"
+			       "<ChangeBatch>",
+			       R53_NS);
 	if (comment && rc == 0) {
 		rc = dfo_sbuf_addf(b, "<Comment>");
 		rc = rc ? rc : sbuf_add_xml(b, comment);
@@ -640,9 +652,10 @@ static int batch_xml(struct dfo_sbuf *b, const struct dfo_r53_change *changes,
 	rc = rc ? rc : dfo_sbuf_addf(b, "<Changes>");
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct dfo_r53_rrset *s = changes[i].set;
-		rc = dfo_sbuf_addf(b, "<Change><Action>%s</Action>"
-			       "<ResourceRecordSet><Name>",
-			       action_name(changes[i].action));
+		rc = dfo_sbuf_addf(b,
+				   "<Change><Action>%s</Action>"
+				   "<ResourceRecordSet><Name>",
+				   action_name(changes[i].action));
 		rc = rc ? rc : sbuf_add_xml(b, s->name);
 		rc = rc ? rc : dfo_sbuf_addf(b, "</Name><Type>");
 		rc = rc ? rc : sbuf_add_xml(b, s->type);
@@ -652,18 +665,22 @@ static int batch_xml(struct dfo_sbuf *b, const struct dfo_r53_change *changes,
 			rc = rc ? rc : sbuf_add_xml(b, s->set_id);
 			rc = rc ? rc : dfo_sbuf_addf(b, "</SetIdentifier>");
 		}
-		rc = rc ? rc : dfo_sbuf_addf(b, "<TTL>%u</TTL><ResourceRecords>",
-					 (unsigned)s->ttl);
+		rc = rc ? rc
+			: dfo_sbuf_addf(b, "<TTL>%u</TTL><ResourceRecords>",
+					(unsigned)s->ttl);
 		for (size_t v = 0; v < s->nvalues && rc == 0; v++) {
 			rc = dfo_sbuf_addf(b, "<ResourceRecord><Value>");
 			rc = rc ? rc : sbuf_add_xml(b, s->values[v]);
-			rc = rc ? rc : dfo_sbuf_addf(b, "</Value></ResourceRecord>");
+			rc = rc ? rc
+				: dfo_sbuf_addf(b, "</Value></ResourceRecord>");
 		}
-		rc = rc ? rc : dfo_sbuf_addf(b, "</ResourceRecords>"
-					 "</ResourceRecordSet></Change>");
+		rc = rc ? rc
+			: dfo_sbuf_addf(b, "</ResourceRecords>"
+					   "</ResourceRecordSet></Change>");
 	}
-	rc = rc ? rc : dfo_sbuf_addf(b, "</Changes></ChangeBatch>"
-				 "</ChangeResourceRecordSetsRequest>");
+	rc = rc ? rc
+		: dfo_sbuf_addf(b, "</Changes></ChangeBatch>"
+				   "</ChangeResourceRecordSetsRequest>");
 	return rc;
 }
 
@@ -692,7 +709,8 @@ int dfo_r53_change(struct dfo_aws *aws, const char *zone_id,
 			      resp.len, change_fn, &ci, err);
 	dfo_http_response_free(&resp);
 	if (rc == 0 && !ci.id)
-		rc = dfo_err_set(err, -EBADMSG, "route53: the answer names no "
+		rc = dfo_err_set(err, -EBADMSG,
+				 "route53: the answer names no "
 				 "change");
 	if (rc == 0) {
 		dfo_log(DFO_LOG_DEBUG, "route53: change %s %s", ci.id,
@@ -731,11 +749,14 @@ int dfo_r53_wait(struct dfo_aws *aws, const char *change_id, double interval,
 			return 0;
 		double left = deadline - dfo_now();
 		if (left <= 0)
-			return dfo_err_set(err, -ETIMEDOUT, "route53: change %s "
+			return dfo_err_set(err, -ETIMEDOUT,
+					   "route53: change %s "
 					   "still PENDING after %.1f s",
 					   change_id, bound);
 		if (aws_sleep(interval < left ? interval : left) < 0)
-			return dfo_err_set(err, -EINTR, "route53: change %s: "
-					   "interrupted: stopping", change_id);
+			return dfo_err_set(err, -EINTR,
+					   "route53: change %s: "
+					   "interrupted: stopping",
+					   change_id);
 	}
 }

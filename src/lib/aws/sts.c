@@ -26,7 +26,7 @@ static const char *const fields[F_N] = {"AccessKeyId", "SecretAccessKey",
 
 struct answer {
 	int depth, cred_depth; /* inside <Credentials> at cred_depth */
-	int field;             /* the element being read, or -1 */
+	int field;	       /* the element being read, or -1 */
 	struct dfo_sbuf v[F_N];
 };
 
@@ -97,10 +97,13 @@ static int parse_answer(const char *xml, size_t len, struct answer *a,
 		 XML_ErrorString(XML_GetErrorCode(p)));
 	XML_ParserFree(p);
 	if (!ok)
-		return dfo_err_set(err, -EBADMSG, "sts AssumeRole: malformed "
-				   "answer: %s", why);
+		return dfo_err_set(err, -EBADMSG,
+				   "sts AssumeRole: malformed "
+				   "answer: %s",
+				   why);
 	if (!a->v[F_AKID].len || !a->v[F_SECRET].len || !a->v[F_TOKEN].len)
-		return dfo_err_set(err, -EBADMSG, "sts AssumeRole: no "
+		return dfo_err_set(err, -EBADMSG,
+				   "sts AssumeRole: no "
 				   "credentials in the answer");
 	return 0;
 }
