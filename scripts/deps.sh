@@ -20,12 +20,13 @@ BUILD="autoconf automake libtool libltdl-dev pkg-config make gcc libc6-dev
 DEMO="python3 procps"
 # scripts/test.sh.  libc6-dbg: LeakSanitizer unwinds through ld.so with
 # its symbols (without them: "Direct leak of 16 byte(s) ... ld-linux").
-# libclang-rt-14-dev: libFuzzer (clang only recommends it).  git,
+# libclang-rt-14-dev: libFuzzer (clang only recommends it).  clang-format:
+# scripts/format.sh --check (the sources' layout).  git,
 # build-essential: scripts/deb-test.sh (git ls-files, dpkg-buildpackage's
 # build-dependency check).
 TEST="libcmocka-dev python3-botocore python3-dnspython iproute2 bind9 bind9-dnsutils
   knot knot-dnsutils faketime unbound nginx-light openssl psmisc curl nftables
-  python3-prometheus-client systemd man-db clang llvm libclang-rt-14-dev libc6-dbg
+  python3-prometheus-client systemd man-db clang clang-format llvm libclang-rt-14-dev libc6-dbg
   git build-essential dpkg-dev debhelper dh-autoreconf"
 # bench/: the peers and load generator.
 BENCH="dnsperf dnsmasq-base"

@@ -6,7 +6,8 @@
 # libFuzzer (scripts/fuzz.sh, FUZZ_SECONDS each, 15 by default: the whole
 # run stays under CI's 30 minutes; scripts/fuzz.sh alone runs 30) and the
 # Debian packages once (scripts/deb-test.sh), then prints
-# "N passed, N failed, N skipped" over all of them.
+# "N passed, N failed, N skipped" over all of them.  First, the sources'
+# layout (scripts/format.sh --check: .clang-format, clang-format 14).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -34,6 +35,15 @@ bash scripts/deps.sh test || exit 1
 pass=0 fail=0 skip=0
 status=0
 took deps
+
+echo "== format"
+if bash scripts/format.sh --check; then
+	pass=$((pass + 1))
+else
+	echo "FAIL: format"
+	fail=$((fail + 1))
+	status=1
+fi
 run_suite() { # name, configure args...
 	local name=$1
 	shift
