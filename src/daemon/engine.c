@@ -42,9 +42,9 @@
 
 #define MAX_POLL       64
 #define WITHDRAW_BOUND 10.0 /* seconds, see dnsfailover(8) SIGNALS */
-#define WORKER_CHECKS                                                          \
-	1000 /* checks a check process runs before it is                       \
-	      * retired (what a check leaks stays bounded) */
+/* Checks a check process runs before it is retired (what a check leaks
+ * stays bounded). */
+#define WORKER_CHECKS 1000
 
 struct engine {
 	struct dfo_config *conf; /* not owned */

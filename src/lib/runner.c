@@ -81,12 +81,10 @@
 
 #define MSG_LEN	 256
 #define FQDN_LEN 256 /* a DNS name is at most 253 characters */
-#define TRIM_BATCHES                                                           \
-	16 /* idle workers kept: the most the last 16 batches                  \
-	    * had busy at once */
-#define DYING_BOUND                                                            \
-	1.0 /* s: a SIGKILLed worker not gone by then is                       \
-	     * dfo_children_sweep's */
+/* Idle workers kept: the most the last 16 batches had busy at once. */
+#define TRIM_BATCHES 16
+/* Seconds: a SIGKILLed worker not gone by then is dfo_children_sweep's. */
+#define DYING_BOUND 1.0
 
 const char *dfo_check_result_name(enum dfo_check_result r)
 {
