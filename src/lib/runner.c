@@ -754,6 +754,24 @@ static void on_deadline(struct batch *b, struct slot *s, double now)
 }
 
 /* Start attempts while slots are free: retries first, then new jobs. */
+/* The first batch has started its last job: the workers forked ahead of
+ * it (dfo_check_pool_warm) that it did not use are retired now, not at
+ * its end, which a hanging check may put off by its whole timeout. */
+static void retire_unused(struct batch *b)
+{
+	struct dfo_check_pool *p = b->pool;
+	if (!p || p->batches || b->next < b->n || b->qhead != b->qtail)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < p->nidle; i++) {
+		if (p->idle[i].served == 0)
+			drop(b, &p->idle[i]);
+		else
+			p->idle[k++] = p->idle[i];
+	}
+	p->nidle = k;
+}
+
 static void fill(struct batch *b)
 {
 	while (b->nfree && (b->qhead != b->qtail || b->next < b->n)) {
@@ -787,6 +805,7 @@ static void fill(struct batch *b)
 		if (epoll_ctl(b->ep, EPOLL_CTL_ADD, s->w.sock, &ev) < 0)
 			s->deadline = 0; /* cannot watch it: ends at once */
 	}
+	retire_unused(b);
 }
 
 /* End every attempt now (interrupted, or cannot wait any more). */
