@@ -76,43 +76,6 @@ static void r53_destroy(void *state)
 	free(s);
 }
 
-/* "host", "host:port", "[v6]", "[v6]:port", "v6" into host and port. */
-static int split_hostport(const char *text, char *host, size_t hlen,
-			  unsigned *port)
-{
-	*port = 53;
-	const char *h = text, *end;
-	const char *colon = strrchr(text, ':');
-	if (*text == '[') {
-		h = text + 1;
-		end = strchr(h, ']');
-		if (!end || (end[1] && end[1] != ':'))
-			return -EINVAL;
-		if (end[1] == ':')
-			colon = end + 1;
-		else
-			colon = NULL;
-	} else if (colon && strchr(text, ':') != colon) {
-		colon = NULL; /* a bare IPv6 address */
-		end = text + strlen(text);
-	} else {
-		end = colon ? colon : text + strlen(text);
-	}
-	if (colon) {
-		char *e;
-		unsigned long p = strtoul(colon + 1, &e, 10);
-		if (*e || p == 0 || p > 65535)
-			return -EINVAL;
-		*port = (unsigned)p;
-	}
-	size_t l = (size_t)(end - h);
-	if (l == 0 || l >= hlen)
-		return -EINVAL;
-	memcpy(host, h, l);
-	host[l] = '\0';
-	return 0;
-}
-
 static char *strip_dot(const char *name)
 {
 	char *s = strdup(name);
@@ -164,7 +127,9 @@ static int r53_create(const char *instance, cfg_t *sec, void **state,
 		char host[256];
 		unsigned port;
 		const char *v = cfg_getnstr(sec, "nameservers", i);
-		if (split_hostport(v, host, sizeof(host), &port) < 0)
+		int rc = dfo_hostport_parse(v, 53, host, sizeof(host), &port,
+					    NULL);
+		if (rc < 0)
 			return dfo_err_set(
 				err, -EINVAL,
 				"nameservers: '%s' is "
@@ -212,7 +177,8 @@ static int make_resolver(struct r53 *s, char *const *ns, size_t n,
 	size_t pushed = 0;
 	for (size_t i = 0; i < n; i++) {
 		char host[256];
-		if (split_hostport(ns[i], host, sizeof(host), &port) < 0) {
+		if (dfo_hostport_parse(ns[i], 53, host, sizeof(host), &port,
+				       NULL) < 0) {
 			dfo_log(DFO_LOG_WARNING,
 				"route53 %s: name server '%s' "
 				"ignored",
