@@ -76,6 +76,23 @@ static int rr_addr(const ldns_rr *rr, int family, struct dfo_addr *a)
 	return 0;
 }
 
+/* Whether rr is of `type`, class IN, owned by `name`. */
+static bool rr_is(const ldns_rr *rr, ldns_rr_type type, const ldns_rdf *name)
+{
+	return ldns_rr_get_type(rr) == type &&
+	       ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+	       ldns_dname_compare(ldns_rr_owner(rr), name) == 0;
+}
+
+/* The set's TTL: the lowest of its records' (the first sets it). */
+static void ttl_min(uint32_t *ttl, bool *first, const ldns_rr *rr)
+{
+	uint32_t t = ldns_rr_ttl(rr);
+	if (*first || t < *ttl)
+		*ttl = t;
+	*first = false;
+}
+
 int query_records(const ldns_pkt *p, const ldns_rdf *name,
 		  struct dfo_rrset *out)
 {
@@ -85,19 +102,14 @@ int query_records(const ldns_pkt *p, const ldns_rdf *name,
 	bool first = true;
 	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
-		if (ldns_rr_get_type(rr) != type ||
-		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
-		    ldns_dname_compare(ldns_rr_owner(rr), name) != 0)
+		if (!rr_is(rr, type, name))
 			continue;
 		struct dfo_addr a;
 		if (rr_addr(rr, out->family, &a) < 0)
 			return -EBADMSG;
 		if (dfo_rrset_add(out, &a) < 0)
 			return -ENOMEM;
-		uint32_t ttl = ldns_rr_ttl(rr);
-		if (first || ttl < out->ttl)
-			out->ttl = ttl;
-		first = false;
+		ttl_min(&out->ttl, &first, rr);
 	}
 	return 0;
 }
@@ -256,17 +268,12 @@ int query_txt_records(const ldns_pkt *p, const ldns_rdf *name,
 	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
 		char text[DFO_TXT_MAX + 1];
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT ||
-		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
-		    ldns_dname_compare(ldns_rr_owner(rr), name) != 0 ||
+		if (!rr_is(rr, LDNS_RR_TYPE_TXT, name) ||
 		    !rr_state_text(rr, text))
 			continue;
 		if (dfo_txtset_add(out, text) < 0)
 			return -ENOMEM;
-		uint32_t ttl = ldns_rr_ttl(rr);
-		if (first || ttl < out->ttl)
-			out->ttl = ttl;
-		first = false;
+		ttl_min(&out->ttl, &first, rr);
 	}
 	return 0;
 }
