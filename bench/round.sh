@@ -240,10 +240,18 @@ for k, what in ((1, "first round (check processes forked)"),
         print("  check processes: %d forked ahead of the round (%.2f ms each"
               " here), %d forked in it" % (warm, warm_ms, max(0, used - warm)))
         if wall > timeout + 0.15 and used > warm:
-            print("  (MISSED because the agent had 1 s before its first round"
-                  " to fork %d processes at %.2f ms each: %d were left for"
-                  " the round, whose last checks started that much later)"
+            print("  (MISSED because the agent could not fork the %d processes"
+                  " at %.2f ms each in the 1 s before its first round and the"
+                  " 2 s it waits past it for them: %d were left for the round,"
+                  " whose last checks started that much later)"
                   % (used, warm_ms, used - warm))
+        elif wall > timeout + 0.15:
+            print("  (MISSED with every process forked ahead: a first round"
+                  " has no earlier timeouts to start first, so its"
+                  " blackholed checks start where they are in the list, the"
+                  " last after the dispatch of the others, which competes"
+                  " for the CPUs with a thousand fresh processes' first"
+                  " checks)")
     else:
         gone = [p["addr"] for p in pool("bench", 1)["peers"]
                 if p["addr"] not in {q["addr"] for q in peers}]

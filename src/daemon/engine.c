@@ -45,6 +45,9 @@
 /* Checks a check process runs before it is retired (what a check leaks
  * stays bounded). */
 #define WORKER_CHECKS 1000
+/* The first round waits for the check processes forked ahead of it at
+ * most this long past its due time (seconds). */
+#define WARM_LATE 2.0
 
 struct engine {
 	struct dfo_config *conf; /* not owned */
@@ -56,6 +59,7 @@ struct engine {
 	bool started;		/* responders started */
 	bool stop;		/* on_self_failure = exit */
 	bool ran_round;		/* a round ran: no more warming the pool */
+	bool warm_over;		/* the first round waits no more for it */
 	size_t warm_n;		/* check processes forked before it */
 	double warm_s;		/* seconds spent forking them */
 	int pending;		/* a signal seen during a round: event, or -1 */
@@ -396,11 +400,17 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 							 -1, now);
 				ps->scheduled = true;
 			}
+			if (ps->due < first_due)
+				first_due = ps->due;
 			if (ps->due > now) {
 				if (ps->due < next)
 					next = ps->due;
-				if (ps->due < first_due)
-					first_due = ps->due;
+				continue;
+			}
+			if (!e->warm_over && now < ps->due + WARM_LATE) {
+				/* Forking ahead of it, below. */
+				if (ps->due + WARM_LATE < next)
+					next = ps->due + WARM_LATE;
 				continue;
 			}
 			if (ps->skip > 0) {
@@ -420,6 +430,7 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 						e->warm_n, e->warm_s,
 						e->warm_s * 1000 / e->warm_n);
 				e->ran_round = true;
+				e->warm_over = true;
 				int rc = round_run(ps, &e->ro,
 						   e->conf->max_parallel);
 				if (rc == ROUND_EXIT)
@@ -448,20 +459,27 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 			next = dfo_now();
 		/* Before the first round: fork the check processes it will
 		 * run, up to max_parallel, while the agent waits for it (the
-		 * tick timer's first round is 1 s after the start), never past
-		 * its due time; those it does not use are retired after it. */
-		double t = dfo_now(), lead = first_due - t;
-		size_t warm =
-			!e->ran_round && lead > 0.01 && checks_started(e)
-				? dfo_check_pool_warm(
-					  e->agent.workers,
-					  e->conf->max_parallel,
-					  lead - 0.01 < 0.1 ? lead - 0.01 : 0.1)
-				: 0;
-		if (warm) {
-			e->warm_n += warm;
-			e->warm_s += dfo_now() - t;
-			next = dfo_now();
+		 * tick timer's first round is 1 s after the start), a tenth
+		 * of a second a pass.  The round waits for them, WARM_LATE s
+		 * at most: forked in it instead, they would hold back its
+		 * last checks as long and end it no sooner.  Those it does
+		 * not use are retired once its last check has started. */
+		if (!e->warm_over) {
+			double t = dfo_now(), left = first_due + WARM_LATE - t;
+			size_t warm = left > 0.01 && checks_started(e)
+					      ? dfo_check_pool_warm(
+							e->agent.workers,
+							e->conf->max_parallel,
+							left < 0.1 ? left : 0.1)
+					      : 0;
+			if (warm) {
+				e->warm_n += warm;
+				e->warm_s += dfo_now() - t;
+				next = dfo_now();
+			} else {
+				e->warm_over = true; /* filled, or cannot */
+				next = dfo_now();    /* a round may wait */
+			}
 		}
 		struct pollfd p[2 + 3 * MAX_POLL];
 		p[0] = (struct pollfd){.fd = e->sigfd, .events = POLLIN};
