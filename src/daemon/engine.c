@@ -341,6 +341,132 @@ static void status_temps_clean(const char *path)
 	free(bcopy);
 }
 
+/* Pool `ps`'s round is due: run it (or skip it, backing off) and
+ * schedule the next. */
+static void pool_round(struct engine *e, struct pool_state *ps)
+{
+	const struct dfo_timer_provider *tm = dfo_inst_timer(ps->pool->timer);
+	if (ps->skip > 0) {
+		ps->skip--;
+		dfo_log(DFO_LOG_DEBUG, "pool %s: backing off, round skipped",
+			ps->name);
+	} else {
+		if (!e->ran_round && e->warm_n)
+			dfo_log(DFO_LOG_INFO,
+				"checks: %zu check processes forked ahead of "
+				"the first round in %.3f s (%.3f ms each)",
+				e->warm_n, e->warm_s,
+				e->warm_s * 1000 / e->warm_n);
+		e->ran_round = true;
+		e->warm_over = true;
+		int rc = round_run(ps, &e->ro, e->conf->max_parallel);
+		if (rc == ROUND_EXIT)
+			e->stop = true;
+		if (rc == ROUND_INTERRUPTED)
+			dfo_log(DFO_LOG_INFO, "pool %s: round cut short",
+				ps->name);
+	}
+	ps->last_due = ps->due;
+	ps->due =
+		tm->next_round(ps->pool->timer->state, ps->last_due, dfo_now());
+	write_status(e);
+}
+
+/* Run the first pool whose round is due, taking turns so that a pool
+ * whose rounds overrun cannot starve the others: true if one ran.
+ * Else *next is lowered to the earliest due time, and *first_due is
+ * the earliest pool's round. */
+static bool run_due(struct engine *e, double now, double *next,
+		    double *first_due)
+{
+	*first_due = HUGE_VAL;
+	for (size_t k = 0; k < e->npools; k++) {
+		size_t i = (e->turn + k) % e->npools;
+		struct pool_state *ps = &e->pools[i];
+		if (!ps->scheduled) {
+			struct dfo_err te;
+			dfo_err_clear(&te);
+			if (dfo_instance_start(ps->pool->timer, &te) < 0)
+				dfo_log(DFO_LOG_ERR, "pool %s: %s", ps->name,
+					te.msg);
+			ps->due = dfo_inst_timer(ps->pool->timer)
+					  ->next_round(ps->pool->timer->state,
+						       -1, now);
+			ps->scheduled = true;
+		}
+		if (ps->due < *first_due)
+			*first_due = ps->due;
+		if (ps->due > now) {
+			if (ps->due < *next)
+				*next = ps->due;
+			continue;
+		}
+		if (!e->warm_over && now < ps->due + WARM_LATE) {
+			/* Forking ahead of it: engine_between. */
+			if (ps->due + WARM_LATE < *next)
+				*next = ps->due + WARM_LATE;
+			continue;
+		}
+		pool_round(e, ps);
+		e->turn = i + 1;
+		return true;
+	}
+	return false;
+}
+
+/* Nothing due: fork check processes, a tenth of a second a pass (then
+ * signals again); *next is brought forward while there is more to fork.
+ * Between rounds, those that deadlines killed are replaced, so that the
+ * next round need not fork them.  Before the first round, those it will
+ * run are forked, up to max_parallel, while the agent waits for it (the
+ * tick timer's first round is 1 s after the start).  The round waits for
+ * them, WARM_LATE s at most: forked in it instead, they would hold back
+ * its last checks as long and end it no sooner.  Those it does not use
+ * are retired once its last check has started. */
+static void engine_between(struct engine *e, double first_due, double *next)
+{
+	if (dfo_check_pool_refill(e->agent.workers, 0.1) &&
+	    dfo_check_pool_short(e->agent.workers))
+		*next = dfo_now();
+	if (e->warm_over)
+		return;
+	double t = dfo_now(), left = first_due + WARM_LATE - t;
+	size_t warm = left > 0.01 && checks_started(e)
+			      ? dfo_check_pool_warm(e->agent.workers,
+						    e->conf->max_parallel,
+						    left < 0.1 ? left : 0.1)
+			      : 0;
+	if (warm) {
+		e->warm_n += warm;
+		e->warm_s += dfo_now() - t;
+	} else {
+		e->warm_over = true; /* filled, or cannot: a round may wait */
+	}
+	*next = dfo_now();
+}
+
+/* Wait for signals, main's descriptor, the responders' and the ops
+ * listeners' events, until `next` at most. */
+static void engine_wait(struct engine *e, double next)
+{
+	struct pollfd p[2 + 3 * MAX_POLL];
+	p[0] = (struct pollfd){.fd = e->sigfd, .events = POLLIN};
+	p[1] = (struct pollfd){.fd = e->watch_fd, .events = POLLIN};
+	size_t np = 2 + supervisor_pollfds(&e->sup, p + 2, MAX_POLL);
+	np += ops_pollfds(e->agent.ops, p + np, 2 + 3 * MAX_POLL - np);
+	double opsnext = ops_next(e->agent.ops);
+	if (opsnext < next)
+		next = opsnext;
+	double wait = next - dfo_now();
+	int ms = wait <= 0     ? 0
+		 : wait > 3600 ? 3600 * 1000
+			       : (int)(wait * 1000) + 1;
+	if (poll(p, np, ms) < 0 && errno != EINTR) {
+		dfo_log(DFO_LOG_ERR, "poll: %s", strerror(errno));
+		usleep(100000);
+	}
+}
+
 enum engine_event engine_run(struct engine *e, int *exit_code)
 {
 	*exit_code = 0;
@@ -371,8 +497,6 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 			 e->started && supervisor_all_ready(&e->sup));
 		dfo_children_sweep(engine_tracked, e);
 
-		/* Run what is due, one pool at a time, taking turns so that a
-		 * pool whose rounds overrun cannot starve the others. */
 		double now = dfo_now(), next = supervisor_next(&e->sup);
 		if (e->sup.n && e->conf->status_file) {
 			if (now >= e->status_next) {
@@ -382,121 +506,11 @@ enum engine_event engine_run(struct engine *e, int *exit_code)
 			if (e->status_next < next)
 				next = e->status_next;
 		}
-		bool ran = false;
-		double first_due = HUGE_VAL; /* the earliest pool's round */
-		for (size_t k = 0; k < e->npools && !ran; k++) {
-			size_t i = (e->turn + k) % e->npools;
-			struct pool_state *ps = &e->pools[i];
-			const struct dfo_timer_provider *tm =
-				dfo_inst_timer(ps->pool->timer);
-			if (!ps->scheduled) {
-				struct dfo_err te;
-				dfo_err_clear(&te);
-				if (dfo_instance_start(ps->pool->timer, &te) <
-				    0)
-					dfo_log(DFO_LOG_ERR, "pool %s: %s",
-						ps->name, te.msg);
-				ps->due = tm->next_round(ps->pool->timer->state,
-							 -1, now);
-				ps->scheduled = true;
-			}
-			if (ps->due < first_due)
-				first_due = ps->due;
-			if (ps->due > now) {
-				if (ps->due < next)
-					next = ps->due;
-				continue;
-			}
-			if (!e->warm_over && now < ps->due + WARM_LATE) {
-				/* Forking ahead of it, below. */
-				if (ps->due + WARM_LATE < next)
-					next = ps->due + WARM_LATE;
-				continue;
-			}
-			if (ps->skip > 0) {
-				ps->skip--;
-				dfo_log(DFO_LOG_DEBUG,
-					"pool %s: backing off, round "
-					"skipped",
-					ps->name);
-			} else {
-				if (!e->ran_round && e->warm_n)
-					dfo_log(DFO_LOG_INFO,
-						"checks: %zu check "
-						"processes forked ahead of the "
-						"first round in %.3f s (%.3f "
-						"ms "
-						"each)",
-						e->warm_n, e->warm_s,
-						e->warm_s * 1000 / e->warm_n);
-				e->ran_round = true;
-				e->warm_over = true;
-				int rc = round_run(ps, &e->ro,
-						   e->conf->max_parallel);
-				if (rc == ROUND_EXIT)
-					e->stop = true;
-				if (rc == ROUND_INTERRUPTED)
-					dfo_log(DFO_LOG_INFO,
-						"pool %s: round cut "
-						"short",
-						ps->name);
-			}
-			ps->last_due = ps->due;
-			ps->due = tm->next_round(ps->pool->timer->state,
-						 ps->last_due, dfo_now());
-			write_status(e);
-			e->turn = i + 1;
-			ran = true;
-		}
-		if (ran)
+		double first_due;
+		if (run_due(e, now, &next, &first_due))
 			continue; /* signals first, then the next pool */
-
-		/* Nothing due: replace the check processes that deadlines
-		 * killed, so that the next round need not fork them (a
-		 * tenth of a second a pass, then signals again). */
-		if (dfo_check_pool_refill(e->agent.workers, 0.1) &&
-		    dfo_check_pool_short(e->agent.workers))
-			next = dfo_now();
-		/* Before the first round: fork the check processes it will
-		 * run, up to max_parallel, while the agent waits for it (the
-		 * tick timer's first round is 1 s after the start), a tenth
-		 * of a second a pass.  The round waits for them, WARM_LATE s
-		 * at most: forked in it instead, they would hold back its
-		 * last checks as long and end it no sooner.  Those it does
-		 * not use are retired once its last check has started. */
-		if (!e->warm_over) {
-			double t = dfo_now(), left = first_due + WARM_LATE - t;
-			size_t warm = left > 0.01 && checks_started(e)
-					      ? dfo_check_pool_warm(
-							e->agent.workers,
-							e->conf->max_parallel,
-							left < 0.1 ? left : 0.1)
-					      : 0;
-			if (warm) {
-				e->warm_n += warm;
-				e->warm_s += dfo_now() - t;
-				next = dfo_now();
-			} else {
-				e->warm_over = true; /* filled, or cannot */
-				next = dfo_now();    /* a round may wait */
-			}
-		}
-		struct pollfd p[2 + 3 * MAX_POLL];
-		p[0] = (struct pollfd){.fd = e->sigfd, .events = POLLIN};
-		p[1] = (struct pollfd){.fd = e->watch_fd, .events = POLLIN};
-		size_t np = 2 + supervisor_pollfds(&e->sup, p + 2, MAX_POLL);
-		np += ops_pollfds(e->agent.ops, p + np, 2 + 3 * MAX_POLL - np);
-		double opsnext = ops_next(e->agent.ops);
-		if (opsnext < next)
-			next = opsnext;
-		double wait = next - dfo_now();
-		int ms = wait <= 0     ? 0
-			 : wait > 3600 ? 3600 * 1000
-				       : (int)(wait * 1000) + 1;
-		if (poll(p, np, ms) < 0 && errno != EINTR) {
-			dfo_log(DFO_LOG_ERR, "poll: %s", strerror(errno));
-			usleep(100000);
-		}
+		engine_between(e, first_due, &next);
+		engine_wait(e, next);
 	}
 }
 
