@@ -180,6 +180,30 @@ compare_all() { # what
 	done
 }
 compare_all "first transfer"
+# the reverse zones' apexes, empty non-terminals (prefixes of an address
+# served: NODATA, RFC 8020), names no address starts with, addresses not
+# served and labels no address spells: Knot's status and answers
+head_at() { # PORT NAME TYPE: status and answer count
+	at "$1" "$2" "$3" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p; s/.*ANSWER: \([0-9]*\),.*/\1/p' | tr '\n' ' '
+}
+for nt in "10.in-addr.arpa SOA" "10.in-addr.arpa NS" "10.in-addr.arpa PTR" \
+	"0.10.in-addr.arpa PTR" "1.0.10.in-addr.arpa PTR" "99.10.in-addr.arpa PTR" \
+	"200.1.0.10.in-addr.arpa PTR" "x.1.0.10.in-addr.arpa PTR" \
+	"1.2.3.1.0.10.in-addr.arpa PTR" \
+	"8.b.d.0.1.0.0.2.ip6.arpa SOA" "0.8.b.d.0.1.0.0.2.ip6.arpa PTR" \
+	"f.8.b.d.0.1.0.0.2.ip6.arpa PTR" "00.8.b.d.0.1.0.0.2.ip6.arpa PTR"; do
+	read -r n t <<<"$nt"
+	a=$(head_at $A_PORT "$n" "$t")
+	k=$(head_at $K_PORT "$n" "$t")
+	[ -n "$a" ] && [ "$k" = "$a" ] || fail "Knot's $n $t: '$k', awsdns: '$a'"
+	[ "$(answer_at $K_PORT "$n" "$t")" = "$(answer_at $A_PORT "$n" "$t")" ] ||
+		fail "Knot's $n $t answer: '$(answer_at $K_PORT "$n" "$t")', awsdns: '$(answer_at $A_PORT "$n" "$t")'"
+	case "$n $t $a" in
+	"0.10.in-addr.arpa PTR NOERROR 0 "*) nodata=1 ;;
+	"99.10.in-addr.arpa PTR NXDOMAIN 0 "*) nx=1 ;;
+	esac
+done
+[ "${nodata:-}${nx:-}" = 11 ] || fail "the prefixes: 0.10.in-addr.arpa NODATA and 99.10 NXDOMAIN expected"
 assert_eq "$(answer_at $B_PORT web-1.ec2.test AAAA)" "web-1.ec2.test.  IN AAAA 2001:db8::1" "the comparison compares"
 assert_eq "$(answer_at $K_PORT -x 10.0.2.7)" "7.2.0.10.in-addr.arpa.  IN PTR big.ec2.test." "a PTR at Knot"
 pass "BIND and Knot answer every name and PTR as awsdns does"
