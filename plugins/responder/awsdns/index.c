@@ -42,45 +42,63 @@ static bool key_eq(const struct awsdns_index *ix, uint32_t off, uint16_t len,
 	return len == klen && memcmp(ix->arena + off, key, klen) == 0;
 }
 
-/* Open addressing: the slot of a table holding the entry of this key
- * (hash hv), or the empty slot where it goes.  The tables are sized
- * (table_size) so that an empty slot is always found. */
+/* Whether entry e of a table is the one of this key (hash hv). */
+typedef bool entry_is_fn(const struct awsdns_index *ix, uint32_t e,
+			 const uint8_t *key, size_t klen, uint32_t hv);
+
+static bool name_is(const struct awsdns_index *ix, uint32_t e,
+		    const uint8_t *key, size_t klen, uint32_t hv)
+{
+	const struct idx_name *n = &ix->names[e];
+	return n->hash == hv && key_eq(ix, n->key_off, n->key_len, key, klen);
+}
+
+static bool rev_is(const struct awsdns_index *ix, uint32_t e,
+		   const uint8_t *key, size_t klen, uint32_t hv)
+{
+	const struct idx_rev *r = &ix->revs[e];
+	return r->hash == hv && memcmp(r->addr, key, klen) == 0;
+}
+
+static bool rrset_is(const struct awsdns_index *ix, uint32_t e,
+		     const uint8_t *key, size_t klen, uint32_t hv)
+{
+	const struct idx_rrset *s = &ix->rrsets[e];
+	return s->hash == hv && key_eq(ix, s->key_off, s->key_len, key, klen);
+}
+
+/* Open addressing: the slot of a table (entries +1, 0 empty) holding the
+ * entry of this key (hash hv), or the empty slot where it goes.  The
+ * tables are sized (table_size) so that an empty slot is always found.
+ * Always inlined, `is` with it: each table's probe compiles to the loop
+ * it had when written out three times (the lookups are awsdns's hot
+ * path). */
+static inline __attribute__((always_inline)) size_t
+probe(const struct awsdns_index *ix, const uint32_t *tab, size_t mask,
+      entry_is_fn *is, const uint8_t *key, size_t klen, uint32_t hv)
+{
+	size_t h = hv & mask;
+	while (tab[h] && !is(ix, tab[h] - 1, key, klen, hv))
+		h = (h + 1) & mask;
+	return h;
+}
+
 static size_t name_slot(const struct awsdns_index *ix, const uint8_t *key,
 			size_t klen, uint32_t hv)
 {
-	size_t h = hv & ix->name_mask;
-	for (; ix->name_tab[h]; h = (h + 1) & ix->name_mask) {
-		const struct idx_name *n = &ix->names[ix->name_tab[h] - 1];
-		if (n->hash == hv &&
-		    key_eq(ix, n->key_off, n->key_len, key, klen))
-			break;
-	}
-	return h;
+	return probe(ix, ix->name_tab, ix->name_mask, name_is, key, klen, hv);
 }
 
 static size_t rev_slot(const struct awsdns_index *ix, const uint8_t addr[16],
 		       uint32_t hv)
 {
-	size_t h = hv & ix->rev_mask;
-	for (; ix->rev_tab[h]; h = (h + 1) & ix->rev_mask) {
-		const struct idx_rev *r = &ix->revs[ix->rev_tab[h] - 1];
-		if (r->hash == hv && memcmp(r->addr, addr, 16) == 0)
-			break;
-	}
-	return h;
+	return probe(ix, ix->rev_tab, ix->rev_mask, rev_is, addr, 16, hv);
 }
 
 static size_t rrset_slot(const struct awsdns_index *ix, const uint8_t *key,
 			 size_t klen, uint32_t hv)
 {
-	size_t h = hv & ix->rr_mask;
-	for (; ix->rr_tab[h]; h = (h + 1) & ix->rr_mask) {
-		const struct idx_rrset *s = &ix->rrsets[ix->rr_tab[h] - 1];
-		if (s->hash == hv &&
-		    key_eq(ix, s->key_off, s->key_len, key, klen))
-			break;
-	}
-	return h;
+	return probe(ix, ix->rr_tab, ix->rr_mask, rrset_is, key, klen, hv);
 }
 
 /* Append bytes to the arena; their offset in *off. */
@@ -742,6 +760,28 @@ static int add_empty_nonterminals(struct awsdns_index *ix)
 	return 0;
 }
 
+static uint32_t *rev_next(struct awsdns_index *ix, uint32_t e)
+{
+	return &ix->revs[e].next;
+}
+
+static uint32_t *rrset_next(struct awsdns_index *ix, uint32_t e)
+{
+	return &ix->rrsets[e].next;
+}
+
+/* Entry i at the end of the chain that starts at a table's slot (an
+ * empty slot: the chain's first); its links are the entries' `next`
+ * fields (+1, 0 ends), which next_of finds. */
+static void chain_add(struct awsdns_index *ix, uint32_t *slot, size_t i,
+		      uint32_t *(*next_of)(struct awsdns_index *, uint32_t))
+{
+	uint32_t *link = slot;
+	while (*link)
+		link = next_of(ix, *link - 1);
+	*link = (uint32_t)i + 1;
+}
+
 static int addr_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, 16);
@@ -789,28 +829,14 @@ int index_seal(struct awsdns_index *ix)
 	ix->rev_mask = table_size(ix->nrevs) - 1;
 	for (size_t i = 0; i < ix->nrevs; i++) {
 		size_t h = rev_slot(ix, ix->revs[i].addr, ix->revs[i].hash);
-		if (!ix->rev_tab[h]) {
-			ix->rev_tab[h] = (uint32_t)i + 1;
-			continue;
-		}
-		uint32_t *link = &ix->revs[ix->rev_tab[h] - 1].next;
-		while (*link)
-			link = &ix->revs[*link - 1].next;
-		*link = (uint32_t)i + 1;
+		chain_add(ix, &ix->rev_tab[h], i, rev_next);
 	}
 	ix->rr_mask = table_size(ix->nrrsets) - 1;
 	for (size_t i = 0; i < ix->nrrsets; i++) {
 		const struct idx_rrset *s = &ix->rrsets[i];
 		size_t h = rrset_slot(ix, ix->arena + s->key_off, s->key_len,
 				      s->hash);
-		if (!ix->rr_tab[h]) {
-			ix->rr_tab[h] = (uint32_t)i + 1;
-			continue;
-		}
-		uint32_t *link = &ix->rrsets[ix->rr_tab[h] - 1].next;
-		while (*link)
-			link = &ix->rrsets[*link - 1].next;
-		*link = (uint32_t)i + 1;
+		chain_add(ix, &ix->rr_tab[h], i, rrset_next);
 	}
 	/* the reverse addresses in order, for the empty non-terminals of
 	 * the reverse zones */
@@ -914,10 +940,11 @@ static bool rev_prefix_exists(const struct awsdns_index *ix,
 	return nib % 2 == 0 || (a[nib / 2] & 0xf0) == (addr[nib / 2] & 0xf0);
 }
 
-/* The address labels of a name under in-addr.arpa or ip6.arpa, fewer
- * than a whole address: its prefix into addr, its length in nibbles.
- * False when the labels are not address labels. */
-static bool reverse_prefix(const struct wire_query *q, uint8_t addr[16],
+/* The address labels of a name under in-addr.arpa or ip6.arpa: the
+ * address they spell, or its first nibbles, into addr, their number
+ * into *nib (32: a whole address).  False when the labels are not
+ * address labels. */
+static bool reverse_labels(const struct wire_query *q, uint8_t addr[16],
 			   unsigned *nib)
 {
 	static const uint8_t v4[] = "\x07in-addr\x04"
@@ -935,7 +962,7 @@ static bool reverse_prefix(const struct wire_query *q, uint8_t addr[16],
 		return false;
 	unsigned k = q->nlabels - 2;
 	if (is4) {
-		if (k > 3)
+		if (k > 4)
 			return false;
 		addr[10] = addr[11] = 0xff;
 		for (unsigned i = 0; i < k; i++) {
@@ -955,7 +982,7 @@ static bool reverse_prefix(const struct wire_query *q, uint8_t addr[16],
 		*nib = 24 + 2 * k;
 		return true;
 	}
-	if (k > 31)
+	if (k > 32)
 		return false;
 	for (unsigned i = 0; i < k; i++) {
 		const uint8_t *l = q->name + q->label_off[k - 1 - i];
@@ -1069,50 +1096,8 @@ static enum idx_result answer_name(const struct awsdns_index *ix,
 /* The address of an in-addr.arpa or ip6.arpa name, if it names one. */
 static bool reverse_addr(const struct wire_query *q, uint8_t addr[16])
 {
-	static const uint8_t v4[] = "\x07in-addr\x04"
-				    "arpa";
-	static const uint8_t v6[] = "\x03ip6\x04"
-				    "arpa";
-	const uint8_t *n = q->name;
-	if (q->nlabels == 6 && q->name_len >= sizeof(v4) &&
-	    memcmp(n + q->name_len - sizeof(v4), v4, sizeof(v4)) == 0) {
-		memset(addr, 0, 10);
-		addr[10] = addr[11] = 0xff;
-		for (int i = 0; i < 4; i++) {
-			const uint8_t *l = n + q->label_off[i];
-			unsigned v = 0;
-			if (*l < 1 || *l > 3 || (*l > 1 && l[1] == '0'))
-				return false;
-			for (unsigned k = 1; k <= *l; k++) {
-				if (l[k] < '0' || l[k] > '9')
-					return false;
-				v = v * 10 + (unsigned)(l[k] - '0');
-			}
-			if (v > 255)
-				return false;
-			addr[15 - i] = (uint8_t)v;
-		}
-		return true;
-	}
-	if (q->nlabels == 34 && q->name_len >= sizeof(v6) &&
-	    memcmp(n + q->name_len - sizeof(v6), v6, sizeof(v6)) == 0) {
-		memset(addr, 0, 16);
-		for (int i = 0; i < 32; i++) {
-			const uint8_t *l = n + q->label_off[i];
-			unsigned v;
-			if (*l != 1)
-				return false;
-			if (l[1] >= '0' && l[1] <= '9')
-				v = (unsigned)(l[1] - '0');
-			else if (l[1] >= 'a' && l[1] <= 'f')
-				v = (unsigned)(l[1] - 'a' + 10);
-			else
-				return false;
-			addr[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
-		}
-		return true;
-	}
-	return false;
+	unsigned nib;
+	return reverse_labels(q, addr, &nib) && nib == 32;
 }
 
 static enum idx_result answer_reverse(const struct awsdns_index *ix,
@@ -1178,6 +1163,23 @@ static void put_soa(const struct awsdns_index *ix, int dom_at,
 		    ix->soa_len);
 }
 
+/* A zone's apex (SOA rdata soa): its SOA, its NS records, or NODATA. */
+static enum idx_result answer_apex(const struct awsdns_index *ix,
+				   const uint8_t *soa, size_t soa_len,
+				   const struct wire_query *q,
+				   struct wire_writer *w)
+{
+	if (q->qtype == T_SOA) {
+		wire_put_rr(w, SEC_AN, WIRE_HDR, T_SOA, ix->ttl, soa, soa_len);
+		return IDX_ANSWER;
+	}
+	if (q->qtype == T_NS && ix->nns) {
+		put_ns(ix, WIRE_HDR, w);
+		return IDX_ANSWER;
+	}
+	return IDX_NODATA;
+}
+
 /* A name under the reverse zone z (at offset `at` of the name). */
 static enum idx_result answer_rzone(const struct awsdns_index *ix,
 				    const struct idx_rzone *z, int at,
@@ -1188,23 +1190,16 @@ static enum idx_result answer_rzone(const struct awsdns_index *ix,
 	uint8_t addr[16];
 	unsigned nib;
 	if (at == 0) {
-		if (q->qtype == T_SOA) {
-			wire_put_rr(w, SEC_AN, WIRE_HDR, T_SOA, ix->ttl,
-				    z->soa_rdata, z->soa_len);
-			return IDX_ANSWER;
-		}
-		if (q->qtype == T_NS && ix->nns) {
-			put_ns(ix, WIRE_HDR, w);
-			return IDX_ANSWER;
-		}
-		r = IDX_NODATA;
-	} else if (reverse_addr(q, addr)) {
-		const struct idx_rev *rv = find_rev(ix, addr);
+		r = answer_apex(ix, z->soa_rdata, z->soa_len, q, w);
+		if (r == IDX_ANSWER)
+			return r;
+	} else if (reverse_labels(q, addr, &nib)) {
+		const struct idx_rev *rv =
+			nib == 32 ? find_rev(ix, addr) : NULL;
 		if (rv)
 			return answer_reverse(ix, rv, q, w);
-	} else if (reverse_prefix(q, addr, &nib) &&
-		   rev_prefix_exists(ix, addr, nib)) {
-		r = IDX_NODATA;
+		if (nib < 32 && rev_prefix_exists(ix, addr, nib))
+			r = IDX_NODATA;
 	}
 	if (!w->tc && !w->count[SEC_AR])
 		wire_put_rr(w, SEC_NS, (uint16_t)(WIRE_HDR + at), T_SOA,
@@ -1224,16 +1219,9 @@ enum idx_result index_answer(const struct awsdns_index *ix,
 	if (at >= 0) {
 		*auth = true;
 		if (at == 0) { /* the domain itself */
-			if (q->qtype == T_SOA) {
-				wire_put_rr(w, SEC_AN, WIRE_HDR, T_SOA, ix->ttl,
-					    ix->soa_rdata, ix->soa_len);
-				return IDX_ANSWER;
-			}
-			if (q->qtype == T_NS && ix->nns) {
-				put_ns(ix, WIRE_HDR, w);
-				return IDX_ANSWER;
-			}
-			r = IDX_NODATA;
+			r = answer_apex(ix, ix->soa_rdata, ix->soa_len, q, w);
+			if (r == IDX_ANSWER)
+				return r;
 		} else {
 			const struct idx_name *nm =
 				find_name(ix, q->name, (size_t)at);
