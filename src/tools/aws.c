@@ -232,6 +232,79 @@ static int cmd_change(struct dfo_aws *aws, int argc, char **argv)
 	return rc < 0 ? fail(&err) : 0;
 }
 
+/* list-records ZONE_ID NAME TYPE: one line per record set. */
+static int cmd_list(struct dfo_aws *aws, char **argv)
+{
+	struct dfo_err err = {0};
+	struct dfo_r53_rrset *sets;
+	size_t n;
+	if (dfo_r53_list(aws, argv[1], argv[2], argv[3], &sets, &n, &err) < 0)
+		return fail(&err);
+	for (size_t i = 0; i < n; i++) {
+		printf("%s %s %u", sets[i].name, sets[i].type,
+		       (unsigned)sets[i].ttl);
+		if (sets[i].set_id)
+			printf(" id=%s", sets[i].set_id);
+		for (size_t v = 0; v < sets[i].nvalues; v++)
+			printf(" %s", sets[i].values[v]);
+		printf("\n");
+		dfo_r53_rrset_free(&sets[i]);
+	}
+	free(sets);
+	return 0;
+}
+
+/* Runs COMMAND (argv[0]) with its arguments; 2 for a usage error. */
+static int run_command(struct dfo_aws *aws, bool with_conf, int argc,
+		       char **argv)
+{
+	struct dfo_err err = {0};
+	int rc = 2;
+	if (strcmp(argv[0], "imds") == 0) {
+		rc = cmd_imds(with_conf ? aws : NULL, argc, argv);
+	} else if (strcmp(argv[0], "creds") == 0) {
+		rc = cmd_creds(aws, argc, argv);
+	} else if (strcmp(argv[0], "region") == 0) {
+		const char *r = dfo_aws_region(aws, &err);
+		rc = r ? (printf("%s\n", r), 0) : fail(&err);
+	} else if (strcmp(argv[0], "describe-instances") == 0) {
+		rc = cmd_describe(aws, argc - 1, argv + 1, NULL);
+	} else if (strcmp(argv[0], "attr") == 0 && argc >= 2) {
+		rc = cmd_describe(aws, argc - 2, argv + 2, argv[1]);
+	} else if (strcmp(argv[0], "zone-id") == 0 && argc == 2) {
+		char *id;
+		rc = dfo_r53_zone_id(aws, argv[1], &id, &err) < 0
+			     ? fail(&err)
+			     : (printf("%s\n", id), free(id), 0);
+	} else if (strcmp(argv[0], "list-records") == 0 && argc == 4) {
+		rc = cmd_list(aws, argv);
+	} else if (strcmp(argv[0], "change") == 0) {
+		rc = cmd_change(aws, argc, argv);
+	} else if (strcmp(argv[0], "wait") == 0 && argc == 3) {
+		rc = dfo_r53_wait(aws, argv[1], 0.2, atof(argv[2]), &err) < 0
+			     ? fail(&err)
+			     : (printf("INSYNC\n"), 0);
+	}
+	return rc;
+}
+
+/* -C FILE: the providers define the rest of the file, so load its
+ * plugin_dir first, as the daemon does (instances are checked, not created). */
+static int load_config(const char *conf, struct dfo_registry *reg,
+		       struct dfo_loader **loader, struct dfo_config **cf,
+		       struct dfo_err *err)
+{
+	char **dirs = dfo_config_plugin_dir(conf, err);
+	if (!dirs && err->code < 0)
+		return -1;
+	dfo_err_clear(err);
+	int lr = dfo_loader_load_path(loader, reg, dirs, err);
+	dfo_strv_free(dirs);
+	if (lr < 0 || dfo_config_load(cf, reg, conf, false, err) < 0)
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
@@ -291,22 +364,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dnsfailover-aws: out of memory\n");
 		return 1;
 	}
-	if (conf) {
-		/* The providers define the rest of the file: load plugin_dir
-		 * as the daemon does (instances are checked, not created). */
-		char **dirs = dfo_config_plugin_dir(conf, &err);
-		if (!dirs && err.code < 0) {
-			rc = fail(&err);
-			goto out;
-		}
-		dfo_err_clear(&err);
-		int lr = dfo_loader_load_path(&loader, reg, dirs, &err);
-		dfo_strv_free(dirs);
-		if (lr < 0 ||
-		    dfo_config_load(&cf, reg, conf, false, &err) < 0) {
-			rc = fail(&err);
-			goto out;
-		}
+	if (conf && load_config(conf, reg, &loader, &cf, &err) < 0) {
+		rc = fail(&err);
+		goto out;
 	}
 	if (!(aws = dfo_aws_default(&err))) {
 		rc = fail(&err);
@@ -320,49 +380,7 @@ int main(int argc, char **argv)
 	}
 	if (derived)
 		aws = derived;
-	if (strcmp(argv[0], "imds") == 0) {
-		rc = cmd_imds(conf ? aws : NULL, argc, argv);
-	} else if (strcmp(argv[0], "creds") == 0) {
-		rc = cmd_creds(aws, argc, argv);
-	} else if (strcmp(argv[0], "region") == 0) {
-		const char *r = dfo_aws_region(aws, &err);
-		rc = r ? (printf("%s\n", r), 0) : fail(&err);
-	} else if (strcmp(argv[0], "describe-instances") == 0) {
-		rc = cmd_describe(aws, argc - 1, argv + 1, NULL);
-	} else if (strcmp(argv[0], "attr") == 0 && argc >= 2) {
-		rc = cmd_describe(aws, argc - 2, argv + 2, argv[1]);
-	} else if (strcmp(argv[0], "zone-id") == 0 && argc == 2) {
-		char *id;
-		rc = dfo_r53_zone_id(aws, argv[1], &id, &err) < 0
-			     ? fail(&err)
-			     : (printf("%s\n", id), free(id), 0);
-	} else if (strcmp(argv[0], "list-records") == 0 && argc == 4) {
-		struct dfo_r53_rrset *sets;
-		size_t n;
-		if (dfo_r53_list(aws, argv[1], argv[2], argv[3], &sets, &n,
-				 &err) < 0) {
-			rc = fail(&err);
-		} else {
-			for (size_t i = 0; i < n; i++) {
-				printf("%s %s %u", sets[i].name, sets[i].type,
-				       (unsigned)sets[i].ttl);
-				if (sets[i].set_id)
-					printf(" id=%s", sets[i].set_id);
-				for (size_t v = 0; v < sets[i].nvalues; v++)
-					printf(" %s", sets[i].values[v]);
-				printf("\n");
-				dfo_r53_rrset_free(&sets[i]);
-			}
-			free(sets);
-			rc = 0;
-		}
-	} else if (strcmp(argv[0], "change") == 0) {
-		rc = cmd_change(aws, argc, argv);
-	} else if (strcmp(argv[0], "wait") == 0 && argc == 3) {
-		rc = dfo_r53_wait(aws, argv[1], 0.2, atof(argv[2]), &err) < 0
-			     ? fail(&err)
-			     : (printf("INSYNC\n"), 0);
-	}
+	rc = run_command(aws, conf != NULL, argc, argv);
 	if (rc == 2)
 		usage(stderr);
 out:
