@@ -260,9 +260,10 @@ static bool wire_under(const uint8_t *n, size_t nl, const uint8_t *z, size_t zl)
 	return false;
 }
 
-/* The options of zone transfers (xfr.c). */
-static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
-			  struct dfo_err *err)
+/* reverse_zones and ns of zone transfers: names, and zones that are
+ * reverse zones and do not overlap. */
+static int conf_parse_xfr_zones(cfg_t *sec, struct awsdns_conf *c,
+				struct dfo_err *err)
 {
 	uint8_t w[WIRE_MAXNAME + 1], w2[WIRE_MAXNAME + 1];
 	int n;
@@ -301,6 +302,14 @@ static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
 			return dfo_err_set(err, -EINVAL,
 					   "ns: '%s' is not a host name",
 					   c->ns[i]);
+	return 0;
+}
+
+/* The SOA fields of transferred zones: soa_mname, soa_rname, the timers. */
+static int conf_parse_xfr_soa(cfg_t *sec, struct awsdns_conf *c,
+			      struct dfo_err *err)
+{
+	uint8_t w[WIRE_MAXNAME + 1];
 	const char *m = cfg_getstr(sec, "soa_mname");
 	const char *r = cfg_getstr(sec, "soa_rname");
 	if (m && (wire_name_from_text(m, w, sizeof(w)) <= 1 ||
@@ -330,6 +339,13 @@ static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
 				   "soa_minimum must be -1 (the ttl) or "
 				   "0..604800 seconds");
 	c->soa_minimum = mn;
+	return 0;
+}
+
+/* Who may transfer (transfer_allow) and who is notified (notify). */
+static int conf_parse_xfr_peers(cfg_t *sec, struct awsdns_conf *c,
+				struct dfo_err *err)
+{
 	c->nxallow = cfg_size(sec, "transfer_allow");
 	if (!(c->xallow = calloc(c->nxallow + 1, sizeof(*c->xallow))))
 		return dfo_err_set(err, -ENOMEM, "out of memory");
@@ -356,13 +372,25 @@ static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
 					   "or [IPV6]:PORT",
 					   t);
 	}
+	return 0;
+}
+
+/* The options of zone transfers (xfr.c). */
+static int conf_parse_xfr(cfg_t *sec, struct awsdns_conf *c,
+			  struct dfo_err *err)
+{
+	int rc;
+	if ((rc = conf_parse_xfr_zones(sec, c, err)) < 0 ||
+	    (rc = conf_parse_xfr_soa(sec, c, err)) < 0 ||
+	    (rc = conf_parse_xfr_peers(sec, c, err)) < 0)
+		return rc;
 	const char *k = cfg_getstr(sec, "transfer_key");
 	if (k && k[0]) {
 		if (!(c->xkey_path = strdup(k)))
 			return dfo_err_set(err, -ENOMEM, "out of memory");
 		struct dfo_err e;
 		dfo_err_clear(&e);
-		int rc = dfo_tsig_key_file(k, NULL, NULL, &c->xkey, &e);
+		rc = dfo_tsig_key_file(k, NULL, NULL, &c->xkey, &e);
 		if (rc < 0)
 			return dfo_err_set(err, rc, "transfer_key: %s",
 					   e.msg[0] ? e.msg : strerror(-rc));
@@ -429,12 +457,10 @@ static int parse_filter(const char *text, struct dfo_ec2_filter *f)
 	return 0;
 }
 
-static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
-		      struct dfo_err *err)
+/* Where awsdns listens (listen) and forwards (upstream). */
+static int conf_parse_servers(cfg_t *sec, struct awsdns_conf *c,
+			      struct dfo_err *err)
 {
-	memset(c, 0, sizeof(*c));
-	if (!(c->instance = strdup(instance)))
-		goto nomem;
 	c->nlisten = cfg_size(sec, "listen");
 	if (c->nlisten == 0)
 		return dfo_err_set(err, -EINVAL,
@@ -442,7 +468,7 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 	c->listen = calloc(c->nlisten, sizeof(*c->listen));
 	c->listen_len = calloc(c->nlisten, sizeof(*c->listen_len));
 	if (!c->listen || !c->listen_len)
-		goto nomem;
+		return dfo_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < c->nlisten; i++) {
 		const char *t = cfg_getnstr(sec, "listen", (unsigned)i);
 		if (parse_hostport(t, 53, &c->listen[i], &c->listen_len[i]) < 0)
@@ -457,7 +483,7 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 	c->upstream = calloc(c->nupstream + 1, sizeof(*c->upstream));
 	c->upstream_len = calloc(c->nupstream + 1, sizeof(*c->upstream_len));
 	if (!c->upstream || !c->upstream_len)
-		goto nomem;
+		return dfo_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < c->nupstream; i++) {
 		const char *t = cfg_getnstr(sec, "upstream", (unsigned)i);
 		if (parse_hostport(t, 53, &c->upstream[i],
@@ -473,6 +499,15 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 		return dfo_err_set(
 			err, -EINVAL,
 			"upstream_timeout must be in (0, 30] seconds");
+	return 0;
+}
+
+/* What the records hold: domain, the attributes named, the filters of
+ * instances, ttl, txt_format and soa. */
+static int conf_parse_records(cfg_t *sec, struct awsdns_conf *c,
+			      struct dfo_err *err)
+{
+	int rc;
 	const char *dom = cfg_getstr(sec, "domain");
 	if (dom && dom[0]) {
 		uint8_t wire[WIRE_MAXNAME + 1];
@@ -481,24 +516,23 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 					   "domain: '%s' is not a domain name",
 					   dom);
 		if (!(c->domain = strdup(dom)))
-			goto nomem;
+			return dfo_err_set(err, -ENOMEM, "out of memory");
 	}
-	int rc;
 	if (!(c->forward = strdup(cfg_getstr(sec, "forward"))) ||
 	    !(c->reverse = strdup(cfg_getstr(sec, "reverse"))))
-		goto nomem;
+		return dfo_err_set(err, -ENOMEM, "out of memory");
 	if ((rc = check_attr("forward", c->forward, err)) < 0 ||
 	    (rc = check_attr("reverse", c->reverse, err)) < 0)
 		return rc;
 	if (!(c->extra = strv_get(sec, "extra", &c->nextra)))
-		goto nomem;
+		return dfo_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < c->nextra; i++)
 		if ((rc = check_attr("extra", c->extra[i], err)) < 0)
 			return rc;
 	c->nfilters = cfg_size(sec, "filters");
 	c->filters = calloc(c->nfilters + 1, sizeof(*c->filters));
 	if (!c->filters)
-		goto nomem;
+		return dfo_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < c->nfilters; i++) {
 		const char *t = cfg_getnstr(sec, "filters", (unsigned)i);
 		if ((rc = parse_filter(t, &c->filters[i])) < 0) {
@@ -524,6 +558,20 @@ static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
 				   "soa: '%s' is not negative or always", soa);
 	c->txt_spaced = strcmp(tf, "spaced") == 0;
 	c->soa_always = strcmp(soa, "always") == 0;
+	return 0;
+}
+
+/* The awsdns section of INSTANCE into c, each option checked. */
+static int conf_parse(const char *instance, cfg_t *sec, struct awsdns_conf *c,
+		      struct dfo_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	if (!(c->instance = strdup(instance)))
+		goto nomem;
+	int rc;
+	if ((rc = conf_parse_servers(sec, c, err)) < 0 ||
+	    (rc = conf_parse_records(sec, c, err)) < 0)
+		return rc;
 	c->refresh = cfg_getfloat(sec, "refresh");
 	if (!(c->refresh >= 1 && c->refresh <= 86400))
 		return dfo_err_set(err, -EINVAL,
