@@ -276,15 +276,100 @@ static int try_state(struct dfo_instance *in, int argc, char **argv)
 	return rc == DFO_ESTALE ? 2 : rc < 0;
 }
 
-static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
-		   char **argv)
+/* list FQDN [ipv4|ipv6]: the address records of each family in fams. */
+static int try_list(struct dfo_instance *in, const char *fqdn, const int *fams,
+		    int nf, double t0)
 {
 	const struct dfo_dns_provider *dns = dfo_inst_dns(in);
-	const char *op = argc > 0 ? argv[0] : "";
 	struct dfo_err e;
 	dfo_err_clear(&e);
 	char a[DFO_ADDR_STRLEN];
 	int rc;
+	for (int f = 0; f < nf; f++) {
+		struct dfo_rrset set;
+		dfo_rrset_init(&set, fams[f]);
+		rc = dns->list(in->state, fqdn, &set, &e);
+		if (rc < 0) {
+			printf("dns/%s list %s: error: %s (%.3f s)\n", in->name,
+			       fqdn, e.msg[0] ? e.msg : strerror(-rc),
+			       dfo_now() - t0);
+			dfo_rrset_clear(&set);
+			return 1;
+		}
+		dfo_rrset_sort(&set);
+		for (size_t i = 0; i < set.count; i++)
+			printf("%s\t%u\t%s\t%s\n", fqdn, set.ttl,
+			       fams[f] == AF_INET ? "A" : "AAAA",
+			       dfo_addr_format(&set.addrs[i], a, sizeof(a)));
+		dfo_rrset_clear(&set);
+	}
+	return 0;
+}
+
+/* add|del FQDN ADDRESS [--expect A,B,...]: one change, conditional with
+ * --expect.  0, 2 on DFO_ESTALE, 3 when refused as the last record, else 1. */
+static int try_change(struct dfo_instance *in, const char *op, int argc,
+		      char **argv, double t0)
+{
+	const struct dfo_dns_provider *dns = dfo_inst_dns(in);
+	struct dfo_err e;
+	dfo_err_clear(&e);
+	int rc;
+	struct dfo_addr addr;
+	if (dfo_addr_parse(&addr, argv[2]) < 0) {
+		fprintf(stderr, "'%s' is not an IPv4 or IPv6 address\n",
+			argv[2]);
+		return 1;
+	}
+	/* An operator's one-off change is unconditional (no
+	 * compare-and-set), unless --expect names the set it
+	 * believes is there (a test of the compare-and-set). */
+	struct dfo_rrset exp;
+	dfo_rrset_init(&exp, addr.family);
+	if (argc == 5) {
+		if (expect_parse(in, argv[1], argv[4], op[0] == 'a', t0, &exp) <
+		    0) {
+			dfo_rrset_clear(&exp);
+			return 1;
+		}
+	}
+	const struct dfo_rrset *expected = argc == 5 ? &exp : NULL;
+	if (op[0] == 'a')
+		rc = dns->add(in->state, argv[1], &addr, expected, &e);
+	else
+		rc = dns->del(in->state, argv[1], &addr, expected, &e);
+	dfo_rrset_clear(&exp);
+	if (rc == DFO_ESTALE) {
+		printf("dns/%s %s %s %s: conflict (stale): %s (%.3f "
+		       "s)\n",
+		       in->name, op, argv[1], argv[2],
+		       e.msg[0] ? e.msg : strerror(-rc), dfo_now() - t0);
+		return 2;
+	}
+	if (rc == DFO_ELAST && op[0] == 'd') {
+		printf("dns/%s %s %s %s: refused (last record): %s "
+		       "(%.3f s)\n",
+		       in->name, op, argv[1], argv[2],
+		       e.msg[0] ? e.msg : strerror(-rc), dfo_now() - t0);
+		return 3;
+	}
+	if (rc < 0) {
+		printf("dns/%s %s %s %s: error: %s (%.3f s)\n", in->name, op,
+		       argv[1], argv[2], e.msg[0] ? e.msg : strerror(-rc),
+		       dfo_now() - t0);
+		return 1;
+	}
+	printf("dns/%s %s %s %s: done (%.3f s)\n", in->name, op, argv[1],
+	       argv[2], dfo_now() - t0);
+	return 0;
+}
+
+/* --try dns/NAME OP ...: one operation of the provider, as the engine
+ * would do it, timed. */
+static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
+		   char **argv)
+{
+	const char *op = argc > 0 ? argv[0] : "";
 	if (argc >= 2 && !fqdn_arg_ok(argv[1]))
 		return 1;
 	if ((strcmp(op, "txt-list") == 0 && argc == 2) ||
@@ -299,81 +384,11 @@ static int try_dns(struct dfo_config *c, struct dfo_instance *in, int argc,
 				goto usage;
 			nf = 1;
 		}
-		for (int f = 0; f < nf; f++) {
-			struct dfo_rrset set;
-			dfo_rrset_init(&set, fams[f]);
-			rc = dns->list(in->state, argv[1], &set, &e);
-			if (rc < 0) {
-				printf("dns/%s list %s: error: %s (%.3f s)\n",
-				       in->name, argv[1],
-				       e.msg[0] ? e.msg : strerror(-rc),
-				       dfo_now() - t0);
-				dfo_rrset_clear(&set);
-				return 1;
-			}
-			dfo_rrset_sort(&set);
-			for (size_t i = 0; i < set.count; i++)
-				printf("%s\t%u\t%s\t%s\n", argv[1], set.ttl,
-				       fams[f] == AF_INET ? "A" : "AAAA",
-				       dfo_addr_format(&set.addrs[i], a,
-						       sizeof(a)));
-			dfo_rrset_clear(&set);
-		}
-		return 0;
+		return try_list(in, argv[1], fams, nf, t0);
 	}
 	if ((strcmp(op, "add") == 0 || strcmp(op, "del") == 0) &&
-	    (argc == 3 || (argc == 5 && strcmp(argv[3], "--expect") == 0))) {
-		struct dfo_addr addr;
-		if (dfo_addr_parse(&addr, argv[2]) < 0) {
-			fprintf(stderr, "'%s' is not an IPv4 or IPv6 address\n",
-				argv[2]);
-			return 1;
-		}
-		/* An operator's one-off change is unconditional (no
-		 * compare-and-set), unless --expect names the set it
-		 * believes is there (a test of the compare-and-set). */
-		struct dfo_rrset exp;
-		dfo_rrset_init(&exp, addr.family);
-		if (argc == 5) {
-			if (expect_parse(in, argv[1], argv[4], op[0] == 'a', t0,
-					 &exp) < 0) {
-				dfo_rrset_clear(&exp);
-				return 1;
-			}
-		}
-		const struct dfo_rrset *expected = argc == 5 ? &exp : NULL;
-		if (op[0] == 'a')
-			rc = dns->add(in->state, argv[1], &addr, expected, &e);
-		else
-			rc = dns->del(in->state, argv[1], &addr, expected, &e);
-		dfo_rrset_clear(&exp);
-		if (rc == DFO_ESTALE) {
-			printf("dns/%s %s %s %s: conflict (stale): %s (%.3f "
-			       "s)\n",
-			       in->name, op, argv[1], argv[2],
-			       e.msg[0] ? e.msg : strerror(-rc),
-			       dfo_now() - t0);
-			return 2;
-		}
-		if (rc == DFO_ELAST && op[0] == 'd') {
-			printf("dns/%s %s %s %s: refused (last record): %s "
-			       "(%.3f s)\n",
-			       in->name, op, argv[1], argv[2],
-			       e.msg[0] ? e.msg : strerror(-rc),
-			       dfo_now() - t0);
-			return 3;
-		}
-		if (rc < 0) {
-			printf("dns/%s %s %s %s: error: %s (%.3f s)\n",
-			       in->name, op, argv[1], argv[2],
-			       e.msg[0] ? e.msg : strerror(-rc),
-			       dfo_now() - t0);
-			return 1;
-		}
-		printf("dns/%s %s %s %s: done (%.3f s)\n", in->name, op,
-		       argv[1], argv[2], dfo_now() - t0);
-		return 0;
-	}
+	    (argc == 3 || (argc == 5 && strcmp(argv[3], "--expect") == 0)))
+		return try_change(in, op, argc, argv, t0);
 usage:
 	(void)c;
 	fprintf(stderr,
