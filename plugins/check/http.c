@@ -133,6 +133,72 @@ out:
 	return rc;
 }
 
+/* Where to ask: url, or path, port and https. */
+static int parse_target(struct http *t, cfg_t *sec, struct dfo_err *err)
+{
+	const char *url = cfg_getstr(sec, "url");
+	if (url) {
+		if (is_set(sec, "path") || is_set(sec, "port") ||
+		    is_set(sec, "https"))
+			return dfo_err_set(
+				err, -EINVAL,
+				"url replaces path, "
+				"port and https: set one or the other");
+		return parse_url(t, url, err);
+	}
+	const char *path = cfg_getstr(sec, "path");
+	long port = cfg_getint(sec, "port");
+	if (!path || path[0] != '/')
+		return dfo_err_set(err, -EINVAL, "path must start with '/'");
+	if (port < 0 || port > 65535)
+		return dfo_err_set(err, -EINVAL, "port %ld is not 1..65535",
+				   port);
+	t->https = cfg_getbool(sec, "https");
+	t->port = (unsigned)port;
+	if (!(t->path = strdup(path)))
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* headers, each "Name: value", into t->headers. */
+static int parse_headers(struct http *t, cfg_t *sec, struct dfo_err *err)
+{
+	for (unsigned i = 0; i < cfg_size(sec, "headers"); i++) {
+		const char *h = cfg_getnstr(sec, "headers", i);
+		if (!strchr(h, ':') || h[0] == ':' || strpbrk(h, "\r\n"))
+			return dfo_err_set(err, -EINVAL,
+					   "header \"%s\" is not "
+					   "\"Name: value\"",
+					   h);
+		struct curl_slist *l = curl_slist_append(t->headers, h);
+		if (!l)
+			return dfo_err_set(err, -ENOMEM, "out of memory");
+		t->headers = l;
+	}
+	return 0;
+}
+
+/* status: the codes that count as up, each 100..599. */
+static int parse_status(struct http *t, cfg_t *sec, struct dfo_err *err)
+{
+	t->nstatus = cfg_size(sec, "status");
+	if (t->nstatus == 0)
+		return dfo_err_set(err, -EINVAL,
+				   "status needs at least one code");
+	if (!(t->status = calloc(t->nstatus, sizeof(*t->status))))
+		return dfo_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < t->nstatus; i++) {
+		t->status[i] = cfg_getnint(sec, "status", (unsigned)i);
+		if (t->status[i] < 100 || t->status[i] > 599)
+			return dfo_err_set(err, -EINVAL,
+					   "status %ld is not "
+					   "100..599",
+					   t->status[i]);
+	}
+	return 0;
+}
+
+/* The check's options, each checked, into a new struct http. */
 static int http_create(const char *instance, cfg_t *sec, void **state,
 		       struct dfo_err *err)
 {
@@ -151,36 +217,8 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 	if (!t->method && !(t->method = strdup(t->body ? "POST" : "GET")))
 		goto nomem;
 
-	const char *url = cfg_getstr(sec, "url");
-	if (url) {
-		if (is_set(sec, "path") || is_set(sec, "port") ||
-		    is_set(sec, "https")) {
-			rc = dfo_err_set(
-				err, -EINVAL,
-				"url replaces path, "
-				"port and https: set one or the other");
-			goto fail;
-		}
-		if ((rc = parse_url(t, url, err)) < 0)
-			goto fail;
-	} else {
-		const char *path = cfg_getstr(sec, "path");
-		long port = cfg_getint(sec, "port");
-		if (!path || path[0] != '/') {
-			rc = dfo_err_set(err, -EINVAL,
-					 "path must start with '/'");
-			goto fail;
-		}
-		if (port < 0 || port > 65535) {
-			rc = dfo_err_set(err, -EINVAL,
-					 "port %ld is not 1..65535", port);
-			goto fail;
-		}
-		t->https = cfg_getbool(sec, "https");
-		t->port = (unsigned)port;
-		if (!(t->path = strdup(path)))
-			goto nomem;
-	}
+	if ((rc = parse_target(t, sec, err)) < 0)
+		goto fail;
 	if (!t->port)
 		t->port = t->https ? 443 : 80;
 	if (t->name && !*t->name) {
@@ -198,40 +236,9 @@ static int http_create(const char *instance, cfg_t *sec, void **state,
 				 "needs a method other than HEAD");
 		goto fail;
 	}
-
-	for (unsigned i = 0; i < cfg_size(sec, "headers"); i++) {
-		const char *h = cfg_getnstr(sec, "headers", i);
-		if (!strchr(h, ':') || h[0] == ':' || strpbrk(h, "\r\n")) {
-			rc = dfo_err_set(err, -EINVAL,
-					 "header \"%s\" is not "
-					 "\"Name: value\"",
-					 h);
-			goto fail;
-		}
-		struct curl_slist *l = curl_slist_append(t->headers, h);
-		if (!l)
-			goto nomem;
-		t->headers = l;
-	}
-
-	t->nstatus = cfg_size(sec, "status");
-	if (t->nstatus == 0) {
-		rc = dfo_err_set(err, -EINVAL,
-				 "status needs at least one code");
+	if ((rc = parse_headers(t, sec, err)) < 0 ||
+	    (rc = parse_status(t, sec, err)) < 0)
 		goto fail;
-	}
-	if (!(t->status = calloc(t->nstatus, sizeof(*t->status))))
-		goto nomem;
-	for (size_t i = 0; i < t->nstatus; i++) {
-		t->status[i] = cfg_getnint(sec, "status", (unsigned)i);
-		if (t->status[i] < 100 || t->status[i] > 599) {
-			rc = dfo_err_set(err, -EINVAL,
-					 "status %ld is not "
-					 "100..599",
-					 t->status[i]);
-			goto fail;
-		}
-	}
 	*state = t;
 	return 0;
 nomem:
