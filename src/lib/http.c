@@ -237,15 +237,12 @@ void dfo_http_session_stats(const struct dfo_http_session *s,
 		*requests = s ? s->requests : 0;
 }
 
-static int do_request(CURL *h, const struct dfo_http_request *req,
-		      struct dfo_http_response *resp, long *connects,
-		      struct dfo_err *err)
+/* Every option of req on h; on error nothing is sent.  The header list
+ * built goes to *hdrs, which the caller frees after the transfer. */
+static int request_setopts(CURL *h, const struct dfo_http_request *req,
+			   struct xfer *x, char *errbuf,
+			   struct curl_slist **hdrs, struct dfo_err *err)
 {
-	struct xfer x = {.req = req, .h = h};
-	x.body.max = req->max_body ? req->max_body : 1u << 20;
-	x.head.max = 64u << 10;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdrs = NULL;
 	int rc = 0;
 	double timeout = req->timeout > 0 ? req->timeout : 10;
 	long ms = (long)(timeout * 1000);
@@ -256,11 +253,11 @@ static int do_request(CURL *h, const struct dfo_http_request *req,
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, ms > 0 ? ms : 1L);
 	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
 	SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-	SETOPT(CURLOPT_WRITEDATA, &x);
+	SETOPT(CURLOPT_WRITEDATA, x);
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-	SETOPT(CURLOPT_HEADERDATA, &x);
+	SETOPT(CURLOPT_HEADERDATA, x);
 	SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
-	SETOPT(CURLOPT_XFERINFODATA, &x);
+	SETOPT(CURLOPT_XFERINFODATA, x);
 	SETOPT(CURLOPT_NOPROGRESS, 0L);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_USERAGENT, "dnsfailover/" PACKAGE_VERSION);
@@ -275,50 +272,70 @@ static int do_request(CURL *h, const struct dfo_http_request *req,
 	if (req->method)
 		SETOPT(CURLOPT_CUSTOMREQUEST, req->method);
 	for (const char *const *p = req->headers; p && *p; p++) {
-		struct curl_slist *n = lc.slist_append(hdrs, *p);
-		if (!n) {
-			rc = dfo_err_set(err, -ENOMEM, "http: out of memory");
-			goto out;
-		}
-		hdrs = n;
+		struct curl_slist *n = lc.slist_append(*hdrs, *p);
+		if (!n)
+			return dfo_err_set(err, -ENOMEM, "http: out of memory");
+		*hdrs = n;
 	}
-	if (hdrs)
-		SETOPT(CURLOPT_HTTPHEADER, hdrs);
+	if (*hdrs)
+		SETOPT(CURLOPT_HTTPHEADER, *hdrs);
 	/* SigV4 first: the credentials are only handed over once libcurl
 	 * has accepted to sign with them (fail closed). */
 	if (req->aws_sigv4) {
 		CURLcode c =
 			lc.easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
-		if (c != CURLE_OK) {
-			rc = dfo_err_set(
+		if (c != CURLE_OK)
+			return dfo_err_set(
 				err, -ENOTSUP,
 				"http: libcurl cannot sign AWS requests "
 				"(CURLOPT_AWS_SIGV4: %s); request not "
 				"sent",
 				lc.easy_strerror(c));
-			goto out;
-		}
 	}
 	if (req->userpwd)
 		SETOPT(CURLOPT_USERPWD, req->userpwd);
+out:
+	return rc;
+}
+
+/* The error of a transfer that failed (cc), with the URL redacted. */
+static int request_error(const struct dfo_http_request *req,
+			 const struct xfer *x, CURLcode cc, const char *errbuf,
+			 struct dfo_err *err)
+{
+	char shown[512];
+	dfo_url_redact(req->url, shown, sizeof(shown));
+	if (x->stopped)
+		return dfo_err_set(err, -EINTR, "%s: interrupted: stopping",
+				   shown);
+	if (x->aborted)
+		return dfo_err_set(err, -ECANCELED, "%s: transfer aborted",
+				   shown);
+	return dfo_err_set(err, curl_to_errno(cc), "%s: %s", shown,
+			   errbuf[0] ? errbuf : lc.easy_strerror(cc));
+}
+
+/* One request on h: its options, the transfer, the response handed over;
+ * *connects counts the connections it opened. */
+static int do_request(CURL *h, const struct dfo_http_request *req,
+		      struct dfo_http_response *resp, long *connects,
+		      struct dfo_err *err)
+{
+	struct xfer x = {.req = req, .h = h};
+	x.body.max = req->max_body ? req->max_body : 1u << 20;
+	x.head.max = 64u << 10;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
+	int rc = 0;
+	if ((rc = request_setopts(h, req, &x, errbuf, &hdrs, err)) < 0)
+		goto out;
 
 	CURLcode cc = lc.easy_perform(h);
 	long nc = 0;
 	if (lc.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK)
 		*connects += nc;
 	if (cc != CURLE_OK) {
-		char shown[512];
-		dfo_url_redact(req->url, shown, sizeof(shown));
-		if (x.stopped)
-			rc = dfo_err_set(err, -EINTR,
-					 "%s: interrupted: stopping", shown);
-		else if (x.aborted)
-			rc = dfo_err_set(err, -ECANCELED,
-					 "%s: transfer aborted", shown);
-		else
-			rc = dfo_err_set(
-				err, curl_to_errno(cc), "%s: %s", shown,
-				errbuf[0] ? errbuf : lc.easy_strerror(cc));
+		rc = request_error(req, &x, cc, errbuf, err);
 		goto out;
 	}
 	lc.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
