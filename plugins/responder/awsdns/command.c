@@ -104,42 +104,38 @@ static void front_usage(FILE *out)
 		"refused.\n");
 }
 
-/* The awsdns command: awsdns [-c FILE] [-l ADDRESS:PORT]... [-f]. */
-static int front_main(int argc, char **argv)
+/* The options of the awsdns command: -1 to go on, else the exit status. */
+static int front_args(int argc, char **argv, const char **ini,
+		      char listen_buf[][DFO_ADDR_STRLEN + 8],
+		      const char **listen, size_t *nl, bool *fg)
 {
-	const char *ini = NULL;
-	char *found = NULL;
-	char listen_buf[16][DFO_ADDR_STRLEN + 8];
-	const char *listen[16];
-	size_t nl = 0;
-	bool fg = false;
 	int c;
 	optind = 1;
 	while ((c = getopt(argc, argv, "+c:l:fh")) != -1) {
 		switch (c) {
 		case 'c':
-			ini = optarg;
+			*ini = optarg;
 			break;
 		case 'l':
-			if (nl == 16) {
+			if (*nl == 16) {
 				fprintf(stderr, "awsdns: -l: at most 16 "
 						"addresses\n");
 				return 1;
 			}
-			if (awsdns_hostport_canon(optarg, 53, false,
-						  listen_buf[nl],
-						  sizeof(listen_buf[nl])) < 0) {
+			if (awsdns_hostport_canon(
+				    optarg, 53, false, listen_buf[*nl],
+				    sizeof(listen_buf[*nl])) < 0) {
 				fprintf(stderr,
 					"awsdns: -l: '%s' is not ADDRESS, "
 					"ADDRESS:PORT or [IPV6]:PORT\n",
 					optarg);
 				return 1;
 			}
-			listen[nl] = listen_buf[nl];
-			nl++;
+			listen[*nl] = listen_buf[*nl];
+			(*nl)++;
 			break;
 		case 'f':
-			fg = true;
+			*fg = true;
 			break;
 		case 'h':
 			front_usage(stdout);
@@ -154,6 +150,59 @@ static int front_main(int argc, char **argv)
 			argv[optind]);
 		return 1;
 	}
+	return -1;
+}
+
+/* The ini file converted into an anonymous file (its fd, or -1 said on
+ * stderr), its keys put into the environment. */
+static int front_conf(const char *ini, const char **listen, size_t nl)
+{
+	/* The config lives in an anonymous file that the daemon, exec'd
+	 * by front_main, reads as /proc/self/fd/N (also on SIGHUP). */
+	int fd = memfd_create("awsdns.conf", 0);
+	FILE *out = fd >= 0 ? fdopen(dup(fd), "w") : NULL;
+	if (!out) {
+		fprintf(stderr, "awsdns: memfd: %s\n", strerror(errno));
+		return -1;
+	}
+	struct awsdns_ini_keys keys;
+	/* Like the original, it is started as root to bind port 53; unlike
+	 * it, the server then runs as nobody. */
+	const char *user =
+		geteuid() == 0 && getpwnam("nobody") ? "nobody" : NULL;
+	int rc = awsdns_ini_convert(ini, out, NULL, listen, nl, user, &keys);
+	fclose(out);
+	if (rc < 0)
+		return -1;
+	/* the keys of the file, for the daemon's credential chain: in its
+	 * environment, never in a file or an argument */
+	if (keys.access_key_id) {
+		unsetenv("AWS_SESSION_TOKEN");
+		rc = setenv("AWS_ACCESS_KEY_ID", keys.access_key_id, 1);
+		if (rc == 0)
+			rc = setenv(DFO_AWSDNS_SECRET_VAR, keys.secret, 1);
+		awsdns_ini_keys_wipe(&keys);
+		if (rc < 0) {
+			fprintf(stderr, "awsdns: setenv: %s\n",
+				strerror(errno));
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* The awsdns command: awsdns [-c FILE] [-l ADDRESS:PORT]... [-f]. */
+static int front_main(int argc, char **argv)
+{
+	const char *ini = NULL;
+	char *found = NULL;
+	char listen_buf[16][DFO_ADDR_STRLEN + 8];
+	const char *listen[16];
+	size_t nl = 0;
+	bool fg = false;
+	int rc = front_args(argc, argv, &ini, listen_buf, listen, &nl, &fg);
+	if (rc >= 0)
+		return rc;
 	if (nl == 0)
 		nl = default_listen(listen);
 	if (!ini) {
@@ -169,39 +218,10 @@ static int front_main(int argc, char **argv)
 		ini = found;
 	}
 
-	/* The config lives in an anonymous file that the daemon, exec'd
-	 * below, reads as /proc/self/fd/N (also on SIGHUP). */
-	int fd = memfd_create("awsdns.conf", 0);
-	FILE *out = fd >= 0 ? fdopen(dup(fd), "w") : NULL;
-	if (!out) {
-		fprintf(stderr, "awsdns: memfd: %s\n", strerror(errno));
-		free(found);
-		return 1;
-	}
-	struct awsdns_ini_keys keys;
-	/* Like the original, it is started as root to bind port 53; unlike
-	 * it, the server then runs as nobody. */
-	const char *user =
-		geteuid() == 0 && getpwnam("nobody") ? "nobody" : NULL;
-	int rc = awsdns_ini_convert(ini, out, NULL, listen, nl, user, &keys);
-	fclose(out);
+	int fd = front_conf(ini, listen, nl);
 	free(found);
-	if (rc < 0)
+	if (fd < 0)
 		return 1;
-	/* the keys of the file, for the daemon's credential chain: in its
-	 * environment, never in a file or an argument */
-	if (keys.access_key_id) {
-		unsetenv("AWS_SESSION_TOKEN");
-		rc = setenv("AWS_ACCESS_KEY_ID", keys.access_key_id, 1);
-		if (rc == 0)
-			rc = setenv(DFO_AWSDNS_SECRET_VAR, keys.secret, 1);
-		awsdns_ini_keys_wipe(&keys);
-		if (rc < 0) {
-			fprintf(stderr, "awsdns: setenv: %s\n",
-				strerror(errno));
-			return 1;
-		}
-	}
 	char conf[64];
 	snprintf(conf, sizeof(conf), "/proc/self/fd/%d", fd);
 	char name[] = "dnsfailover", copt[] = "-C", fopt[] = "-f";
