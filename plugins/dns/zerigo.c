@@ -687,6 +687,88 @@ static int zerigo_start(void *state, struct dfo_err *err)
 	return rc;
 }
 
+/* `text` with &, <, >, " escaped for an XML element; malloc'd. */
+static char *zg_xml_escape(const char *text)
+{
+	char *out = malloc(6 * strlen(text) + 1), *w = out;
+	if (!out)
+		return NULL;
+	for (const char *c = text; *c; c++) {
+		const char *e = *c == '&'   ? "&amp;"
+				: *c == '<' ? "&lt;"
+				: *c == '>' ? "&gt;"
+				: *c == '"' ? "&quot;"
+					    : NULL;
+		if (e) {
+			strcpy(w, e);
+			w += strlen(e);
+		} else {
+			*w++ = *c;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+/* The TTL of a set whose hosts have `ttl` (-1: nil, the zone's). */
+static uint32_t zg_set_ttl(const struct zerigo *z, long ttl)
+{
+	return (uint32_t)(ttl >= 0 ? ttl : z->zone_ttl >= 0 ? z->zone_ttl : 0);
+}
+
+/* Add a host of `type` with `data` (XML-escaped here) under hostname
+ * ("": the apex); ttl -1: none, the zone's default. */
+static int zg_host_add(const struct zerigo *z, const char *type,
+		       const char *data, const char *hostname, long ttl,
+		       double deadline, struct dfo_err *err)
+{
+	char ttlx[48] = "", *text = zg_xml_escape(data), *body = NULL;
+	if (ttl >= 0)
+		snprintf(ttlx, sizeof(ttlx), "<ttl type=\"integer\">%ld</ttl>",
+			 ttl);
+	int rc = 0;
+	if (!text ||
+	    asprintf(&body,
+		     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		     "<host><host-type>%s</host-type><data>%s</data>"
+		     "%s%s%s%s</host>",
+		     type, text, *hostname ? "<hostname>" : "", hostname,
+		     *hostname ? "</hostname>" : "", ttlx) < 0) {
+		body = NULL;
+		rc = dfo_err_set(err, -ENOMEM, "out of memory");
+	}
+	free(text);
+	if (rc < 0)
+		return rc;
+	char path[64];
+	snprintf(path, sizeof(path), "/zones/%s/hosts.xml", z->zone_id);
+	struct dfo_http_response resp;
+	rc = zg_request(z, "POST", path, body, deadline, &resp, err);
+	free(body);
+	dfo_http_response_free(&resp);
+	return rc;
+}
+
+/* Delete host h (`what` names it in an error); one gone already is
+ * deleted. */
+static int zg_host_delete(const struct zerigo *z, const struct zg_host *h,
+			  const char *what, double deadline,
+			  struct dfo_err *err)
+{
+	if (!h->id[0])
+		return dfo_err_set(err, -EBADMSG, "%s: a host has no id", what);
+	char path[64];
+	snprintf(path, sizeof(path), "/hosts/%s.xml", h->id);
+	struct dfo_http_response resp;
+	int rc = zg_request(z, "DELETE", path, NULL, deadline, &resp, err);
+	dfo_http_response_free(&resp);
+	if (rc == -ENOENT) { /* someone deleted it first */
+		dfo_err_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
 static int zerigo_list(void *state, const char *fqdn, struct dfo_rrset *out,
 		       struct dfo_err *err)
 {
@@ -702,9 +784,7 @@ static int zerigo_list(void *state, const char *fqdn, struct dfo_rrset *out,
 		rc = zg_set(&hosts, out, &ttl, err);
 	zg_parse_free(&hosts);
 	if (rc == 0)
-		out->ttl = (uint32_t)(ttl >= 0		 ? ttl
-				      : z->zone_ttl >= 0 ? z->zone_ttl
-							 : 0);
+		out->ttl = zg_set_ttl(z, ttl);
 	return rc;
 }
 
@@ -751,38 +831,17 @@ static int zg_change(struct zerigo *z, enum zg_op op, const char *fqdn,
 				 a, type, name);
 		goto out;
 	}
-	struct dfo_http_response resp;
 	if (op == ZG_ADD) {
 		if (dfo_rrset_contains(&cur, addr))
 			goto out;
 		/* An existing set keeps its TTL: the new host gets the one
 		 * its records have (none: the zone's default, as they). */
-		char ttlx[48] = "", *body, path[64];
-		if (cur.count == 0)
-			snprintf(ttlx, sizeof(ttlx),
-				 "<ttl type=\"integer\">%ld"
-				 "</ttl>",
-				 z->ttl);
-		else if (ttl >= 0)
-			snprintf(ttlx, sizeof(ttlx),
-				 "<ttl type=\"integer\">%ld"
-				 "</ttl>",
-				 ttl);
-		if (asprintf(&body,
-			     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-			     "<host><host-type>%s</host-type><data>%s</data>"
-			     "%s%s%s%s</host>",
-			     type, a, *hostname ? "<hostname>" : "", hostname,
-			     *hostname ? "</hostname>" : "", ttlx) < 0) {
-			rc = dfo_err_set(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		snprintf(path, sizeof(path), "/zones/%s/hosts.xml", z->zone_id);
-		rc = zg_request(z, "POST", path, body, deadline, &resp, err);
-		free(body);
-		dfo_http_response_free(&resp);
+		rc = zg_host_add(z, type, a, hostname,
+				 cur.count == 0 ? z->ttl : ttl, deadline, err);
 		goto out;
 	}
+	char what[DFO_ADDR_STRLEN + 272];
+	snprintf(what, sizeof(what), "%s %s %s", name, type, a);
 	for (size_t i = 0; i < hosts.n && rc == 0; i++) {
 		const struct zg_host *h = &hosts.hosts[i];
 		struct dfo_addr ha;
@@ -790,21 +849,7 @@ static int zg_change(struct zerigo *z, enum zg_op op, const char *fqdn,
 		    dfo_addr_parse_family(&ha, h->data, addr->family) < 0 ||
 		    !dfo_addr_equal(&ha, addr))
 			continue;
-		if (!h->id[0]) {
-			rc = dfo_err_set(err, -EBADMSG,
-					 "%s %s %s: the host "
-					 "has no id",
-					 name, type, a);
-			break;
-		}
-		char path[64];
-		snprintf(path, sizeof(path), "/hosts/%s.xml", h->id);
-		rc = zg_request(z, "DELETE", path, NULL, deadline, &resp, err);
-		dfo_http_response_free(&resp);
-		if (rc == -ENOENT) { /* someone deleted it first */
-			dfo_err_clear(err);
-			rc = 0;
-		}
+		rc = zg_host_delete(z, h, what, deadline, err);
 	}
 out:
 	zg_parse_free(&hosts);
@@ -834,29 +879,6 @@ static bool zg_is_txt(const struct zg_host *h)
 	return strcasecmp(h->type, "TXT") == 0;
 }
 
-/* `text` with &, <, >, " escaped for an XML element; malloc'd. */
-static char *zg_xml_escape(const char *text)
-{
-	char *out = malloc(6 * strlen(text) + 1), *w = out;
-	if (!out)
-		return NULL;
-	for (const char *c = text; *c; c++) {
-		const char *e = *c == '&'   ? "&amp;"
-				: *c == '<' ? "&lt;"
-				: *c == '>' ? "&gt;"
-				: *c == '"' ? "&quot;"
-					    : NULL;
-		if (e) {
-			strcpy(w, e);
-			w += strlen(e);
-		} else {
-			*w++ = *c;
-		}
-	}
-	*w = '\0';
-	return out;
-}
-
 static int zerigo_state_list(void *state, const char *name,
 			     struct dfo_txtset *out, struct dfo_err *err)
 {
@@ -879,9 +901,7 @@ static int zerigo_state_list(void *state, const char *name,
 	}
 	zg_parse_free(&hosts);
 	if (rc == 0)
-		out->ttl = (uint32_t)(ttl >= 0		 ? ttl
-				      : z->zone_ttl >= 0 ? z->zone_ttl
-							 : 0);
+		out->ttl = zg_set_ttl(z, ttl);
 	return rc;
 }
 
@@ -909,51 +929,18 @@ static int zerigo_state_change(void *state, const char *name, const char *del,
 	for (size_t i = 0; rc == 0 && add && i < hosts.n; i++)
 		present |= zg_is_txt(&hosts.hosts[i]) &&
 			   strcmp(hosts.hosts[i].text, add) == 0;
-	struct dfo_http_response resp;
-	if (rc == 0 && add && !present) {
-		char *text = zg_xml_escape(add), *body = NULL, path[64];
-		if (!text || asprintf(&body,
-				      "<?xml version=\"1.0\" encoding="
-				      "\"UTF-8\"?><host><host-type>TXT"
-				      "</host-type><data>%s</data>%s%s%s"
-				      "<ttl type=\"integer\">%u</ttl></host>",
-				      text, *hostname ? "<hostname>" : "",
-				      hostname, *hostname ? "</hostname>" : "",
-				      (unsigned)ttl) < 0) {
-			body = NULL;
-			rc = dfo_err_set(err, -ENOMEM, "out of memory");
-		}
-		free(text);
-		if (rc == 0) {
-			snprintf(path, sizeof(path), "/zones/%s/hosts.xml",
-				 z->zone_id);
-			rc = zg_request(z, "POST", path, body, deadline, &resp,
-					err);
-			dfo_http_response_free(&resp);
-		}
-		free(body);
-	}
+	if (rc == 0 && add && !present)
+		rc = zg_host_add(z, "TXT", add, hostname, (long)ttl, deadline,
+				 err);
 	/* Then the old record, by id: every TXT host holding it. */
+	char what[272];
+	snprintf(what, sizeof(what), "%s TXT", norm);
 	for (size_t i = 0; rc == 0 && del && i < hosts.n; i++) {
 		const struct zg_host *h = &hosts.hosts[i];
 		if (!zg_is_txt(h) || strcmp(h->text, del) != 0 ||
 		    (add && strcmp(add, del) == 0))
 			continue;
-		if (!h->id[0]) {
-			rc = dfo_err_set(err, -EBADMSG,
-					 "%s TXT: a host has no "
-					 "id",
-					 norm);
-			break;
-		}
-		char path[64];
-		snprintf(path, sizeof(path), "/hosts/%s.xml", h->id);
-		rc = zg_request(z, "DELETE", path, NULL, deadline, &resp, err);
-		dfo_http_response_free(&resp);
-		if (rc == -ENOENT) { /* someone removed it first */
-			dfo_err_clear(err);
-			rc = 0;
-		}
+		rc = zg_host_delete(z, h, what, deadline, err);
 	}
 	zg_parse_free(&hosts);
 	return rc;
