@@ -291,9 +291,15 @@ static bool line_has_name(const struct line *l, const char *fqdn)
 	return false;
 }
 
-static int parse_set(const struct text *t, const char *fqdn,
-		     struct dfo_rrset *out, struct dfo_err *err)
+/* The parsers of a read: the text's records of a name into `out`. */
+typedef int parse_fn(const struct text *t, const char *name, void *out,
+		     struct dfo_err *err);
+
+/* `name`'s addresses of out's family (a struct dfo_rrset). */
+static int parse_set(const struct text *t, const char *fqdn, void *set,
+		     struct dfo_err *err)
 {
+	struct dfo_rrset *out = set;
 	struct line l;
 	for (const char *p = t->p; line_next(t, &p, &l);) {
 		if (l.has_addr && l.addr.family == out->family &&
@@ -311,25 +317,40 @@ static int check_name(const char *fqdn, struct dfo_err *err)
 	return 0;
 }
 
-/* The file's text for a read of `name`'s records (a valid name). */
-static int read_for(struct hosts *h, const char *name, struct text *t,
-		    struct dfo_err *err)
+/* Read the file and parse `name`'s records (a valid name) into out. */
+static int read_parse(struct hosts *h, const char *name, parse_fn *parse,
+		      void *out, struct dfo_err *err)
 {
+	struct text t;
 	struct stat st;
 	int rc = check_name(name, err);
-	return rc < 0 ? rc : read_file(h->file, t, &st, err);
+	if (rc == 0)
+		rc = read_file(h->file, &t, &st, err);
+	if (rc < 0)
+		return rc;
+	rc = parse(&t, name, out, err);
+	free(t.p);
+	return rc;
 }
 
 static int hosts_list(void *state, const char *fqdn, struct dfo_rrset *out,
 		      struct dfo_err *err)
 {
-	struct text t;
-	int rc = read_for(state, fqdn, &t, err);
-	if (rc < 0)
-		return rc;
-	rc = parse_set(&t, fqdn, out, err);
-	free(t.p);
-	return rc;
+	return read_parse(state, fqdn, parse_set, out, err);
+}
+
+/* A line of `parts` (NULL-ended) at the end of o, on a line of its own:
+ * eol first if o's last line has none. */
+static int add_line(struct dfo_sbuf *o, const char *eol,
+		    const char *const *parts)
+{
+	if (o->len && o->s[o->len - 1] != '\n' &&
+	    dfo_sbuf_add(o, eol, strlen(eol)) < 0)
+		return -ENOMEM;
+	for (; *parts; parts++)
+		if (dfo_sbuf_add(o, *parts, strlen(*parts)) < 0)
+			return -ENOMEM;
+	return dfo_sbuf_add(o, eol, strlen(eol)) < 0 ? -ENOMEM : 0;
 }
 
 /* ---- output ---- */
@@ -574,13 +595,15 @@ static int lock_file(struct hosts *h, char **target, struct dfo_err *err)
 	return lfd;
 }
 
-static int change(struct hosts *h, enum op op, const char *fqdn,
-		  const struct dfo_addr *addr, const struct dfo_rrset *expected,
-		  struct dfo_err *err)
+/* An edit of the file's text t (read under the lock from target) into
+ * o; *changed when the file is to be replaced by o. */
+typedef int edit_fn(const struct text *t, const char *target, void *arg,
+		    struct dfo_sbuf *o, bool *changed, struct dfo_err *err);
+
+/* Under the file's lock: read it, edit it, replace it if changed. */
+static int edit_file(struct hosts *h, edit_fn *edit, void *arg,
+		     struct dfo_err *err)
 {
-	int rc = check_name(fqdn, err);
-	if (rc < 0)
-		return rc;
 	char *target = NULL;
 	int lfd = lock_file(h, &target, err);
 	if (lfd < 0)
@@ -588,30 +611,54 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 	struct text t = {0};
 	struct stat st;
 	struct dfo_sbuf o = {0};
+	bool changed = false;
+	int rc = read_file(target, &t, &st, err);
+	if (rc == 0)
+		rc = edit(&t, target, arg, &o, &changed, err);
+	if (rc == 0 && changed)
+		rc = replace_file(target, &st, o.s ? o.s : "", o.len, err);
+	free(o.s);
+	free(t.p);
+	free(target);
+	close(lfd); /* releases the lock */
+	return rc;
+}
+
+struct change {
+	enum op op;
+	const char *fqdn;
+	const struct dfo_addr *addr;
+	const struct dfo_rrset *expected;
+};
+
+static int change_edit(const struct text *t, const char *target, void *arg,
+		       struct dfo_sbuf *o, bool *changed, struct dfo_err *err)
+{
+	const struct change *c = arg;
+	const char *fqdn = c->fqdn;
+	const struct dfo_addr *addr = c->addr;
 	struct dfo_rrset cur;
 	dfo_rrset_init(&cur, addr->family);
-	rc = read_file(target, &t, &st, err);
-	if (rc == 0)
-		rc = parse_set(&t, fqdn, &cur, err);
+	int rc = parse_set(t, fqdn, &cur, err);
 	if (rc < 0)
 		goto out;
-	if (expected && !dfo_rrset_same(&cur, expected)) {
+	if (c->expected && !dfo_rrset_same(&cur, c->expected)) {
 		rc = dfo_err_set(
 			err, DFO_ESTALE,
 			"%s changed since it was read (%zu record(s) now, "
 			"%zu expected)",
-			fqdn, cur.count, expected->count);
+			fqdn, cur.count, c->expected->count);
 		goto out;
 	}
 	bool present = dfo_rrset_contains(&cur, addr);
-	if ((op == OP_ADD && present) || (op == OP_DEL && !present))
+	if ((c->op == OP_ADD && present) || (c->op == OP_DEL && !present))
 		goto out; /* nothing to do */
+	char a[DFO_ADDR_STRLEN];
+	dfo_addr_format(addr, a, sizeof(a));
 	/* Never the last record, even when asked (an operator's --try): the
 	 * name would vanish.  Read under the lock, so this also stops the
 	 * second of two agents that each took the other for dead. */
-	if (op == OP_DEL && cur.count == 1) {
-		char a[DFO_ADDR_STRLEN];
-		dfo_addr_format(addr, a, sizeof(a));
+	if (c->op == OP_DEL && cur.count == 1) {
 		rc = dfo_err_set(err, DFO_ELAST,
 				 "not deleting %s: it is the last "
 				 "%s record of %s",
@@ -619,37 +666,37 @@ static int change(struct hosts *h, enum op op, const char *fqdn,
 				 fqdn);
 		goto out;
 	}
-	if (op == OP_ADD) {
+	if (c->op == OP_ADD) {
 		/* Append a line, in the file's own line ending. */
 		const char *eol = "\n";
-		const char *nl = t.len ? memrchr(t.p, '\n', t.len) : NULL;
-		if (nl && nl > t.p && nl[-1] == '\r')
+		const char *nl = t->len ? memrchr(t->p, '\n', t->len) : NULL;
+		if (nl && nl > t->p && nl[-1] == '\r')
 			eol = "\r\n";
-		char a[DFO_ADDR_STRLEN];
-		dfo_addr_format(addr, a, sizeof(a));
-		if (dfo_sbuf_add(&o, t.p, t.len) < 0 ||
-		    (t.len && t.p[t.len - 1] != '\n' &&
-		     dfo_sbuf_add(&o, eol, strlen(eol)) < 0) ||
-		    dfo_sbuf_add(&o, a, strlen(a)) < 0 ||
-		    dfo_sbuf_add(&o, "\t", 1) < 0 ||
-		    dfo_sbuf_add(&o, fqdn, strlen(fqdn)) < 0 ||
-		    dfo_sbuf_add(&o, eol, strlen(eol)) < 0)
-			rc = -ENOMEM;
+		rc = dfo_sbuf_add(o, t->p, t->len) < 0
+			     ? -ENOMEM
+			     : add_line(o, eol,
+					(const char *const[]){a, "\t", fqdn,
+							      NULL});
 	} else {
-		rc = without(&t, fqdn, addr, &o);
+		rc = without(t, fqdn, addr, o);
 	}
-	if (rc < 0) {
+	if (rc < 0)
 		dfo_err_set(err, rc, "%s: %s", target, strerror(-rc));
-		goto out;
-	}
-	rc = replace_file(target, &st, o.s ? o.s : "", o.len, err);
+	*changed = rc == 0;
 out:
 	dfo_rrset_clear(&cur);
-	free(o.s);
-	free(t.p);
-	free(target);
-	close(lfd); /* releases the lock */
 	return rc;
+}
+
+static int change(struct hosts *h, enum op op, const char *fqdn,
+		  const struct dfo_addr *addr, const struct dfo_rrset *expected,
+		  struct dfo_err *err)
+{
+	int rc = check_name(fqdn, err);
+	if (rc < 0)
+		return rc;
+	struct change c = {op, fqdn, addr, expected};
+	return edit_file(h, change_edit, &c, err);
 }
 
 static int hosts_add(void *state, const char *fqdn, const struct dfo_addr *addr,
@@ -691,9 +738,11 @@ static bool text_is(const char *t, size_t len, const char *text)
 	return text && strlen(text) == len && memcmp(t, text, len) == 0;
 }
 
-static int parse_state(const struct text *t, const char *name,
-		       struct dfo_txtset *out, struct dfo_err *err)
+/* `name`'s state texts (a struct dfo_txtset). */
+static int parse_state(const struct text *t, const char *name, void *set,
+		       struct dfo_err *err)
 {
+	struct dfo_txtset *out = set;
 	struct line l;
 	for (const char *p = t->p; line_next(t, &p, &l);) {
 		size_t len;
@@ -713,46 +762,43 @@ static int parse_state(const struct text *t, const char *name,
 static int hosts_state_list(void *state, const char *name,
 			    struct dfo_txtset *out, struct dfo_err *err)
 {
-	struct text t;
-	int rc = read_for(state, name, &t, err);
-	if (rc < 0)
-		return rc;
-	rc = parse_state(&t, name, out, err);
-	free(t.p);
-	return rc;
+	return read_parse(state, name, parse_state, out, err);
 }
+
+struct state_change {
+	const char *name, *del, *add;
+};
 
 /* The text without the first state record `del` of `name`, and with
  * `add` appended unless present.  *changed tells if anything did. */
-static int state_edit(const struct text *t, const char *name, const char *del,
-		      const char *add, struct dfo_sbuf *o, bool *changed)
+static int state_edit(const struct text *t, const char *target, void *arg,
+		      struct dfo_sbuf *o, bool *changed, struct dfo_err *err)
 {
+	const struct state_change *c = arg;
 	struct line l;
 	bool deleted = false, present = false;
+	int rc = 0;
 	*changed = false;
-	for (const char *p = t->p; line_next(t, &p, &l);) {
+	for (const char *p = t->p; rc == 0 && line_next(t, &p, &l);) {
 		size_t len;
-		const char *x = state_text(&l, name, &len);
-		if (x && !deleted && text_is(x, len, del)) {
+		const char *x = state_text(&l, c->name, &len);
+		if (x && !deleted && text_is(x, len, c->del)) {
 			deleted = *changed = true;
 			continue;
 		}
-		present |= x && text_is(x, len, add);
+		present |= x && text_is(x, len, c->add);
 		if (dfo_sbuf_add(o, l.start, (size_t)(l.next - l.start)) < 0)
-			return -ENOMEM;
+			rc = -ENOMEM;
 	}
-	if (!add || present)
-		return 0;
-	*changed = true;
-	if ((o->len && o->s[o->len - 1] != '\n' &&
-	     dfo_sbuf_add(o, "\n", 1) < 0) ||
-	    dfo_sbuf_add(o, TXT_TAG, strlen(TXT_TAG)) < 0 ||
-	    dfo_sbuf_add(o, name, strlen(name)) < 0 ||
-	    dfo_sbuf_add(o, " ", 1) < 0 ||
-	    dfo_sbuf_add(o, add, strlen(add)) < 0 ||
-	    dfo_sbuf_add(o, "\n", 1) < 0)
-		return -ENOMEM;
-	return 0;
+	if (rc == 0 && c->add && !present) {
+		*changed = true;
+		rc = add_line(o, "\n",
+			      (const char *const[]){TXT_TAG, c->name, " ",
+						    c->add, NULL});
+	}
+	if (rc < 0)
+		dfo_err_set(err, rc, "%s: %s", target, strerror(-rc));
+	return rc;
 }
 
 /* One record out, one in, under the lock.  `expected` is not needed: the
@@ -764,30 +810,13 @@ static int hosts_state_change(void *state, const char *name, const char *del,
 {
 	(void)expected;
 	(void)ttl; /* hosts files carry no TTL */
-	struct hosts *h = state;
 	int rc = check_name(name, err);
 	if (rc < 0)
 		return rc;
 	if ((del && !dfo_txt_valid(del)) || (add && !dfo_txt_valid(add)))
 		return dfo_err_set(err, -EINVAL, "not a valid state text");
-	char *target = NULL;
-	int lfd = lock_file(h, &target, err);
-	if (lfd < 0)
-		return lfd;
-	struct text t = {0};
-	struct stat st;
-	struct dfo_sbuf o = {0};
-	bool changed = false;
-	rc = read_file(target, &t, &st, err);
-	if (rc == 0 && (rc = state_edit(&t, name, del, add, &o, &changed)) < 0)
-		dfo_err_set(err, rc, "%s: %s", target, strerror(-rc));
-	if (rc == 0 && changed)
-		rc = replace_file(target, &st, o.s ? o.s : "", o.len, err);
-	free(o.s);
-	free(t.p);
-	free(target);
-	close(lfd);
-	return rc;
+	struct state_change c = {name, del, add};
+	return edit_file(state, state_edit, &c, err);
 }
 
 static const struct dfo_dns_provider hosts_provider = {
