@@ -29,6 +29,24 @@ static const char *conf(const char *name, const char *body)
 	return path;
 }
 
+/* Loads the config NAME of BODY into *cf: 0 or -errno. */
+static int load(struct dfo_config **cf, struct dfo_registry *reg,
+		const char *name, const char *body)
+{
+	struct dfo_err err = {0};
+	return dfo_config_load(cf, reg, conf(name, body), true, &err);
+}
+
+/* Loads X.conf, whose aws {} sets region "r-X": 0 or -errno. */
+static int load_region(struct dfo_config **cf, struct dfo_registry *reg,
+		       const char *x)
+{
+	char name[32], body[64];
+	snprintf(name, sizeof(name), "%s.conf", x);
+	snprintf(body, sizeof(body), "aws { region = \"r-%s\" }\n", x);
+	return load(cf, reg, name, body);
+}
+
 static const char *region(void)
 {
 	struct dfo_err err = {0};
@@ -47,39 +65,25 @@ static void test_staged(void **state)
 	setenv("AWS_REGION", "r-env", 1);
 	assert_string_equal(region(), "r-env");
 
-	assert_int_equal(
-		dfo_config_load(&a, reg,
-				conf("a.conf", "aws { region = \"r-a\" }\n"),
-				true, &err),
-		0);
+	assert_int_equal(load_region(&a, reg, "a"), 0);
 	struct dfo_aws *live = dfo_aws_default(&err);
 	assert_string_equal(region(), "r-a");
 
 	/* Rejected after its aws {} was read: the live client stays, the
 	 * same object, not freed (ASan would see a use after free). */
-	assert_true(dfo_config_load(
-			    &b, reg,
-			    conf("b.conf",
-				 "aws { region = \"r-b\" }\npool \"p\" { }\n"),
-			    true, &err) < 0);
+	assert_true(load(&b, reg, "b.conf",
+			 "aws { region = \"r-b\" }\npool \"p\" { }\n") < 0);
 	assert_null(b);
 	assert_ptr_equal(dfo_aws_default(&err), live);
 	assert_string_equal(region(), "r-a");
 	/* Rejected by the aws section itself. */
-	assert_true(dfo_config_load(
-			    &b, reg,
-			    conf("b2.conf",
-				 "aws { region = \"r-b\" max_retries = 99 }\n"),
-			    true, &err) < 0);
+	assert_true(load(&b, reg, "b2.conf",
+			 "aws { region = \"r-b\" max_retries = 99 }\n") < 0);
 	assert_ptr_equal(dfo_aws_default(&err), live);
 	assert_string_equal(region(), "r-a");
 
 	/* A config loaded whole: its client is the default... */
-	assert_int_equal(
-		dfo_config_load(&c, reg,
-				conf("c.conf", "aws { region = \"r-c\" }\n"),
-				true, &err),
-		0);
+	assert_int_equal(load_region(&c, reg, "c"), 0);
 	assert_string_equal(region(), "r-c");
 	/* ...and stays so when the old config is freed (a reload). */
 	dfo_config_free(a);
@@ -89,16 +93,8 @@ static void test_staged(void **state)
 	assert_string_equal(region(), "r-env");
 
 	/* Freeing the newest first hands the default back to the older. */
-	assert_int_equal(
-		dfo_config_load(&a, reg,
-				conf("a.conf", "aws { region = \"r-a\" }\n"),
-				true, &err),
-		0);
-	assert_int_equal(
-		dfo_config_load(&c, reg,
-				conf("c.conf", "aws { region = \"r-c\" }\n"),
-				true, &err),
-		0);
+	assert_int_equal(load_region(&a, reg, "a"), 0);
+	assert_int_equal(load_region(&c, reg, "c"), 0);
 	assert_string_equal(region(), "r-c");
 	dfo_config_free(c);
 	assert_string_equal(region(), "r-a");
