@@ -19,6 +19,8 @@
 #include "responder/awsdns/upstream.c"
 #include "responder/awsdns/wire.c"
 
+#include "awsdns_index.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct awsdns_index *ix;
@@ -36,19 +38,7 @@ static void build(void)
 		abort();
 	static char *v6[] = {"2001:db8::1", "2001:db8::2"};
 	struct dfo_aws_tag tags[] = {{"Name", "web-1"}, {"Class", "w=`b"}};
-	for (int i = 0; i < 70; i++) {
-		char ip[32], id[32];
-		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 200, i % 200 + 1);
-		snprintf(id, sizeof(id), "i-%04d", i);
-		struct dfo_ec2_instance inst = {.id = id,
-						.private_ip = ip,
-						.ipv6 = i == 0 ? v6 : NULL,
-						.nipv6 = i == 0 ? 2 : 0,
-						.tags = tags,
-						.ntags = 2};
-		if (index_add(ix, &c, &inst) < 0)
-			abort();
-	}
+	fuzz_add_instances(ix, &c, 70, 200, tags, v6, 2);
 	/* a name with empty non-terminals above it (b.c, c) */
 	struct dfo_aws_tag deep[] = {{"Name", "a.b.c"}, {"Class", "w=`b"}};
 	struct dfo_ec2_instance di = {.id = "i-deep",

@@ -22,6 +22,8 @@
 #include "responder/awsdns/wire.c"
 #include "responder/awsdns/xfr.c"
 
+#include "awsdns_index.h"
+
 #define FUZZ_SECRET "c2VjcmV0LW9mLXRoZS1mdXp6LXRhcmdldC0wMTIzNDU2Nzg5"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,19 +53,7 @@ static void build(void)
 		abort();
 	static char *v6[] = {"2001:db8::1"};
 	struct dfo_aws_tag tags[] = {{"Name", "web-1"}, {"Class", "web"}};
-	for (int i = 0; i < 40; i++) {
-		char ip[32], id[32];
-		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 20, i % 20 + 1);
-		snprintf(id, sizeof(id), "i-%04d", i);
-		struct dfo_ec2_instance inst = {.id = id,
-						.private_ip = ip,
-						.ipv6 = i == 0 ? v6 : NULL,
-						.nipv6 = i == 0 ? 1 : 0,
-						.tags = tags,
-						.ntags = 2};
-		if (index_add(ix, &c, &inst) < 0)
-			abort();
-	}
+	fuzz_add_instances(ix, &c, 40, 20, tags, v6, 1);
 	if (index_seal(ix) < 0)
 		abort();
 	conf.instance = "fuzz";
