@@ -42,26 +42,17 @@ aws {
 	access_key_id = "AKIDEXAMPLE"
 }
 C
-t_refuses max-parallel "max-parallel.conf:3: max_parallel must be 1..4096" <<'C'
-timer "t" { tick { } }
-max_parallel = 0
-C
-t_refuses metrics-listen "metrics-listen.conf:3: metrics_listen must be" <<'C'
-timer "t" { tick { } }
-metrics_listen = "nowhere"
-C
-t_refuses notify "notify.conf:3: notify: the program must be an absolute path" <<'C'
-timer "t" { tick { } }
-notify = {"relative"}
-C
-t_refuses notify-timeout "notify-timeout.conf:3: notify_timeout must be" <<'C'
-timer "t" { tick { } }
-notify_timeout = 0
-C
-t_refuses log-level "log-level.conf:3: log_level must be" <<'C'
-timer "t" { tick { } }
-log_level = "loud"
-C
+# A core option on line 3, below a timer: NAME|OPTION|MESSAGE.
+while IFS='|' read -r name opt want; do
+	t_refuses "$name" "$name.conf:3: $want" <<<"timer \"t\" { tick { } }
+$opt"
+done <<'L'
+max-parallel|max_parallel = 0|max_parallel must be 1..4096
+metrics-listen|metrics_listen = "nowhere"|metrics_listen must be
+notify|notify = {"relative"}|notify: the program must be an absolute path
+notify-timeout|notify_timeout = 0|notify_timeout must be
+log-level|log_level = "loud"|log_level must be
+L
 
 # 9: a provider's error at the line of the option it names.
 t_refuses provider-option "provider-option.conf:5: dns \"d\" (rfc2136): " <<'C'
