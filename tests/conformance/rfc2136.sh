@@ -23,15 +23,7 @@ be_start() {
 be_setup() {
 	dns_key hmac-sha256
 	be_start || skip "$DNS_SERVER does not start here"
-	BE_SECTION="rfc2136 {
-		server = \"$DNS_ADDR:$DNS_PORT\"
-		zone = \"$BE_ZONE\"
-		key_name = \"$DNS_KEY_NAME\"
-		key_algorithm = \"$DNS_KEY_ALG\"
-		key_secret = \"\${DFO_TEST_TSIG}\"
-		ttl = 60
-		timeout = $BE_TIMEOUT
-	}"
+	BE_SECTION=$(rfc2136_section "zone = \"$BE_ZONE\" ttl = 60 timeout = $BE_TIMEOUT")
 	# The secret comes from the environment, as an operator would.
 	export DFO_TEST_TSIG=$DNS_KEY_SECRET
 }

@@ -84,22 +84,8 @@ C
 named -g -c "$T/bind/named.conf" -n 1 >"$T/bind/named.log" 2>&1 &
 track $!
 {
+	knot_head "$T/knot" "$K_PORT"
 	cat <<C
-server:
-    rundir: "$T/knot"
-    listen: 127.0.0.1@$K_PORT
-    background-workers: 1
-    udp-workers: 1
-    tcp-workers: 1
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "$T/knot"
-key:
-  - id: $DNS_KEY_NAME
-    algorithm: $DNS_KEY_ALG
-    secret: $DNS_KEY_SECRET
 remote:
   - id: awsdns
     address: 127.0.0.1@$A_PORT
@@ -129,17 +115,6 @@ at() { # PORT ARGS...: dig without recursion
 	shift
 	dig +norec +time=1 +tries=1 -p "$p" @127.0.0.1 "$@"
 }
-# until_s SECONDS CMD...: until CMD succeeds, bounded by the clock (a
-# round of CMD may itself take a while)
-until_s() {
-	local end=$(($(now_ms) + $1 * 1000))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
 serial_at() { # PORT ZONE
 	at "$1" +short "$2" SOA 2>/dev/null | awk '{ print $3 }'
 }
@@ -155,7 +130,7 @@ same_serials() {
 			[ "$(serial_at $K_PORT $z)" = "$s" ] || return 1
 	done
 }
-until_s 30 same_serials ||
+wait_wall 30 same_serials ||
 	fail "the secondaries did not load the zones: $(for z in $ZONES; do echo "$z: $(serial_at $A_PORT $z) $(serial_at $B_PORT $z) $(serial_at $K_PORT $z)"; done) $(tail -5 "$T/bind/named.log") $(cat "$T/knot/knot.log") $(grep -i 'xfr\|notify' "$T/a.log" | tail -5)"
 
 compare_all() { # what
@@ -262,7 +237,7 @@ PY
 curl -sf -X POST --data @"$T/state2.json" "$FAKE/_fake/state" >/dev/null ||
 	fail "the fake AWS did not take the change"
 served() { [ "$(answer_at $A_PORT new-1.ec2.test A)" = "new-1.ec2.test.  IN A 10.0.3.1" ]; }
-until_s 20 served || fail "awsdns did not load the change"
+wait_wall 20 served || fail "awsdns did not load the change"
 t0=$(now_ms)
 at_both() {
 	local p
@@ -276,7 +251,7 @@ at_both() {
 # Both serve it (bounded generously: 10 s), and awsdns's log says how
 # long it took: each secondary's incremental transfer of each changed
 # zone within refresh + 2 s = 3 s of the refresh that changed it.
-until_s 10 at_both || fail "the change did not reach both secondaries in 10 s: BIND $(serial_at $B_PORT ec2.test) Knot $(serial_at $K_PORT ec2.test) awsdns $(serial_at $A_PORT ec2.test): $(tail -8 "$T/knot/knot.log") $(grep 'XFR of\|NOTIFY' "$T/a.log" | tail -8)"
+wait_wall 10 at_both || fail "the change did not reach both secondaries in 10 s: BIND $(serial_at $B_PORT ec2.test) Knot $(serial_at $K_PORT ec2.test) awsdns $(serial_at $A_PORT ec2.test): $(tail -8 "$T/knot/knot.log") $(grep 'XFR of\|NOTIFY' "$T/a.log" | tail -8)"
 echo "# the change reached both secondaries $(($(now_ms) - t0)) ms after awsdns served it (as dig saw it)"
 log_ms() { # a line of awsdns's log: its time in ms
 	local d

@@ -31,14 +31,7 @@ R
 conf() { # FILE ZONE-LINE [FQDN]: a dns "t" and, with FQDN, a pool on it
 	write_conf "$1" <<C
 status_file = "$1.status"
-dns "t" { rfc2136 {
-	server = "$DNS_ADDR:$DNS_PORT"
-	$2
-	key_name = "$DNS_KEY_NAME"
-	key_algorithm = "$DNS_KEY_ALG"
-	key_secret = "\${DFO_TEST_TSIG}"
-	timeout = 2
-} }
+dns "t" { $(rfc2136_section "$2 timeout = 2") }
 ipsource "me" { static { address = "127.0.0.7" } }
 check "ok" { exec { command = {"/bin/true"} } }
 timer "fast" { tick { interval = 0.2 timeout = 1 retries = 1 } }

@@ -23,14 +23,7 @@ try() { # ARGS...
 
 policy_case() { # SERVER-NAME
 	write_conf "$T/c.conf" <<C
-dns "t" { rfc2136 {
-	server = "$DNS_ADDR:$DNS_PORT"
-	zone = "$Z"
-	key_name = "$DNS_KEY_NAME"
-	key_algorithm = "$DNS_KEY_ALG"
-	key_secret = "\${DFO_TEST_TSIG}"
-	timeout = 3
-} }
+dns "t" { $(rfc2136_section "zone = \"$Z\" timeout = 3") }
 C
 	try add "$F" 192.0.2.1
 	[ "$RC" = 0 ] || fail "$1: add at the pool's name: $OUT"

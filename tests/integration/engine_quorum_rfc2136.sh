@@ -45,14 +45,7 @@ chmod +x "$T/chk.sh"
 conf() { # AGENT QUORUM
 	write_conf "$T/$1.conf" <<C
 status_file = "$T/$1.status"
-dns "ns" { rfc2136 {
-	server = "$DNS_ADDR:$DNS_PORT"
-	zone = "$Z"
-	key_name = "$DNS_KEY_NAME"
-	key_algorithm = "$DNS_KEY_ALG"
-	key_secret = "\${DFO_TEST_TSIG}"
-	timeout = 2
-} }
+dns "ns" { $(rfc2136_section "zone = \"$Z\" timeout = 2") }
 ipsource "me" { static { address = "127.0.0.$1" } }
 check "web" { exec { command = {"/bin/sh", "-c", "$T/chk.sh $1 \\"\$1\\" $port", "sh"} } }
 timer "1s" { tick { interval = 1 timeout = 3 retries = 1 } }
@@ -84,16 +77,6 @@ aset() {
 }
 # The state records, unquoted, sorted.
 txts() { dns_dig +short "$SN" TXT | tr -d '"' | sort; }
-# wall SECONDS CMD...: until CMD succeeds, at most SECONDS of wall clock
-# (each try is a dig or two, slow on a loaded machine).
-wall() {
-	local end=$(($(now_ms) + $1 * 1000))
-	shift
-	until "$@"; do
-		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
 
 # The sampler: the A set every 0.1 s, for at most 300 s, from one
 # process (dnspython), so that a loaded machine slows it little.
@@ -128,23 +111,23 @@ for a in 2 3 4; do
 	agent[$a]=$AGENT_PID
 done
 ALL="127.0.0.2 127.0.0.3 127.0.0.4"
-wall 20 eval '[ "$(aset)" = "$ALL" ]' ||
+wait_wall 20 eval '[ "$(aset)" = "$ALL" ]' ||
 	fail "agents did not join: $(aset); $(tail -n 5 "$T"/[234].log)"
 
 # 1. Heartbeats: one TXT record per agent at the state name, rewritten.
 live3() { [ "$(status_get "$T/2.status" 's["pools"][0]["quorum"]["live"]')" = 3 ]; }
-wall 20 live3 || fail "the agents never saw each other live: $(txts)"
+wait_wall 20 live3 || fail "the agents never saw each other live: $(txts)"
 # (A check may fail now and then on a loaded machine: 'f', or a peer
 # named as failing; wait until all three pass.)
 beats3() {
 	t1=$(txts)
 	[ "$(grep -c "^dfo1 127.0.0.[234] [0-9]* u -$" <<<"$t1")" = 3 ]
 }
-wall 30 beats3 || fail "no heartbeat of each agent at $SN: $t1"
+wait_wall 30 beats3 || fail "no heartbeat of each agent at $SN: $t1"
 assert_eq "$(wc -l <<<"$t1")" 3 "one state record per agent"
 seq3() { txts | awk '$2 == "127.0.0.3" { print $3 }'; }
 s0=$(seq3)
-wall 10 eval '[ "$(seq3)" != "$s0" ]' || fail "the heartbeat of .3 was not refreshed: $(txts)"
+wait_wall 10 eval '[ "$(seq3)" != "$s0" ]' || fail "the heartbeat of .3 was not refreshed: $(txts)"
 assert_eq "$(zone_rrs "$Z" "$SN" A)" "" "no A record at the state name"
 
 # 2. Agent .2 alone sees .3 failing, for 12 of its rounds: .3 stays.
@@ -163,26 +146,26 @@ done
 echo "blind agent: $n digs over 12 of its rounds, the A set stayed $ALL"
 grep -q "^dfo1 127.0.0.2 [0-9]* u 127.0.0.3$" <<<"$(txts)" ||
 	fail "the blind agent's view is not in its record: $(txts)"
-wall 20 grep -q "outvoted" "$T/2.log" || fail "no outvoted line: $(tail "$T/2.log")"
+wait_wall 20 grep -q "outvoted" "$T/2.log" || fail "no outvoted line: $(tail "$T/2.log")"
 grep -h "evicted" "$T"/[234].log && fail "an eviction while one agent was blind"
 rm "$T/blind.2"
-wall 15 eval 'grep -q "^dfo1 127.0.0.2 [0-9]* u -$" <<<"$(txts)"' ||
+wait_wall 15 eval 'grep -q "^dfo1 127.0.0.2 [0-9]* u -$" <<<"$(txts)"' ||
 	fail "the agent's view did not clear: $(txts)"
 
 # 3. Server .4 dies, its agent lives: it withdraws itself.
 kill "${srv[4]}"
-wall 15 eval '[ "$(aset)" = "127.0.0.2 127.0.0.3" ]' ||
+wait_wall 15 eval '[ "$(aset)" = "127.0.0.2 127.0.0.3" ]' ||
 	fail ".4 did not leave: $(aset)"
 grep -q "withdrew 127.0.0.4" "$T/4.log" || fail ".4 did not withdraw itself: $(tail "$T/4.log")"
 listen_tcp 127.0.0.4 "$port"
 srv[4]=$LISTEN_PID
-wall 20 eval '[ "$(aset)" = "$ALL" ]' || fail ".4 did not rejoin: $(aset)"
+wait_wall 20 eval '[ "$(aset)" = "$ALL" ]' || fail ".4 did not rejoin: $(aset)"
 
 # 4. Machine .3 dies: agent and server together.
 r0=$(status_get "$T/2.status" 's["pools"][0]["rounds"]')
 t0=$(now_ms)
 kill -9 "${agent[3]}" "${srv[3]}"
-wall 45 eval '[ "$(aset)" = "127.0.0.2 127.0.0.4" ]' ||
+wait_wall 45 eval '[ "$(aset)" = "127.0.0.2 127.0.0.4" ]' ||
 	fail ".3 did not leave in 45 s: $(aset); $(tail -n 5 "$T/2.log" "$T/4.log")"
 took=$(($(now_ms) - t0))
 r1=$(status_get "$T/2.status" 's["pools"][0]["rounds"]')
@@ -192,7 +175,7 @@ echo "dead machine .3 left after $rounds rounds of .2, $took ms"
 [ "$rounds" -le 15 ] || fail ".3 left after $rounds rounds of .2 (bound: 15 at interval 1)"
 [ "$took" -le 30000 ] || fail ".3 left after $took ms (bound 15 s, + 15 s for load)"
 # Its record goes once it is stale for good (6 heartbeats: 12 s).
-wall 40 eval '! txts | grep -q " 127.0.0.3 "' || fail "the dead agent's record stayed: $(txts)"
+wait_wall 40 eval '! txts | grep -q " 127.0.0.3 "' || fail "the dead agent's record stayed: $(txts)"
 grep -q "removed the state record of agent 127.0.0.3" "$T/2.log" "$T/4.log" || fail "no removal logged"
 
 # 5. Never empty, and the sampler saw the whole story.

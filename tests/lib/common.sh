@@ -203,6 +203,19 @@ wait_for() {
 	return 1
 }
 
+# wait_wall SECONDS CMD...: until CMD succeeds, at most SECONDS of wall
+# clock, a try every 0.2 s: for a CMD that may itself take a while (a
+# dig or two on a loaded machine), where wait_for's count of tries would
+# stretch the bound.
+wait_wall() {
+	local end=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
 # addrs FILE NAME: the addresses of NAME in a hosts file, numerically
 # sorted, on one line.
 addrs() {

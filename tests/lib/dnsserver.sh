@@ -10,11 +10,15 @@
 #   start_knot  DIR ZONE [ADDR] -> DNS_PORT DNS_PID ($KNOT_ACL: more acl
 #                                 entries, $KNOT_ZONE_ACL: the zone's acl
 #                                 list instead of the key's "upd")
+#   knot_head DIR PORT         the top of a knotd config (server, log,
+#                              database, the key), for a script's own
 #   stop_dns DIR               kill the server started in DIR
 #   zone_rrs ZONE NAME TYPE    the records of NAME/TYPE, by dig (sorted)
 #   zone_ttl ZONE NAME TYPE    their TTL
 #   zone_dump ZONE             the whole zone by AXFR (no SOA), sorted
 #   nsupd ZONE <<<"commands"  nsupdate with the key
+#   rfc2136_section OPTIONS    the rfc2136 provider's section for the
+#                              server and key in use
 # DNS_ADDR (127.0.0.1), DNS_PORT and DNS_KEY_* are the server in use.
 # DNS_RUN: a prefix that runs the server and the clients above elsewhere
 # (tests/lib/netns.sh sets it to "ip netns exec HUB"; it execs, so
@@ -119,13 +123,14 @@ C
 	_dns_run "$d" "$z" named.log named -g -c "$d/named.conf" -n 1
 }
 
-start_knot() { # DIR ZONE [ADDR]
-	local d=$1 z=$2
-	_dns_setup "$d" "$z" "${3:-}" knot.conf
-	cat >"$d/knot.conf" <<C
+# knot_head DIR PORT: the top of a knotd config: run and store in DIR,
+# listen on $DNS_ADDR@PORT with one worker of each kind, log to stderr
+# at info, and the key DNS_KEY_*.
+knot_head() {
+	cat <<C
 server:
-    rundir: "$d"
-    listen: $DNS_ADDR@$DNS_PORT
+    rundir: "$1"
+    listen: $DNS_ADDR@$2
     background-workers: 1
     udp-workers: 1
     tcp-workers: 1
@@ -133,11 +138,20 @@ log:
   - target: stderr
     any: info
 database:
-    storage: "$d"
+    storage: "$1"
 key:
   - id: $DNS_KEY_NAME
     algorithm: $DNS_KEY_ALG
     secret: $DNS_KEY_SECRET
+C
+}
+
+start_knot() { # DIR ZONE [ADDR]
+	local d=$1 z=$2
+	_dns_setup "$d" "$z" "${3:-}" knot.conf
+	{
+		knot_head "$d" "$DNS_PORT"
+		cat <<C
 acl:
   - id: upd
     key: $DNS_KEY_NAME
@@ -150,6 +164,7 @@ zone:
     zonefile-sync: 0
     acl: ${KNOT_ZONE_ACL:-upd}
 C
+	} >"$d/knot.conf"
 	_dns_run "$d" "$z" knot.log knotd -c "$d/knot.conf"
 }
 
@@ -179,6 +194,22 @@ zone_ttl() { # ZONE NAME TYPE
 zone_dump() { # ZONE: every record but the SOA and the TSIG, sorted
 	dns_dig +noall +answer "$1" AXFR | awk '$4 != "SOA" && $4 != "TSIG"' |
 		awk '{ $1 = tolower($1); print }' | sort -u
+}
+
+# rfc2136_section OPTIONS: the section of an rfc2136 provider of the
+# server in use and its key, whose secret the config takes from the
+# environment as an operator would (the caller exports DFO_TEST_TSIG),
+# then OPTIONS.
+rfc2136_section() {
+	cat <<C
+rfc2136 {
+	server = "$DNS_ADDR:$DNS_PORT"
+	key_name = "$DNS_KEY_NAME"
+	key_algorithm = "$DNS_KEY_ALG"
+	key_secret = "\${DFO_TEST_TSIG}"
+	$*
+}
+C
 }
 
 nsupd() { # ZONE, commands on stdin
