@@ -216,6 +216,27 @@ wait_wall() {
 	done
 }
 
+# holds SECONDS WANT CMD...: CMD prints WANT at every try (each 0.05 s)
+# for SECONDS of wall clock; fails at the first try that prints another.
+# For "nothing leaves": CMD prints the name's addresses.
+holds() {
+	local end=$(($(now_ms) + $1 * 1000)) want=$2 cur
+	shift 2
+	while [ "$(now_ms)" -lt "$end" ]; do
+		cur=$("$@")
+		[ "$cur" = "$want" ] || fail "a healthy peer left: '$cur'; $(tail -n 12 "$T"/*.log)"
+		sleep 0.05
+	done
+}
+
+# outvoted_once LOG: the agent of LOG says within 10 s that it is
+# outvoted, and says it once; no agent ($T/*.log) evicted anything.
+outvoted_once() {
+	wait_for 10 grep -q "outvoted:" "$1" || fail "no outvoted line: $(tail "$1")"
+	assert_eq "$(grep -c 'outvoted:' "$1")" 1 "outvoted logged once"
+	grep -q "evicted" "$T"/*.log && fail "an eviction: $(grep -h evicted "$T"/*.log)"
+}
+
 # addrs FILE NAME: the addresses of NAME in a hosts file, numerically
 # sorted, on one line.
 addrs() {
