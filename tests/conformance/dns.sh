@@ -266,6 +266,10 @@ expect_txt() { # NAME WANT(texts joined by |) WHAT
 	got=$(be_txt "$1" | sort | paste -sd'|')
 	[ "$got" = "$2" ] || bad "$3: TXT of $1 is '$got', expected '$2'"
 }
+expect_listed() { # NAME TEXT WHAT: txt-list of NAME prints TEXT, quoted
+	try txt-list "$1"
+	case $OUT in *"\"$2\""*) ;; *) bad "txt-list $3: $OUT" ;; esac
+}
 if ! declare -F be_txt >/dev/null; then
 	for c in state-empty state-add state-replace state-del state-others-kept \
 		state-long state-quoting state-exact state-records-untouched \
@@ -287,9 +291,7 @@ else
 	try txt-change "_dfo.q.$Z" - "$S1" --expect
 	expect_rc 0 "txt-change adding a first record"
 	expect_txt "_dfo.q.$Z" "$S1" "after the first add"
-	try txt-list "_dfo.q.$Z"
-	assert_contains "$OUT" "\"$S1\"" "txt-list after add" 2>/dev/null ||
-		bad "txt-list after add: $OUT"
+	expect_listed "_dfo.q.$Z" "$S1" "after add"
 	try txt-change "_dfo.q.$Z" - "$S2" --expect "$S1"
 	expect_rc 0 "txt-change adding a second record"
 	expect_txt "_dfo.q.$Z" "$S1|$S2" "after the second add"
@@ -331,9 +333,7 @@ else
 	try txt-change "_dfo.long.$Z" - "$long" --expect
 	expect_rc 0 "a 255-byte record"
 	expect_txt "_dfo.long.$Z" "$long" "a 255-byte record"
-	try txt-list "_dfo.long.$Z"
-	assert_contains "$OUT" "\"$long\"" "txt-list of a 255-byte record" 2>/dev/null ||
-		bad "txt-list of a 255-byte record: $OUT"
+	expect_listed "_dfo.long.$Z" "$long" "of a 255-byte record"
 	try txt-change "_dfo.long.$Z" - "$long"x
 	[ "$RC" != 0 ] || bad "a 256-byte record was accepted"
 	case_end
@@ -345,9 +345,7 @@ else
 	try txt-change "_dfo.quote.$Z" - "$q1" --expect
 	expect_rc 0 "a text with quotes and backslashes"
 	expect_txt "_dfo.quote.$Z" "$q1" "a text with quotes and backslashes"
-	try txt-list "_dfo.quote.$Z"
-	assert_contains "$OUT" "\"$q1\"" "txt-list" 2>/dev/null ||
-		bad "txt-list of a text with quotes: $OUT"
+	expect_listed "_dfo.quote.$Z" "$q1" "of a text with quotes"
 	try txt-change "_dfo.quote.$Z" "$q1" -
 	expect_rc 0 "removing it"
 	expect_txt "_dfo.quote.$Z" "" "after removing it"
