@@ -645,12 +645,10 @@ class Handler(fakehttp.Handler):
             return self.reply(400, r53_error(
                 "InvalidInput", "maxitems must be a positive integer"))
         page = min(maxitems, 100, S.get("r53_page", 100))
-        zones = sorted(S.get("zones", []), key=self.zkey)
-        if dnsname:
-            start = self.zkey({"name": dnsname, "id": hzid or ""})
-            zones = [z for z in zones if self.zkey(z) >= start]
-        more = zones[page:]
-        zones = zones[:page]
+        zones, more = self.marker_page(
+            S.get("zones", []), self.zkey,
+            self.zkey({"name": dnsname, "id": hzid or ""}) if dnsname else None,
+            page)
         out = ['<?xml version="1.0"?>\n<ListHostedZonesByNameResponse '
                'xmlns="%s"><HostedZones>' % R53_NS]
         for z in zones:
@@ -667,15 +665,29 @@ class Handler(fakehttp.Handler):
             out.append("<DNSName>%s</DNSName>" % escape(dnsname))
         if hzid:
             out.append("<HostedZoneId>%s</HostedZoneId>" % escape(hzid))
-        out.append("<IsTruncated>%s</IsTruncated>" %
-                   ("true" if more else "false"))
+        nxt = ""
         if more:
-            out.append("<NextDNSName>%s</NextDNSName><NextHostedZoneId>%s"
-                       "</NextHostedZoneId>" % (more[0]["name"],
-                                                more[0]["id"]))
-        out.append("<MaxItems>%d</MaxItems></ListHostedZonesByNameResponse>"
-                   % maxitems)
+            nxt = ("<NextDNSName>%s</NextDNSName><NextHostedZoneId>%s"
+                   "</NextHostedZoneId>" % (more[0]["name"], more[0]["id"]))
+        out.append(self.list_end("ListHostedZonesByNameResponse", nxt,
+                                 maxitems))
         self.reply(200, "".join(out))
+
+    @staticmethod
+    def marker_page(items, key, start, n):
+        """Route 53's paging by marker: the first N of ITEMS in KEY order
+        from the key START (None: from the first), and the rest."""
+        items = sorted(items, key=key)
+        if start is not None:
+            items = [x for x in items if key(x) >= start]
+        return items[:n], items[n:]
+
+    @staticmethod
+    def list_end(root, nxt, maxitems):
+        """The end of the Route 53 list response ROOT: IsTruncated, NXT
+        (the markers of the next page, "" on the last) and MaxItems."""
+        return ("<IsTruncated>%s</IsTruncated>%s<MaxItems>%d</MaxItems></%s>"
+                % ("true" if nxt else "false", nxt, maxitems, root))
 
     @staticmethod
     def rkey(r):
@@ -683,30 +695,29 @@ class Handler(fakehttp.Handler):
                 r["type"], r.get("set_id") or "")
 
     def list_rrsets(self, zone, q):
-        recs = sorted(zone["records"], key=self.rkey)
         maxitems = int(q.get("maxitems", S.get("r53_page", 100)))
         maxitems = min(maxitems, S.get("r53_page", 100))
+        start = None
         if "name" in q:
             start = self.rkey({"name": q["name"].lower().rstrip(".") + ".",
                                "type": q.get("type", ""),
                                "set_id": q.get("identifier")})
-            recs = [r for r in recs if self.rkey(r) >= start]
-        page, rest = recs[:maxitems], recs[maxitems:]
+        page, rest = self.marker_page(zone["records"], self.rkey, start,
+                                      maxitems)
         out = ['<?xml version="1.0"?>\n<ListResourceRecordSetsResponse '
                'xmlns="%s"><ResourceRecordSets>' % R53_NS]
         for r in page:
             out.append(self.rrset_xml(r))
-        out.append("</ResourceRecordSets><IsTruncated>%s</IsTruncated>" %
-                   ("true" if rest else "false"))
+        out.append("</ResourceRecordSets>")
+        nxt = ""
         if rest:
-            out.append("<NextRecordName>%s</NextRecordName><NextRecordType>"
-                       "%s</NextRecordType>" % (rest[0]["name"],
-                                                rest[0]["type"]))
+            nxt = ("<NextRecordName>%s</NextRecordName><NextRecordType>%s"
+                   "</NextRecordType>" % (rest[0]["name"], rest[0]["type"]))
             if rest[0].get("set_id"):
-                out.append("<NextRecordIdentifier>%s</NextRecordIdentifier>"
-                           % rest[0]["set_id"])
-        out.append("<MaxItems>%d</MaxItems></ListResourceRecordSetsResponse>"
-                   % maxitems)
+                nxt += ("<NextRecordIdentifier>%s</NextRecordIdentifier>"
+                        % rest[0]["set_id"])
+        out.append(self.list_end("ListResourceRecordSetsResponse", nxt,
+                                 maxitems))
         self.reply(200, "".join(out))
 
     @staticmethod
