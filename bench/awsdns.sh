@@ -15,7 +15,7 @@
 #
 #   BUILD=build bash bench/awsdns.sh
 #   N=10000 BIG=100000 SECS=10 LAT_SECS=3 THREADS=1 CLIENTS=4 OUTSTANDING=100
-#   LAT_OUTSTANDING=30 ONLY="awsdns knot"
+#   LAT_OUTSTANDING=30 ONLY="awsdns knot" LOGDIR=DIR (keeps the logs)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -38,50 +38,12 @@ DFO_AWS=$BUILD/dnsfailover-aws
 PLUGINS=$BUILD/plugins/.libs
 PY=/usr/bin/python3
 DOMAIN=ec2.bench
+BENCH=awsdns.sh
+UNTIL_STEP=0.05
+. "$top/bench/lib.sh"
 
-die() { echo "awsdns.sh: $*" >&2; exit 1; }
 for c in dnsperf dig; do command -v $c >/dev/null || die "needs $c (scripts/deps.sh test)"; done
 $PY -c 'import botocore' 2>/dev/null || die "needs $PY with botocore (python3-botocore)"
-
-W=$(mktemp -d /tmp/dfo-bench-awsdns.XXXXXX)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-
-free_port() { # a port free for UDP and TCP on 127.0.0.1
-	$PY - <<'PY'
-import socket
-while True:
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        u.close(); t.close()
-PY
-}
-
-# wait_answer PORT NAME TYPE SECS: until the server answers NAME (NOERROR
-# with an answer); prints the seconds waited, 1 on timeout.
-wait_answer() {
-	local port=$1 name=$2 type=$3 secs=$4 t0 i
-	t0=$(date +%s.%N)
-	for ((i = 0; i < secs * 20; i++)); do
-		if [ -n "$(dig +short +tries=1 +time=1 -p "$port" @127.0.0.1 "$name" "$type" 2>/dev/null)" ]; then
-			echo "$(date +%s.%N) - $t0" | bc
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
 
 have_awsdns() { [ -e "$PLUGINS/awsdns.so" ] || [ -e "$PLUGINS/responder_awsdns.so" ]; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -167,30 +129,6 @@ measure() {
 
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
-start_fake() { # N PORTFILE: the fake AWS with N generated instances
-	rm -f "$2"
-	echo '{"keys": {"AKIDBENCH": "benchsecret"}}' >"$W/state.json"
-	$PY "$top/tests/fake/aws.py" --state "$W/state.json" --port-file "$2" \
-		--instances "$1" 2>>"$W/fake.log" &
-	FAKE_PID=$!
-	pids+=("$FAKE_PID")
-	local i
-	for ((i = 0; i < 1200; i++)); do [ -s "$2" ] && break; sleep 0.1; done
-	[ -s "$2" ] || die "the fake AWS did not start: $(cat "$W/fake.log")"
-	FAKE=http://127.0.0.1:$(cat "$2")
-}
-
-awsdns_conf() { # FILE PORT
-	cat >"$1" <<C
-plugin_dir = "$PLUGINS"
-aws { region = "us-east-1" access_key_id = "AKIDBENCH" secret_access_key = "benchsecret"
-      ec2_endpoint = "$FAKE" timeout = 60 retry_time = 300 }
-responder "bench" { awsdns {
-	listen = {"127.0.0.1:$2"} upstream = {} domain = "$DOMAIN"
-	ttl = 60 refresh = 3600 threads = $THREADS } }
-C
-}
-
 # The responder's process: the agent's child.
 child_of() {
 	local i c
@@ -203,14 +141,14 @@ child_of() {
 
 run_awsdns() {
 	have_awsdns || { echo "awsdns: no awsdns module in $PLUGINS (not built yet): skipped" >&2; return; }
-	start_fake "$N" "$W/fake.port"
+	start_fake "$N"
 	local port
 	port=$(free_port)
-	awsdns_conf "$W/awsdns.conf" "$port"
+	awsdns_conf "$W/awsdns.conf" "$port" 60 "refresh = 3600 threads = $THREADS"
 	"$DFO" -f -C "$W/awsdns.conf" -l warning 2>"$W/awsdns.log" &
 	local agent=$!
 	pids+=("$agent")
-	wait_answer "$port" "$LAST_NAME" A 300 >/dev/null ||
+	until_s 300 answers "$port" "$LAST_NAME" A ||
 		{ cat "$W/awsdns.log" >&2; stop "$agent"; stop "$FAKE_PID"; echo "awsdns did not serve" >&2; return; }
 	local child
 	child=$(child_of "$agent")
@@ -235,7 +173,7 @@ serve() {
 	"$@" 2>"$W/$name.log" &
 	local pid=$!
 	pids+=("$pid")
-	wait_answer "$port" "$qname" "$qtype" 60 >/dev/null || { cat "$W/$name.log" >&2; return; }
+	until_s 60 answers "$port" "$qname" "$qtype" || { cat "$W/$name.log" >&2; return; }
 	measure "$name" "$port" "$pid"
 	stop "$pid"
 }
@@ -341,7 +279,7 @@ fi
 if [ "$BIG" -gt 0 ] && have_awsdns && [[ " $ONLY " == *" awsdns "* ]]; then
 	echo
 	echo "== $BIG instances" >&2
-	start_fake "$BIG" "$W/fake.port"
+	start_fake "$BIG"
 	# What the fake needs to hand them out: every page, fetched by a
 	# minimal signed client that only counts them.
 	read -r got handout < <($PY - "$FAKE" <<'PY'
@@ -372,14 +310,14 @@ PY
 )
 	[ "${got:-0}" = "$BIG" ] || echo "  the fake handed out ${got:-0} instances, not $BIG" >&2
 	port=$(free_port)
-	awsdns_conf "$W/awsdns-big.conf" "$port"
-	big_last=$(printf "host-%0*d.%s" "$(( ${#BIG} - 1 > 6 ? ${#BIG} - 1 : 6 ))" $((BIG - 1)) "$DOMAIN")
-	t0=$(date +%s.%N)
+	awsdns_conf "$W/awsdns-big.conf" "$port" 60 "refresh = 3600 threads = $THREADS"
+	big_last=$(host_name "$BIG" $((BIG - 1)))
+	t0=$(now)
 	"$DFO" -f -C "$W/awsdns-big.conf" -l warning 2>"$W/awsdns-big.log" &
 	agent=$!
 	pids+=("$agent")
-	if wait_answer "$port" "$big_last" A 300 >/dev/null; then
-		serve=$(echo "$(date +%s.%N) - $t0" | bc)
+	if until_s 300 answers "$port" "$big_last" A; then
+		serve=$(since "$t0")
 		child=$(child_of "$agent")
 		echo "$BIG instances: fake hands them out in $(printf %.2f "$handout") s; awsdns serves after $(printf %.2f "$serve") s" \
 			"($(printf %+.2f "$(echo "$serve - $handout" | bc)") s, target < +2 s); responder RSS $(mib "$(rss_kib "${child:-$agent}")") MiB (target < 50 MiB)"

@@ -30,59 +30,15 @@ PLUGINS=$BUILD/plugins/.libs
 PY=/usr/bin/python3
 DOMAIN=ec2.bench
 REV=10.in-addr.arpa
+BENCH=awsdns_xfr.sh
+. "$top/bench/lib.sh"
 
-die() { echo "awsdns_xfr.sh: $*" >&2; exit 1; }
 for c in dig knotd curl bc; do command -v $c >/dev/null || die "needs $c (scripts/deps.sh bench)"; done
 [ -x "$DFO" ] || die "no $DFO (build first)"
 [ -e "$PLUGINS/awsdns.so" ] || [ -e "$PLUGINS/responder_awsdns.so" ] || die "no awsdns module in $PLUGINS"
 
-W=$(mktemp -d /tmp/dfo-bench-xfr.XXXXXX)
-pids=()
-cleanup() {
-	local p i
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	[ -n "${LOGDIR:-}" ] && mkdir -p "$LOGDIR" && cp "$W"/*.log "$W"/knot/*.log "$LOGDIR"/ 2>/dev/null
-	for p in "${pids[@]}"; do
-		for ((i = 0; i < 100; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$W"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() { # a port free for UDP and TCP on 127.0.0.1
-	$PY - <<'PY'
-import socket
-for _ in range(100):
-    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        u.close(); t.close()
-PY
-}
-now() { date +%s.%N; }
-since() { echo "$(now) - $1" | bc; }
-# until_s SECONDS CMD...: until CMD succeeds, bounded by the clock
-until_s() {
-	local end=$(($(date +%s) + $1))
-	shift
-	while :; do
-		"$@" && return 0
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
 serial_at() { # PORT ZONE
 	dig +short +norec +time=2 +tries=1 -p "$1" @127.0.0.1 "$2" SOA 2>/dev/null | awk '{ print $3 }'
-}
-answers() { # PORT NAME TYPE (dig +short prints its errors on stdout)
-	dig +short +norec +time=2 +tries=1 -p "$1" @127.0.0.1 "$2" "$3" 2>/dev/null | grep -q '^[0-9a-f.:]*$'
 }
 
 # ---- the key, the fake, awsdns ----
@@ -91,33 +47,20 @@ KEYNAME=xfr-bench
 KEY="hmac-sha256:$KEYNAME:$SECRET"
 printf 'key "%s" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n' "$KEYNAME" "$SECRET" >"$W/xfr.key"
 
-echo '{"keys": {"AKIDBENCH": "benchsecret"}}' >"$W/state.json"
 t0=$(now)
-$PY "$top/tests/fake/aws.py" --state "$W/state.json" --port-file "$W/fake.port" \
-	--instances "$N" 2>>"$W/fake.log" &
-pids+=($!)
-until_s "$WAIT" test -s "$W/fake.port" || die "the fake AWS did not start: $(cat "$W/fake.log")"
-FAKE=http://127.0.0.1:$(cat "$W/fake.port")
+start_fake "$N" "$WAIT"
 echo "# the fake AWS holds $N instances ($(printf %.1f "$(since "$t0")") s to make them)" >&2
 
 A_PORT=$(free_port)
 K_PORT=$(free_port)
-cat >"$W/awsdns.conf" <<C
-plugin_dir = "$PLUGINS"
-aws { region = "us-east-1" access_key_id = "AKIDBENCH" secret_access_key = "benchsecret"
-      ec2_endpoint = "$FAKE" timeout = 120 retry_time = 600 }
-responder "bench" { awsdns {
-	listen = {"127.0.0.1:$A_PORT"} upstream = {} domain = "$DOMAIN"
-	ttl = 60 refresh = $REFRESH threads = 1
-	reverse_zones = {"$REV"}
-	ns = {"ns1.example.net"}
-	transfer_allow = {"127.0.0.1"}
-	transfer_key = "$W/xfr.key"
+awsdns_conf "$W/awsdns.conf" "$A_PORT" 120 "refresh = $REFRESH threads = 1
+	reverse_zones = {\"$REV\"}
+	ns = {\"ns1.example.net\"}
+	transfer_allow = {\"127.0.0.1\"}
+	transfer_key = \"$W/xfr.key\"
 	transfer_timeout = $WAIT
-	notify = {"127.0.0.1:$K_PORT"} } }
-C
-width=$((${#N} - 1 > 6 ? ${#N} - 1 : 6))
-LAST=$(printf "host-%0*d.%s" "$width" $((N - 1)) "$DOMAIN")
+	notify = {\"127.0.0.1:$K_PORT\"}"
+LAST=$(host_name "$N" $((N - 1)))
 t0=$(now)
 "$DFO" -f -C "$W/awsdns.conf" -l info 2>"$W/awsdns.log" &
 pids+=($!)
@@ -245,9 +188,9 @@ for z in $DOMAIN $REV; do
 done
 
 # ---- a change of 10 instances: 4 added, 3 renamed, 3 terminated ----
-$PY - "$N" "$width" >"$W/change.json" <<'PY'
+$PY - "$N" >"$W/change.json" <<'PY'
 import json, sys
-n, w = int(sys.argv[1]), int(sys.argv[2])
+n = int(sys.argv[1])
 iid = lambda i: "i-%017x" % (0x10000000 + i)
 add = []
 for k in range(4):
