@@ -65,6 +65,18 @@ static void put_addr(FILE *f, const struct dfo_addr *a)
 	put_str(f, dfo_addr_format(a, buf, sizeof(buf)));
 }
 
+/* A check's outcome: "result", "latency", the count named `count_key`
+ * (passes in a row, fails in a row), "reason". */
+static void put_check(FILE *f, enum dfo_check_result result, double latency,
+		      const char *count_key, unsigned count, const char *reason)
+{
+	fprintf(f,
+		"\"result\": \"%s\", \"latency\": %.6f, \"%s\": %u, "
+		"\"reason\": ",
+		dfo_check_result_name(result), latency, count_key, count);
+	put_str(f, reason);
+}
+
 static const char *pool_state_name(const struct pool_state *ps)
 {
 	if (ps->error[0])
@@ -95,12 +107,9 @@ static void put_pool(FILE *f, const struct pool_state *ps)
 		ps->round_wall, ps->round_duration);
 	fputs(", \"error\": ", f);
 	put_str(f, ps->error);
-	fprintf(f,
-		",\n   \"self\": {\"result\": \"%s\", \"latency\": %.6f, "
-		"\"passes\": %u, \"reason\": ",
-		dfo_check_result_name(ps->self_last), ps->self_latency,
-		ps->passes);
-	put_str(f, ps->self_reason);
+	fputs(",\n   \"self\": {", f);
+	put_check(f, ps->self_last, ps->self_latency, "passes", ps->passes,
+		  ps->self_reason);
 	fputs("},\n   \"fqdns\": [", f);
 	for (size_t i = 0; i < ps->nfq; i++) {
 		const struct fqdn_state *fq = &ps->fq[i];
@@ -127,12 +136,9 @@ static void put_pool(FILE *f, const struct pool_state *ps)
 		const struct peer_state *pe = &ps->peers[i];
 		fprintf(f, "%s\n    {\"addr\": ", i ? "," : "");
 		put_addr(f, &pe->addr);
-		fprintf(f,
-			", \"result\": \"%s\", \"latency\": %.6f, "
-			"\"fails\": %u, \"reason\": ",
-			dfo_check_result_name(pe->last), pe->latency,
-			pe->fails);
-		put_str(f, pe->reason);
+		fputs(", ", f);
+		put_check(f, pe->last, pe->latency, "fails", pe->fails,
+			  pe->reason);
 		if (pe->voters)
 			fprintf(f, ", \"votes\": %u, \"voters\": %u", pe->votes,
 				pe->voters);
