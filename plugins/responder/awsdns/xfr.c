@@ -502,6 +502,76 @@ void xfr_free(struct xfr *x)
 
 /* ---- a new load ---- */
 
+/* Whether two sorted record sets hold the same records. */
+static bool rrs_equal(const struct rrs *a, const struct rrs *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (rr_cmp(a->data + a->off[i], b->data + b->off[i]) != 0)
+			return false;
+	return true;
+}
+
+/* The changes from old to v (a new reference), or NULL when out of
+ * memory: IXFR then falls back to AXFR. */
+static struct zdiff *zdiff_new(const struct zver *old, const struct zver *v)
+{
+	struct zdiff *d = calloc(1, sizeof(*d));
+	if (!d || rrs_minus(&old->rrs, &v->rrs, &d->del) < 0 ||
+	    rrs_minus(&v->rrs, &old->rrs, &d->add) < 0) {
+		if (d) {
+			rrs_free(&d->del);
+			rrs_free(&d->add);
+		}
+		free(d);
+		return NULL; /* IXFR falls back to AXFR */
+	}
+	atomic_init(&d->ref, 1);
+	d->from = old->serial;
+	d->to = v->serial;
+	d->bytes = d->del.len + d->add.len;
+	return d;
+}
+
+/* Under x->mu: the zone's history takes *d (NULL: a change not kept,
+ * which clears it), then keeps at most `history` changes. */
+static void zone_hist_add(struct zone *z, struct zdiff **d, unsigned history,
+			  size_t zone_bytes)
+{
+	if (!*d) {
+		for (size_t k = 0; k < z->nhist; k++)
+			zdiff_unref(z->hist[k]);
+		z->nhist = 0;
+	} else {
+		struct zdiff **h =
+			realloc(z->hist, (z->nhist + 1) * sizeof(*h));
+		if (h) {
+			z->hist = h;
+			h[z->nhist++] = *d;
+			*d = NULL;
+		} else {
+			for (size_t k = 0; k < z->nhist; k++)
+				zdiff_unref(z->hist[k]);
+			z->nhist = 0;
+		}
+		/* at most ixfr_history changes, and no more bytes
+		 * than the zone: beyond that AXFR is cheaper */
+		size_t bytes = 0, keep = 0;
+		for (size_t k = z->nhist; k > 0; k--) {
+			bytes += z->hist[k - 1]->bytes;
+			if (keep >= history || bytes > zone_bytes + 4096)
+				break;
+			keep++;
+		}
+		size_t drop = z->nhist - keep;
+		for (size_t k = 0; k < drop; k++)
+			zdiff_unref(z->hist[k]);
+		memmove(z->hist, z->hist + drop, keep * sizeof(*z->hist));
+		z->nhist = keep;
+	}
+}
+
 int xfr_update(struct xfr *x, struct awsdns_index *nix)
 {
 	if (!x)
@@ -523,11 +593,7 @@ int xfr_update(struct xfr *x, struct awsdns_index *nix)
 			free(v);
 			return rc;
 		}
-		bool same = old && old->rrs.n == v->rrs.n;
-		for (size_t i = 0; same && i < v->rrs.n; i++)
-			same = rr_cmp(old->rrs.data + old->rrs.off[i],
-				      v->rrs.data + v->rrs.off[i]) == 0;
-		if (same) {
+		if (old && rrs_equal(&old->rrs, &v->rrs)) {
 			rrs_free(&v->rrs);
 			free(v);
 			soa_set_serial(soa, soa_len, old->serial);
@@ -544,24 +610,9 @@ int xfr_update(struct xfr *x, struct awsdns_index *nix)
 		memcpy(v->soa, soa, soa_len);
 		v->soa_len = soa_len;
 		atomic_init(&v->ref, 1);
-		struct zdiff *d = NULL;
-		if (old && x->c->ixfr_history > 0) {
-			d = calloc(1, sizeof(*d));
-			if (!d || rrs_minus(&old->rrs, &v->rrs, &d->del) < 0 ||
-			    rrs_minus(&v->rrs, &old->rrs, &d->add) < 0) {
-				if (d) {
-					rrs_free(&d->del);
-					rrs_free(&d->add);
-				}
-				free(d);
-				d = NULL; /* IXFR falls back to AXFR */
-			} else {
-				atomic_init(&d->ref, 1);
-				d->from = old->serial;
-				d->to = v->serial;
-				d->bytes = d->del.len + d->add.len;
-			}
-		}
+		struct zdiff *d = old && x->c->ixfr_history > 0
+					  ? zdiff_new(old, v)
+					  : NULL;
 		dfo_log(DFO_LOG_INFO,
 			"awsdns %s: zone %s serial %u (%zu records%s)",
 			x->c->instance, z->text, v->serial, v->rrs.n,
@@ -574,39 +625,7 @@ int xfr_update(struct xfr *x, struct awsdns_index *nix)
 				d->del.n, d->add.n);
 		pthread_mutex_lock(&x->mu);
 		z->cur = v;
-		if (!d) {
-			for (size_t k = 0; k < z->nhist; k++)
-				zdiff_unref(z->hist[k]);
-			z->nhist = 0;
-		} else {
-			struct zdiff **h =
-				realloc(z->hist, (z->nhist + 1) * sizeof(*h));
-			if (h) {
-				z->hist = h;
-				h[z->nhist++] = d;
-				d = NULL;
-			} else {
-				for (size_t k = 0; k < z->nhist; k++)
-					zdiff_unref(z->hist[k]);
-				z->nhist = 0;
-			}
-			/* at most ixfr_history changes, and no more bytes
-			 * than the zone: beyond that AXFR is cheaper */
-			size_t bytes = 0, keep = 0;
-			for (size_t k = z->nhist; k > 0; k--) {
-				bytes += z->hist[k - 1]->bytes;
-				if (keep >= x->c->ixfr_history ||
-				    bytes > v->rrs.len + 4096)
-					break;
-				keep++;
-			}
-			size_t drop = z->nhist - keep;
-			for (size_t k = 0; k < drop; k++)
-				zdiff_unref(z->hist[k]);
-			memmove(z->hist, z->hist + drop,
-				keep * sizeof(*z->hist));
-			z->nhist = keep;
-		}
+		zone_hist_add(z, &d, x->c->ixfr_history, v->rrs.len);
 		for (size_t t = 0; t < x->c->nnotify; t++) {
 			struct notice *n = &x->nt[zi * x->c->nnotify + t];
 			n->pending = true;
@@ -950,33 +969,18 @@ static void peer_text(const struct sockaddr_storage *ss, char *out, size_t n)
 		snprintf(out, n, "?");
 }
 
-static void transfer(struct xfer *t)
+/* Whether the peer may have the zone (transfer_allow, then transfer_key);
+ * if not, said in the log and refused. */
+static bool transfer_allowed(struct xfer *t, const char *kind, const char *who)
 {
-	struct xfr *x = t->x;
-	const struct awsdns_conf *c = x->c;
-	char who[INET6_ADDRSTRLEN];
-	peer_text(&t->peer, who, sizeof(who));
-	/* dfo_tsig_sign wants DFO_TSIG_MAXRR free after the message */
-	t->limit = XFR_MSG_MAX - (c->xkey ? DFO_TSIG_MAXRR : 0);
-	if (wire_parse(t->q, t->qlen, &t->wq) != WIRE_OK)
-		return;
-	const char *kind = t->wq.qtype == T_AXFR ? "AXFR" : "IXFR";
-	t->z = NULL;
-	for (size_t i = 0; i < x->nzones; i++)
-		if (x->zones[i].len == t->wq.name_len &&
-		    memcmp(x->zones[i].name, t->wq.name, t->wq.name_len) == 0)
-			t->z = &x->zones[i];
-	if (!t->z || t->wq.qclass != C_IN) {
-		refuse(t, RC_NOTAUTH);
-		return;
-	}
+	const struct awsdns_conf *c = t->x->c;
 	if (!nets_match(c->xallow, c->nxallow, (struct sockaddr *)&t->peer)) {
 		dfo_log(DFO_LOG_NOTICE,
 			"awsdns %s: %s of %s from %s refused "
 			"(not in transfer_allow)",
 			c->instance, kind, t->z->text, who);
 		refuse(t, RC_REFUSED);
-		return;
+		return false;
 	}
 	if (c->xkey || t->wq.tsig) {
 		struct dfo_tsig_seen seen;
@@ -994,25 +998,26 @@ static void transfer(struct xfer *t)
 				: !c->xkey  ? "signed, and no transfer_key"
 					    : "its TSIG does not verify");
 			refuse(t, t->wq.tsig ? RC_NOTAUTH : RC_REFUSED);
-			return;
+			return false;
 		}
 		memcpy(t->mac, seen.mac, seen.maclen);
 		t->maclen = seen.maclen;
 		t->sign = true;
 	}
-	uint32_t asked = 0;
-	bool ixfr = t->wq.qtype == T_IXFR;
-	if (ixfr && xfr_ixfr_serial(t->q, t->qlen, &t->wq, &asked) < 0) {
-		refuse(t, RC_FORMERR);
-		return;
-	}
-	/* the version to send, and the changes since `asked` */
+	return true;
+}
+
+/* The zone's current version (a reference, NULL before the first load)
+ * and, for an IXFR from `asked`, the changes since then in *dsp (*nd of
+ * them, each referenced; none when the history does not reach back). */
+static struct zver *transfer_version(struct xfer *t, bool ixfr, uint32_t asked,
+				     struct zdiff ***dsp, size_t *nd)
+{
+	struct xfr *x = t->x;
 	pthread_mutex_lock(&x->mu);
 	struct zver *v = t->z->cur;
 	if (v)
 		atomic_fetch_add(&v->ref, 1);
-	struct zdiff **ds = NULL;
-	size_t nd = 0;
 	if (v && ixfr && serial_lt(asked, v->serial)) {
 		size_t from = t->z->nhist;
 		for (size_t k = 0; k < t->z->nhist; k++)
@@ -1020,21 +1025,24 @@ static void transfer(struct xfer *t)
 				from = k;
 		if (from < t->z->nhist &&
 		    t->z->hist[t->z->nhist - 1]->to == v->serial &&
-		    (ds = malloc((t->z->nhist - from) * sizeof(*ds)))) {
+		    (*dsp = malloc((t->z->nhist - from) * sizeof(**dsp)))) {
 			for (size_t k = from; k < t->z->nhist; k++) {
-				ds[nd] = t->z->hist[k];
-				atomic_fetch_add(&ds[nd]->ref, 1);
-				nd++;
+				(*dsp)[*nd] = t->z->hist[k];
+				atomic_fetch_add(&(*dsp)[*nd]->ref, 1);
+				(*nd)++;
 			}
 		}
 	}
 	pthread_mutex_unlock(&x->mu);
-	if (!v) {
-		refuse(t, RC_SERVFAIL); /* not loaded yet */
-		return;
-	}
-	double t0 = dfo_now();
-	msg_begin(t, 0);
+	return v;
+}
+
+/* The answer's records: SOA only when up to date, the changes, or the
+ * whole zone; what was sent, for the log. */
+static const char *transfer_put(struct xfer *t, const struct zver *v,
+				struct zdiff **ds, size_t nd, bool ixfr,
+				uint32_t asked)
+{
 	const char *how;
 	if (ixfr && !serial_lt(asked, v->serial)) {
 		how = "up to date";
@@ -1055,6 +1063,48 @@ static void transfer(struct xfer *t)
 		put_rrs(t, &v->rrs);
 		put_soa_serial(t, v, v->serial);
 	}
+	return how;
+}
+
+/* One AXFR or IXFR request on t: parsed, allowed, answered, logged. */
+static void transfer(struct xfer *t)
+{
+	struct xfr *x = t->x;
+	const struct awsdns_conf *c = x->c;
+	char who[INET6_ADDRSTRLEN];
+	peer_text(&t->peer, who, sizeof(who));
+	/* dfo_tsig_sign wants DFO_TSIG_MAXRR free after the message */
+	t->limit = XFR_MSG_MAX - (c->xkey ? DFO_TSIG_MAXRR : 0);
+	if (wire_parse(t->q, t->qlen, &t->wq) != WIRE_OK)
+		return;
+	const char *kind = t->wq.qtype == T_AXFR ? "AXFR" : "IXFR";
+	t->z = NULL;
+	for (size_t i = 0; i < x->nzones; i++)
+		if (x->zones[i].len == t->wq.name_len &&
+		    memcmp(x->zones[i].name, t->wq.name, t->wq.name_len) == 0)
+			t->z = &x->zones[i];
+	if (!t->z || t->wq.qclass != C_IN) {
+		refuse(t, RC_NOTAUTH);
+		return;
+	}
+	if (!transfer_allowed(t, kind, who))
+		return;
+	uint32_t asked = 0;
+	bool ixfr = t->wq.qtype == T_IXFR;
+	if (ixfr && xfr_ixfr_serial(t->q, t->qlen, &t->wq, &asked) < 0) {
+		refuse(t, RC_FORMERR);
+		return;
+	}
+	struct zdiff **ds = NULL;
+	size_t nd = 0;
+	struct zver *v = transfer_version(t, ixfr, asked, &ds, &nd);
+	if (!v) {
+		refuse(t, RC_SERVFAIL); /* not loaded yet */
+		return;
+	}
+	double t0 = dfo_now();
+	msg_begin(t, 0);
+	const char *how = transfer_put(t, v, ds, nd, ixfr, asked);
 	bool ok = !t->failed && msg_send(t);
 	dfo_log(ok ? DFO_LOG_INFO : DFO_LOG_WARNING,
 		"awsdns %s: %s of %s serial %u to %s%s: %s, %zu records, %u "
