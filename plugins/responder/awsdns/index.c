@@ -378,6 +378,86 @@ static void skip_inst(struct awsdns_index *ix, const struct index_conf *conf,
 		 inst->id ? inst->id : "?", conf->forward, why);
 }
 
+/* The extras of inst: TXT rdata back to back in the arena, each
+ * preceded by its length. */
+static int inst_txt(struct awsdns_index *ix, const struct index_conf *conf,
+		    const struct dfo_ec2_instance *inst, struct idx_inst *it)
+{
+	int rc;
+	uint8_t txt[2048];
+	size_t tl = 0;
+	for (size_t i = 0; i < conf->nextra && it->txt_n < 32; i++) {
+		const char *v = dfo_ec2_instance_attr(inst, conf->extra[i]);
+		if (!v)
+			continue;
+		uint8_t rd[1300];
+		int n = txt_rdata(conf->extra[i], v, conf->txt_spaced, rd,
+				  sizeof(rd));
+		if (n < 0 || tl + 2 + (size_t)n > sizeof(txt))
+			continue;
+		dns_put16(txt + tl, (uint16_t)n);
+		memcpy(txt + tl + 2, rd, (size_t)n);
+		tl += 2 + (size_t)n;
+		it->txt_n++;
+	}
+	if (tl && (rc = arena_add(ix, txt, tl, &it->txt_off)) < 0)
+		return rc;
+	it->txt_len = (uint16_t)tl;
+	return 0;
+}
+
+/* The forward name key of the instance being added (ix->ninst), merged
+ * with the others of that name at seal time. */
+static int name_add(struct awsdns_index *ix, const uint8_t *key, size_t klen)
+{
+	int rc;
+	void *arr = ix->names;
+	if (grow(&arr, &ix->names_cap, ix->nnames + 1, sizeof(*ix->names)) < 0)
+		return -ENOMEM;
+	ix->names = arr;
+	struct idx_name *nm = &ix->names[ix->nnames];
+	if ((rc = arena_add(ix, key, klen, &nm->key_off)) < 0)
+		return rc;
+	nm->key_len = (uint16_t)klen;
+	nm->hash = hash_bytes(key, klen);
+	nm->ninst = 1;
+	nm->first = (uint32_t)ix->ninst + 1;
+	ix->nnames++;
+	return 0;
+}
+
+/* The reverse entries of the instance being added (ix->ninst): the
+ * `reverse` attribute's address, and every IPv6. */
+static int rev_add(struct awsdns_index *ix, const struct index_conf *conf,
+		   const struct dfo_ec2_instance *inst,
+		   const struct idx_inst *it)
+{
+	const char *rv = dfo_ec2_instance_attr(inst, conf->reverse);
+	uint8_t a[16];
+	size_t nrev = (rv && addr16(rv, a) ? 1 : 0) + it->v6_n;
+	void *arr = ix->revs;
+	if (grow(&arr, &ix->revs_cap, ix->nrevs + nrev, sizeof(*ix->revs)) < 0)
+		return -ENOMEM;
+	ix->revs = arr;
+	for (size_t i = 0; i < nrev; i++) {
+		struct idx_rev *r = &ix->revs[ix->nrevs];
+		if (rv && addr16(rv, a) && i == 0)
+			memcpy(r->addr, a, 16);
+		else
+			memcpy(r->addr,
+			       ix->arena + it->v6_off +
+				       16 * (i - (nrev - it->v6_n)),
+			       16);
+		r->hash = hash_bytes(r->addr, 16);
+		r->inst = (uint32_t)ix->ninst + 1;
+		r->next = 0;
+		ix->nrevs++;
+	}
+	return 0;
+}
+
+/* One instance into the index: its name, addresses, extras and reverse
+ * entries; 0 also when it is skipped for want of a usable name. */
 int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 	      const struct dfo_ec2_instance *inst)
 {
@@ -432,61 +512,12 @@ int index_add(struct awsdns_index *ix, const struct index_conf *conf,
 	if ((rc = arena_add(ix, ptr, plen, &it->ptr_off)) < 0)
 		return rc;
 	it->ptr_len = (uint8_t)plen;
-	/* extras: TXT rdata back to back, each preceded by its length */
-	uint8_t txt[2048];
-	size_t tl = 0;
-	for (size_t i = 0; i < conf->nextra && it->txt_n < 32; i++) {
-		const char *v = dfo_ec2_instance_attr(inst, conf->extra[i]);
-		if (!v)
-			continue;
-		uint8_t rd[1300];
-		int n = txt_rdata(conf->extra[i], v, conf->txt_spaced, rd,
-				  sizeof(rd));
-		if (n < 0 || tl + 2 + (size_t)n > sizeof(txt))
-			continue;
-		dns_put16(txt + tl, (uint16_t)n);
-		memcpy(txt + tl + 2, rd, (size_t)n);
-		tl += 2 + (size_t)n;
-		it->txt_n++;
-	}
-	if (tl && (rc = arena_add(ix, txt, tl, &it->txt_off)) < 0)
+	if ((rc = inst_txt(ix, conf, inst, it)) < 0)
 		return rc;
-	it->txt_len = (uint16_t)tl;
-	/* the name, merged at seal time */
-	arr = ix->names;
-	if (grow(&arr, &ix->names_cap, ix->nnames + 1, sizeof(*ix->names)) < 0)
-		return -ENOMEM;
-	ix->names = arr;
-	struct idx_name *nm = &ix->names[ix->nnames];
-	if ((rc = arena_add(ix, key, (size_t)klen, &nm->key_off)) < 0)
+	if ((rc = name_add(ix, key, (size_t)klen)) < 0)
 		return rc;
-	nm->key_len = (uint16_t)klen;
-	nm->hash = hash_bytes(key, (size_t)klen);
-	nm->ninst = 1;
-	nm->first = (uint32_t)ix->ninst + 1;
-	ix->nnames++;
-	/* reverse: the `reverse` attribute's address, and every IPv6 */
-	const char *rv = dfo_ec2_instance_attr(inst, conf->reverse);
-	uint8_t a[16];
-	size_t nrev = (rv && addr16(rv, a) ? 1 : 0) + it->v6_n;
-	arr = ix->revs;
-	if (grow(&arr, &ix->revs_cap, ix->nrevs + nrev, sizeof(*ix->revs)) < 0)
-		return -ENOMEM;
-	ix->revs = arr;
-	for (size_t i = 0; i < nrev; i++) {
-		struct idx_rev *r = &ix->revs[ix->nrevs];
-		if (rv && addr16(rv, a) && i == 0)
-			memcpy(r->addr, a, 16);
-		else
-			memcpy(r->addr,
-			       ix->arena + it->v6_off +
-				       16 * (i - (nrev - it->v6_n)),
-			       16);
-		r->hash = hash_bytes(r->addr, 16);
-		r->inst = (uint32_t)ix->ninst + 1;
-		r->next = 0;
-		ix->nrevs++;
-	}
+	if ((rc = rev_add(ix, conf, inst, it)) < 0)
+		return rc;
 	ix->ninst++;
 	return 0;
 }
