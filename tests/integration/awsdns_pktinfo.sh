@@ -22,10 +22,13 @@ ip -n "$cli" addr add fd00:252::9/64 dev v1 nodad
 ip -n "$srv" link set v0 up
 ip -n "$cli" link set v1 up
 X() { ip netns exec "$srv" "$@"; }
+# In the background, ip itself (it execs the command: $! is then the
+# command's pid), not X: a backgrounded function is a subshell, and
+# killing it left the fake and the agent running after the test.
 
 # the fake AWS inside the server's namespace
 write_awsdns_state "$T/state.json"
-X /usr/bin/python3 "$TOP_SRCDIR/tests/fake/aws.py" --state "$T/state.json" \
+ip netns exec "$srv" /usr/bin/python3 "$TOP_SRCDIR/tests/fake/aws.py" --state "$T/state.json" \
 	--port-file "$T/fake.port" 2>>"$T/fake-aws.log" &
 track $!
 wait_for 10 test -s "$T/fake.port" || fail "the fake AWS did not start"
@@ -37,7 +40,7 @@ responder "vpc" { awsdns {
 	allow = {"10.252.0.0/24", "fd00:252::/64"}
 } }
 C
-X "$DFO" -f -C "$T/a.conf" -l info 2>"$T/a.log" &
+ip netns exec "$srv" "$DFO" -f -C "$T/a.conf" -l info 2>"$T/a.log" &
 track $!
 up() { X dig +time=1 +tries=1 @10.252.0.2 web-1.ec2.test. A | grep -q 10.0.1.1; }
 wait_for 20 up || fail "awsdns did not start: $(cat "$T/a.log")"
