@@ -3,7 +3,7 @@
 # scratch in build-test/ (plain) and build-test-san/ (AddressSanitizer +
 # UBSan), runs
 # `make check` in both and `make distcheck`, then every fuzz target under
-# libFuzzer (scripts/fuzz.sh, FUZZ_SECONDS each, 10 by default: the whole
+# libFuzzer (scripts/fuzz.sh, FUZZ_SECONDS each, 5 by default: the whole
 # run stays under CI's 30 minutes; scripts/fuzz.sh alone runs 30) and the
 # Debian packages once (scripts/deb-test.sh), then prints
 # "N passed, N failed, N skipped" over all of them.  First, the sources'
@@ -116,7 +116,7 @@ took distcheck
 # Fuzzing, after the corpus replay of make check: a crash fails, its
 # input is printed above.
 echo "== fuzz"
-if bash scripts/fuzz.sh build-test "${FUZZ_SECONDS:-10}" 2; then
+if bash scripts/fuzz.sh build-test "${FUZZ_SECONDS:-5}" 2; then
 	pass=$((pass + 1))
 else
 	echo "FAIL: fuzz"
