@@ -58,9 +58,8 @@ struct engine {
 	size_t turn;		/* where the next scan for due pools starts */
 	bool started;		/* responders started */
 	bool stop;		/* on_self_failure = exit */
-	bool ran_round;		/* a round ran: no more warming the pool */
-	bool warm_over;		/* the first round waits no more for it */
-	size_t warm_n;		/* check processes forked before it */
+	bool warm_over;		/* no more forking ahead of the first round */
+	size_t warm_n;		/* check processes forked ahead of it */
 	double warm_s;		/* seconds spent forking them */
 	int pending;		/* a signal seen during a round: event, or -1 */
 	int watch_fd;		/* main's descriptor to watch; -1: none */
@@ -351,13 +350,13 @@ static void pool_round(struct engine *e, struct pool_state *ps)
 		dfo_log(DFO_LOG_DEBUG, "pool %s: backing off, round skipped",
 			ps->name);
 	} else {
-		if (!e->ran_round && e->warm_n)
+		if (e->warm_n) /* the first round */
 			dfo_log(DFO_LOG_INFO,
 				"checks: %zu check processes forked ahead of "
 				"the first round in %.3f s (%.3f ms each)",
 				e->warm_n, e->warm_s,
 				e->warm_s * 1000 / e->warm_n);
-		e->ran_round = true;
+		e->warm_n = 0;
 		e->warm_over = true;
 		int rc = round_run(ps, &e->ro, e->conf->max_parallel);
 		if (rc == ROUND_EXIT)
@@ -430,8 +429,9 @@ static void engine_between(struct engine *e, double first_due, double *next)
 		*next = dfo_now();
 	if (e->warm_over)
 		return;
+	/* No pool, no round: nothing to fork for (first_due infinite). */
 	double t = dfo_now(), left = first_due + WARM_LATE - t;
-	size_t warm = left > 0.01 && checks_started(e)
+	size_t warm = left > 0.01 && first_due < HUGE_VAL && checks_started(e)
 			      ? dfo_check_pool_warm(e->agent.workers,
 						    e->conf->max_parallel,
 						    left < 0.1 ? left : 0.1)

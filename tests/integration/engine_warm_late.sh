@@ -10,6 +10,8 @@
 #    the round's due time and before the 2 s are over, and the round
 #    comes at once.  (A first version of the wait then slept until an
 #    event that never came: no round at all.)
+# 3. An agent with no pool (a responder's host) has no round to fork for:
+#    it keeps no check process (it kept max_parallel of them, idle).
 . "$TOP_SRCDIR/tests/lib/common.sh"
 
 H=$T/hosts
@@ -62,4 +64,14 @@ n=$(awk -v ms="$FORK_MS" 'BEGIN { n = int(1800 / ms); print (n > 4096 ? 4096 : n
 [ "$n" -le "$want" ] || n=$want
 run b "$n"
 assert_eq "$FORKED" "$n" "check processes forked ahead (agent b)"
+# 3. No pool: 3 s after the start (past a first round's 1 + 2 s).
+write_conf "$T/z.conf" <<C
+status_file = "$T/z.json"
+C
+start_agent z "$T/z.conf"
+wait_for 10 grep -q "started:" "$T/z.log" || fail "no pool: not started: $(cat "$T/z.log")"
+sleep 3
+kids=$(wc -w <"/proc/$AGENT_PID/task/$AGENT_PID/children")
+assert_eq "$kids" 0 "processes under an agent with no pool"
+
 pass "first round at ${LATE} s with $n check processes forked ahead in about 1.8 s"
